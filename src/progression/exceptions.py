@@ -1,0 +1,40 @@
+"""Exceptions and warnings of the package.
+
+Every error names the thing that is wrong, what was expected and what was found.
+"""
+
+
+class ProgressionError(Exception):
+    """Base class of the package's errors."""
+
+
+class ParameterError(ProgressionError, ValueError):
+    """A parameter file has an unknown key, a wrong type or an impossible value."""
+
+
+class DataContractError(ProgressionError, ValueError):
+    """One or more input tables break their data contract (see ``progression.schemas``)."""
+
+
+class DisclosureError(ProgressionError, ValueError):
+    """A table would leave the run with person-level content."""
+
+
+class ConvergenceError(ProgressionError, ValueError):
+    """An optimiser did not converge."""
+
+
+class NotFittedError(ProgressionError, AttributeError):
+    """A method was called on an estimator before ``fit``."""
+
+
+class ChainError(ProgressionError, RuntimeError):
+    """A notebook of the chain failed."""
+
+
+class StatisticalWarning(RuntimeWarning):
+    """A statistical caveat (small groups, sparse transitions, weak overlap)."""
+
+
+class ApproximationWarning(RuntimeWarning):
+    """A numerical approximation may be inaccurate."""
