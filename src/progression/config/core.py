@@ -1,0 +1,129 @@
+"""Sections shared by the whole chain: run, data, staircase, disclosure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from ._base import Section
+
+
+class RunParams(Section):
+    """How a run is named, seeded and where it is written."""
+
+    name: str = Field("default", pattern=r"^[A-Za-z0-9_.-]+$", description="label of the run, part of the run id")
+    seed: int = Field(20240101, ge=0, description="master seed: every random draw derives from it")
+    output_dir: Path = Field(Path("runs"), description="folder that holds run folders")
+    notebooks: list[str] | None = Field(None, description="notebooks to run (default: the whole chain)")
+    n_jobs: int = Field(1, ge=1, le=64, description="parallel workers for resampling and simulation")
+
+
+class SyntheticParams(Section):
+    """The synthetic Denmark generator (see progression.sources.synthetic)."""
+
+    scale: float = Field(1.0, gt=0, le=20, description="1.0 = national size (~72,000 adults in 2022)")
+    start_year: int = Field(2010, ge=2000, le=2030)
+    end_year: int = Field(2024, ge=2000, le=2030)
+    adult_explained_share: float = Field(0.40, gt=0, lt=1, description="R2 of adult spending on criteria (seed 004)")
+    child_explained_share: float = Field(0.48, gt=0, lt=1, description="R2 of children's spending on criteria (seed 004)")
+
+    @model_validator(mode="after")
+    def _years_ordered(self):
+        if self.end_year < self.start_year:
+            raise ValueError(f"end_year ({self.end_year}) is before start_year ({self.start_year})")
+        return self
+
+
+class FileParams(Section):
+    """A user's own extract: one file per table, with a column-name mapping."""
+
+    directory: Path = Field(..., description="folder with the extract files (relative to the parameter file)")
+    tables: dict[str, str] = Field(..., description="table name -> file name (.csv, .parquet, .xlsx)")
+    columns: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="table name -> {column in file: column in the contract}"
+    )
+    csv_separator: str = Field(",", min_length=1, max_length=1)
+    csv_decimal: str = Field(".", pattern=r"^[.,]$")
+    encoding: str = "utf-8"
+
+
+class DataParams(Section):
+    """Where the input tables come from."""
+
+    source: Literal["synthetic", "files"] = "synthetic"
+    synthetic: SyntheticParams = SyntheticParams()
+    files: FileParams | None = None
+
+    @model_validator(mode="after")
+    def _files_given(self):
+        if self.source == "files" and self.files is None:
+            raise ValueError("source is 'files' but no 'files' section is given")
+        return self
+
+
+class Step(Section):
+    """One step of the staircase."""
+
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_]+$")
+    level: float = Field(..., ge=0, description="order on the staircase (higher = more intensive); sub-levels allowed")
+    paragraphs: list[str] = Field(default_factory=list, description="service paragraphs that put a person on this step")
+    label_en: str = ""
+    label_da: str = ""
+
+
+def _default_steps() -> list[Step]:
+    return [
+        Step(name="none", level=0, paragraphs=[], label_en="no service", label_da="ingen indsats"),
+        Step(name="SEL82", level=1, paragraphs=["SEL82a", "SEL82b", "SEL82c", "SEL82d"],
+             label_en="preventive support (§82)", label_da="forebyggende støtte (§82)"),
+        Step(name="SEL85", level=2, paragraphs=["SEL85"], label_en="home support (§85)",
+             label_da="socialpædagogisk støtte (§85)"),
+        Step(name="SEL107", level=3, paragraphs=["SEL107"], label_en="temporary residential care (§107)",
+             label_da="midlertidigt botilbud (§107)"),
+        Step(name="ABL105", level=4, paragraphs=["ABL105"], label_en="residential-like housing (§105/§85)",
+             label_da="botilbudslignende tilbud (§105/§85)"),
+        Step(name="SEL108", level=5, paragraphs=["SEL108"], label_en="long-term residential care (§108)",
+             label_da="længerevarende botilbud (§108)"),
+    ]
+
+
+class StaircaseParams(Section):
+    """The indsatstrappe: ordered steps, the paragraphs on each, and the rule for a period's step."""
+
+    steps: list[Step] = Field(default_factory=_default_steps)
+    rule: Literal["highest", "end", "longest"] = Field("highest", description="step of a period when several are held")
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        names = [s.name for s in self.steps]
+        if len(set(names)) != len(names):
+            raise ValueError(f"step names must be unique; got {names}")
+        levels = [s.level for s in self.steps]
+        if len(set(levels)) != len(levels):
+            raise ValueError(f"step levels must be unique; got {levels}")
+        seen: dict[str, str] = {}
+        for s in self.steps:
+            for p in s.paragraphs:
+                if p in seen:
+                    raise ValueError(f"paragraph {p} is on two steps: {seen[p]} and {s.name}")
+                seen[p] = s.name
+        if not any(not s.paragraphs for s in self.steps):
+            raise ValueError("one step must have no paragraphs (the 'no service' step)")
+        return self
+
+    def ordered(self) -> list[Step]:
+        """Steps from the least to the most intensive."""
+        return sorted(self.steps, key=lambda s: s.level)
+
+    def paragraph_levels(self) -> dict[str, float]:
+        """Paragraph -> level of its step."""
+        return {p: s.level for s in self.steps for p in s.paragraphs}
+
+
+class DisclosureParams(Section):
+    """Statistical disclosure control of everything that leaves a run."""
+
+    min_cell_size: int = Field(5, ge=3, description="smallest number of persons a cell may describe (DST: 3)")
+    secondary_suppression: bool = Field(True, description="suppress a second cell where a margin would reveal one")

@@ -1,0 +1,1 @@
+"""Figures: free functions over tidy frames, one module per analysis. Import matplotlib lazily."""
