@@ -1,0 +1,55 @@
+"""Recovery-oriented progression: instruments, change per citizen, group comparisons and trajectories.
+
+Modules
+-------
+instruments
+    Instrument registry (VUM 2.0, WHO-5, Brief INSPIRE-O, QPR-15, Recovery Star, GAS) and item scoring.
+change
+    Baseline/follow-up pairing, Jacobson-Truax reliable change, progression / maintenance / degression.
+"""
+
+from progression.recovery.change import (
+    CHANGE_CLASSES,
+    change_per_citizen,
+    classify_change,
+    clinical_significance,
+    jacobson_truax_cutoffs,
+    pair_assessments,
+    reliable_change,
+    reliable_change_threshold,
+    vum_domain_moves,
+    vum_domain_summary,
+)
+from progression.recovery.instruments import (
+    BUILTIN_CONFIGS,
+    Instrument,
+    flag_cutoffs,
+    gas_tscore,
+    get_instrument,
+    list_instruments,
+    recovery_star_stage,
+    register_instrument,
+    score,
+)
+
+__all__ = [
+    "BUILTIN_CONFIGS",
+    "CHANGE_CLASSES",
+    "Instrument",
+    "change_per_citizen",
+    "classify_change",
+    "clinical_significance",
+    "flag_cutoffs",
+    "gas_tscore",
+    "get_instrument",
+    "jacobson_truax_cutoffs",
+    "list_instruments",
+    "pair_assessments",
+    "recovery_star_stage",
+    "register_instrument",
+    "reliable_change",
+    "reliable_change_threshold",
+    "score",
+    "vum_domain_moves",
+    "vum_domain_summary",
+]
