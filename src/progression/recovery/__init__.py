@@ -6,6 +6,8 @@ instruments
     Instrument registry (VUM 2.0, WHO-5, Brief INSPIRE-O, QPR-15, Recovery Star, GAS) and item scoring.
 change
     Baseline/follow-up pairing, Jacobson-Truax reliable change, progression / maintenance / degression.
+groups
+    Shares and mean change by group with intervals, funnel-plot data, empirical-Bayes shrinkage.
 """
 
 from progression.recovery.change import (
@@ -19,6 +21,15 @@ from progression.recovery.change import (
     reliable_change_threshold,
     vum_domain_moves,
     vum_domain_summary,
+)
+from progression.recovery.groups import (
+    funnel_data,
+    funnel_limits,
+    group_mean_change,
+    group_shares,
+    shrink_means,
+    shrink_shares,
+    wilson_interval,
 )
 from progression.recovery.instruments import (
     BUILTIN_CONFIGS,
@@ -40,8 +51,12 @@ __all__ = [
     "classify_change",
     "clinical_significance",
     "flag_cutoffs",
+    "funnel_data",
+    "funnel_limits",
     "gas_tscore",
     "get_instrument",
+    "group_mean_change",
+    "group_shares",
     "jacobson_truax_cutoffs",
     "list_instruments",
     "pair_assessments",
@@ -50,6 +65,9 @@ __all__ = [
     "reliable_change",
     "reliable_change_threshold",
     "score",
+    "shrink_means",
+    "shrink_shares",
     "vum_domain_moves",
     "vum_domain_summary",
+    "wilson_interval",
 ]
