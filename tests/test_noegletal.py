@@ -12,7 +12,7 @@ from progression.exceptions import DataContractError
 from progression.sources.noegletal import parse_danish_number, read_noegletal
 
 FIXTURE = Path(__file__).parent / "fixtures" / "noegletal" / "nwRap-fixture.csv"
-REFERENCE = Path("/work/shared/reference-data")
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference-data"
 
 
 def reference(relative: str) -> Path:

@@ -13,7 +13,7 @@ from progression.exceptions import DataContractError, ParameterError
 from progression.sources import statbank as sb
 
 FIXTURES = Path(__file__).parent / "fixtures" / "statbank"
-REFERENCE = Path("/work/shared/reference-data/dst_api_samples")
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference-data" / "dst_api_samples"
 
 
 class RecordingTransport:
