@@ -8,6 +8,8 @@ change
     Baseline/follow-up pairing, Jacobson-Truax reliable change, progression / maintenance / degression.
 groups
     Shares and mean change by group with intervals, funnel-plot data, empirical-Bayes shrinkage.
+trajectories
+    Mixed-effects growth model, ordinal model for VUM levels, staircase move vs change (ANCOVA).
 """
 
 from progression.recovery.change import (
@@ -42,11 +44,20 @@ from progression.recovery.instruments import (
     register_instrument,
     score,
 )
+from progression.recovery.trajectories import (
+    OrdinalLevelModel,
+    TrajectoryModel,
+    move_change_table,
+    step_move_ancova,
+    years_since,
+)
 
 __all__ = [
     "BUILTIN_CONFIGS",
     "CHANGE_CLASSES",
     "Instrument",
+    "OrdinalLevelModel",
+    "TrajectoryModel",
     "change_per_citizen",
     "classify_change",
     "clinical_significance",
@@ -59,6 +70,7 @@ __all__ = [
     "group_shares",
     "jacobson_truax_cutoffs",
     "list_instruments",
+    "move_change_table",
     "pair_assessments",
     "recovery_star_stage",
     "register_instrument",
@@ -67,7 +79,9 @@ __all__ = [
     "score",
     "shrink_means",
     "shrink_shares",
+    "step_move_ancova",
     "vum_domain_moves",
     "vum_domain_summary",
     "wilson_interval",
+    "years_since",
 ]

@@ -1,0 +1,431 @@
+"""Trajectories of scores over time and the link between staircase moves and change.
+
+* :class:`TrajectoryModel`: linear mixed model (statsmodels ``MixedLM``) of scores over time since
+  service start, with a random intercept and slope per citizen and, optionally, a municipality
+  variance component.
+* :class:`OrdinalLevelModel`: proportional-odds model (statsmodels ``OrderedModel``) for ordinal VUM
+  levels over time, with standard errors clustered on citizens.
+* :func:`step_move_ancova`: change in functioning/recovery by staircase move (down / same / up),
+  adjusted for the baseline score (ANCOVA), which handles regression to the mean.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from progression.exceptions import ConvergenceError, DataContractError, NotFittedError, ParameterError
+from progression.recovery.change import CHANGE_CLASSES
+from progression.recovery.instruments import _require_columns
+
+__all__ = [
+    "years_since",
+    "TrajectoryModel",
+    "OrdinalLevelModel",
+    "step_move_ancova",
+    "move_change_table",
+]
+
+_TIDY = ["term", "estimate", "std_error", "conf_low", "conf_high", "statistic", "p_value"]
+
+
+def years_since(
+    frame: pd.DataFrame,
+    start_dates: pd.Series,
+    *,
+    person_col: str = "person_id",
+    date_col: str = "assessment_date",
+) -> pd.Series:
+    """Years from each person's service start (``start_dates``, indexed by person) to each row's date.
+
+    A year is 365.25 days. Persons without a start date get NaN.
+    """
+    _require_columns(frame, {"person_col": person_col, "date_col": date_col}, "years_since")
+    start = frame[person_col].map(pd.to_datetime(pd.Series(start_dates)))
+    return ((pd.to_datetime(frame[date_col]) - start).dt.days / 365.25).rename("years")
+
+
+def _tidy_from(params, bse, cl, dist="normal", df=None) -> pd.DataFrame:
+    z = stats.norm.ppf(0.5 + cl / 2)
+    est, se = np.asarray(params, dtype=float), np.asarray(bse, dtype=float)
+    stat = est / se
+    return pd.DataFrame({
+        "term": list(params.index),
+        "estimate": est,
+        "std_error": se,
+        "conf_low": est - z * se,
+        "conf_high": est + z * se,
+        "statistic": stat,
+        "p_value": 2 * stats.norm.sf(np.abs(stat)),
+    })
+
+
+def _covariate_terms(covariates: Sequence[str] | None, frame: pd.DataFrame, what: str) -> str:
+    covariates = list(covariates or [])
+    _require_columns(frame, {f"covariates[{i}]": c for i, c in enumerate(covariates)}, what)
+    return "".join(f' + Q("{c}")' for c in covariates)
+
+
+class TrajectoryModel:
+    """Mixed-effects growth model of scores over time since service start.
+
+    score_ij = b0 + b1 t_ij + covariates + u0_i + u1_i t_ij (+ m_k) + e_ij, with (u0_i, u1_i) per
+    citizen i and, when a municipality column is given, a municipality intercept m_k. Without a
+    municipality the citizen intercept and slope are correlated (``re_formula="1 + t"``); with one,
+    the model is fitted with municipalities as groups and the citizen intercepts and slopes as
+    independent variance components nested in them.
+
+    Parameters
+    ----------
+    reml : bool, default=True
+        REML (True) or maximum likelihood.
+    cl : float, default=0.95
+        Confidence level of the tidy summaries.
+
+    Attributes
+    ----------
+    summary_ : DataFrame
+        Fixed effects: ``term``, ``estimate``, ``std_error``, ``conf_low``, ``conf_high``,
+        ``statistic`` (z), ``p_value``.
+    variance_components_ : DataFrame
+        ``component``, ``variance``, ``std_dev``.
+    random_effects_ : DataFrame
+        Predicted (BLUP) citizen intercept and slope deviations, when fitted without municipality.
+    n_obs_, n_persons_, converged_ : int, int, bool
+
+    References
+    ----------
+    Laird, N. M., & Ware, J. H. (1982). Random-effects models for longitudinal data. Biometrics, 38,
+    963-974.
+    """
+
+    def __init__(self, *, reml: bool = True, cl: float = 0.95):
+        self.reml = reml
+        self.cl = cl
+
+    def fit(
+        self,
+        data: pd.DataFrame,
+        *,
+        person_col: str = "person_id",
+        time_col: str = "years",
+        value_col: str = "scaled",
+        municipality_col: str | None = None,
+        covariates: Sequence[str] | None = None,
+    ) -> "TrajectoryModel":
+        """Fit the model to one row per person x assessment; returns self."""
+        import statsmodels.formula.api as smf
+        from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+        if not 0 < self.cl < 1:
+            raise ParameterError(f"TrajectoryModel: cl must lie in (0, 1); got {self.cl!r}")
+        cols = {"person_col": person_col, "time_col": time_col, "value_col": value_col}
+        if municipality_col is not None:
+            cols["municipality_col"] = municipality_col
+        _require_columns(data, cols, "TrajectoryModel.fit")
+        terms = _covariate_terms(covariates, data, "TrajectoryModel.fit")
+        d = data.dropna(subset=list(cols.values()) + list(covariates or [])).copy()
+        d = d.rename(columns={value_col: "_y", time_col: "_t", person_col: "_person"})
+        n_persons = d["_person"].nunique()
+        if n_persons < 3 or len(d) <= n_persons:
+            raise DataContractError(
+                f"TrajectoryModel.fit: need repeated assessments of at least 3 persons; got {len(d)} rows for "
+                f"{n_persons} persons"
+            )
+        formula = "_y ~ _t" + terms
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            if municipality_col is None:
+                model = smf.mixedlm(formula, d, groups=d["_person"], re_formula="1 + _t")
+            else:
+                d = d.rename(columns={municipality_col: "_municipality"})
+                vc = {"person": "0 + C(_person)", "person_slope": "0 + C(_person):_t"}
+                model = smf.mixedlm(formula, d, groups=d["_municipality"], re_formula="1", vc_formula=vc)
+            result = model.fit(reml=self.reml)
+        if not result.converged:
+            raise ConvergenceError(
+                "TrajectoryModel.fit did not converge. Things to try: (1) express time in years, not days; "
+                "(2) drop persons with a single assessment; (3) fit without municipality_col and compare; "
+                "(4) check for extreme scores."
+            )
+        names = {"Intercept": "intercept", "_t": time_col}
+        fe = result.fe_params.rename(index=lambda s: names.get(s, s.replace('Q("', "").replace('")', "")))
+        bse = result.bse_fe.rename(index=lambda s: names.get(s, s.replace('Q("', "").replace('")', "")))
+        self.summary_ = _tidy_from(fe, bse, self.cl)
+        self.variance_components_ = self._variance_components(result, municipality_col is not None)
+        if municipality_col is None:
+            re = pd.DataFrame(result.random_effects).T
+            re.columns = ["intercept", "slope"]
+            self.random_effects_ = re.rename_axis(person_col).reset_index()
+        else:
+            self.random_effects_ = None
+        self.time_col_ = time_col
+        self.fe_cov_ = result.cov_params().loc[result.fe_params.index, result.fe_params.index]
+        self.fe_params_ = result.fe_params
+        self.n_obs_ = int(result.nobs)
+        self.n_persons_ = int(n_persons)
+        self.converged_ = bool(result.converged)
+        self.result_ = result
+        return self
+
+    @staticmethod
+    def _variance_components(result, with_municipality: bool) -> pd.DataFrame:
+        cov_re = np.asarray(result.cov_re)
+        if with_municipality:
+            comps = {"municipality_intercept": cov_re[0, 0]}
+            comps.update({f"citizen_{'intercept' if n == 'person' else 'slope'}": v
+                          for n, v in zip(result.model.exog_vc.names, result.vcomp)})
+        else:
+            comps = {"citizen_intercept": cov_re[0, 0], "citizen_slope": cov_re[1, 1],
+                     "citizen_intercept_slope_cov": cov_re[0, 1]}
+        comps["residual"] = result.scale
+        out = pd.DataFrame({"component": list(comps), "variance": [float(v) for v in comps.values()]})
+        out["std_dev"] = np.where(out["component"].str.endswith("_cov"), np.nan, np.sqrt(out["variance"].clip(lower=0)))
+        return out
+
+    def mean_trajectory(self, times: Sequence[float]) -> pd.DataFrame:
+        """Population mean score at the given times (other covariates at 0) with a confidence band.
+
+        Returns
+        -------
+        DataFrame
+            ``time``, ``estimate``, ``conf_low``, ``conf_high``.
+        """
+        if not hasattr(self, "summary_"):
+            raise NotFittedError("TrajectoryModel is not fitted yet: call fit(data, ...) first")
+        t = np.asarray(times, dtype=float)
+        x = np.zeros((t.size, len(self.fe_params_)))
+        x[:, 0] = 1.0
+        x[:, list(self.fe_params_.index).index("_t")] = t
+        est = x @ self.fe_params_.to_numpy()
+        se = np.sqrt(np.einsum("ij,jk,ik->i", x, self.fe_cov_.to_numpy(), x))
+        z = stats.norm.ppf(0.5 + self.cl / 2)
+        return pd.DataFrame({"time": t, "estimate": est, "conf_low": est - z * se, "conf_high": est + z * se})
+
+    def __repr__(self) -> str:
+        if hasattr(self, "summary_"):
+            return f"TrajectoryModel(n_obs={self.n_obs_}, n_persons={self.n_persons_})"
+        return "TrajectoryModel(not fitted)"
+
+
+class OrdinalLevelModel:
+    """Proportional-odds model for ordinal levels (e.g. VUM 0-4) over time.
+
+    logit P(level <= j) = cut_j - (b1 t + covariates). A positive time coefficient means higher levels
+    over time, which for VUM (lower is better) is deterioration. Standard errors are clustered on
+    citizens because each citizen contributes several assessments (and domains).
+
+    Parameters
+    ----------
+    distr : {"logit", "probit"}, default="logit"
+    cl : float, default=0.95
+
+    Attributes
+    ----------
+    summary_ : DataFrame
+        ``parclass`` ("coefficient" or "cut"), then the tidy columns. Cut points are on the latent scale
+        (the model's increment parametrisation is transformed back, with delta-method errors).
+    levels_ : list
+        Observed levels in order.
+
+    References
+    ----------
+    McCullagh, P. (1980). Regression models for ordinal data. JRSS B, 42, 109-142.
+    """
+
+    def __init__(self, *, distr: str = "logit", cl: float = 0.95):
+        self.distr = distr
+        self.cl = cl
+
+    def fit(
+        self,
+        data: pd.DataFrame,
+        *,
+        person_col: str = "person_id",
+        time_col: str = "years",
+        level_col: str = "score",
+        covariates: Sequence[str] | None = None,
+    ) -> "OrdinalLevelModel":
+        """Fit to one row per person x assessment (x domain); returns self."""
+        from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+        if self.distr not in ("logit", "probit"):
+            raise ParameterError(f"OrdinalLevelModel: distr must be 'logit' or 'probit'; got {self.distr!r}")
+        cols = {"person_col": person_col, "time_col": time_col, "level_col": level_col}
+        _require_columns(data, cols, "OrdinalLevelModel.fit")
+        terms = _covariate_terms(covariates, data, "OrdinalLevelModel.fit")
+        d = data.dropna(subset=list(cols.values()) + list(covariates or [])).copy()
+        levels = sorted(d[level_col].unique())
+        if len(levels) < 3:
+            raise DataContractError(f"OrdinalLevelModel.fit: column {level_col!r} has {len(levels)} level(s) "
+                                    f"{levels}; need at least 3")
+        d["_level"] = pd.Categorical(d[level_col], categories=levels, ordered=True)
+        d = d.rename(columns={time_col: "_t"})
+        model = OrderedModel.from_formula("_level ~ _t" + terms, d, distr=self.distr)
+        result = model.fit(method="bfgs", disp=False, maxiter=2000, cov_type="cluster",
+                           cov_kwds={"groups": pd.factorize(d[person_col])[0]})
+        if not result.mle_retvals.get("converged", True):
+            raise ConvergenceError(
+                "OrdinalLevelModel.fit did not converge. Things to try: (1) merge sparse levels; (2) rescale time "
+                "to years; (3) drop covariates with separated categories."
+            )
+        n_cut = len(levels) - 1
+        params, cov = result.params, result.cov_params()
+        coef_names = list(params.index[:-n_cut])
+        rename = {"_t": time_col}
+        coefs = _tidy_from(params[coef_names].rename(index=lambda s: rename.get(s, s.replace('Q("', "").replace('")', ""))),
+                           np.sqrt(np.diag(cov.loc[coef_names, coef_names])), self.cl)
+        coefs.insert(0, "parclass", "coefficient")
+        self.summary_ = pd.concat([coefs, self._cuts(params[-n_cut:], cov.iloc[-n_cut:, -n_cut:], levels)],
+                                  ignore_index=True)
+        self.levels_ = levels
+        self.n_obs_ = int(result.nobs)
+        self.n_persons_ = int(d[person_col].nunique())
+        self.result_ = result
+        return self
+
+    def _cuts(self, theta: pd.Series, cov: pd.DataFrame, levels) -> pd.DataFrame:
+        th = theta.to_numpy()
+        cuts = th[0] + np.r_[0.0, np.cumsum(np.exp(th[1:]))]
+        jac = np.zeros((th.size, th.size))
+        jac[:, 0] = 1.0
+        for j in range(1, th.size):
+            jac[j:, j] = np.exp(th[j])
+        se = np.sqrt(np.diag(jac @ cov.to_numpy() @ jac.T))
+        names = pd.Index([f"{levels[j]}|{levels[j + 1]}" for j in range(th.size)])
+        out = _tidy_from(pd.Series(cuts, index=names), se, self.cl)
+        out.insert(0, "parclass", "cut")
+        return out
+
+    def __repr__(self) -> str:
+        if hasattr(self, "summary_"):
+            return f"OrdinalLevelModel(n_obs={self.n_obs_}, n_persons={self.n_persons_}, levels={self.levels_})"
+        return "OrdinalLevelModel(not fitted)"
+
+
+_MOVE_ORDER = ("down", "same", "up")
+
+
+def _merge_moves(changes, moves, person_col, move_col, what):
+    _require_columns(moves, {"person_col": person_col, "move_col": move_col}, what)
+    dup = moves[person_col].duplicated()
+    if dup.any():
+        raise DataContractError(f"{what}: moves must have one row per {person_col!r}; "
+                                f"{int(dup.sum())} repeated, e.g. {moves.loc[dup, person_col].tolist()[:5]}")
+    unknown = sorted(set(moves[move_col].dropna().astype(str)) - set(_MOVE_ORDER))
+    if unknown:
+        raise DataContractError(f"{what}: column {move_col!r} must hold {list(_MOVE_ORDER)}; found {unknown}")
+    merged = changes.merge(moves[[person_col, move_col]], on=person_col, how="inner")
+    merged[move_col] = pd.Categorical(merged[move_col].astype(str), categories=list(_MOVE_ORDER), ordered=True)
+    return merged
+
+
+def step_move_ancova(
+    changes: pd.DataFrame,
+    moves: pd.DataFrame,
+    *,
+    person_col: str = "person_id",
+    pre_col: str = "pre",
+    post_col: str = "post",
+    move_col: str = "move",
+    reference: str = "same",
+    cl: float = 0.95,
+) -> pd.DataFrame:
+    """Change in functioning/recovery by staircase move, adjusted for baseline (ANCOVA).
+
+    Fits post = b0 + b1 pre + sum_m g_m [move = m] + e by OLS with HC3 robust errors. Comparing raw
+    change scores between move groups is biased when moves depend on the baseline score (regression to
+    the mean); conditioning on the baseline removes that bias when moves depend on the observed
+    baseline (Senn 2006).
+
+    Parameters
+    ----------
+    changes : DataFrame
+        One row per citizen with baseline and follow-up scores (e.g. from ``change_per_citizen``).
+    moves : DataFrame
+        One row per citizen with ``move`` in {"down", "same", "up"} between the two assessments.
+    reference : str, default="same"
+        Move group the adjusted effects are compared with.
+
+    Returns
+    -------
+    DataFrame
+        One row per move group: ``move``, ``n``, ``mean_pre``, ``mean_change`` (raw), ``adjusted_post``
+        (predicted follow-up at the overall mean baseline) with ``adjusted_low``/``adjusted_high``, and
+        ``effect`` (adjusted difference from ``reference``) with ``effect_low``, ``effect_high``,
+        ``p_value``. ``attrs`` holds ``baseline_slope`` and ``n``.
+
+    References
+    ----------
+    Senn, S. (2006). Change from baseline and analysis of covariance revisited. Statistics in Medicine,
+    25, 4334-4344.
+    """
+    import statsmodels.formula.api as smf
+
+    what = "step_move_ancova"
+    _require_columns(changes, {"person_col": person_col, "pre_col": pre_col, "post_col": post_col}, what)
+    if reference not in _MOVE_ORDER:
+        raise ParameterError(f"reference must be one of {list(_MOVE_ORDER)}; got {reference!r}")
+    d = _merge_moves(changes, moves, person_col, move_col, what).dropna(subset=[pre_col, post_col, move_col])
+    present = [m for m in _MOVE_ORDER if (d[move_col] == m).any()]
+    if reference not in present or len(present) < 2:
+        raise DataContractError(f"{what}: need the reference group {reference!r} and one other move group; "
+                                f"groups present: {present}")
+    d = d.assign(_pre=d[pre_col].astype(float), _post=d[post_col].astype(float),
+                 _move=pd.Categorical(d[move_col].astype(str), categories=present))
+    fit = smf.ols(f"_post ~ _pre + C(_move, Treatment('{reference}'))", d).fit(cov_type="HC3")
+    z = stats.norm.ppf(0.5 + cl / 2)
+    pre_mean = d["_pre"].mean()
+    rows = []
+    for m in present:
+        g = d[d["_move"] == m]
+        x = pd.DataFrame({"_pre": [pre_mean], "_move": pd.Categorical([m], categories=present)})
+        pred = fit.get_prediction(x).summary_frame(alpha=1 - cl).iloc[0]
+        term = f"C(_move, Treatment('{reference}'))[T.{m}]"
+        eff, se = (fit.params[term], fit.bse[term]) if m != reference else (0.0, np.nan)
+        rows.append({
+            "move": m,
+            "n": len(g),
+            "mean_pre": g["_pre"].mean(),
+            "mean_change": (g["_post"] - g["_pre"]).mean(),
+            "adjusted_post": pred["mean"],
+            "adjusted_low": pred["mean_ci_lower"],
+            "adjusted_high": pred["mean_ci_upper"],
+            "effect": eff,
+            "effect_low": eff - z * se,
+            "effect_high": eff + z * se,
+            "p_value": 2 * stats.norm.sf(abs(eff / se)) if m != reference else np.nan,
+        })
+    out = pd.DataFrame(rows)
+    out.attrs.update({"baseline_slope": float(fit.params["_pre"]), "n": int(fit.nobs), "reference": reference})
+    return out
+
+
+def move_change_table(
+    changes: pd.DataFrame,
+    moves: pd.DataFrame,
+    *,
+    person_col: str = "person_id",
+    move_col: str = "move",
+    class_col: str = "change_class",
+    normalize: bool = True,
+) -> pd.DataFrame:
+    """Cross-table of staircase move (rows) against change class (columns).
+
+    With ``normalize=True`` each row gives the shares of its move group (rows sum to 1); otherwise counts.
+    Feed it to :func:`progression.plots.recovery.plot_move_change_heatmap`.
+    """
+    what = "move_change_table"
+    _require_columns(changes, {"person_col": person_col, "class_col": class_col}, what)
+    d = _merge_moves(changes, moves, person_col, move_col, what).dropna(subset=[move_col, class_col])
+    table = pd.crosstab(d[move_col], pd.Categorical(d[class_col].astype(str), categories=list(CHANGE_CLASSES)),
+                        dropna=False)
+    table = table.reindex(index=list(_MOVE_ORDER), columns=list(CHANGE_CLASSES), fill_value=0)
+    table.index.name, table.columns.name = "move", "change_class"
+    if normalize:
+        table = table.div(table.sum(axis=1).replace(0, np.nan), axis=0)
+    return table
