@@ -1,0 +1,9 @@
+"""Spending variation between municipalities: how much do objective criteria explain?
+
+See ``docs``-level background in domain.md §5: the outcome is net operating expenditure per inhabitant of
+the relevant age, the explanatory variables the socioeconomic criteria of the equalisation law.
+"""
+
+from progression.variation.shapley import shapley_r2, shapley_r2_bootstrap, subset_r2
+
+__all__ = ["shapley_r2", "shapley_r2_bootstrap", "subset_r2"]

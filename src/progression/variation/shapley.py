@@ -1,0 +1,327 @@
+"""Shapley (LMG) decomposition of R² over predictors or groups of predictors, with a bootstrap.
+
+The R² of a linear model is shared among its predictors by averaging each predictor's increase in R² over
+all orders in which the predictors can enter (Lindeman, Merenda & Gold 1980; Grömping 2007). With p
+players the Shapley value of player j is
+
+    φ_j = Σ_{S ⊆ P∖{j}} |S|! (p − |S| − 1)! / p! · [R²(S ∪ {j}) − R²(S)],
+
+and Σ_j φ_j = R²(P). When players are groups of columns, R²(S) is the R² of the model with the union of
+their columns (the "group Shapley" of Stata's ``shapley2``).
+
+All 2^p subset R² values come from one weighted Gram matrix of the standardised data: for the column set
+C, R²(C) = c_Cᵀ G_CC⁻¹ c_C with G the correlation-scale cross-product matrix of the predictors and c their
+cross-products with y. The systems are solved in batches of equal size, and for the bootstrap the Gram
+matrices of all replicates are formed at once from the resampling counts (a resample is the original data
+with integer frequency weights), so B replicates cost B small batched solves.
+
+References
+----------
+Lindeman, R. H., Merenda, P. F., Gold, R. Z. (1980). Introduction to Bivariate and Multivariate Analysis.
+Grömping, U. (2007). Estimators of relative importance in linear regression based on variance
+decomposition. The American Statistician 61(2), 139–147.
+Huettner, F., Sunder, M. (2012). Axiomatic arguments for decomposing goodness of fit according to Shapley
+and Owen values. Electronic Journal of Statistics 6, 1239–1250.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from progression.exceptions import DataContractError, ParameterError
+from progression.variation._data import as_list, finite_matrix, positive_weights
+
+__all__ = ["shapley_r2", "shapley_r2_bootstrap", "subset_r2"]
+
+MAX_PLAYERS = 20
+
+
+# --------------------------------------------------------------------------------------------------
+# players and their column masks
+# --------------------------------------------------------------------------------------------------
+
+def _players(X: list[str], groups: Mapping[str, Sequence[str]] | None) -> tuple[list[str], list[list[int]]]:
+    """Names of the players and, for each, the positions of its columns in X."""
+    if groups is None:
+        return list(X), [[i] for i in range(len(X))]
+    position = {c: i for i, c in enumerate(X)}
+    names, members, seen = [], [], {}
+    for name, columns in groups.items():
+        columns = as_list(columns, f"groups[{name!r}]")
+        unknown = [c for c in columns if c not in position]
+        if unknown:
+            raise ParameterError(f"groups[{name!r}] names columns {unknown} that are not in X {X}")
+        twice = [c for c in columns if c in seen]
+        if twice:
+            raise ParameterError(f"column(s) {twice} are in both groups {seen[twice[0]]!r} and {name!r}")
+        seen.update({c: name for c in columns})
+        names.append(str(name))
+        members.append([position[c] for c in columns])
+    for column in X:  # columns left out of every group play alone
+        if column not in seen:
+            names.append(column)
+            members.append([position[column]])
+    if len(set(names)) != len(names):
+        raise ParameterError(f"a group name equals a column left out of the groups: {names}")
+    return names, members
+
+
+def _column_sets(members: list[list[int]]) -> list[np.ndarray]:
+    """Column positions of the union of players, for every player mask 0 … 2^p − 1."""
+    p = len(members)
+    column_mask = np.zeros(2**p, dtype=np.int64)
+    for j, cols in enumerate(members):
+        bits = sum(1 << c for c in cols)
+        column_mask[np.arange(2**p) & (1 << j) != 0] |= bits
+    n_columns = sum(len(cols) for cols in members)
+    bits = (column_mask[:, None] >> np.arange(n_columns)) & 1
+    return [np.flatnonzero(row) for row in bits]
+
+
+# --------------------------------------------------------------------------------------------------
+# R² of all subsets from Gram matrices
+# --------------------------------------------------------------------------------------------------
+
+def _gram(Z: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted centred cross-product matrices, one per row of ``w`` (shape (B, n)); Z holds [X, y]."""
+    totals = w.sum(axis=1, keepdims=True)
+    means = (w @ Z) / totals
+    raw = np.einsum("bn,ni,nj->bij", w, Z, Z, optimize=True)
+    return raw - totals[:, :, None] * means[:, :, None] * means[:, None, :]
+
+
+def _r2_from_gram(gram: np.ndarray, column_sets: list[np.ndarray]) -> np.ndarray:
+    """R² of y on each column set, for every Gram matrix in the batch; shape (B, n_sets)."""
+    B, size, _ = gram.shape
+    p = size - 1
+    scale = np.sqrt(np.clip(np.diagonal(gram, axis1=1, axis2=2), 1e-300, None))
+    corr = gram / scale[:, :, None] / scale[:, None, :]
+    out = np.zeros((B, len(column_sets)))
+    by_size: dict[int, list[int]] = {}
+    for i, cols in enumerate(column_sets):
+        by_size.setdefault(len(cols), []).append(i)
+    for k, rows in by_size.items():
+        if k == 0:
+            continue
+        index = np.stack([column_sets[i] for i in rows])  # (m, k)
+        A = corr[:, index[:, :, None], index[:, None, :]]  # (B, m, k, k)
+        c = corr[:, index, p]  # (B, m, k)
+        try:
+            beta = np.linalg.solve(A, c[..., None])[..., 0]
+        except np.linalg.LinAlgError:  # a collinear subset: the pseudo-inverse gives its R²
+            beta = (np.linalg.pinv(A, hermitian=True) @ c[..., None])[..., 0]
+        out[:, rows] = np.sum(c * beta, axis=-1)
+    return out
+
+
+def _shapley_from_subsets(r2: np.ndarray, p: int) -> np.ndarray:
+    """Shapley values (B, p) from subset R² indexed by player mask (B, 2^p)."""
+    masks = np.arange(2**p)
+    sizes = np.bitwise_count(masks)
+    weight = np.array([math.factorial(s) * math.factorial(p - s - 1) / math.factorial(p) if s < p else 0.0
+                       for s in range(p + 1)])
+    out = np.zeros((r2.shape[0], p))
+    for j in range(p):
+        without = masks[(masks & (1 << j)) == 0]
+        out[:, j] = (r2[:, without | (1 << j)] - r2[:, without]) @ weight[sizes[without]]
+    return out
+
+
+def _prepare(data, y, X, groups, weights, log):
+    X = as_list(X, "X")
+    if y in X:
+        raise ParameterError(f"y {y!r} is also listed in X")
+    names, members = _players(X, groups)
+    if len(names) > MAX_PLAYERS:
+        raise ParameterError(
+            f"shapley_r2 needs 2^p subset fits; p = {len(names)} players is more than {MAX_PLAYERS}. "
+            "Combine columns into groups (groups={name: [columns]})"
+        )
+    Z = finite_matrix(data, X + [y])
+    if log:
+        if (Z[:, -1] <= 0).any():
+            raise DataContractError(f"y {y!r}: log needs positive values; found {(Z[:, -1] <= 0).sum()} ≤ 0")
+        Z[:, -1] = np.log(Z[:, -1])
+    w = positive_weights(data, weights)
+    w = np.ones(len(Z)) if w is None else w
+    centred = Z - np.average(Z, axis=0, weights=w)
+    spread = np.sqrt(np.average(centred**2, axis=0, weights=w))
+    constant = [c for c, s in zip(X + [y], spread) if s <= 1e-12 * (1 + np.abs(Z).max())]
+    if constant:
+        raise DataContractError(f"columns {constant} do not vary; a Shapley share needs variation")
+    if len(Z) <= len(X) + 1:
+        raise DataContractError(f"{len(Z)} rows are too few for {len(X)} predictors and an intercept")
+    return names, members, Z, w
+
+
+def subset_r2(
+    data: pd.DataFrame,
+    y: str,
+    X: Sequence[str],
+    *,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    weights: str | None = None,
+    log: bool = False,
+) -> pd.Series:
+    """R² (weighted when ``weights`` is given) of every subset of the predictors or groups.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by the player mask (bit j set = player j in the model, in the order of the players);
+        ``series.attrs["players"]`` lists the players.
+    """
+    names, members, Z, w = _prepare(data, y, X, groups, weights, log)
+    r2 = _r2_from_gram(_gram(Z, w[None, :]), _column_sets(members))[0]
+    series = pd.Series(r2, name="r2")
+    series.index.name = "mask"
+    series.attrs["players"] = names
+    return series
+
+
+def shapley_r2(
+    data: pd.DataFrame,
+    y: str,
+    X: Sequence[str],
+    *,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    weights: str | None = None,
+    log: bool = False,
+) -> pd.Series:
+    """Shapley (LMG) decomposition of the R² of a linear regression of ``y`` on ``X``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per unit (municipality).
+    y : str
+        Outcome column (e.g. spending per inhabitant).
+    X : sequence of str
+        Predictor columns (an intercept is always included).
+    groups : mapping of str to list of str, optional
+        Group name → columns of X. The groups are the players; columns of X in no group play alone.
+    weights : str, optional
+        Column of positive weights (e.g. population): the decomposition is then of the weighted R² of WLS.
+    log : bool, default=False
+        Decompose the R² of log(y).
+
+    Returns
+    -------
+    pandas.Series
+        Named ``"shapley_r2"``, indexed by predictor (or group); sums to the full model's R², which is also
+        in ``series.attrs["r2"]``.
+
+    Raises
+    ------
+    ParameterError
+        More than 20 players, unknown or overlapping group columns.
+    DataContractError
+        Missing values, a constant column, non-positive weights or too few rows.
+
+    Notes
+    -----
+    Exact for up to 20 players (2^p subset fits); 12 predictors on 98 municipalities take a few hundredths
+    of a second. See the module docstring for the formula and the method.
+    """
+    names, members, Z, w = _prepare(data, y, X, groups, weights, log)
+    r2 = _r2_from_gram(_gram(Z, w[None, :]), _column_sets(members))
+    values = _shapley_from_subsets(r2, len(names))[0]
+    series = pd.Series(values, index=pd.Index(names, name="term"), name="shapley_r2")
+    series.attrs["r2"] = float(r2[0, -1])
+    return series
+
+
+def shapley_r2_bootstrap(
+    data: pd.DataFrame,
+    y: str,
+    X: Sequence[str],
+    *,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    weights: str | None = None,
+    log: bool = False,
+    n_boot: int = 1000,
+    seed: int | np.random.Generator = 0,
+    alpha: float = 0.05,
+    chunk_size: int = 100,
+    return_draws: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+    """Shapley R² decomposition with percentile bootstrap intervals, resampling rows (municipalities).
+
+    Parameters
+    ----------
+    data, y, X, groups, weights, log
+        As in :func:`shapley_r2`.
+    n_boot : int, default=1000
+        Number of bootstrap resamples of the rows, with replacement.
+    seed : int or numpy.random.Generator, default=0
+    alpha : float, default=0.05
+        The intervals are the α/2 and 1 − α/2 percentiles of the bootstrap draws.
+    chunk_size : int, default=100
+        Replicates handled in one batch (bounds memory: about chunk_size × 2^p small matrices).
+    return_draws : bool, default=False
+        Also return the draws (one row per replicate, one column per term and ``"R2"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by term, with a last row ``"R2"`` for the full model: ``estimate`` (on the full data),
+        ``share`` (estimate / R²), ``std_error`` (bootstrap standard deviation), ``conf_low``,
+        ``conf_high``, ``share_conf_low``, ``share_conf_high``.
+
+    Notes
+    -----
+    A resample is the data with multinomial frequency weights, so each replicate's Gram matrix is a
+    weighted cross-product of the original data. R² is biased upwards in small samples (by about
+    (1 − R²)·p/(n − 1) for p predictors), and the percentile interval inherits the bias of the bootstrap
+    distribution; compare the adjusted and cross-validated R² of :class:`SpendingVariationModel`.
+    Replicates in which a column does not vary give an undefined decomposition and are dropped with a
+    count in ``frame.attrs["n_dropped"]``.
+
+    References
+    ----------
+    Efron, B., Tibshirani, R. (1993). An Introduction to the Bootstrap. Chapman & Hall, ch. 13.
+    """
+    if int(n_boot) < 2:
+        raise ParameterError(f"n_boot must be at least 2; found {n_boot!r}")
+    if not 0 < alpha < 1:
+        raise ParameterError(f"alpha must be in (0, 1); found {alpha!r}")
+    names, members, Z, w = _prepare(data, y, X, groups, weights, log)
+    column_sets = _column_sets(members)
+    rng = np.random.default_rng(seed)
+    n, p = len(Z), len(names)
+    point_r2 = _r2_from_gram(_gram(Z, w[None, :]), column_sets)
+    point = np.append(_shapley_from_subsets(point_r2, p)[0], point_r2[0, -1])
+
+    draws = []
+    for start in range(0, int(n_boot), chunk_size):
+        size = min(chunk_size, int(n_boot) - start)
+        counts = rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(float)
+        gram = _gram(Z, counts * w[None, :])
+        degenerate = (np.diagonal(gram, axis1=1, axis2=2) <= 1e-12 * np.abs(gram).max()).any(axis=1)
+        r2 = _r2_from_gram(gram, column_sets)
+        values = np.column_stack([_shapley_from_subsets(r2, p), r2[:, -1]])
+        draws.append(values[~degenerate])
+    draws = np.vstack(draws)
+    n_dropped = int(n_boot) - len(draws)
+
+    shares = draws[:, :p] / draws[:, [p]]
+    frame = pd.DataFrame(
+        {
+            "estimate": point,
+            "share": np.append(point[:p] / point[p], 1.0),
+            "std_error": draws.std(axis=0, ddof=1),
+            "conf_low": np.quantile(draws, alpha / 2, axis=0),
+            "conf_high": np.quantile(draws, 1 - alpha / 2, axis=0),
+            "share_conf_low": np.append(np.quantile(shares, alpha / 2, axis=0), 1.0),
+            "share_conf_high": np.append(np.quantile(shares, 1 - alpha / 2, axis=0), 1.0),
+        },
+        index=pd.Index(names + ["R2"], name="term"),
+    )
+    frame.attrs.update({"n_boot": int(n_boot), "n_dropped": n_dropped, "alpha": alpha})
+    if return_draws:
+        return frame, pd.DataFrame(draws, columns=names + ["R2"])
+    return frame
