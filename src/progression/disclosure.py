@@ -64,8 +64,9 @@ def _primary(counts: pd.Series, min_n: int) -> pd.Series:
 def _secondary(df: pd.DataFrame, count: str, hidden: pd.Series, groups: Sequence[str]) -> pd.Series:
     """Cells to hide so that no group has exactly one hidden non-zero cell."""
     extra = pd.Series(False, index=df.index)
-    keys = list(groups) if groups else [np.zeros(len(df), dtype=int)]
-    for _, idx in df.groupby(keys, sort=False, dropna=False).groups.items():
+    keys = list(groups) if groups else np.zeros(len(df), dtype=int)
+    for idx in df.groupby(keys, sort=False, dropna=False).indices.values():
+        idx = df.index[idx]
         n_hidden = int(hidden.loc[idx].sum())
         if n_hidden != 1:
             continue

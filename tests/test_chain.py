@@ -1,0 +1,129 @@
+"""The chain end to end: run folder, manifest, reproducibility, failure handling, disclosure."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from progression.cli import main
+from progression.config import load_params
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.notebooks
+
+
+def run(params: Path, *extra: str) -> int:
+    return main(["run", str(params), "--quiet", *extra])
+
+
+def set_output_dir(params: Path, out: Path) -> None:
+    text = params.read_text().replace("run:\n  name: extract\n", f"run:\n  name: extract\n  output_dir: {out}\n")
+    params.write_text(text)
+
+
+@pytest.fixture
+def extract_params(extract_dir: Path, tmp_path: Path) -> Path:
+    params = extract_dir / "params.yaml"
+    set_output_dir(params, tmp_path / "runs")
+    return params
+
+
+def results_hashes(run_dir: Path) -> dict:
+    return json.loads((run_dir / "manifest.json").read_text())["outputs"]["results"]
+
+
+def test_run_writes_folder_manifest_and_report(extract_params, tmp_path):
+    assert run(extract_params) == 0
+    latest = (tmp_path / "runs" / "latest").resolve()
+    manifest = json.loads((latest / "manifest.json").read_text())
+    assert manifest["status"] == "succeeded"
+    assert [n["name"] for n in manifest["notebooks"]] == ["00_data", "90_report"]
+    assert manifest["inputs"]["source_files"].keys() == {"persons", "spells"}
+    assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in manifest["outputs"]["results"].values())
+    assert manifest["versions"]["pandera"] != "not installed"
+    assert manifest["disclosure"]["persons_by_target_group"]["rows"] == 6
+    assert (latest / "report.html").read_text().count("<h2>") >= 2
+    for name in ("00_data", "90_report"):
+        assert (latest / "notebooks" / f"{name}.ipynb").exists()
+
+
+def test_same_parameters_give_identical_results(extract_params, tmp_path):
+    assert run(extract_params) == 0
+    first = (tmp_path / "runs" / "latest").resolve()
+    assert run(extract_params) == 0
+    second = (tmp_path / "runs" / "latest").resolve()
+    assert first != second
+    assert results_hashes(first) == results_hashes(second) and results_hashes(first)
+
+
+def test_broken_input_stops_the_chain_and_writes_no_results(extract_params, tmp_path, capsys):
+    assert run(extract_params) == 0
+    good = (tmp_path / "runs" / "latest").resolve()
+    spells = extract_params.parent / "spells.csv"
+    df = pd.read_csv(spells, sep=";")
+    df.loc[2, "SLUTDATO"] = "2000-01-01"  # end before start
+    df.loc[4, "PARAGRAF"] = "SEL999"  # unknown paragraph
+    df.to_csv(spells, sep=";", index=False)
+    assert run(extract_params) == 1
+    err = capsys.readouterr().err
+    assert "notebook 00_data failed" in err and "DataContractError" in err
+    assert "check 'end_date on or after start_date'" in err and "SEL999" in err
+    assert (tmp_path / "runs" / "latest").resolve() == good
+    failed = [d for d in (tmp_path / "runs").iterdir() if d.is_dir() and d.resolve() != good and d.name != "latest"]
+    assert len(failed) == 1
+    assert list((failed[0] / "results").glob("*")) == []
+    assert json.loads((failed[0] / "manifest.json").read_text())["status"] == "failed"
+    assert (failed[0] / "notebooks" / "00_data.ipynb").exists()  # kept for inspection
+
+
+def test_validate_reports_bad_input_without_a_run(extract_params, tmp_path, capsys):
+    persons = extract_params.parent / "persons.csv"
+    df = pd.read_csv(persons, sep=";")
+    df.loc[0, "KOM"] = 411
+    df.to_csv(persons, sep=";", index=False)
+    assert main(["validate", str(extract_params)]) == 2
+    assert "table 'persons', column 'municipality'" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_missing_mapped_column_is_named(extract_params, capsys):
+    persons = extract_params.parent / "persons.csv"
+    pd.read_csv(persons, sep=";").drop(columns="KOEN").to_csv(persons, sep=";", index=False)
+    assert main(["validate", str(extract_params)]) == 2
+    assert "mapped column(s) ['KOEN'] not in persons.csv" in capsys.readouterr().err
+
+
+def test_only_reruns_one_notebook_in_an_earlier_run(extract_params, tmp_path):
+    assert run(extract_params) == 0
+    run_dir = (tmp_path / "runs" / "latest").resolve()
+    (run_dir / "report.html").unlink()
+    assert run(extract_params, "--only", "90_report", "--run-dir", str(run_dir)) == 0
+    assert (run_dir / "report.html").exists()
+    assert [n["name"] for n in json.loads((run_dir / "manifest.json").read_text())["notebooks"]] == ["90_report"]
+
+
+def test_results_are_aggregates_above_the_minimum_cell_size(extract_params, tmp_path):
+    assert run(extract_params) == 0
+    latest = (tmp_path / "runs" / "latest").resolve()
+    minimum = load_params(extract_params).disclosure.min_cell_size
+    for path in (latest / "results").glob("*.csv"):
+        df = pd.read_csv(path)
+        assert not {"person_id", "cpr", "pnr"} & {c.lower() for c in df.columns}, path.name
+        for col in [c for c in df.columns if re.fullmatch(r"n(_.*)?", c)]:
+            values = df[col].dropna()
+            assert ((values == 0) | (values >= minimum)).all(), f"{path.name}:{col}"
+
+
+def test_notebooks_are_committed_without_outputs_and_have_a_parameters_cell():
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), path.name
+        tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, path.name
+        assert "params_path" in tagged[0].source and "run_dir" in tagged[0].source
