@@ -13,6 +13,7 @@ from progression.recovery.instruments import (
     get_instrument,
     list_instruments,
     recovery_star_stage,
+    load_instruments,
     register_instrument,
     score,
 )
@@ -197,3 +198,33 @@ def test_gas_bad_input():
         gas_tscore([3])
     with pytest.raises(ParameterError, match="weights must"):
         gas_tscore([1, 1], [1])
+
+
+def test_load_instrument_from_yaml(tmp_path, monkeypatch):
+    import progression.recovery.instruments as instruments_module
+
+    monkeypatch.setattr(instruments_module, "_REGISTRY", dict(instruments_module._REGISTRY))
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "name: SRS\n"
+        "items: [1, 2, 3, 4]\n"
+        "item_range: [0, 10]\n"
+        "direction: higher_better\n"
+        "raw: sum\n"
+        "scaled: none\n"
+        "integer: false\n",
+        encoding="utf-8",
+    )
+    (ins,) = load_instruments(path)
+    assert ins.items == ("1", "2", "3", "4") and get_instrument("SRS") is ins
+    df = frame(long_rows(1, "2024-01-10", "SRS", zip(range(1, 5), [9.5, 9, 8, 7])))
+    assert score(df, "SRS").loc[0, "raw"] == pytest.approx(33.5)
+    path.write_text("name: BAD\nitem_range: [0, 10]\ndirection: sideways\nraw: sum\nscaled: none\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="instrument 'BAD': key 'direction'"):
+        load_instruments(path)
+
+
+def test_string_dates_are_parsed():
+    df = frame(long_rows(1, "2024-01-10", "WHO5", zip("12345", [1] * 5)))
+    df["assessment_date"] = "2024-01-10"
+    assert score(df, "WHO5")["assessment_date"].dtype.kind == "M"

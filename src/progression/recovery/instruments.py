@@ -26,6 +26,7 @@ __all__ = [
     "get_instrument",
     "list_instruments",
     "register_instrument",
+    "load_instruments",
     "score",
     "flag_cutoffs",
     "gas_tscore",
@@ -406,6 +407,17 @@ def register_instrument(config: Mapping[str, Any] | Instrument, *, replace: bool
     return instrument
 
 
+def load_instruments(path, *, replace: bool = False) -> list[Instrument]:
+    """Register the instrument(s) declared in a YAML file: one mapping, or a list of mappings, of the
+    same shape as :data:`BUILTIN_CONFIGS` values. Returns the registered instruments."""
+    import yaml
+
+    with open(path, encoding="utf-8") as fh:
+        content = yaml.safe_load(fh)
+    configs = content if isinstance(content, list) else [content]
+    return [register_instrument(cfg, replace=replace) for cfg in configs]
+
+
 def get_instrument(instrument: str | Instrument | Mapping[str, Any]) -> Instrument:
     """Look up an instrument by name, or validate a configuration mapping, or pass an Instrument through."""
     if isinstance(instrument, Instrument):
@@ -499,6 +511,7 @@ def score(
     _require_columns(assessments, cols, f"score({ins.name})")
     df = assessments.loc[assessments[instrument_col] == ins.name, [person_col, date_col, item_col, score_col]].copy()
     df[item_col] = df[item_col].astype(str)
+    df[date_col] = pd.to_datetime(df[date_col])
     values = pd.to_numeric(df[score_col], errors="coerce")
     non_numeric = df[values.isna() & df[score_col].notna()]
     if len(non_numeric):
