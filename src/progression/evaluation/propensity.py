@@ -1,0 +1,193 @@
+"""Propensity scores and inverse-probability weights.
+
+References
+----------
+Rosenbaum, P. R. & Rubin, D. B. (1983). The central role of the propensity score in observational studies
+for causal effects. Biometrika 70(1), 41–55.
+Robins, J. M., Hernán, M. A. & Brumback, B. (2000). Marginal structural models and causal inference in
+epidemiology. Epidemiology 11(5), 550–560 (stabilised weights).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from progression.evaluation import _checks as chk
+from progression.exceptions import DataContractError
+
+ESTIMANDS = ("ATT", "ATE")
+
+
+def default_propensity_model():
+    """Unpenalised logistic regression on standardised covariates (the maximum-likelihood logit)."""
+    return make_pipeline(StandardScaler(), LogisticRegression(C=np.inf, solver="newton-cholesky", max_iter=1000))
+
+
+def design_matrix(data: pd.DataFrame, covariates: str | Sequence[str]) -> pd.DataFrame:
+    """Covariates as a float matrix: numeric and boolean columns as they are, others one-hot encoded.
+
+    Text and categorical columns get one indicator per level except the first (sorted) level, named
+    ``<column>_<level>``.
+
+    Parameters
+    ----------
+    data : DataFrame
+    covariates : str or list of str
+
+    Returns
+    -------
+    DataFrame
+        Float columns, same index as ``data``.
+    """
+    columns = chk.as_list(covariates, name="covariates")
+    chk.check_columns(data, columns)
+    chk.check_no_missing(data, columns)
+    frame = data[columns]
+    numeric = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])]
+    categorical = [c for c in columns if c not in numeric]
+    parts = [frame[numeric].astype(float)]
+    if categorical:
+        cats = frame[categorical].astype("category")
+        cats = cats.apply(lambda s: s.cat.reorder_categories(sorted(s.cat.categories)))
+        parts.append(pd.get_dummies(cats, drop_first=True, dtype=float))
+    design = pd.concat(parts, axis=1)
+    constant = [c for c in design.columns if design[c].nunique() < 2]
+    if constant:
+        raise DataContractError(f"covariate column(s) {constant} are constant; expected variation: drop them")
+    return design
+
+
+def predict_treatment_probability(model, X: np.ndarray) -> np.ndarray:
+    """Column of ``predict_proba`` belonging to class 1."""
+    position = list(model.classes_).index(1)
+    return model.predict_proba(X)[:, position]
+
+
+def check_classifier(model) -> object:
+    """Return a fresh clone of ``model`` (or the default), requiring ``fit`` and ``predict_proba``."""
+    if model is None:
+        return default_propensity_model()
+    if not (hasattr(model, "fit") and hasattr(model, "predict_proba")):
+        raise TypeError(
+            f"propensity model must be a scikit-learn classifier with fit and predict_proba; got {type(model).__name__}"
+        )
+    return clone(model)
+
+
+def propensity_scores(
+    data: pd.DataFrame,
+    *,
+    treatment: str,
+    covariates: str | Sequence[str],
+    model=None,
+    clip: float | None = None,
+) -> pd.Series:
+    """Estimated probability of treatment given covariates, e(x) = P(T = 1 | X = x).
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per unit.
+    treatment : str
+        0/1 column.
+    covariates : str or list of str
+        Confounders measured before treatment; text columns are one-hot encoded.
+    model : classifier, optional
+        Any scikit-learn classifier with ``predict_proba`` (cloned before fitting). Default: an
+        unpenalised logistic regression.
+    clip : float, optional
+        Clip the scores into [clip, 1 − clip].
+
+    Returns
+    -------
+    Series
+        Named ``"propensity"``, same index as ``data``.
+    """
+    chk.check_frame(data)
+    chk.check_columns(data, [treatment])
+    chk.check_no_missing(data, [treatment])
+    clip = chk.check_fraction(clip, name="clip")
+    t = chk.binary_values(data, treatment)
+    chk.check_both_groups(t, treatment)
+    X = design_matrix(data, covariates).to_numpy()
+    fitted = check_classifier(model).fit(X, t)
+    e = predict_treatment_probability(fitted, X)
+    if clip is not None:
+        e = np.clip(e, clip, 1 - clip)
+    return pd.Series(e, index=data.index, name="propensity")
+
+
+def inverse_probability_weights(
+    treated: np.ndarray, propensity: np.ndarray, *, estimand: str = "ATT", stabilized: bool = False
+) -> np.ndarray:
+    """Inverse-probability weights as arrays (see :func:`propensity_weights`)."""
+    t = np.asarray(treated, dtype=float)
+    e = np.asarray(propensity, dtype=float)
+    if estimand == "ATE":
+        w = t / e + (1 - t) / (1 - e)
+        if stabilized:
+            p = t.mean()
+            w = w * (t * p + (1 - t) * (1 - p))
+    else:
+        w = t + (1 - t) * e / (1 - e)
+        if stabilized:
+            p = t.mean()
+            w = t + (1 - t) * w * (1 - p) / p
+    return w
+
+
+def propensity_weights(
+    data: pd.DataFrame,
+    *,
+    treatment: str,
+    propensity: str | pd.Series,
+    estimand: str = "ATT",
+    stabilized: bool = True,
+) -> pd.Series:
+    """Inverse-probability weights for the ATE or the ATT.
+
+    Parameters
+    ----------
+    data : DataFrame
+    treatment : str
+        0/1 column.
+    propensity : str or Series
+        Column name of the propensity score, or a Series aligned with ``data``.
+    estimand : {"ATT", "ATE"}, default="ATT"
+    stabilized : bool, default=True
+        Multiply by the marginal treatment probabilities so the weights of each group sum to about its size.
+
+    Returns
+    -------
+    Series
+        Named ``"weight"``.
+
+    Notes
+    -----
+    ATE: w = T/e + (1−T)/(1−e); stabilised sw = T·p/e + (1−T)(1−p)/(1−e), p = P(T=1) (Robins et al. 2000).
+    ATT: w = T + (1−T)·e/(1−e); stabilised controls are scaled by (1−p)/p. Stabilising rescales each group by
+    a constant, so Hájek (normalised) estimates, balance statistics and effective sample sizes are unchanged;
+    it matters for weighted regressions and for reading the weights.
+    """
+    chk.check_frame(data)
+    estimand = chk.check_choice(estimand, ESTIMANDS, name="estimand")
+    chk.check_columns(data, [treatment, propensity if isinstance(propensity, str) else None])
+    e = (data[propensity] if isinstance(propensity, str) else propensity).to_numpy(dtype=float)
+    if e.shape[0] != len(data):
+        raise DataContractError(f"propensity has {e.shape[0]} values; expected one per row of data ({len(data)})")
+    if np.any((e <= 0) | (e >= 1) | np.isnan(e)):
+        raise DataContractError(
+            f"propensity must lie strictly between 0 and 1; found {int(np.sum((e <= 0) | (e >= 1) | np.isnan(e)))} "
+            "values outside (0, 1): clip them (clip=0.01) or trim those units"
+        )
+    t = chk.binary_values(data, treatment)
+    chk.check_both_groups(t, treatment)
+    w = inverse_probability_weights(t, e, estimand=estimand, stabilized=stabilized)
+    return pd.Series(w, index=data.index, name="weight")
