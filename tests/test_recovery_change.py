@@ -12,6 +12,7 @@ from progression.recovery.change import (
     clinical_significance,
     jacobson_truax_cutoffs,
     pair_assessments,
+    recovery_star_transitions,
     reliable_change,
     reliable_change_threshold,
     vum_domain_moves,
@@ -188,3 +189,24 @@ def test_vum_domain_moves_and_summary():
     assert summary.loc[1, "mean_level_change"] == pytest.approx((-1 + 0 - 2) / 3)
     assert summary.loc[2, "mean_level_change"] == pytest.approx(1.0)
     assert list(summary["change_class"].astype(str)) == ["progression", "degression"]
+
+
+def test_recovery_star_area_moves_and_stage_transitions():
+    def star(person, date, areas):
+        return [
+            {"person_id": person, "assessment_date": pd.Timestamp(date), "instrument": "RECOVERY_STAR",
+             "item": a, "score": float(v)}
+            for a, v in areas.items()
+        ]
+
+    base = {f"area{i}": 3 for i in range(1, 11)}
+    follow = dict(base, area1=6, area2=2, area3=4)  # accepting help -> believing; 3 -> 2 worse, stuck; 3 -> 4 same stage
+    df = pd.DataFrame(star(1, "2021-01-01", base) + star(1, "2022-01-01", follow))
+    moves = vum_domain_moves(df, instrument="RECOVERY_STAR").set_index("item")
+    assert moves.loc["area1", "move"] == "improved" and moves.loc["area2", "move"] == "worse"
+    assert moves.loc["area3", "move"] == "improved" and moves.loc["area4", "move"] == "same"
+    trans = recovery_star_transitions(moves.reset_index()).set_index("item")
+    assert (trans.loc["area1", "from_stage"], trans.loc["area1", "to_stage"]) == ("accepting_help", "believing")
+    assert (trans.loc["area2", "from_stage"], trans.loc["area2", "to_stage"]) == ("accepting_help", "stuck")
+    assert (trans.loc["area3", "from_stage"], trans.loc["area3", "to_stage"]) == ("accepting_help", "accepting_help")
+    assert trans["count"].sum() == 10

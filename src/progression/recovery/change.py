@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from progression.exceptions import DataContractError, ParameterError
-from progression.recovery.instruments import Instrument, _require_columns, get_instrument, score
+from progression.recovery.instruments import (
+    Instrument,
+    _require_columns,
+    get_instrument,
+    recovery_star_stage,
+    score,
+)
 
 __all__ = [
     "CHANGE_CLASSES",
@@ -28,6 +34,7 @@ __all__ = [
     "change_per_citizen",
     "vum_domain_moves",
     "vum_domain_summary",
+    "recovery_star_transitions",
 ]
 
 CHANGE_CLASSES = ("progression", "maintenance", "degression")
@@ -322,7 +329,8 @@ def vum_domain_moves(
 
     Dates are paired per person as in :func:`pair_assessments`; domains scored 9 (not relevant) or
     missing at either date are left out. Lower levels are better, so a lower follow-up level is
-    ``improved``.
+    ``improved``. Any per-item ordinal instrument works the same way through ``instrument`` (e.g.
+    Recovery Star areas, where higher is better; see :func:`recovery_star_transitions`).
 
     Returns
     -------
@@ -374,3 +382,24 @@ def vum_domain_summary(moves: pd.DataFrame, *, person_col: str = "person_id") ->
     out["change_class"] = classify_change(out["net_improved"].astype(float), direction="higher_better", critical=0.5)
     out.columns.name = None
     return out.reset_index()
+
+
+def recovery_star_transitions(moves: pd.DataFrame, *, item_col: str = "item") -> pd.DataFrame:
+    """Stage-to-stage counts per Recovery Star area, from ``vum_domain_moves(..., instrument="RECOVERY_STAR")``.
+
+    Killaspy et al. (2012) found weak inter-rater reliability for the summed star, so change is
+    reported per area and by stage of the Journey of Change (two points per stage [check]).
+
+    Returns
+    -------
+    DataFrame
+        ``item_col``, ``from_stage``, ``to_stage``, ``count`` (pairs that occur only).
+    """
+    _require_columns(moves, {"item_col": item_col, "pre": "pre", "post": "post"}, "recovery_star_transitions")
+    d = pd.DataFrame({
+        item_col: moves[item_col].to_numpy(),
+        "from_stage": recovery_star_stage(moves["pre"].reset_index(drop=True)),
+        "to_stage": recovery_star_stage(moves["post"].reset_index(drop=True)),
+    })
+    out = d.groupby([item_col, "from_stage", "to_stage"], observed=True).size().rename("count").reset_index()
+    return out
