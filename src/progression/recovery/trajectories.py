@@ -30,7 +30,6 @@ __all__ = [
     "move_change_table",
 ]
 
-_TIDY = ["term", "estimate", "std_error", "conf_low", "conf_high", "statistic", "p_value"]
 
 
 def years_since(
@@ -49,7 +48,7 @@ def years_since(
     return ((pd.to_datetime(frame[date_col]) - start).dt.days / 365.25).rename("years")
 
 
-def _tidy_from(params, bse, cl, dist="normal", df=None) -> pd.DataFrame:
+def _tidy_from(params, bse, cl) -> pd.DataFrame:
     z = stats.norm.ppf(0.5 + cl / 2)
     est, se = np.asarray(params, dtype=float), np.asarray(bse, dtype=float)
     stat = est / se
