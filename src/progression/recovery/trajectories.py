@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 
-
 def years_since(
     frame: pd.DataFrame,
     start_dates: pd.Series,
