@@ -50,7 +50,7 @@ def first_treated(
                 f"participations: no rows with {intervention_col!r} == {intervention!r}; values found: {found}"
             )
     chk.check_no_missing(rows, [by, start_date], name="participations")
-    dates = pd.to_datetime(rows[start_date], errors="coerce")
+    dates = pd.to_datetime(rows[start_date], errors="coerce", format="mixed")
     if dates.isna().any():
         bad = rows.loc[dates.isna(), start_date].head(3).tolist()
         raise DataContractError(f"participations: column {start_date!r} has values that are not dates, e.g. {bad}")
