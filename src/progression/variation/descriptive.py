@@ -1,0 +1,236 @@
+"""Descriptive building blocks: spending per inhabitant, seed 004's summary numbers, recipients × unit cost.
+
+* :func:`per_capita_spending` turns the long accounts table (municipality, year, function, net operating
+  expenditure) and a population table into spending per inhabitant of the relevant age.
+* :func:`describe_spending` gives the numbers Finansministeriet (2009, "Det specialiserede socialområde –
+  redskaber til styring og prioritering", section 2) reports: the population-weighted mean and how many
+  municipalities lie under and over two thresholds (7,000 and 9,000 kr. per 18–66-year-old for adults;
+  7,000 and 10,000 kr. per 0–22-year-old for children).
+* :func:`unit_cost_decomposition` splits each municipality's spending per inhabitant into recipients per
+  inhabitant × spending per recipient, the identity KORA/VIVE benchmarking rests on, in log differences
+  from the national values so the two parts add up exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from progression.exceptions import DataContractError, ParameterError
+from progression.variation._data import finite_matrix, positive_weights, require_columns
+
+__all__ = [
+    "SEED004_ADULTS",
+    "SEED004_CHILDREN",
+    "describe_spending",
+    "per_capita_spending",
+    "unit_cost_decomposition",
+    "unit_cost_variance_shares",
+]
+
+#: Thresholds (kr. per inhabitant) seed 004 counts municipalities against, 2008.
+SEED004_ADULTS = {"low": 7_000.0, "high": 9_000.0}
+SEED004_CHILDREN = {"low": 7_000.0, "high": 10_000.0}
+
+
+def _function_prefixes(functions: str | Sequence[str]) -> list[str]:
+    items = [functions] if isinstance(functions, str) else list(functions)
+    if not items:
+        raise ParameterError("functions must name at least one account function or main function")
+    return [str(f).replace(".", "").lstrip("0") for f in items]
+
+
+def per_capita_spending(
+    spending: pd.DataFrame,
+    population: pd.DataFrame,
+    *,
+    functions: str | Sequence[str],
+    population_col: str,
+    value_col: str = "net_operating_dkk",
+    function_col: str = "function",
+    keys: Sequence[str] = ("municipality", "year"),
+    name: str = "spend_per_capita",
+) -> pd.DataFrame:
+    """Spending per inhabitant of the relevant age, summed over a set of account functions.
+
+    Parameters
+    ----------
+    spending : pandas.DataFrame
+        Long table: ``keys``, ``function_col`` (codes without dots, e.g. ``"53850"``), ``value_col``.
+    population : pandas.DataFrame
+        ``keys`` and ``population_col`` (e.g. ``pop_18_66``).
+    functions : str or sequence of str
+        Function codes or prefixes, dotted or not: ``"5.38"`` selects every 5.38.xx function,
+        ``["5.38.50", "5.38.52"]`` two of them.
+    population_col : str
+    value_col, function_col : str
+    keys : sequence of str, default=("municipality", "year")
+    name : str, default="spend_per_capita"
+        Name of the output column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per key of ``population``: ``keys``, ``spending_dkk`` (sum over the selected functions),
+        ``n_functions`` (rows summed), ``population_col``, ``name``. A key with no spending rows, or with a
+        missing (suppressed) amount among its rows, gets a missing sum and per-capita value — never a zero.
+    """
+    keys = list(keys)
+    require_columns(spending, [*keys, function_col, value_col], role="spending column")
+    require_columns(population, [*keys, population_col], role="population column")
+    prefixes = _function_prefixes(functions)
+    codes = spending[function_col].astype(str).str.replace(".", "", regex=False).str.lstrip("0")
+    selected = spending.loc[codes.map(lambda c: any(c.startswith(p) for p in prefixes)).astype(bool)]
+    if selected.empty:
+        raise DataContractError(
+            f"no spending rows match functions {prefixes}; functions present: {sorted(codes.unique())[:10]}"
+        )
+    grouped = selected.groupby(keys)[value_col]
+    sums = grouped.sum(min_count=1).where(~grouped.apply(lambda s: s.isna().any()))
+    table = pd.DataFrame({"spending_dkk": sums, "n_functions": grouped.size()}).reset_index()
+    out = population[[*keys, population_col]].merge(table, on=keys, how="left")
+    out["n_functions"] = out["n_functions"].fillna(0).astype(int)
+    out[name] = out["spending_dkk"] / out[population_col]
+    return out[[*keys, "spending_dkk", "n_functions", population_col, name]]
+
+
+def describe_spending(
+    data: pd.DataFrame,
+    *,
+    per_capita: str,
+    population: str,
+    low: float,
+    high: float,
+) -> pd.Series:
+    """Seed 004's summary of spending per inhabitant across municipalities (one year).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per municipality.
+    per_capita : str
+        Spending per inhabitant of the relevant age.
+    population : str
+        The relevant population (the weights of the mean).
+    low, high : float
+        Count municipalities strictly under ``low`` and strictly over ``high`` (seed 004: 7,000 and 9,000
+        kr. for adults, 7,000 and 10,000 kr. for children; see ``SEED004_ADULTS``/``SEED004_CHILDREN``).
+
+    Returns
+    -------
+    pandas.Series
+        ``n_municipalities``, ``weighted_mean`` (Σ spending / Σ population = Σ p_i s_i / Σ p_i),
+        ``unweighted_mean``, ``weighted_cv`` (population-weighted coefficient of variation),
+        ``p90_p10_ratio``, ``n_below_low``, ``n_above_high``, ``low``, ``high``.
+    """
+    if not low < high:
+        raise ParameterError(f"low must be below high; found low={low!r}, high={high!r}")
+    values = finite_matrix(data, [per_capita])[:, 0]
+    weights = positive_weights(data, population)
+    mean = np.average(values, weights=weights)
+    sd = np.sqrt(np.average((values - mean) ** 2, weights=weights))
+    p10, p90 = np.quantile(values, [0.1, 0.9])
+    return pd.Series(
+        {
+            "n_municipalities": int(len(values)),
+            "weighted_mean": float(mean),
+            "unweighted_mean": float(values.mean()),
+            "weighted_cv": float(sd / mean),
+            "p90_p10_ratio": float(p90 / p10),
+            "n_below_low": int((values < low).sum()),
+            "n_above_high": int((values > high).sum()),
+            "low": float(low),
+            "high": float(high),
+        },
+        name=per_capita,
+        dtype=object,
+    )
+
+
+def unit_cost_decomposition(
+    data: pd.DataFrame,
+    *,
+    spending: str,
+    recipients: str,
+    population: str,
+    id_col: str = "municipality",
+) -> pd.DataFrame:
+    """Spending per inhabitant = recipients per inhabitant × spending per recipient, relative to the country.
+
+    With s_i = S_i/P_i, c_i = R_i/P_i, u_i = S_i/R_i and the national values S = ΣS_i/ΣP_i, C = ΣR_i/ΣP_i,
+    U = ΣS_i/ΣR_i (so S = C·U), each municipality's log difference splits exactly:
+
+        log(s_i/S) = log(c_i/C) + log(u_i/U)     (coverage + unit cost).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per municipality with total spending, recipients and population.
+    spending, recipients, population : str
+    id_col : str, default="municipality"
+
+    Returns
+    -------
+    pandas.DataFrame
+        Id, ``spend_per_capita``, ``recipients_per_capita``, ``unit_cost``, ``log_diff_spending``,
+        ``log_diff_coverage``, ``log_diff_unit_cost``. ``frame.attrs["national"]`` holds S, C and U.
+    """
+    require_columns(data, [id_col])
+    S, R, P = finite_matrix(data, [spending, recipients, population], id_col=id_col).T
+    for label, values in ((spending, S), (recipients, R), (population, P)):
+        bad = values <= 0
+        if bad.any():
+            raise DataContractError(
+                f"column {label!r}: the log decomposition needs positive values; {bad.sum()} row(s) are not "
+                f"({id_col}: {data.loc[bad, id_col].tolist()[:5]})"
+            )
+    national = {"spend_per_capita": S.sum() / P.sum(), "recipients_per_capita": R.sum() / P.sum(),
+                "unit_cost": S.sum() / R.sum()}
+    out = pd.DataFrame(
+        {id_col: data[id_col].to_numpy(), "spend_per_capita": S / P, "recipients_per_capita": R / P,
+         "unit_cost": S / R}
+    )
+    out["log_diff_spending"] = np.log(out["spend_per_capita"] / national["spend_per_capita"])
+    out["log_diff_coverage"] = np.log(out["recipients_per_capita"] / national["recipients_per_capita"])
+    out["log_diff_unit_cost"] = np.log(out["unit_cost"] / national["unit_cost"])
+    out.attrs["national"] = national
+    return out
+
+
+def unit_cost_variance_shares(decomposition: pd.DataFrame, *, weights: np.ndarray | None = None) -> pd.Series:
+    """Share of the variance of log spending per inhabitant due to coverage and to unit cost.
+
+    Var(log s) = Var(log c) + Var(log u) + 2 Cov(log c, log u); the covariance is split evenly, so the
+    shares are (Var(log c) + Cov)/Var(log s) and (Var(log u) + Cov)/Var(log s) and sum to one.
+
+    Parameters
+    ----------
+    decomposition : pandas.DataFrame
+        Output of :func:`unit_cost_decomposition`.
+    weights : array-like, optional
+        Weights of the municipalities (e.g. population).
+
+    Returns
+    -------
+    pandas.Series
+        ``var_log_spending``, ``var_log_coverage``, ``var_log_unit_cost``, ``cov``, ``share_coverage``,
+        ``share_unit_cost``.
+    """
+    c = decomposition["log_diff_coverage"].to_numpy()
+    u = decomposition["log_diff_unit_cost"].to_numpy()
+    w = np.ones(len(c)) if weights is None else np.asarray(weights, dtype=float)
+    cov = np.cov(np.vstack([c, u]), aweights=w, bias=True)
+    total = cov[0, 0] + cov[1, 1] + 2 * cov[0, 1]
+    return pd.Series(
+        {
+            "var_log_spending": total,
+            "var_log_coverage": cov[0, 0],
+            "var_log_unit_cost": cov[1, 1],
+            "cov": cov[0, 1],
+            "share_coverage": (cov[0, 0] + cov[0, 1]) / total,
+            "share_unit_cost": (cov[1, 1] + cov[0, 1]) / total,
+        },
+        name="variance_shares",
+    )
