@@ -107,7 +107,7 @@ def _check_kept(t: np.ndarray, keep: np.ndarray) -> tuple[int, int]:
 def _logit_influence(Xd: np.ndarray, t: np.ndarray, e_raw: np.ndarray) -> np.ndarray:
     """Influence function of logistic-regression coefficients: M⁻¹ xᵢ(tᵢ − eᵢ), M = mean(e(1−e) x xᵀ)."""
     M = (Xd * (e_raw * (1 - e_raw))[:, None]).T @ Xd / len(t)
-    return np.linalg.solve(M, (Xd * (t - e_raw)[:, None]).T).T
+    return (Xd * (t - e_raw)[:, None]) @ np.linalg.pinv(M, hermitian=True)
 
 
 def _group_weights(t, e, estimand, active):
