@@ -30,3 +30,14 @@ def reference_data() -> Path:
     if not REFERENCE_DATA.is_dir():
         pytest.skip("../shared/reference-data is not present")
     return REFERENCE_DATA
+
+
+@pytest.fixture(scope="session")
+def ci_run(tmp_path_factory) -> Path:
+    """The run folder of one chain run on ``params/ci.yaml``, shared by the notebook tests."""
+    from progression.runner import run_chain
+
+    out = tmp_path_factory.mktemp("ci_runs")
+    params = out / "ci.yaml"
+    params.write_text(f"extends: {ROOT / 'params' / 'ci.yaml'}\nrun:\n  output_dir: {out}\n")
+    return run_chain(params, progress=False).run_dir
