@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from progression.exceptions import ParameterError, StatisticalWarning
+from progression.exceptions import ConvergenceError, ParameterError, StatisticalWarning
 from progression.variation._data import as_list, finite_matrix, positive_weights, require_columns
 
 __all__ = ["RandomInterceptDecomposition", "between_within", "random_intercept_icc"]
@@ -109,14 +109,27 @@ class RandomInterceptDecomposition:
     coefficients: pd.DataFrame = field(repr=False)
 
 
-def _fit_mixed(y, exog, groups, reml):
+def _fit_mixed(y, exog, groups, reml, methods=("lbfgs", "bfgs", "powell")):
+    """Fit MixedLM, trying the optimisers in turn until one converges; return the fit and boundary warnings."""
     import statsmodels.api as sm
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = sm.MixedLM(y, exog, groups=groups).fit(reml=reml, method=["lbfgs", "powell"])
-    problems = [str(w.message) for w in caught if "converge" in str(w.message).lower() or "boundary" in str(w.message).lower()]
-    return result, problems
+    problems = []
+    for method in methods:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = sm.MixedLM(y, exog, groups=groups).fit(reml=reml, method=method)
+            except np.linalg.LinAlgError as error:
+                problems.append(f"{method}: {error}")
+                continue
+        if result.converged:  # a fallback optimiser that converged is not a problem; a boundary fit is
+            return result, [f"{method}: {w.message}" for w in caught if "boundary" in str(w.message).lower()]
+        problems.append(f"{method}: did not converge")
+    raise ConvergenceError(
+        "MixedLM did not converge with any optimiser (" + "; ".join(problems) + "). Things to try: "
+        "1) rescale y (e.g. thousands of kr. or logs); 2) standardise the criteria; "
+        "3) drop years with few municipalities; 4) check that the criteria are not collinear with the year effects"
+    )
 
 
 def random_intercept_icc(
