@@ -2,7 +2,6 @@
 
 import shutil
 import subprocess
-import warnings
 
 import numpy as np
 import pandas as pd

@@ -195,11 +195,10 @@ class CallawaySantAnna:
         G = G[keep]
         if not np.isfinite(G).any():
             raise DataContractError(f"column {group!r}: no unit is first treated within the panel's periods")
-        clusters = None
-        if cluster is not None:
-            clusters = pd.factorize(_unit_constant(data, unit, cluster).to_numpy()[keep])[0]
-        else:
+        if cluster is None:
             clusters = np.arange(len(G))
+        else:
+            clusters = pd.factorize(_unit_constant(data, unit, cluster).to_numpy()[keep])[0]
         self._estimate_cells(Y, G, periods)
         self._G, self._clusters = G, clusters
         self._boot_seed = int_seed(self.seed) if self.se == "bootstrap" else None
@@ -316,7 +315,9 @@ class CallawaySantAnna:
         -------
         DataFrame
             Tidy rows (``"event"`` adds an ``event_time`` column; with ``base_period="universal"`` the
-            reference event time appears with estimate 0 and a missing standard error).
+            reference event time appears with estimate 0 and a missing standard error). ``n_treated``
+            counts the units of the cohorts averaged, ``n_control`` the units used as comparison in at
+            least one of the cells.
         """
         if not hasattr(self, "att_gt_"):
             raise NotFittedError("this CallawaySantAnna instance is not fitted yet: call fit(...) first")
