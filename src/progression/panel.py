@@ -1,0 +1,492 @@
+"""Spells to a person-period panel of steps on the staircase, built with DuckDB.
+
+One row per person and period (month, quarter or year) from the person's first spell on a step (or the
+start of the observation window) to the end of the window or a censoring event. The step of a period
+is decided by a rule when several services are held:
+
+``highest``
+    the most intensive step held on any day of the period (seed 002's choice; the default);
+``end``
+    the step held on the last observed day of the period (the highest if several);
+``longest``
+    the step held on most days of the period (ties go to the higher step).
+
+Side services (paragraphs on no step, e.g. SEL103) never decide a step. Periods without a step spell
+get the no-service step. Death, emigration and a move to another municipality end a person's panel:
+the period in which they happen carries the event in ``status`` (``died``, ``emigrated``, ``moved``;
+otherwise ``observed``) and its step is derived from the days up to the event. These statuses are
+never steps. Dates are inclusive; an open end date runs to the end of the window. When two events fall
+on the same day, death wins over emigration, and emigration over a move. Only moves after the person's
+panel entry censor; a move before it simply means the person enters where they live.
+
+The acting municipality of a period is the municipality of the spell that decides the step (for ties,
+the one held more days); in a period without a step spell it is the municipality of the person's
+latest step spell that started before the period ended.
+
+The query runs in DuckDB over Parquet files or registered DataFrames, person by person in hash
+chunks, so a national monthly panel streams to a Parquet file with bounded memory.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from progression.exceptions import DataContractError, ParameterError
+from progression.staircase import STATUSES, Staircase, as_staircase
+
+__all__ = ["build_panel", "read_panel", "PANEL_COLUMNS", "PERIODS"]
+
+PANEL_COLUMNS = ("person_id", "period", "step", "level", "municipality", "status")
+PERIODS = ("month", "quarter", "year")
+_INTERVAL = {"month": "1 MONTH", "quarter": "3 MONTH", "year": "1 YEAR"}
+_RULES = ("highest", "end", "longest")
+_REQUIRED = {
+    "spells": ("person_id", "paragraph", "municipality", "start_date", "end_date"),
+    "persons": ("person_id", "death_date", "emigration_date"),
+    "moves": ("person_id", "move_date"),
+}
+
+Table = pd.DataFrame | str | os.PathLike
+
+
+def _as_date(value, name: str, *, end: bool) -> date:
+    """A date from a date, string or year (a year means 1 January, or 31 December for ``end``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return date(value, 12, 31) if end else date(value, 1, 1)
+    try:
+        return pd.Timestamp(value).date()
+    except (TypeError, ValueError) as err:
+        raise ParameterError(f"{name} must be a date, a date string or a year; got {value!r}") from err
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, table: Table) -> None:
+    """Make ``table`` (DataFrame or Parquet path/glob) visible as view ``name`` and check its columns."""
+    if isinstance(table, pd.DataFrame):
+        con.register(f"{name}_df", table)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_df")
+    elif isinstance(table, (str, os.PathLike)):
+        path = str(table).replace("'", "''")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+    else:
+        raise TypeError(f"{name} must be a DataFrame or a path to a Parquet file; got {type(table).__name__}")
+    present = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
+    missing = [c for c in _REQUIRED[name] if c not in present]
+    if missing:
+        raise DataContractError(f"table '{name}' lacks column(s) {missing}; columns present: {present}")
+
+
+def _empty_view(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    cols = ", ".join(f"NULL::{'DATE' if c.endswith('date') else 'BIGINT'} AS {c}" for c in _REQUIRED[name])
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {cols} WHERE false")
+
+
+def _check_spells(con: duckdb.DuckDBPyConnection, stairs: Staircase) -> None:
+    counts = dict(con.execute("SELECT paragraph, count(*) FROM spells GROUP BY paragraph").fetchall())
+    stairs.check_paragraphs(counts, counts=counts)
+    bad = con.execute(
+        "SELECT person_id, start_date::DATE, end_date::DATE FROM spells "
+        "WHERE end_date < start_date OR start_date IS NULL OR person_id IS NULL LIMIT 5"
+    ).fetchall()
+    if bad:
+        n = con.execute("SELECT count(*) FROM spells WHERE end_date < start_date OR start_date IS NULL "
+                        "OR person_id IS NULL").fetchall()[0][0]
+        raise DataContractError(
+            f"table 'spells': {n} row(s) with a missing person_id/start_date or end_date before start_date; "
+            f"examples (person_id, start_date, end_date): {bad}"
+        )
+
+
+_PERIOD_INDEX = {  # calendar period number of a date
+    "month": "(year({d}) * 12 + month({d}) - 1)",
+    "quarter": "(year({d}) * 4 + (month({d}) - 1) // 3)",
+    "year": "year({d})",
+}
+_PERIOD_START = {  # first day of period number p
+    "month": "make_date(({p} // 12)::BIGINT, ({p} % 12 + 1)::BIGINT, 1)",
+    "quarter": "make_date(({p} // 4)::BIGINT, ({p} % 4 * 3 + 1)::BIGINT, 1)",
+    "year": "make_date(({p})::BIGINT, 1, 1)",
+}
+_STATUS_CODES = {"observed": 0, "died": 1, "emigrated": 2, "moved": 3}
+_FULL = 400  # "days" of an interval covering a whole period, more than any partial period has
+_EMPTY_BATCH = pa.RecordBatch.from_pydict(
+    {"person_id": pa.array([], pa.int64()), "p": pa.array([], pa.int32()),
+     "key": pa.array([], pa.int64()), "status_code": pa.array([], pa.int8())})
+
+
+def _sort_key_sql(rule: str) -> str:
+    """One BIGINT per (interval, period) whose maximum within a person-period is the rule's choice.
+
+    Layout (decimal digits): for ``highest`` (rank+1, days, municipality); for ``end`` (at_end,
+    rank+1, days, municipality); for ``longest``, after summing days per step, (holds a step, days,
+    rank+1, municipality). ``rank`` is the step's position on the staircase, -1 for a gap without
+    a step; ``days`` are the days held in the period (``_FULL`` for a whole period).
+    """
+    if rule == "highest":
+        return "((rank + 1)::BIGINT * 1000 + days) * 10000 + municipality"
+    if rule == "end":
+        return "((at_end::BIGINT * 100 + rank + 1) * 1000 + days) * 10000 + municipality"
+    return "(((rank >= 0)::BIGINT * 1000 + days) * 100 + rank + 1) * 10000 + municipality"
+
+
+def _panel_sql(*, period: str, rule: str, start: date, end: date, stairs: Staircase, chunk: int) -> str:
+    """The panel query for one hash chunk of persons (reads the prepared table ``step_spells_all``).
+
+    Each person's window [entry, exit_date] is covered by intervals: the step spells, and the gaps
+    between them (rank -1) carrying the municipality of the latest spell started before the gap.
+    Exploding the intervals into the calendar periods they touch and taking, per (person, period),
+    the maximum of a packed sort key gives every period of the window exactly once.
+    """
+    step = f"INTERVAL {_INTERVAL[period]}"
+    s, e = f"DATE '{start.isoformat()}'", f"DATE '{end.isoformat()}'"
+    pidx = _PERIOD_INDEX[period].format
+    # for the 'longest' rule, overlapping spells on one step must not count their days twice:
+    # merge them into islands first (gaps-and-islands over a running maximum of end dates)
+    merge = """
+islands AS (
+    SELECT *, sum(CASE WHEN prev_b IS NULL OR s0 > prev_b + 1 THEN 1 ELSE 0 END)
+                OVER (PARTITION BY person_id, rank ORDER BY s0, s1 ROWS UNBOUNDED PRECEDING) AS island
+    FROM (SELECT *, max(s1) OVER (PARTITION BY person_id, rank ORDER BY s0, s1
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_b
+          FROM raw_spells)
+),
+step_spells AS (
+    SELECT person_id, rank, arg_max(municipality, s1 - s0) AS municipality, min(s0) AS s0, max(s1) AS s1
+    FROM islands GROUP BY person_id, rank, island
+),""" if rule == "longest" else "step_spells AS (SELECT * FROM raw_spells),"
+    keyed = """
+per_step AS (
+    SELECT person_id, p, rank, sum(days)::BIGINT AS days, arg_max(municipality, days) AS municipality,
+           max(status_code) AS status_code
+    FROM exploded GROUP BY person_id, p, rank
+),
+keyed AS (SELECT person_id, p, status_code, {key} AS key FROM per_step),""" if rule == "longest" else """
+keyed AS (SELECT person_id, p, status_code, {key} AS key FROM exploded),"""
+    keyed = keyed.format(key=_sort_key_sql(rule))
+    return f"""
+WITH raw_spells AS (
+    SELECT person_id, rank, municipality, s0, s1 FROM step_spells_all WHERE chunk = {chunk}
+),{merge}
+entries AS (
+    SELECT person_id, greatest(min(s0), {s}) AS entry FROM step_spells GROUP BY person_id
+),
+windows AS (
+    SELECT e.person_id, e.entry, p.death_date::DATE AS death, p.emigration_date::DATE AS emig,
+           (SELECT min(m.move_date::DATE) FROM moves m
+             WHERE m.person_id = e.person_id AND m.move_date::DATE > e.entry) AS moved
+    FROM entries e LEFT JOIN persons p ON p.person_id = e.person_id
+),
+bounded AS (
+    SELECT person_id, entry, least(death, emig, moved, {e}) AS exit_date,
+           CASE WHEN death IS NOT NULL AND death <= least(emig, moved, {e}) THEN {_STATUS_CODES['died']}
+                WHEN emig IS NOT NULL AND emig <= least(moved, {e}) THEN {_STATUS_CODES['emigrated']}
+                WHEN moved IS NOT NULL AND moved <= {e} THEN {_STATUS_CODES['moved']}
+                ELSE 0 END AS exit_code
+    FROM windows
+),
+ordered AS (
+    SELECT s.*, b.entry, b.exit_date, b.exit_code,
+           max(s.s1) OVER w AS covered_to, lead(s.s0) OVER w AS next_start
+    FROM step_spells s JOIN bounded b ON s.person_id = b.person_id
+    WHERE b.exit_date >= b.entry
+    WINDOW w AS (PARTITION BY s.person_id ORDER BY s.s0, s.s1 ROWS UNBOUNDED PRECEDING)
+),
+intervals AS (
+    SELECT person_id, rank, municipality, entry, exit_date, exit_code, s0 AS a, s1 AS b FROM ordered
+    UNION ALL
+    SELECT person_id, -1, municipality, entry, exit_date, exit_code, covered_to + 1,
+           COALESCE(next_start - 1, exit_date)
+    FROM ordered WHERE covered_to + 1 <= COALESCE(next_start - 1, exit_date)
+),
+clipped AS (
+    SELECT person_id, rank, municipality, a, b, exit_code,
+           {pidx(d='a')} AS pa, {pidx(d='b')} AS pb, {pidx(d='exit_date')} AS pe,
+           CASE WHEN a = date_trunc('{period}', a)::DATE THEN {_FULL}
+                ELSE (date_trunc('{period}', a) + {step})::DATE - a END AS a_days,
+           CASE WHEN b = (date_trunc('{period}', b) + {step})::DATE - 1 THEN {_FULL}
+                ELSE b - date_trunc('{period}', b)::DATE + 1 END AS b_days,
+           b = exit_date OR b = (date_trunc('{period}', b) + {step})::DATE - 1 AS b_closes
+    FROM (SELECT person_id, rank, municipality, exit_date, exit_code,
+                 greatest(a, entry) AS a, least(b, exit_date) AS b
+          FROM intervals WHERE a <= exit_date AND b >= entry)
+),
+exploded AS (
+    SELECT person_id, p, rank, municipality,
+           CASE WHEN p = pa AND p = pb THEN (CASE WHEN a_days = {_FULL} AND b_days = {_FULL} THEN {_FULL}
+                                                   ELSE b - a + 1 END)
+                WHEN p = pa THEN a_days WHEN p = pb THEN b_days ELSE {_FULL} END AS days,
+           p < pb OR b_closes AS at_end,
+           CASE WHEN p = pe THEN exit_code ELSE 0 END AS status_code
+    FROM (SELECT *, unnest(range(pa, pb + 1)) AS p FROM clipped)
+),{keyed}
+SELECT person_id::BIGINT AS person_id, p::INTEGER AS p, key::BIGINT AS key, status_code::TINYINT AS status_code
+FROM keyed ORDER BY person_id, p, key DESC
+"""
+
+
+class _Decoder:
+    """Turn sorted (person_id, p, key, status_code) batches into panel rows.
+
+    Rows arrive sorted by person, period and descending key, so the first row of each
+    (person, period) run is the rule's choice. A run may straddle two batches; the carried last
+    (person, period) drops its continuation.
+    """
+
+    def __init__(self, stairs: Staircase, period: str, rule: str):
+        self.period, self.rule = period, rule
+        self.none_index = stairs.steps.index(stairs.none_step)
+        self.levels = np.asarray(stairs.levels, dtype="float64")
+        self.steps = pa.array(list(stairs.steps))
+        self.statuses = pa.array(list(_STATUS_CODES))
+        self.last: tuple[int, int] | None = None
+
+    def reset(self) -> None:
+        self.last = None
+
+    def _rank(self, key: np.ndarray) -> np.ndarray:
+        plus1 = {"highest": key // 10_000_000, "end": key // 10_000_000 % 100, "longest": key // 10_000 % 100}
+        r = plus1[self.rule] - 1
+        return np.where(r < 0, self.none_index, r).astype("int8")
+
+    def _dates(self, p: np.ndarray) -> np.ndarray:
+        if self.period == "month":
+            months = p - 1970 * 12
+        elif self.period == "quarter":
+            months = (p // 4 - 1970) * 12 + p % 4 * 3
+        else:
+            months = (p - 1970) * 12
+        return months.astype("datetime64[M]").astype("datetime64[D]")
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.Table:
+        person = batch.column("person_id").to_numpy()
+        p = batch.column("p").to_numpy()
+        key = batch.column("key").to_numpy()
+        code = batch.column("status_code").to_numpy()
+        first = np.ones(len(person), dtype=bool)
+        first[1:] = (person[1:] != person[:-1]) | (p[1:] != p[:-1])
+        if len(person) and self.last == (person[0], p[0]):
+            first[0] = False
+        if len(person):
+            self.last = (person[-1], p[-1])
+        person, p, key, code = person[first], p[first], key[first], code[first]
+        rank = self._rank(key)
+        return pa.table({
+            "person_id": pa.array(person, pa.int64()),
+            "period": pa.array(self._dates(p), pa.date32()),
+            "step": pa.DictionaryArray.from_arrays(pa.array(rank, pa.int8()), self.steps),
+            "level": pa.array(self.levels[rank], pa.float64()),
+            "municipality": pa.array(key % 10_000, pa.int64()),
+            "status": pa.DictionaryArray.from_arrays(pa.array(code, pa.int8()), self.statuses),
+        })
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, stairs: Staircase, end: date, n_chunks: int) -> None:
+    """Materialise the step spells once (rank, dates, hash chunk), ordered by chunk."""
+    steps = stairs.paragraph_table()
+    steps["rank"] = [stairs.steps.index(x) for x in steps["step"]]
+    con.register("step_map", steps[["paragraph", "rank"]])
+    e = f"DATE '{end.isoformat()}'"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE step_spells_all AS
+        SELECT (hash(s.person_id) % {n_chunks})::INTEGER AS chunk, s.person_id, m.rank::INTEGER AS rank,
+               s.municipality::INTEGER AS municipality,
+               s.start_date::DATE AS s0, COALESCE(s.end_date::DATE, {e}) AS s1
+        FROM spells s JOIN step_map m ON s.paragraph = m.paragraph
+        WHERE s.start_date::DATE <= {e}
+        ORDER BY chunk
+    """)
+    lo, hi = con.execute("SELECT min(municipality), max(municipality) FROM step_spells_all").fetchall()[0]
+    if lo is not None and (lo < 0 or hi >= 10000):
+        raise DataContractError(f"table 'spells', column 'municipality': codes must lie in 0..9999 "
+                                f"(DST kommunekoder); found range {lo}..{hi}")
+
+
+def build_panel(
+    spells: Table,
+    persons: Table | None = None,
+    moves: Table | None = None,
+    *,
+    start,
+    end,
+    period: Literal["month", "quarter", "year"] = "year",
+    rule: Literal["highest", "end", "longest"] | None = None,
+    staircase=None,
+    output: str | os.PathLike | None = None,
+    n_chunks: int | None = None,
+    memory_limit: str = "3GB",
+    threads: int | None = None,
+) -> pd.DataFrame | Path:
+    """Build the person-period panel of steps from service spells.
+
+    Parameters
+    ----------
+    spells : DataFrame or path
+        Table ``spells`` of the data contract (``person_id``, ``paragraph``, ``municipality``,
+        ``start_date``, ``end_date``), or a Parquet file (or glob) holding it.
+    persons : DataFrame or path, optional
+        Table ``persons``; its ``death_date`` and ``emigration_date`` censor.
+    moves : DataFrame or path, optional
+        Table ``moves``; the first ``move_date`` after the person's entry censors.
+    start, end : date, str or int
+        Observation window (inclusive); a year means 1 January / 31 December of that year.
+    period : {"month", "quarter", "year"}, default="year"
+        Calendar period of a panel row; ``period`` holds its first day.
+    rule : {"highest", "end", "longest"}, optional
+        Step of a period when several are held; defaults to the staircase's rule.
+    staircase : Staircase or StaircaseParams, optional
+        The step map; defaults to the seed-002 staircase.
+    output : path, optional
+        Write the panel to this Parquet file (streamed chunk by chunk) and return the path;
+        otherwise return a DataFrame.
+    n_chunks : int, optional
+        Number of person hash chunks processed one after the other (bounds memory). Default: one
+        chunk per 500,000 spells.
+    memory_limit : str, default="3GB"
+        DuckDB memory limit; larger intermediates spill to a temporary directory.
+    threads : int, optional
+        DuckDB threads (default: DuckDB's own choice, the number of cores).
+
+    Returns
+    -------
+    DataFrame or Path
+        Columns ``person_id``, ``period`` (first day, datetime), ``step`` (ordered categorical),
+        ``level``, ``municipality``, ``status`` (``observed``, ``died``, ``emigrated``, ``moved``),
+        sorted by person and period; ``attrs["period"]`` holds the period length. With ``output``,
+        the path of the Parquet file (``step`` and ``status`` stored as strings).
+
+    Raises
+    ------
+    DataContractError
+        A required column is missing, a paragraph is neither on a step nor a side service, or a
+        spell ends before it starts.
+    ParameterError
+        An unknown period or rule, or a window that ends before it starts.
+    """
+    stairs = as_staircase(staircase)
+    rule = rule or stairs.rule
+    if period not in PERIODS:
+        raise ParameterError(f"period must be one of {PERIODS}; got {period!r}")
+    if rule not in _RULES:
+        raise ParameterError(f"rule must be one of {_RULES}; got {rule!r}")
+    start_d, end_d = _as_date(start, "start", end=False), _as_date(end, "end", end=True)
+    if end_d < start_d:
+        raise ParameterError(f"end ({end_d}) is before start ({start_d})")
+
+    tmp = tempfile.mkdtemp(prefix="panel-duckdb-")
+    con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": tmp,
+                                 "preserve_insertion_order": True,
+                                 **({"threads": threads} if threads else {})})
+    try:
+        _register(con, "spells", spells)
+        for name, table in (("persons", persons), ("moves", moves)):
+            _register(con, name, table) if table is not None else _empty_view(con, name)
+        _check_spells(con, stairs)
+        if n_chunks is None:
+            n_spells = con.execute("SELECT count(*) FROM spells").fetchall()[0][0]
+            n_chunks = max(1, -(-n_spells // 500_000))
+        _prepare(con, stairs, end_d, n_chunks)
+        queries = [_panel_sql(period=period, rule=rule, start=start_d, end=end_d, stairs=stairs, chunk=c)
+                   for c in range(n_chunks)]
+        tables = _stream(con, queries, _Decoder(stairs, period, rule))
+        if output is not None:
+            return _write(tables, Path(output))
+        panel = pa.concat_tables(list(tables)).to_pandas()
+    finally:
+        con.close()
+        _rmtree(tmp)
+    return _typed(panel, stairs, period)
+
+
+def _stream(con: duckdb.DuckDBPyConnection, queries: Sequence[str], decode: _Decoder) -> Iterator[pa.Table]:
+    """Panel rows chunk by chunk, batch by batch; always yields at least one (possibly empty) table."""
+    yield decode(_EMPTY_BATCH)
+    for q in queries:
+        decode.reset()
+        for batch in con.sql(q).to_arrow_reader(1_000_000):
+            yield decode(batch)
+
+
+def _write(tables: Iterable[pa.Table], path: Path) -> Path:
+    """Write the panel tables into one Parquet file, row group by row group."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = None
+    try:
+        for table in tables:
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+            if table.num_rows:
+                writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    return path
+
+
+def _rmtree(path: str) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _typed(panel: pd.DataFrame, stairs: Staircase, period: str) -> pd.DataFrame:
+    panel = panel.astype({"person_id": "int64", "level": "float64", "municipality": "int64"})
+    panel["period"] = pd.to_datetime(panel["period"]).astype("datetime64[ns]")
+    panel["step"] = pd.Categorical(panel["step"], dtype=stairs.dtype)
+    panel["status"] = pd.Categorical(panel["status"], categories=list(STATUSES))
+    panel.attrs["period"] = period
+    return panel[list(PANEL_COLUMNS)]
+
+
+def read_panel(path: str | os.PathLike, *, period: str | None = None, staircase=None,
+               columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a panel written by :func:`build_panel` back into typed pandas columns.
+
+    Parameters
+    ----------
+    path : path
+        The Parquet file.
+    period : {"month", "quarter", "year"}, optional
+        Stored in ``attrs["period"]``; inferred from the dates when not given.
+    staircase : Staircase or StaircaseParams, optional
+        For the order of the ``step`` categories.
+    columns : sequence of str, optional
+        Columns to read (default: all panel columns).
+    """
+    stairs = as_staircase(staircase)
+    panel = pq.read_table(path, columns=list(columns or PANEL_COLUMNS)).to_pandas()
+    if "step" in panel:
+        stairs.check_steps(panel["step"].unique())
+        panel["step"] = pd.Categorical(panel["step"], dtype=stairs.dtype)
+    if "status" in panel:
+        panel["status"] = pd.Categorical(panel["status"], categories=list(STATUSES))
+    if "period" in panel:
+        panel["period"] = pd.to_datetime(panel["period"]).astype("datetime64[ns]")
+        panel.attrs["period"] = period or infer_period(panel["period"])
+    return panel
+
+
+def infer_period(periods: pd.Series) -> str:
+    """Guess the period length from period start dates (all 1 January -> year, quarter starts -> quarter)."""
+    p = pd.DatetimeIndex(periods.unique())
+    if len(p) and (p.day != 1).any():
+        raise DataContractError(f"period dates must be first days of a period; found e.g. {list(p[p.day != 1][:3])}")
+    if (p.month == 1).all() and not _has_month_gaps_smaller_than(p, 12):
+        return "year"
+    if p.month.isin([1, 4, 7, 10]).all() and not _has_month_gaps_smaller_than(p, 3):
+        return "quarter"
+    return "month"
+
+
+def _has_month_gaps_smaller_than(p: pd.DatetimeIndex, months: int) -> bool:
+    idx = sorted(set(p.year * 12 + p.month))
+    return any(0 < b - a < months for a, b in zip(idx, idx[1:]))

@@ -1,0 +1,206 @@
+"""The indsatstrappe: service paragraphs mapped onto ordered steps.
+
+A :class:`Staircase` is built from :class:`~progression.config.StaircaseParams`. Each step has a
+name, a *level* (its order; fractional levels allow local intermediate steps, "mellemtrin") and the
+paragraphs that put a person on it. The step without paragraphs and the lowest level is the
+"no service" step. Paragraphs known to the data contract (``progression.schemas.PARAGRAPHS``) that
+are on no step, such as SEL103 sheltered employment, are *side services*: they never decide a step.
+Any other value is an error that names it, so a staircase that does not cover the data is noticed.
+
+Moves between two steps are classified as in seed 002 (L724-725): to no service, to a lower step,
+to the same step or to a higher step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from progression.config import StaircaseParams
+from progression.exceptions import DataContractError, ParameterError
+from progression.schemas import PARAGRAPHS
+
+__all__ = ["Staircase", "as_staircase", "MOVE_CATEGORIES", "EXIT_STATUSES", "STATUSES"]
+
+#: Where a citizen on a step is found later (seed 002's categories plus the censoring events).
+MOVE_CATEGORIES = ("none", "lower", "same", "higher", "died", "emigrated", "moved")
+#: Censoring/absorbing statuses of a person-period; never steps.
+EXIT_STATUSES = ("died", "emigrated", "moved")
+STATUSES = ("observed", *EXIT_STATUSES)
+
+
+def _examples(values: Iterable, n: int = 5) -> str:
+    values = list(values)
+    text = ", ".join(map(repr, values[:n]))
+    return text + (", ..." if len(values) > n else "")
+
+
+@dataclass(frozen=True)
+class Staircase:
+    """Ordered steps with their paragraphs.
+
+    Parameters
+    ----------
+    steps : tuple of str
+        Step names ordered from the least to the most intensive.
+    levels : tuple of float
+        Level of each step (strictly increasing).
+    paragraphs : mapping of str to str
+        Paragraph -> step name.
+    labels_en, labels_da : mapping of str to str
+        Display labels per step.
+    side_services : frozenset of str
+        Paragraphs that are allowed in the data but are on no step.
+    rule : {"highest", "end", "longest"}
+        Default rule for the step of a period (see :func:`progression.panel.build_panel`).
+
+    Use :meth:`from_params` (or :func:`as_staircase`) rather than the constructor.
+    """
+
+    steps: tuple[str, ...]
+    levels: tuple[float, ...]
+    paragraphs: Mapping[str, str]
+    labels_en: Mapping[str, str] = field(default_factory=dict)
+    labels_da: Mapping[str, str] = field(default_factory=dict)
+    side_services: frozenset[str] = frozenset()
+    rule: str = "highest"
+
+    @classmethod
+    def from_params(cls, params: StaircaseParams | None = None, *,
+                    side_services: Iterable[str] | None = None) -> Staircase:
+        """Build the staircase from its parameter section.
+
+        Parameters
+        ----------
+        params : StaircaseParams, optional
+            Defaults to the seed-002 staircase (none < SEL82 < SEL85 < SEL107 < ABL105 < SEL108).
+        side_services : iterable of str, optional
+            Paragraphs on no step that may occur in the data. Defaults to every paragraph of the data
+            contract that is on no step.
+        """
+        params = params if params is not None else StaircaseParams()
+        ordered = params.ordered()
+        mapping = {p: s.name for s in ordered for p in s.paragraphs}
+        if side_services is None:
+            side = frozenset(PARAGRAPHS) - set(mapping)
+        else:
+            side = frozenset(side_services)
+            both = sorted(side & set(mapping))
+            if both:
+                raise ParameterError(f"side_services {both} are also on a step ({[mapping[p] for p in both]})")
+        return cls(
+            steps=tuple(s.name for s in ordered),
+            levels=tuple(float(s.level) for s in ordered),
+            paragraphs=mapping,
+            labels_en={s.name: s.label_en or s.name for s in ordered},
+            labels_da={s.name: s.label_da or s.name for s in ordered},
+            side_services=side,
+            rule=params.rule,
+        )
+
+    # -- lookups ---------------------------------------------------------------------------------
+    @property
+    def none_step(self) -> str:
+        """The "no service" step: the lowest step without paragraphs."""
+        held = set(self.paragraphs.values())
+        return next(s for s in self.steps if s not in held)
+
+    @property
+    def none_level(self) -> float:
+        """Level of the "no service" step."""
+        return self.level_of(self.none_step)
+
+    @property
+    def dtype(self) -> pd.CategoricalDtype:
+        """Ordered categorical dtype of the steps (least to most intensive)."""
+        return pd.CategoricalDtype(list(self.steps), ordered=True)
+
+    def level_of(self, step: str) -> float:
+        """Level of a step; raises naming the step when the staircase has no such step."""
+        self.check_steps([step])
+        return self.levels[self.steps.index(step)]
+
+    def step_of(self, paragraph: str) -> str | None:
+        """Step of a paragraph (None for a side service); raises for an unknown paragraph."""
+        self.check_paragraphs([paragraph])
+        return self.paragraphs.get(paragraph)
+
+    def labels(self, language: str = "en") -> dict[str, str]:
+        """Step name -> display label in ``"en"`` or ``"da"``."""
+        if language not in ("en", "da"):
+            raise ParameterError(f"language must be 'en' or 'da'; got {language!r}")
+        return dict(self.labels_en if language == "en" else self.labels_da)
+
+    # -- tables ----------------------------------------------------------------------------------
+    def step_table(self) -> pd.DataFrame:
+        """One row per step: ``step``, ``level``, ``label_en``, ``label_da``, ``paragraphs``."""
+        return pd.DataFrame({
+            "step": list(self.steps),
+            "level": list(self.levels),
+            "label_en": [self.labels_en.get(s, s) for s in self.steps],
+            "label_da": [self.labels_da.get(s, s) for s in self.steps],
+            "paragraphs": [", ".join(p for p, t in self.paragraphs.items() if t == s) for s in self.steps],
+        })
+
+    def paragraph_table(self) -> pd.DataFrame:
+        """One row per paragraph on a step: ``paragraph``, ``step``, ``level``."""
+        rows = [(p, s, self.levels[self.steps.index(s)]) for p, s in self.paragraphs.items()]
+        return pd.DataFrame(rows, columns=["paragraph", "step", "level"])
+
+    # -- checks ----------------------------------------------------------------------------------
+    def check_paragraphs(self, values: Iterable[str], *, counts: Mapping[str, int] | None = None,
+                         column: str = "paragraph") -> None:
+        """Raise :class:`DataContractError` naming every value that is neither on a step nor a side service.
+
+        Parameters
+        ----------
+        values : iterable of str
+            Distinct paragraph values met in the data.
+        counts : mapping, optional
+            Rows per value, quoted in the message.
+        column : str
+            Column name quoted in the message.
+        """
+        known = set(self.paragraphs) | set(self.side_services)
+        unknown = sorted({str(v) for v in values if v is not None and not pd.isna(v)} - known)
+        if unknown:
+            detail = ", ".join(f"{v!r} ({counts[v]} rows)" if counts and v in counts else repr(v)
+                               for v in unknown[:10])
+            raise DataContractError(
+                f"column '{column}' has {len(unknown)} value(s) the staircase does not cover: {detail}. "
+                f"Steps cover {_examples(sorted(self.paragraphs), 20)}; side services (ignored for the step) "
+                f"are {_examples(sorted(self.side_services), 20)}. Add the paragraph to a step or to side_services."
+            )
+
+    def check_steps(self, values: Iterable[str], *, column: str = "step") -> None:
+        """Raise :class:`ParameterError` naming every value that is not a step of this staircase."""
+        unknown = sorted({str(v) for v in values if v is not None and not pd.isna(v)} - set(self.steps))
+        if unknown:
+            raise ParameterError(
+                f"{column} value(s) {_examples(unknown, 10)} are not steps of the staircase; "
+                f"steps are {list(self.steps)}"
+            )
+
+    # -- moves -----------------------------------------------------------------------------------
+    def move_category(self, from_step: str, to: str) -> str:
+        """Classify a move: ``none``, ``lower``, ``same``, ``higher``, or an exit status passed through.
+
+        ``none`` means the no-service step; ``lower`` a lower step that is not the no-service step.
+        """
+        if to in EXIT_STATUSES:
+            return to
+        if to == self.none_step:
+            return "none"
+        a, b = self.level_of(from_step), self.level_of(to)
+        return "same" if a == b else ("lower" if b < a else "higher")
+
+
+def as_staircase(staircase: Staircase | StaircaseParams | None) -> Staircase:
+    """Accept a :class:`Staircase`, a :class:`StaircaseParams` or None (the default staircase)."""
+    if isinstance(staircase, Staircase):
+        return staircase
+    if staircase is None or isinstance(staircase, StaircaseParams):
+        return Staircase.from_params(staircase)
+    raise TypeError(f"staircase must be a Staircase, StaircaseParams or None; got {type(staircase).__name__}")
