@@ -404,6 +404,11 @@ class SpendingVariationModel:
             require_columns(frame, [self.id_col_, self.y_, *self.X_] + ([self.weights_] if self.weights_ else []))
             design = np.column_stack([np.ones(len(frame)), finite_matrix(frame, self.X_, id_col=self.id_col_)])
             target = finite_matrix(frame, [self.y_], id_col=self.id_col_)[:, 0]
+            if self.log and (target <= 0).any():
+                raise DataContractError(
+                    f"y {self.y_!r}: the model is in logs and {(target <= 0).sum()} row(s) are ≤ 0 "
+                    f"({self.id_col_}: {frame.loc[target <= 0, self.id_col_].tolist()[:5]})"
+                )
             target = np.log(target) if self.log else target
             w = positive_weights(frame, self.weights_, id_col=self.id_col_)
             w = np.ones(len(frame)) if w is None else w
