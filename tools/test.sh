@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup-env.sh
-bash tools/install-r-msm.sh
+bash tools/install-r-peers.sh
 exec .venv/bin/python -m pytest "$@"
