@@ -25,10 +25,10 @@ import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .exceptions import ApproximationWarning, ParameterError
 from .schemas import PAYERS, validate_tables
@@ -717,7 +717,7 @@ def effect_adjusted_potential(unit_gain: float | SuccessPotential, *, effect: fl
     if effect_se is None:
         low = high = np.nan
     else:
-        z = stats.norm.ppf(0.5 + conf_level / 2)
+        z = NormalDist().inv_cdf(0.5 + conf_level / 2)
         low, high = sorted(((effect - z * effect_se) * scale, (effect + z * effect_se) * scale))
     return pd.DataFrame([{
         "unit_gain_dkk": gain, "naive_gain_dkk": naive, "effect_gain_dkk": estimate,

@@ -1,0 +1,741 @@
+"""A result-payment fund: rate card, outcome payments and a Monte Carlo simulator of its budget.
+
+The expert committee's recommendation 3.3 (seed 003, L1141–1175) is a pilot *statslig
+resultatbetalingsfond*: the state pays municipalities for predefined, verified results of
+well-tested preventive interventions, and the pilot must be budget-neutral. Payments follow a
+rate card (as in international outcomes funds):
+
+    payment = min(cap, Σ_o price_o · max(0, outcomes_o − counterfactual_o)),
+
+so outcomes that would have happened anyway (deadweight) are never paid. Groups are small
+(seed 000 L772), so payments are noisy; :func:`simulate` draws
+
+* the true effect of each intervention on each outcome from its estimate's sampling
+  distribution, and
+* the outcomes of each municipality's participants in each year (binomial),
+
+and returns the distribution of the fund's balance for the state (state gain − payments) and for
+the public sector (kommune + region + stat gains − payments), the probability of budget
+neutrality, the neutral price per outcome (:meth:`FundSimulation.neutral_price`) and a ranking of
+interventions (:meth:`FundSimulation.ranking`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from scipy import optimize
+
+from .economics import budget_consequences, discount_factors
+from .exceptions import ParameterError, StatisticalWarning
+from .schemas import PAYERS, validate_tables
+
+__all__ = [
+    "GAIN_COLUMNS", "RateCard", "outcome_payment", "gains_per_outcome", "simulate", "FundSimulation",
+]
+
+#: Columns of the intervention table holding the present-value gain per extra outcome, by payer.
+GAIN_COLUMNS: dict[str, str] = {p: f"gain_{p}_dkk" for p in PAYERS}
+_EFFECT_COLUMNS = ("intervention", "outcome", "effect", "effect_se", "baseline_rate", *GAIN_COLUMNS.values())
+_QUANTITIES = ("payments_dkk", *GAIN_COLUMNS.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Rate card and the payment rule
+# ---------------------------------------------------------------------------------------------
+
+class RateCard:
+    """A validated rate card: price per verified outcome, caps and contracted counterfactuals.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The :class:`~progression.schemas.RateCard` table, one row per intervention × outcome:
+        ``price_dkk`` (per outcome above the counterfactual), ``cap_dkk`` (cap per participant,
+        missing = none; equal on all rows of an intervention), ``counterfactual_rate`` (share
+        reaching the outcome anyway), ``window_months`` (measurement window), ``price_year`` and
+        ``gain_payer`` (whose gain the price returns).
+    contract_caps : mapping of str to float, default=None
+        Cap per contract (one municipality, one cohort year) by intervention, DKK.
+
+    Attributes
+    ----------
+    table : DataFrame
+    contract_caps : dict
+    """
+
+    def __init__(self, table: pd.DataFrame, *, contract_caps: Mapping[str, float] | None = None):
+        validate_tables({"rate_card": table})
+        caps = table.groupby("intervention")["cap_dkk"].nunique(dropna=False)
+        mixed = caps[caps > 1].index.tolist()
+        if mixed:
+            raise ParameterError(
+                f"rate_card: cap_dkk (per participant) must be the same on every row of an intervention; "
+                f"differs for {mixed[:5]}"
+            )
+        if table["price_year"].nunique() > 1:
+            raise ParameterError(
+                f"rate_card: all prices must be in one price year; found {sorted(table['price_year'].unique())} "
+                "(move them with progression.economics.reprice)"
+            )
+        contract_caps = dict(contract_caps or {})
+        unknown = sorted(set(contract_caps) - set(table["intervention"]))
+        bad = {k: v for k, v in contract_caps.items() if not v > 0}
+        if unknown or bad:
+            raise ParameterError(f"contract_caps: unknown interventions {unknown} or caps not > 0 {bad}")
+        self.table = table.reset_index(drop=True)
+        self.contract_caps = contract_caps
+
+    def __repr__(self) -> str:
+        return (f"RateCard({self.table['intervention'].nunique()} interventions, "
+                f"{len(self.table)} outcomes, price year {int(self.table['price_year'].iloc[0])})")
+
+    @property
+    def price_year(self) -> int:
+        """The price year of every price on the card."""
+        return int(self.table["price_year"].iloc[0])
+
+    def rows(self, intervention: str) -> pd.DataFrame:
+        """The rate-card rows of one intervention."""
+        return self.table[self.table["intervention"] == intervention]
+
+    def participant_cap(self, intervention: str) -> float:
+        """Cap per participant (inf if none)."""
+        caps = self.rows(intervention)["cap_dkk"].dropna()
+        return float(caps.iloc[0]) if len(caps) else math.inf
+
+    def contract_cap(self, intervention: str) -> float:
+        """Cap per contract (inf if none)."""
+        return float(self.contract_caps.get(intervention, math.inf))
+
+    def scaled(self, factor: float, interventions=None) -> "RateCard":
+        """A copy with the prices of ``interventions`` (default all) multiplied by ``factor``; caps unchanged."""
+        table = self.table.copy()
+        chosen = table["intervention"].isin(interventions) if interventions is not None else slice(None)
+        table.loc[chosen, "price_dkk"] = table.loc[chosen, "price_dkk"] * factor
+        return RateCard(table, contract_caps=self.contract_caps)
+
+
+def outcome_payment(outcomes, participants, *, prices, counterfactual_rates, cap=math.inf, axis: int = 0):
+    """The rate-card payment rule: min(cap, Σ_o price_o · max(0, outcomes_o − counterfactual_o)).
+
+    Parameters
+    ----------
+    outcomes : array-like
+        Counts of participants reaching each outcome; outcomes along ``axis``.
+    participants : array-like
+        Participants per contract, broadcastable to ``outcomes`` without ``axis``.
+    prices, counterfactual_rates : array-like of shape (n_outcomes,)
+        Price per outcome above the counterfactual, and the contracted share reaching each
+        outcome anyway (counterfactual_o = rate_o × participants).
+    cap : float or array-like, default=inf
+        Cap on the contract's payment (e.g. cap per participant × participants).
+    axis : int, default=0
+
+    Returns
+    -------
+    ndarray
+        Payment per contract.
+    """
+    y = np.asarray(outcomes, dtype=float)
+    axis = axis % y.ndim
+    shape = [1] * y.ndim
+    shape[axis] = -1
+    price = np.asarray(prices, dtype=float).reshape(shape)
+    rate = np.asarray(counterfactual_rates, dtype=float).reshape(shape)
+    contract_shape = y.shape[:axis] + y.shape[axis + 1:]
+    n = np.expand_dims(np.broadcast_to(np.asarray(participants, dtype=float), contract_shape), axis)
+    payable = (price * np.maximum(0.0, y - rate * n)).sum(axis=axis)
+    return np.minimum(cap, payable)
+
+
+def gains_per_outcome(consequences: pd.DataFrame, unit_costs: pd.DataFrame, *, rates=None,
+                      price_year: int | None = None, price_index: pd.Series | None = None) -> pd.DataFrame:
+    """Present-value public gain of one extra outcome, by payer (the gain columns of :func:`simulate`).
+
+    Parameters
+    ----------
+    consequences : DataFrame
+        The effects table of :func:`~progression.economics.budget_consequences` plus an
+        ``outcome`` column: what one extra outcome changes per year (e.g. leaving botilbud:
+        item "SEL108_year", change −0.8, duration 4).
+    unit_costs : DataFrame
+        The :class:`~progression.schemas.UnitCosts` table.
+    rates, price_year, price_index :
+        As in :func:`~progression.economics.budget_consequences`.
+
+    Returns
+    -------
+    DataFrame
+        ``outcome`` and one ``gain_<payer>_dkk`` column per payer (PV at the time of the outcome).
+    """
+    if "outcome" not in consequences.columns:
+        raise ParameterError(f"consequences: missing column 'outcome'; columns present: {list(consequences.columns)}")
+    rows = []
+    for outcome, effects in consequences.groupby("outcome", sort=False):
+        npv = budget_consequences(effects.drop(columns="outcome"), unit_costs, rates=rates,
+                                  price_year=price_year, price_index=price_index).npv()
+        rows.append({"outcome": outcome, **{col: float(npv.get(p, 0.0)) for p, col in GAIN_COLUMNS.items()}})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# The simulation plan: arrays per intervention, built once from the tables
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class _InterventionPlan:
+    name: str
+    outcomes: list[str]
+    effect: np.ndarray            # (K,) estimated effect on P(outcome)
+    effect_se: np.ndarray         # (K,)
+    p0: np.ndarray                # (K,) true baseline rate
+    price: np.ndarray             # (K,) price per outcome (0 = not on the card)
+    contract_rate: np.ndarray     # (K,) contracted counterfactual rate
+    gains: np.ndarray             # (K, 3) PV gain per extra outcome by payer
+    n: np.ndarray                 # (C,) participants per contract
+    cohort: np.ndarray            # (C,) cohort year of each contract
+    municipality: np.ndarray      # (C,) index into the municipality list
+    offset: int                   # years from cohort to outcome and payment
+    cap: np.ndarray               # (C,) cap per contract
+    cost_per_participant: float
+
+    def year_matrix(self, n_years: int) -> np.ndarray:
+        """(C, T) indicator of each contract's payment year."""
+        m = np.zeros((len(self.n), n_years))
+        m[np.arange(len(self.n)), self.cohort + self.offset] = 1.0
+        return m
+
+
+@dataclass
+class _Plan:
+    interventions: list[_InterventionPlan]
+    municipalities: np.ndarray    # (M,) codes
+    years: int
+    n_cash_years: int
+    discount: np.ndarray          # (T,) discount factors by cash year
+
+
+def _check_columns(frame: pd.DataFrame, name: str, required) -> None:
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise ParameterError(f"{name}: missing column(s) {missing}; columns present: {list(frame.columns)}")
+
+
+def _check_interventions(interventions: pd.DataFrame) -> None:
+    _check_columns(interventions, "interventions", _EFFECT_COLUMNS)
+    dup = interventions.duplicated(["intervention", "outcome"])
+    if dup.any():
+        raise ParameterError(f"interventions: (intervention, outcome) must be unique; duplicated "
+                             f"{interventions.loc[dup, ['intervention', 'outcome']].head(5).values.tolist()}")
+    checks = {
+        "baseline_rate": (interventions["baseline_rate"] >= 0) & (interventions["baseline_rate"] <= 1),
+        "effect_se": interventions["effect_se"] >= 0,
+        "effect": (interventions["effect"] >= -1) & (interventions["effect"] <= 1),
+    }
+    for col, ok in checks.items():
+        if not ok.all():
+            rows = interventions.loc[~ok, ["intervention", "outcome", col]].head(5).values.tolist()
+            raise ParameterError(f"interventions: column '{col}' out of range in {int((~ok).sum())} row(s): {rows}")
+    if "cost_per_participant_dkk" in interventions:
+        n_costs = interventions.groupby("intervention")["cost_per_participant_dkk"].nunique()
+        if (n_costs > 1).any():
+            raise ParameterError("interventions: cost_per_participant_dkk must be equal on all rows of an "
+                                 f"intervention; differs for {n_costs[n_costs > 1].index.tolist()[:5]}")
+
+
+def _participants_by_contract(municipalities: pd.DataFrame, years: int) -> pd.DataFrame:
+    _check_columns(municipalities, "municipalities", ("municipality", "intervention", "participants"))
+    frame = municipalities.copy()
+    if "year" not in frame:
+        frame = frame.merge(pd.DataFrame({"year": range(years)}), how="cross")
+    bad_year = ~frame["year"].between(0, years - 1)
+    if bad_year.any():
+        raise ParameterError(f"municipalities: 'year' must be a cohort year 0…{years - 1}; found "
+                             f"{sorted(frame.loc[bad_year, 'year'].unique())[:5]}")
+    n = frame["participants"].to_numpy(dtype=float)
+    bad = (n < 0) | (n != np.round(n)) | ~np.isfinite(n)
+    if bad.any():
+        raise ParameterError(f"municipalities: 'participants' must be whole numbers ≥ 0; found {n[bad][:5].tolist()}")
+    dup = frame.duplicated(["municipality", "intervention", "year"])
+    if dup.any():
+        raise ParameterError("municipalities: one row per municipality, intervention (and year) expected; "
+                             f"duplicated {frame.loc[dup, ['municipality', 'intervention', 'year']].head(5).values.tolist()}")
+    return frame[frame["participants"] > 0]
+
+
+def _check_keys(names: list[str], rate_card: RateCard, contracts: pd.DataFrame, interventions: pd.DataFrame) -> None:
+    unknown = sorted((set(rate_card.table["intervention"]) | set(contracts["intervention"])) - set(names))
+    if unknown:
+        raise ParameterError(f"interventions: no effect rows for intervention(s) {unknown} named in the rate "
+                             f"card or municipalities; interventions with effects: {names}")
+    card_keys = set(map(tuple, rate_card.table[["intervention", "outcome"]].values.tolist()))
+    effect_keys = set(map(tuple, interventions[["intervention", "outcome"]].values.tolist()))
+    if card_keys - effect_keys:
+        raise ParameterError(f"rate_card: outcome(s) without an effect row: {sorted(card_keys - effect_keys)[:5]}")
+
+
+def _intervention_plan(name: str, effects: pd.DataFrame, rate_card: RateCard, contracts: pd.DataFrame,
+                       muni_index: Mapping) -> _InterventionPlan:
+    eff = effects.reset_index(drop=True)
+    card = rate_card.rows(name).set_index("outcome")
+    # contracts sorted by size: neighbouring binomial draws then share n, which the sampler caches
+    rows = contracts.sort_values("participants", kind="stable")
+    n = rows["participants"].to_numpy(dtype=np.int64)
+    window = card["window_months"].max() if len(card) else 12
+    cost = float(eff["cost_per_participant_dkk"].iloc[0]) if "cost_per_participant_dkk" in eff else 0.0
+    return _InterventionPlan(
+        name=name, outcomes=eff["outcome"].tolist(),
+        effect=eff["effect"].to_numpy(dtype=float), effect_se=eff["effect_se"].to_numpy(dtype=float),
+        p0=eff["baseline_rate"].to_numpy(dtype=float),
+        price=eff["outcome"].map(card["price_dkk"]).fillna(0.0).to_numpy(dtype=float),
+        contract_rate=eff["outcome"].map(card["counterfactual_rate"]).fillna(eff["baseline_rate"]).to_numpy(dtype=float),
+        gains=eff[list(GAIN_COLUMNS.values())].to_numpy(dtype=float),
+        n=n, cohort=rows["year"].to_numpy(dtype=np.int64),
+        municipality=rows["municipality"].map(muni_index).to_numpy(dtype=np.int64),
+        offset=int(math.ceil(window / 12)),
+        cap=np.minimum(rate_card.participant_cap(name) * n, rate_card.contract_cap(name)).astype(float),
+        cost_per_participant=cost,
+    )
+
+
+def _build_plan(interventions: pd.DataFrame, rate_card: RateCard, municipalities: pd.DataFrame,
+                years: int, rates) -> _Plan:
+    _check_interventions(interventions)
+    contracts = _participants_by_contract(municipalities, years)
+    names = list(dict.fromkeys(interventions["intervention"]))
+    _check_keys(names, rate_card, contracts, interventions)
+    muni_codes = np.array(sorted(contracts["municipality"].unique()))
+    muni_index = {m: i for i, m in enumerate(muni_codes)}
+    plans = [_intervention_plan(name, interventions[interventions["intervention"] == name], rate_card,
+                                contracts[contracts["intervention"] == name], muni_index) for name in names]
+    n_cash_years = years + max((p.offset for p in plans), default=0)
+    discount = discount_factors(np.arange(n_cash_years), rates=rates).to_numpy()
+    return _Plan(interventions=plans, municipalities=muni_codes, years=years,
+                 n_cash_years=n_cash_years, discount=discount)
+
+
+# ---------------------------------------------------------------------------------------------
+# The Monte Carlo kernel: one chunk of draws
+# ---------------------------------------------------------------------------------------------
+
+def _draw_outcomes(ip: _InterventionPlan, rng: np.random.Generator, n_draws: int):
+    """True effects δ (B, K) and outcomes with the intervention y1 (B, K, C) of one chunk.
+
+    δ ~ N(effect, se²) is drawn once per draw and outcome (shared by all municipalities and
+    years) and clipped so that p1 = p0 + δ lies in [0, 1]; then y1 ~ Bin(n, p1) per contract.
+    """
+    k = len(ip.outcomes)
+    delta = ip.effect + ip.effect_se * rng.standard_normal((n_draws, k))
+    delta = np.clip(delta, -ip.p0, 1.0 - ip.p0)
+    y1 = rng.binomial(ip.n, (ip.p0 + delta)[:, :, None], size=(n_draws, k, len(ip.n)))
+    return delta, y1
+
+
+def _caused_by_year(ip: _InterventionPlan, rng: np.random.Generator, delta: np.ndarray, y1: np.ndarray,
+                    to_year: np.ndarray) -> np.ndarray:
+    """Outcomes caused by the intervention (y1 − y0), summed by cash year, shape (B, K, T).
+
+    Potential outcomes are coupled per participant (reached anyway / only with the intervention /
+    not at all). Given y1, the caused outcomes of a contract are Bin(y1, δ/p1) when δ ≥ 0; when
+    δ < 0, Bin(n − y1, −δ/(1 − p1)) participants lose an outcome they would have reached. Gains
+    are linear in these counts, and a sum of independent binomials with one probability is
+    binomial, so they are drawn per year rather than per contract.
+    """
+    p1 = ip.p0 + delta
+    gain = delta >= 0
+    share = np.where(gain, np.divide(delta, p1, out=np.zeros_like(p1), where=p1 > 0),
+                     np.divide(-delta, 1.0 - p1, out=np.zeros_like(p1), where=p1 < 1))
+    reached = np.rint(y1 @ to_year).astype(np.int64)                  # (B, K, T)
+    at_risk = np.rint(ip.n @ to_year).astype(np.int64)                # (T,)
+    trials = np.where(gain[:, :, None], reached, at_risk - reached)
+    moved = rng.binomial(trials, share[:, :, None])
+    return np.where(gain[:, :, None], moved, -moved)
+
+
+def _payments(ip: _InterventionPlan, y1: np.ndarray, price_scale: float) -> np.ndarray:
+    return outcome_payment(y1, ip.n, prices=ip.price * price_scale, counterfactual_rates=ip.contract_rate,
+                           cap=ip.cap, axis=1)
+
+
+def _rng(seed: int, chunk: int, n_chunks: int, intervention: int, n_interventions: int) -> np.random.Generator:
+    """Generator of one chunk and intervention: SeedSequence(seed).spawn → chunk → spawn → intervention.
+
+    Rebuilt from scratch each time, so any chunk or intervention can be re-drawn identically
+    (common random numbers) whatever ran before or in which process.
+    """
+    chunk_seq = np.random.SeedSequence(seed).spawn(n_chunks)[chunk]
+    return np.random.default_rng(chunk_seq.spawn(n_interventions)[intervention])
+
+
+def _simulate_chunk(plan: _Plan, seed: int, chunk: int, n_chunks: int, n_draws: int) -> dict:
+    """Draw one chunk: yearly flows per draw, PV payments per municipality, per-contract moments."""
+    n_int, T = len(plan.interventions), plan.n_cash_years
+    flows = np.zeros((n_draws, n_int, T, len(_QUANTITIES)))
+    muni = np.zeros((n_draws, len(plan.municipalities)))
+    moments = []
+    for i, ip in enumerate(plan.interventions):
+        rng = _rng(seed, chunk, n_chunks, i, n_int)
+        to_year = ip.year_matrix(T)
+        delta, y1 = _draw_outcomes(ip, rng, n_draws)
+        caused = _caused_by_year(ip, rng, delta, y1, to_year)           # (B, K, T)
+        pay = _payments(ip, y1, 1.0)                                   # (B, C)
+        flows[:, i, :, 0] = pay @ to_year
+        flows[:, i, :, 1:] = np.einsum("bkt,kp->btp", caused, ip.gains)
+        df = plan.discount[ip.cohort + ip.offset]
+        to_muni = np.zeros((len(ip.n), len(plan.municipalities)))
+        to_muni[np.arange(len(ip.n)), ip.municipality] = df
+        muni += pay @ to_muni
+        moments.append(np.stack([pay.sum(0), (pay ** 2).sum(0), (pay > 0).sum(0)]))
+    return {"flows": flows, "municipality": muni, "moments": moments}
+
+
+def _payments_pv_chunk(plan: _Plan, seed: int, chunk: int, n_chunks: int, n_draws: int,
+                       targets: list[int], price_scale: float) -> np.ndarray:
+    """PV payments per draw of the ``targets`` interventions at ``price_scale`` × the card (same draws)."""
+    total = np.zeros(n_draws)
+    for i in targets:
+        ip = plan.interventions[i]
+        _, y1 = _draw_outcomes(ip, _rng(seed, chunk, n_chunks, i, len(plan.interventions)), n_draws)
+        total += _payments(ip, y1, price_scale) @ plan.discount[ip.cohort + ip.offset]
+    return total
+
+
+def _chunk_sizes(n_draws: int, chunk_size: int) -> list[int]:
+    full, rest = divmod(n_draws, chunk_size)
+    return [chunk_size] * full + ([rest] if rest else [])
+
+
+def _as_seed(seed) -> int:
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2 ** 63))
+    if isinstance(seed, (int, np.integer)) and seed >= 0:
+        return int(seed)
+    raise ParameterError(f"seed: expected an int ≥ 0 or a numpy Generator; got {seed!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The public entry point and its result
+# ---------------------------------------------------------------------------------------------
+
+def simulate(interventions: pd.DataFrame, rate_card: RateCard | pd.DataFrame, municipalities: pd.DataFrame,
+             *, years: int, n_draws: int, seed, n_jobs: int = 1, rates=None,
+             chunk_size: int = 500) -> "FundSimulation":
+    """Monte Carlo simulation of a result-payment fund's payments, gains and balances.
+
+    Parameters
+    ----------
+    interventions : DataFrame
+        One row per intervention × outcome: ``effect`` (estimated change in the probability of the
+        outcome per participant), ``effect_se`` (its standard error), ``baseline_rate`` (true
+        share reaching the outcome without the intervention), and the present-value public gain
+        per extra outcome by payer ``gain_kommune_dkk``, ``gain_region_dkk``, ``gain_stat_dkk``
+        (see :func:`gains_per_outcome`; same price year as the rate card). Optional
+        ``cost_per_participant_dkk`` (the intervention's own cost, paid by the kommune).
+    rate_card : RateCard or DataFrame
+        Outcomes not on the card are not paid but their gains count.
+    municipalities : DataFrame
+        ``municipality``, ``intervention``, ``participants`` per cohort year, optionally ``year``
+        (cohort 0 … years−1; without it the same number every year).
+    years : int
+        Number of cohort years.
+    n_draws : int
+    seed : int or numpy.random.Generator
+    n_jobs : int, default=1
+        Parallel workers (joblib); the results are identical for any ``n_jobs``.
+    rates : see :func:`~progression.economics.discount_factors`
+        Discounting of yearly flows (year 0 = first cohort year).
+    chunk_size : int, default=500
+        Draws per seeded chunk (part of the random stream: keep it fixed to reproduce results).
+
+    Returns
+    -------
+    FundSimulation
+
+    Notes
+    -----
+    Contract = one intervention in one municipality for one cohort year. For each draw the true
+    effect is drawn once (effect uncertainty), then each contract's outcomes (binomial noise, see
+    ``_draw_outcomes``). Payment per contract = min(cap, Σ_o price_o · max(0, y1_o − rate_o · n));
+    gains = Σ_o (y1_o − y0_o) · gain_o by payer. Outcomes, gains and payments fall
+    ceil(window_months / 12) years after the cohort year. Draws are split into chunks seeded by
+    ``SeedSequence(seed).spawn``, one child per chunk and intervention, so results do not depend
+    on ``n_jobs``. Binomial outcomes of different outcomes of one intervention are independent.
+    """
+    if not isinstance(rate_card, RateCard):
+        rate_card = RateCard(rate_card)
+    for name, value in (("years", years), ("n_draws", n_draws), ("chunk_size", chunk_size)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ParameterError(f"{name}: expected an int ≥ 1; got {value!r}")
+    if not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        raise ParameterError(f"n_jobs: expected a non-zero int (-1 = all cores); got {n_jobs!r}")
+    seed = _as_seed(seed)
+    plan = _build_plan(interventions, rate_card, municipalities, years, rates)
+    sizes = _chunk_sizes(n_draws, chunk_size)
+    parts = Parallel(n_jobs=n_jobs)(
+        delayed(_simulate_chunk)(plan, seed, c, len(sizes), b) for c, b in enumerate(sizes)
+    )
+    flows = np.concatenate([p["flows"] for p in parts])
+    municipality = np.concatenate([p["municipality"] for p in parts])
+    moments = [sum(p["moments"][i] for p in parts) for i in range(len(plan.interventions))]
+    return FundSimulation(plan=plan, rate_card=rate_card, seed=seed, chunk_sizes=sizes, n_jobs=n_jobs,
+                          rates=rates, flows=flows, municipality_pv=municipality, moments=moments)
+
+
+@dataclass
+class FundSimulation:
+    """Result of :func:`simulate`: draws of payments, gains and balances, and their summaries.
+
+    Attributes
+    ----------
+    flows : ndarray of shape (n_draws, n_interventions, n_cash_years, 4)
+        Undiscounted payments and gains by payer (kommune, region, stat) per draw, intervention
+        and cash year.
+    municipality_pv : ndarray of shape (n_draws, n_municipalities)
+        Discounted payments to each municipality over the horizon, per draw.
+    """
+
+    plan: _Plan
+    rate_card: RateCard
+    seed: int
+    chunk_sizes: list[int]
+    n_jobs: int
+    rates: object
+    flows: np.ndarray
+    municipality_pv: np.ndarray
+    moments: list = field(repr=False)
+
+    def __repr__(self) -> str:
+        return (f"FundSimulation({self.n_draws} draws, {len(self.intervention_names)} interventions, "
+                f"{len(self.plan.municipalities)} municipalities, {self.plan.years} years)")
+
+    @property
+    def n_draws(self) -> int:
+        return self.flows.shape[0]
+
+    @property
+    def intervention_names(self) -> list[str]:
+        return [ip.name for ip in self.plan.interventions]
+
+    def _costs(self) -> np.ndarray:
+        """PV of each intervention's own cost (deterministic: participants are fixed), shape (I,)."""
+        return np.array([ip.cost_per_participant * float(ip.n @ self.plan.discount[ip.cohort])
+                         for ip in self.plan.interventions])
+
+    @cached_property
+    def draws(self) -> pd.DataFrame:
+        """Present values per draw and intervention: payments, gains by payer, cost and balances.
+
+        ``state_balance_dkk`` = state gain − payments (the fund's own budget);
+        ``public_balance_dkk`` = kommune + region + stat gains − payments (seed 003: "budgetgevinster
+        for de offentlige kasser"); ``public_net_dkk`` = public gains − the interventions' own cost;
+        ``kommune_net_dkk`` = kommune gain + payments − own cost (the municipality's incentive).
+        """
+        pv = np.einsum("dits,t->dis", self.flows, self.plan.discount)
+        n_d, n_i = pv.shape[:2]
+        frame = pd.DataFrame(pv.reshape(n_d * n_i, -1), columns=list(_QUANTITIES))
+        frame.insert(0, "intervention", np.tile(self.intervention_names, n_d))
+        frame.insert(0, "draw", np.repeat(np.arange(n_d), n_i))
+        frame["cost_dkk"] = np.tile(self._costs(), n_d)
+        public_gain = frame[list(GAIN_COLUMNS.values())].sum(axis=1)
+        frame["public_gain_dkk"] = public_gain
+        frame["state_balance_dkk"] = frame[GAIN_COLUMNS["stat"]] - frame["payments_dkk"]
+        frame["public_balance_dkk"] = public_gain - frame["payments_dkk"]
+        frame["public_net_dkk"] = public_gain - frame["cost_dkk"]
+        frame["kommune_net_dkk"] = frame[GAIN_COLUMNS["kommune"]] + frame["payments_dkk"] - frame["cost_dkk"]
+        return frame
+
+    def fund_draws(self) -> pd.DataFrame:
+        """The :attr:`draws` summed over interventions: one row per draw (the whole fund)."""
+        return self.draws.drop(columns="intervention").groupby("draw").sum()
+
+    def summary(self, *, quantiles=(0.05, 0.5, 0.95)) -> pd.DataFrame:
+        """Distribution of the whole fund's present values over the draws.
+
+        Returns
+        -------
+        DataFrame
+            One row per quantity (payments, gains, balances): ``mean``, ``std``, the quantiles and
+            ``prob_nonnegative`` (for a balance: the probability of budget neutrality).
+        """
+        fund = self.fund_draws()
+        out = pd.DataFrame({"mean": fund.mean(), "std": fund.std(ddof=1)})
+        for q in quantiles:
+            out[f"q{round(q * 100):02d}"] = fund.quantile(q)
+        out["prob_nonnegative"] = (fund >= 0).mean()
+        out.index.name = "quantity"
+        return out
+
+    def prob_neutral(self) -> pd.Series:
+        """Probability that the fund is budget-neutral (balance ≥ 0) for the state and the public sector."""
+        fund = self.fund_draws()
+        return pd.Series({"state": float((fund["state_balance_dkk"] >= 0).mean()),
+                          "public": float((fund["public_balance_dkk"] >= 0).mean())}, name="prob_neutral")
+
+    def expected_flows(self) -> pd.DataFrame:
+        """Mean undiscounted payments and gains by intervention and cash year (tidy)."""
+        mean = self.flows.mean(axis=0)                                  # (I, T, 4)
+        idx = pd.MultiIndex.from_product([self.intervention_names, range(self.plan.n_cash_years)],
+                                         names=["intervention", "year"])
+        return pd.DataFrame(mean.reshape(-1, len(_QUANTITIES)), index=idx, columns=list(_QUANTITIES)).reset_index()
+
+    def municipality_years(self) -> pd.DataFrame:
+        """Payments per intervention, municipality and cohort year: mean, sd and P(paid > 0) over draws."""
+        frames = []
+        for ip, (s1, s2, n_paid) in zip(self.plan.interventions, self.moments):
+            mean = s1 / self.n_draws
+            var = np.maximum(s2 / self.n_draws - mean ** 2, 0.0) * self.n_draws / max(self.n_draws - 1, 1)
+            frames.append(pd.DataFrame({
+                "intervention": ip.name, "municipality": self.plan.municipalities[ip.municipality],
+                "cohort_year": ip.cohort, "payment_year": ip.cohort + ip.offset, "participants": ip.n,
+                "mean_payment_dkk": mean, "sd_payment_dkk": np.sqrt(var), "prob_paid": n_paid / self.n_draws,
+            }))
+        out = pd.concat(frames, ignore_index=True)
+        return out.sort_values(["intervention", "municipality", "cohort_year"], ignore_index=True)
+
+    def municipality_summary(self, *, quantiles=(0.05, 0.95)) -> pd.DataFrame:
+        """Discounted payments to each municipality over the horizon: mean, quantiles, P(nothing paid)."""
+        pv = pd.DataFrame(self.municipality_pv, columns=pd.Index(self.plan.municipalities, name="municipality"))
+        out = pd.DataFrame({"mean_payment_dkk": pv.mean()})
+        for q in quantiles:
+            out[f"q{round(q * 100):02d}"] = pv.quantile(q)
+        out["prob_unpaid"] = (pv <= 0).mean()
+        return out.reset_index()
+
+    def ranking(self, *, by: str = "state_balance_dkk") -> pd.DataFrame:
+        """Interventions ranked by expected net gain, with their risk.
+
+        Returns
+        -------
+        DataFrame
+            Per intervention: expected state balance, public balance and public net gain (gains −
+            own cost), ``prob_loss`` (P(state balance < 0)), the 5th percentiles ``q05_state`` and
+            ``q05_public``, and ``price_to_gain`` (highest price / gain of the card's
+            ``gain_payer`` over its outcomes; > 1 pays more than that payer expects to gain).
+            Sorted by the expectation of ``by``, best first.
+        """
+        draws = self.draws
+        grouped = draws.groupby("intervention", sort=False)
+        out = pd.DataFrame({
+            "expected_state_balance_dkk": grouped["state_balance_dkk"].mean(),
+            "expected_public_balance_dkk": grouped["public_balance_dkk"].mean(),
+            "expected_public_net_dkk": grouped["public_net_dkk"].mean(),
+            "prob_loss": grouped["state_balance_dkk"].apply(lambda s: float((s < 0).mean())),
+            "q05_state": grouped["state_balance_dkk"].quantile(0.05),
+            "q05_public": grouped["public_balance_dkk"].quantile(0.05),
+            "price_to_gain": pd.Series({ip.name: self._price_to_gain(ip) for ip in self.plan.interventions}),
+        })
+        key = {"state_balance_dkk": "expected_state_balance_dkk", "public_balance_dkk": "expected_public_balance_dkk",
+               "public_net_dkk": "expected_public_net_dkk"}.get(by)
+        if key is None:
+            raise ParameterError(f"by: expected 'state_balance_dkk', 'public_balance_dkk' or 'public_net_dkk'; got {by!r}")
+        out.index.name = "intervention"
+        return out.sort_values(key, ascending=False).reset_index()
+
+    def _price_to_gain(self, ip: _InterventionPlan) -> float:
+        card = self.rate_card.rows(ip.name).set_index("outcome")
+        ratios = []
+        for k, outcome in enumerate(ip.outcomes):
+            if outcome in card.index:
+                gain = ip.gains[k, list(PAYERS).index(card.loc[outcome, "gain_payer"])]
+                ratios.append(ip.price[k] / gain if gain > 0 else math.inf)
+        return max(ratios) if ratios else np.nan
+
+    # -- neutral prices ----------------------------------------------------------------------
+
+    def _gain_pv(self, perspective: str) -> np.ndarray:
+        """PV gain per draw and intervention for the perspective, shape (D, I)."""
+        pv = np.einsum("dits,t->dis", self.flows, self.plan.discount)
+        if perspective == "state":
+            return pv[:, :, 1 + list(PAYERS).index("stat")]
+        return pv[:, :, 1:].sum(axis=2)
+
+    def _payments_at(self, targets: list[int], scale: float) -> np.ndarray:
+        """PV payments per draw of ``targets`` with prices × ``scale`` (same random draws)."""
+        capped = any(np.isfinite(self.plan.interventions[i].cap).any() for i in targets)
+        if not capped:
+            pay = np.einsum("dit,t->di", self.flows[:, targets][..., 0], self.plan.discount)
+            return scale * pay.sum(axis=1)
+        n_chunks = len(self.chunk_sizes)
+        parts = Parallel(n_jobs=self.n_jobs)(
+            delayed(_payments_pv_chunk)(self.plan, self.seed, c, n_chunks, b, targets, scale)
+            for c, b in enumerate(self.chunk_sizes)
+        )
+        return np.concatenate(parts)
+
+    def _solve_scale(self, targets: list[int], perspective: str, probability: float | None, xtol: float) -> float:
+        gain = self._gain_pv(perspective)[:, targets].sum(axis=1)
+
+        def excess(scale: float) -> float:
+            balance = gain - self._payments_at(targets, scale)
+            return float(balance.mean()) if probability is None else float((balance >= 0).mean()) - probability
+
+        if excess(0.0) < 0:
+            warnings.warn(f"{[self.intervention_names[i] for i in targets]}: not neutral even at price 0 "
+                          f"({perspective} perspective)", StatisticalWarning, stacklevel=3)
+            return np.nan
+        hi = 1.0
+        while excess(hi) >= 0:
+            hi *= 2.0
+            if hi > 2.0 ** 40:
+                return math.inf        # caps bind: neutral at any price
+        return float(optimize.brentq(excess, 0.0, hi, xtol=xtol * hi))
+
+    def neutral_price(self, *, perspective: str = "state", probability: float | None = None,
+                      scope: str = "intervention", xtol: float = 1e-4) -> pd.DataFrame:
+        """Prices per outcome that make the fund budget-neutral, by root-finding.
+
+        The rate card's prices of an intervention are scaled by one factor λ (caps held fixed);
+        λ solves E[gain − payments(λ)] = 0 or, with ``probability`` = q, P(gain − payments(λ) ≥ 0) = q,
+        on the same random draws (common random numbers; with caps the draws are regenerated
+        from the simulation's seed).
+
+        Parameters
+        ----------
+        perspective : {"state", "public"}, default="state"
+            Whose gains the payments must not exceed.
+        probability : float, default=None
+            Target probability of neutrality; ``None`` = neutral in expectation.
+        scope : {"intervention", "fund"}, default="intervention"
+            One factor per intervention, or one for the whole fund.
+        xtol : float, default=1e-4
+            Tolerance on λ, relative to the bracket.
+
+        Returns
+        -------
+        DataFrame
+            Per priced outcome: ``price_dkk`` (the card), ``scale`` (λ) and ``neutral_price_dkk``
+            (λ × price; inf when the caps keep payments below the gain at any price, NaN when even
+            price 0 is not neutral).
+        """
+        if perspective not in ("state", "public"):
+            raise ParameterError(f"perspective: expected 'state' or 'public'; got {perspective!r}")
+        if probability is not None and not 0 < probability < 1:
+            raise ParameterError(f"probability: expected a value in (0, 1) or None; got {probability}")
+        if scope not in ("intervention", "fund"):
+            raise ParameterError(f"scope: expected 'intervention' or 'fund'; got {scope!r}")
+        n_int = len(self.plan.interventions)
+        priced = [i for i, ip in enumerate(self.plan.interventions) if ip.price.any()]
+        groups = [[i] for i in priced] if scope == "intervention" else [priced]
+        scales = {}
+        for targets in groups:
+            scale = self._solve_scale(targets, perspective, probability, xtol)
+            scales.update({i: scale for i in targets})
+        rows = []
+        for i in range(n_int):
+            ip = self.plan.interventions[i]
+            for k, outcome in enumerate(ip.outcomes):
+                if ip.price[k] > 0:
+                    rows.append({"intervention": ip.name, "outcome": outcome, "price_dkk": ip.price[k],
+                                 "scale": scales[i], "neutral_price_dkk": scales[i] * ip.price[k]})
+        out = pd.DataFrame(rows)
+        out["perspective"] = perspective
+        out["target"] = "expectation" if probability is None else f"P(neutral) = {probability:g}"
+        return out
