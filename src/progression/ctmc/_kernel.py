@@ -96,17 +96,18 @@ class TransitionKernel:
 def _phi(lam: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Divided differences ``(exp(t l_i) - exp(t l_j)) / (l_i - l_j)``, shape (G, K, K).
 
-    The exponent with the larger real part is factored out so that nothing overflows, and expm1
-    keeps close eigenvalues accurate.
+    Where ``t (l_i - l_j) / 2 = x`` is small (the diagonal included) the identity
+    ``t exp(t (l_i + l_j) / 2) sinh(x) / x`` with a series for ``sinh(x) / x`` avoids cancellation.
     """
-    li, lj = lam[:, :, None], lam[:, None, :]
-    first = li.real >= lj.real
-    hi = np.where(first, li, lj)
-    d = np.where(first, li - lj, lj - li)
-    tt = t[:, None, None]
-    safe = np.where(d == 0, 1.0, d)
-    ratio = np.where(d == 0, tt, -np.expm1(-tt * d) / safe)
-    return np.exp(tt * hi) * ratio
+    e = np.exp(t[:, None] * lam)
+    d = lam[:, :, None] - lam[:, None, :]
+    x = 0.5 * t[:, None, None] * d
+    close = np.abs(x) < 1e-3
+    out = (e[:, :, None] - e[:, None, :]) / np.where(close, 1.0, d)
+    g, i, j = np.nonzero(close)
+    xc = x[g, i, j]
+    out[g, i, j] = t[g] * np.exp(0.5 * t[g] * (lam[g, i] + lam[g, j])) * (1.0 + xc * xc / 6.0 + xc**4 / 120.0)
+    return out
 
 
 def _add_sorted(out: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:

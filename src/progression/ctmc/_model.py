@@ -543,16 +543,18 @@ def _beta_vector(beta, panel: Panel, spec: QSpec) -> np.ndarray:
 
 # ---------------------------------------------------------------- optimisation
 def _maximise(lik: PanelLikelihood, start: np.ndarray, max_iter: int, tol: float):
-    """BFGS on -2 log L with the analytic gradient, then Newton steps with a numerical Hessian."""
+    """BFGS on -2 log L with the analytic gradient, then Newton steps with the Hessian."""
+    hessian = lik.hessian(start)
+    inverse = _inverse_if_positive(hessian)
     result = scipy.optimize.minimize(
         lik.minus2loglik_and_gradient, start, jac=True, method="BFGS",
-        options={"gtol": 1e-4, "maxiter": max_iter},
+        options={"gtol": 1e-4, "maxiter": max_iter, "hess_inv0": inverse},
     )
     params = result.x
     value, grad = lik.minus2loglik_and_gradient(params)
     if not np.isfinite(value) or not np.isfinite(grad).all():
         raise ConvergenceError(_checklist("the likelihood is not finite at the optimiser's last point", max_iter))
-    hessian = _hessian(lik, params)
+    hessian = lik.hessian(params)
     moved = False
     for _ in range(20):
         step = _newton_step(hessian, grad)
@@ -563,7 +565,7 @@ def _maximise(lik: PanelLikelihood, start: np.ndarray, max_iter: int, tol: float
             break
         params, value, grad, moved = params - step, trial_value, trial_grad, True
     if moved:
-        hessian = _hessian(lik, params)
+        hessian = lik.hessian(params)
     step = _newton_step(hessian, grad)
     if step is None:
         raise ConvergenceError(_checklist(
@@ -572,20 +574,18 @@ def _maximise(lik: PanelLikelihood, start: np.ndarray, max_iter: int, tol: float
     if grad @ step > tol:
         raise ConvergenceError(_checklist(
             f"the Newton decrement {grad @ step:.3g} is above tol={tol:g} (BFGS: {result.message})", max_iter))
-    _warn_weak(lik, hessian)
+    _warn_weak(hessian)
     return params, hessian, int(result.nit)
 
 
-def _hessian(lik: PanelLikelihood, params: np.ndarray) -> np.ndarray:
-    """Central differences of the analytic gradient, symmetrised."""
-    n = len(params)
-    h = 1e-4 * np.maximum(1.0, np.abs(params))
-    out = np.empty((n, n))
-    for i in range(n):
-        e = np.zeros(n)
-        e[i] = h[i]
-        out[i] = (lik.minus2loglik_and_gradient(params + e)[1] - lik.minus2loglik_and_gradient(params - e)[1]) / (2 * h[i])
-    return (out + out.T) / 2.0
+def _inverse_if_positive(hessian: np.ndarray) -> np.ndarray | None:
+    """Inverse of a positive definite Hessian (BFGS's first curvature), else None (the identity)."""
+    try:
+        chol = np.linalg.cholesky(hessian)
+    except np.linalg.LinAlgError:
+        return None
+    inv_chol = np.linalg.inv(chol)
+    return inv_chol.T @ inv_chol
 
 
 def _newton_step(hessian: np.ndarray, grad: np.ndarray) -> np.ndarray | None:
@@ -596,7 +596,7 @@ def _newton_step(hessian: np.ndarray, grad: np.ndarray) -> np.ndarray | None:
     return np.linalg.solve(chol.T, np.linalg.solve(chol, grad))
 
 
-def _warn_weak(lik: PanelLikelihood, hessian: np.ndarray) -> None:
+def _warn_weak(hessian: np.ndarray) -> None:
     se = np.sqrt(np.diag(2.0 * np.linalg.inv(hessian)))
     if (se > 5.0).any():
         warnings.warn(
