@@ -352,3 +352,34 @@ def test_settings_errors_and_not_fitted(panel):
 def test_convergence_error_has_a_checklist(panel):
     with pytest.raises(ConvergenceError, match=r"(?s)did not converge.*1\. Start from crude_inits.*5\. Raise max_iter"):
         ctmc.fit(panel, **COLS, qmatrix=Q_TRUE * 1e-6, death_states=[3], covariates=["x"], max_iter=1)
+
+
+def test_hessian_from_pattern_scores_equals_full_finite_differences(panel):
+    lik = _likelihood(panel)
+    params = np.array([-1.3, -2.4, -1.9, -1.5, 0.3, -0.2, 0.1, 0.4])
+    full = np.array([
+        (lik.minus2loglik_and_gradient(params + 1e-4 * e)[1] - lik.minus2loglik_and_gradient(params - 1e-4 * e)[1])
+        / 2e-4 for e in np.eye(len(params))
+    ])
+    np.testing.assert_allclose(lik.hessian(params), (full + full.T) / 2, rtol=1e-6, atol=1e-4)
+
+
+# ------------------------------------------------------------------- plots
+def test_plots_return_axes(model):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from progression.plots.ctmc import plot_hazard_ratios, plot_transition_probabilities
+
+    fig, (left, right) = plt.subplots(1, 2)
+    tidy = ctmc.transition_probabilities(model.qmatrix(ci="none"), np.linspace(0, 10, 11))
+    assert plot_transition_probabilities(tidy, from_state=2, ax=left) is left
+    assert len(left.get_lines()) == 3
+    assert plot_hazard_ratios(model.hazard_ratios(), ax=right) is right
+    assert len(right.get_yticklabels()) == 4
+    with pytest.raises(ValueError, match="from_state 9 not in frame"):
+        plot_transition_probabilities(tidy, from_state=9, ax=left)
+    plt.close(fig)
