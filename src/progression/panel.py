@@ -45,7 +45,7 @@ import pyarrow.parquet as pq
 from progression.exceptions import DataContractError, ParameterError
 from progression.staircase import STATUSES, Staircase, as_staircase
 
-__all__ = ["build_panel", "read_panel", "PANEL_COLUMNS", "PERIODS"]
+__all__ = ["build_panel", "read_panel", "infer_period", "period_number", "PANEL_COLUMNS", "PERIODS"]
 
 PANEL_COLUMNS = ("person_id", "period", "step", "level", "municipality", "status")
 PERIODS = ("month", "quarter", "year")
@@ -490,3 +490,23 @@ def infer_period(periods: pd.Series) -> str:
 def _has_month_gaps_smaller_than(p: pd.DatetimeIndex, months: int) -> bool:
     idx = sorted(set(p.year * 12 + p.month))
     return any(0 < b - a < months for a, b in zip(idx, idx[1:]))
+
+
+def period_number(periods: pd.Series | pd.DatetimeIndex, period: str) -> np.ndarray:
+    """Consecutive integer number of each calendar period (year*12+month-1, year*4+quarter-1 or year).
+
+    Parameters
+    ----------
+    periods : Series or DatetimeIndex
+        First days of periods.
+    period : {"month", "quarter", "year"}
+    """
+    if period not in PERIODS:
+        raise ParameterError(f"period must be one of {PERIODS}; got {period!r}")
+    d = pd.DatetimeIndex(periods)
+    year, month = d.year.to_numpy().astype("int64"), d.month.to_numpy().astype("int64")
+    if period == "month":
+        return year * 12 + month - 1
+    if period == "quarter":
+        return year * 4 + (month - 1) // 3
+    return year
