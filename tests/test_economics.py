@@ -326,3 +326,8 @@ def test_effect_adjusted_potential_keeps_only_caused_successes():
     assert half.iloc[0]["effect_gain_dkk"] == pytest.approx(12_500)
     with pytest.raises(ParameterError, match="observed_success_rate"):
         eco.effect_adjusted_potential(250_000, effect=0.1, observed_success_rate=0)
+
+
+def test_payers_agree_with_the_data_contract():
+    from progression.schemas import PAYERS
+    assert eco.PAYERS == PAYERS

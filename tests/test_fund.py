@@ -281,3 +281,32 @@ def test_errors_name_the_table_and_the_rows():
     sim = fund.simulate(eff, rc, munis, years=2, n_draws=5, seed=1)
     with pytest.raises(ParameterError, match="perspective"):
         sim.neutral_price(perspective="region")
+
+# --------------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------------
+
+
+def test_figures_draw_the_numbers_they_are_given():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from progression.plots import fund as fund_plots
+
+    flows = pd.DataFrame({"year": [0, 1, 1, 2], "payer": ["kommune", "region", "stat", "stat"],
+                          "amount_dkk": [-100.0, 30.0, 50.0, 50.0]})
+    ax = fund_plots.cashflow_waterfall(flows, discounted=False)
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == [-100.0, 30.0, 100.0, 30.0]                        # cost, gains, then the net
+    assert ax.patches[2].get_y() == pytest.approx(-70.0)                 # stacked on the running total
+    eff, rc, munis = two_interventions()
+    sim = fund.simulate(eff, rc, munis, years=2, n_draws=200, seed=1)
+    ax = fund_plots.fund_balance_distribution(sim.draws)
+    assert ax.lines[0].get_xdata()[0] == 0                               # the neutrality line
+    assert ax.lines[1].get_xdata()[0] == pytest.approx(sim.fund_draws()["state_balance_dkk"].mean() / 1e6)
+    ax = fund_plots.rate_card_table(rc)
+    assert ax.tables[0].get_celld()[(1, 2)].get_text().get_text() == "50,000"
+    with pytest.raises(ValueError, match="no column 'balance'"):
+        fund_plots.fund_balance_distribution(sim.draws, column="balance")
+    plt.close("all")

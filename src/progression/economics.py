@@ -31,7 +31,9 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import ApproximationWarning, ParameterError
-from .schemas import PAYERS, validate_tables
+
+#: The public payers of a budget-economic calculation (as in ``progression.schemas.PAYERS``).
+PAYERS = ("kommune", "region", "stat")
 
 __all__ = [
     "DISCOUNT_PROFILES", "discount_factors", "present_value",
@@ -475,6 +477,7 @@ def _check_effects(effects: pd.DataFrame) -> pd.DataFrame:
 
 
 def _unit_costs_in(unit_costs: pd.DataFrame, price_year: int | None, price_index: pd.Series | None) -> pd.DataFrame:
+    from .schemas import validate_tables  # on first use: simulation workers skip pandera's import
     validate_tables({"unit_costs": unit_costs})
     years = sorted(unit_costs["price_year"].unique())
     if price_year is None:

@@ -26,16 +26,14 @@ import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from scipy import optimize
 
-from .economics import budget_consequences, discount_factors
+from .economics import PAYERS, budget_consequences, discount_factors
 from .exceptions import ParameterError, StatisticalWarning
-from .schemas import PAYERS, validate_tables
 
 __all__ = [
     "GAIN_COLUMNS", "RateCard", "outcome_payment", "gains_per_outcome", "simulate", "FundSimulation",
@@ -72,6 +70,7 @@ class RateCard:
     """
 
     def __init__(self, table: pd.DataFrame, *, contract_caps: Mapping[str, float] | None = None):
+        from .schemas import validate_tables  # on first use: simulation workers skip pandera's import
         validate_tables({"rate_card": table})
         caps = table.groupby("intervention")["cap_dkk"].nunique(dropna=False)
         mixed = caps[caps > 1].index.tolist()
@@ -207,11 +206,10 @@ class _InterventionPlan:
     cap: np.ndarray               # (C,) cap per contract
     cost_per_participant: float
 
-    def year_matrix(self, n_years: int) -> np.ndarray:
-        """(C, T) indicator of each contract's payment year."""
-        m = np.zeros((len(self.n), n_years))
-        m[np.arange(len(self.n)), self.cohort + self.offset] = 1.0
-        return m
+    @property
+    def payment_year(self) -> np.ndarray:
+        """(C,) cash year of each contract's outcomes, gains and payment."""
+        return self.cohort + self.offset
 
 
 @dataclass
@@ -339,8 +337,23 @@ def _draw_outcomes(ip: _InterventionPlan, rng: np.random.Generator, n_draws: int
     return delta, y1
 
 
+def _sum_by(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum the last axis of ``values`` within ``groups`` (0 … n_groups−1), shape (..., n_groups).
+
+    Adds in a fixed order without BLAS, whose multithreaded sums may differ in the last bits
+    between processes: results must not depend on ``n_jobs``.
+    """
+    order = np.argsort(groups, kind="stable")
+    ordered = groups[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(order) else np.array([], int)
+    out = np.zeros(values.shape[:-1] + (n_groups,), dtype=values.dtype)
+    if len(order):
+        out[..., ordered[starts]] = np.add.reduceat(values[..., order], starts, axis=-1)
+    return out
+
+
 def _caused_by_year(ip: _InterventionPlan, rng: np.random.Generator, delta: np.ndarray, y1: np.ndarray,
-                    to_year: np.ndarray) -> np.ndarray:
+                    n_years: int) -> np.ndarray:
     """Outcomes caused by the intervention (y1 − y0), summed by cash year, shape (B, K, T).
 
     Potential outcomes are coupled per participant (reached anyway / only with the intervention /
@@ -353,8 +366,8 @@ def _caused_by_year(ip: _InterventionPlan, rng: np.random.Generator, delta: np.n
     gain = delta >= 0
     share = np.where(gain, np.divide(delta, p1, out=np.zeros_like(p1), where=p1 > 0),
                      np.divide(-delta, 1.0 - p1, out=np.zeros_like(p1), where=p1 < 1))
-    reached = np.rint(y1 @ to_year).astype(np.int64)                  # (B, K, T)
-    at_risk = np.rint(ip.n @ to_year).astype(np.int64)                # (T,)
+    reached = _sum_by(y1, ip.payment_year, n_years)                    # (B, K, T)
+    at_risk = _sum_by(ip.n, ip.payment_year, n_years)                  # (T,)
     trials = np.where(gain[:, :, None], reached, at_risk - reached)
     moved = rng.binomial(trials, share[:, :, None])
     return np.where(gain[:, :, None], moved, -moved)
@@ -383,16 +396,12 @@ def _simulate_chunk(plan: _Plan, seed: int, chunk: int, n_chunks: int, n_draws: 
     moments = []
     for i, ip in enumerate(plan.interventions):
         rng = _rng(seed, chunk, n_chunks, i, n_int)
-        to_year = ip.year_matrix(T)
         delta, y1 = _draw_outcomes(ip, rng, n_draws)
-        caused = _caused_by_year(ip, rng, delta, y1, to_year)           # (B, K, T)
+        caused = _caused_by_year(ip, rng, delta, y1, T)                 # (B, K, T)
         pay = _payments(ip, y1, 1.0)                                   # (B, C)
-        flows[:, i, :, 0] = pay @ to_year
+        flows[:, i, :, 0] = _sum_by(pay, ip.payment_year, T)
         flows[:, i, :, 1:] = np.einsum("bkt,kp->btp", caused, ip.gains)
-        df = plan.discount[ip.cohort + ip.offset]
-        to_muni = np.zeros((len(ip.n), len(plan.municipalities)))
-        to_muni[np.arange(len(ip.n)), ip.municipality] = df
-        muni += pay @ to_muni
+        muni += _sum_by(pay * plan.discount[ip.payment_year], ip.municipality, len(plan.municipalities))
         moments.append(np.stack([pay.sum(0), (pay ** 2).sum(0), (pay > 0).sum(0)]))
     return {"flows": flows, "municipality": muni, "moments": moments}
 
@@ -404,7 +413,7 @@ def _payments_pv_chunk(plan: _Plan, seed: int, chunk: int, n_chunks: int, n_draw
     for i in targets:
         ip = plan.interventions[i]
         _, y1 = _draw_outcomes(ip, _rng(seed, chunk, n_chunks, i, len(plan.interventions)), n_draws)
-        total += _payments(ip, y1, price_scale) @ plan.discount[ip.cohort + ip.offset]
+        total += (_payments(ip, y1, price_scale) * plan.discount[ip.payment_year]).sum(axis=1)
     return total
 
 
@@ -526,7 +535,7 @@ class FundSimulation:
 
     def _costs(self) -> np.ndarray:
         """PV of each intervention's own cost (deterministic: participants are fixed), shape (I,)."""
-        return np.array([ip.cost_per_participant * float(ip.n @ self.plan.discount[ip.cohort])
+        return np.array([ip.cost_per_participant * float((ip.n * self.plan.discount[ip.cohort]).sum())
                          for ip in self.plan.interventions])
 
     @cached_property
@@ -658,11 +667,15 @@ class FundSimulation:
         return pv[:, :, 1:].sum(axis=2)
 
     def _payments_at(self, targets: list[int], scale: float) -> np.ndarray:
-        """PV payments per draw of ``targets`` with prices × ``scale`` (same random draws)."""
+        """PV payments per draw of ``targets`` with prices × ``scale`` (same random draws).
+
+        Without caps payments are proportional to the price; with caps the outcomes are re-drawn
+        from the simulation's seed (common random numbers) unless the scale is 0 or 1.
+        """
+        at_card = np.einsum("dit,t->d", self.flows[:, targets][..., 0], self.plan.discount)
         capped = any(np.isfinite(self.plan.interventions[i].cap).any() for i in targets)
-        if not capped:
-            pay = np.einsum("dit,t->di", self.flows[:, targets][..., 0], self.plan.discount)
-            return scale * pay.sum(axis=1)
+        if scale in (0.0, 1.0) or not capped:
+            return scale * at_card
         n_chunks = len(self.chunk_sizes)
         parts = Parallel(n_jobs=self.n_jobs)(
             delayed(_payments_pv_chunk)(self.plan, self.seed, c, n_chunks, b, targets, scale)
@@ -673,6 +686,7 @@ class FundSimulation:
     def _solve_scale(self, targets: list[int], perspective: str, probability: float | None, xtol: float) -> float:
         gain = self._gain_pv(perspective)[:, targets].sum(axis=1)
 
+        @lru_cache(maxsize=None)
         def excess(scale: float) -> float:
             balance = gain - self._payments_at(targets, scale)
             return float(balance.mean()) if probability is None else float((balance >= 0).mean()) - probability
@@ -686,7 +700,8 @@ class FundSimulation:
             hi *= 2.0
             if hi > 2.0 ** 40:
                 return math.inf        # caps bind: neutral at any price
-        return float(optimize.brentq(excess, 0.0, hi, xtol=xtol * hi))
+        from scipy.optimize import brentq  # on first use: simulation workers skip its import
+        return float(brentq(excess, 0.0, hi, xtol=xtol * hi))
 
     def neutral_price(self, *, perspective: str = "state", probability: float | None = None,
                       scope: str = "intervention", xtol: float = 1e-4) -> pd.DataFrame:

@@ -1,0 +1,138 @@
+"""Figures of budget consequences and of the result-payment fund.
+
+Free functions over tidy frames: :func:`cashflow_waterfall` (who pays, who gains),
+:func:`fund_balance_distribution` (simulated balance with the neutrality line) and
+:func:`rate_card_table`. Each takes ``ax=None``, imports matplotlib inside and returns the Axes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..economics import discount_factors
+
+__all__ = ["cashflow_waterfall", "fund_balance_distribution", "rate_card_table"]
+
+_GAIN_COLOUR, _COST_COLOUR, _NET_COLOUR = "#2a9d8f", "#e76f51", "#264653"
+
+
+def _axes(ax):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    return ax
+
+
+def _waterfall_steps(flows: pd.DataFrame, by: str, rates, discounted: bool) -> pd.DataFrame:
+    """Costs then gains of each ``by`` group (present values), in plotting order."""
+    weight = discount_factors(flows["year"], rates=rates).to_numpy() if discounted else 1.0
+    pv = flows.assign(_pv=flows["amount_dkk"].to_numpy() * weight)
+    cost = pv["_pv"].clip(upper=0).groupby(pv[by]).sum()
+    gain = pv["_pv"].clip(lower=0).groupby(pv[by]).sum()
+    steps = pd.concat([
+        pd.DataFrame({"label": [f"{g}: cost" for g in cost.index], "amount": cost.to_numpy()}),
+        pd.DataFrame({"label": [f"{g}: gain" for g in gain.index], "amount": gain.to_numpy()}),
+    ], ignore_index=True)
+    return steps[steps["amount"] != 0].reset_index(drop=True)
+
+
+def cashflow_waterfall(flows: pd.DataFrame, *, by: str = "payer", rates=None, discounted: bool = True, ax=None):
+    """Waterfall of an intervention's cash flows: costs and gains by payer (or area), then the net.
+
+    Parameters
+    ----------
+    flows : DataFrame
+        ``year``, ``amount_dkk`` and the ``by`` column, e.g. :attr:`BudgetConsequences.flows
+        <progression.economics.BudgetConsequences.flows>` (positive = gain).
+    by : str, default="payer"
+        Column that splits the bars (``payer``, ``area`` or ``item``).
+    rates : see :func:`~progression.economics.discount_factors`
+    discounted : bool, default=True
+        Present values; ``False`` sums the undiscounted flows.
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    missing = [c for c in ("year", "amount_dkk", by) if c not in flows.columns]
+    if missing:
+        raise ValueError(f"flows: missing column(s) {missing}; columns present: {list(flows.columns)}")
+    ax = _axes(ax)
+    steps = _waterfall_steps(flows, by, rates, discounted)
+    start = np.concatenate([[0.0], np.cumsum(steps["amount"].to_numpy())[:-1]])
+    colours = np.where(steps["amount"] < 0, _COST_COLOUR, _GAIN_COLOUR)
+    ax.bar(steps["label"], steps["amount"], bottom=start, color=colours)
+    net = float(steps["amount"].sum())
+    ax.bar(["net"], [net], color=_NET_COLOUR)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("present value, DKK" if discounted else "DKK (undiscounted)")
+    ax.set_title(f"Costs and gains by {by}")
+    ax.tick_params(axis="x", labelrotation=30)
+    return ax
+
+
+def fund_balance_distribution(draws: pd.DataFrame, *, column: str = "state_balance_dkk", bins: int = 50, ax=None):
+    """Histogram of a simulated fund balance with the neutrality line (0) and the mean.
+
+    Parameters
+    ----------
+    draws : DataFrame
+        :meth:`FundSimulation.fund_draws <progression.fund.FundSimulation.fund_draws>` (one row per
+        draw) or :attr:`FundSimulation.draws` (summed over interventions per ``draw``).
+    column : str, default="state_balance_dkk"
+        ``state_balance_dkk`` or ``public_balance_dkk`` (any column of the draws).
+    bins : int, default=50
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if column not in draws.columns:
+        raise ValueError(f"draws: no column '{column}'; columns present: {list(draws.columns)}")
+    values = draws.groupby("draw")[column].sum() if "intervention" in draws.columns else draws[column]
+    ax = _axes(ax)
+    ax.hist(values / 1e6, bins=bins, color="#8ab17d", edgecolor="white")
+    ax.axvline(0, color="black", linestyle="--", label="budget-neutral")
+    ax.axvline(values.mean() / 1e6, color=_NET_COLOUR, label="mean")
+    share = float((values >= 0).mean())
+    ax.set_xlabel(f"{column.removesuffix('_dkk').replace('_', ' ')}, million DKK (present value)")
+    ax.set_ylabel("draws")
+    ax.set_title(f"P(balance ≥ 0) = {share:.2f}")
+    ax.legend()
+    return ax
+
+
+def rate_card_table(rate_card: pd.DataFrame, *, ax=None):
+    """The rate card as a table figure (intervention, outcome, price, cap, counterfactual, window).
+
+    Parameters
+    ----------
+    rate_card : DataFrame
+        The :class:`~progression.schemas.RateCard` table (or ``RateCard.table``).
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    columns = {"intervention": "intervention", "outcome": "outcome", "price_dkk": "price (DKK)",
+               "cap_dkk": "cap per participant", "counterfactual_rate": "counterfactual",
+               "window_months": "window (months)"}
+    shown = rate_card[[c for c in columns if c in rate_card.columns]].copy()
+    for col in ("price_dkk", "cap_dkk"):
+        if col in shown:
+            shown[col] = shown[col].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
+    if "counterfactual_rate" in shown:
+        shown["counterfactual_rate"] = shown["counterfactual_rate"].map(lambda v: f"{v:.0%}")
+    ax = _axes(ax)
+    ax.axis("off")
+    table = ax.table(cellText=shown.astype(str).to_numpy(), colLabels=[columns[c] for c in shown.columns],
+                     loc="center", cellLoc="left")
+    table.auto_set_font_size(False)
+    table.set_fontsize(8)
+    table.auto_set_column_width(list(range(shown.shape[1])))
+    return ax
