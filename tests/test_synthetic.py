@@ -96,3 +96,66 @@ def test_person_ids_are_consistent_across_tables(small):
     for name in ("spells", "moves", "assessments", "person_years", "person_year_costs", "participations"):
         assert set(small.tables[name]["person_id"]) <= ids, name
     assert np.array_equal(np.sort(list(ids)), np.arange(1, len(ids) + 1))
+
+
+def test_spells_carry_the_register_quirks(small):
+    spells = small.tables["spells"].sort_values(["person_id", "start_date"])
+    nxt = spells.groupby("person_id").shift(-1)
+    change = nxt["paragraph"].notna() & (nxt["paragraph"] != spells["paragraph"])
+    same_day = change & (spells["end_date"] == nxt["start_date"])
+    overlap = change & (spells["end_date"] > nxt["start_date"])
+    assert same_day.sum() > 0 and overlap.sum() > same_day.sum() * 0.05
+    assert spells["end_date"].isna().any()
+    open_persons = small.tables["persons"].set_index("person_id").loc[spells.loc[spells["end_date"].isna(), "person_id"]]
+    assert open_persons["death_date"].isna().all() and open_persons["emigration_date"].isna().all()
+    # §82 held together with §85 in one year
+    y22 = spells[(spells["start_date"] <= "2022-12-31") & (spells["end_date"].isna() | (spells["end_date"] >= "2022-01-01"))]
+    held = y22.groupby("person_id")["paragraph"].agg(set)
+    assert held.map(lambda s: "SEL85" in s and bool(s & {"SEL82a", "SEL82b"})).sum() > 0
+    quirks = small.truth["spells"]["realised"]
+    n, missing = quirks["sel82_true_spells"], quirks["sel82_unrecorded_spells"]
+    share = SMALL.sel82_unrecorded_share
+    assert abs(missing / n - share) < 4 * np.sqrt(share * (1 - share) / n)
+    assert quirks["same_day_changes"] / quirks["paragraph_changes"] == pytest.approx(
+        SMALL.same_day_change_share, abs=0.05)
+
+
+def test_moves_change_the_acting_municipality(small):
+    moves = small.tables["moves"]
+    spells = small.tables["spells"]
+    assert (moves["from_municipality"] != moves["to_municipality"]).all()
+    after = spells.merge(moves, on="person_id")
+    after = after[(after["start_date"] >= after["move_date"]) & after["paragraph"].isin(["SEL85", "SEL108", "ABL105"])]
+    latest = after.sort_values("move_date").groupby("spell_id").tail(1)
+    assert (latest["municipality"] == latest["to_municipality"]).mean() > 0.9
+
+
+def test_assessments_cover_every_instrument_with_its_items(small):
+    a = small.tables["assessments"]
+    items = a.groupby("instrument")["item"].agg(lambda s: sorted(set(s)))
+    assert items["VUM"] == sorted(["egenomsorg", "praktiske_opgaver", "mobilitet", "kommunikation", "socialt_liv",
+                                   "sundhed"])
+    assert items["WHO5"] == sorted(str(i) for i in range(1, 6))
+    assert items["INSPIRE_O"] == sorted(str(i) for i in range(1, 6))
+    assert items["QPR15"] == sorted(str(i) for i in range(1, 16))
+    assert (a.loc[a["instrument"] == "VUM", "score"] == 9).any()
+    assert a.loc[a["instrument"] == "WHO5", "score"].isna().any()
+    dates = a.groupby("person_id")["assessment_date"].nunique()
+    assert dates.max() > 3  # repeated, irregular reassessments
+    realised = small.truth["assessments"]["realised"]
+    for instrument, entry in realised.items():
+        assert 0.6 < entry["reliability_realised"] < 0.97, instrument
+        shares = entry["by_group"]["all"]["true_shares"]
+        assert sum(shares.values()) == pytest.approx(1.0)
+
+
+def test_unit_costs_are_labelled_illustrative_with_price_year(small):
+    unit = small.tables["unit_costs"].set_index(["item", "payer"])
+    assert unit["source"].str.contains("illustrative").all()
+    assert (unit["price_year"] == SMALL.cost_price_year).all()
+    assert 800_000 <= unit.loc[("SEL108", "kommune"), "cost_dkk"] <= 950_000
+    assert unit.loc[("disability_pension", "stat"), "cost_dkk"] == pytest.approx(220_000)
+    assert 5_000 <= unit.loc[("psych_inpatient", "region"), "cost_dkk"] <= 6_000
+    costs = small.tables["person_year_costs"]
+    assert set(costs["payer"]) == {"kommune", "region", "stat"}
+    assert set(costs["service"]) <= set(unit.index.get_level_values("item"))

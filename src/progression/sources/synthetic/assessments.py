@@ -2,9 +2,10 @@
 
 Two latent processes per person (higher functioning score = more limitation):
 
-* functioning ``phi(t) = phi0_i + delta[step(t)] + eta_i(t)``, with ``phi0_i`` by target group and
-  severity, a step effect ``delta`` that grows with the step (so moving down the staircase goes with
-  improvement) and an Ornstein-Uhlenbeck deviation ``eta``;
+* functioning ``phi(t) = phi0_i + delta[step(t)] - R_i (1 - exp(-(t - t0_i) / tau)) + eta_i(t)``, with
+  ``phi0_i`` by target group and severity, a step effect ``delta`` that grows with the step (so moving
+  down the staircase goes with improvement), a personal recovery potential ``R_i ~ N(mean, sd)`` that
+  is realised gradually after the first service ``t0_i``, and an Ornstein-Uhlenbeck deviation ``eta``;
 * personal recovery ``rho(t) = rho0_i - lambda (phi(t) - phi0_group) + psi_i(t)`` (``psi`` OU).
 
 An item score is ``clip(round(c + a * latent + eps), low, high)`` with ``eps ~ N(0, sigma)``; VUM
@@ -52,8 +53,9 @@ LATENT = {
     "phi0_group": (0.3, 0.0, 0.5), "phi0_severity": 0.45, "phi0_sd": 0.35,
     "step_effect": {"none": -0.35, "SEL82": -0.25, "SEL85": 0.0, "SEL107": 0.35, "ABL105": 0.45,
                     "SEL108": 0.7, "out": -0.35},
-    "eta_sd": 0.3, "eta_reversion_per_year": 0.8,
-    "rho_lambda": 0.7, "rho0_sd": 0.4, "psi_sd": 0.35, "psi_reversion_per_year": 1.0,
+    "recovery_mean": 0.5, "recovery_sd": 0.4, "recovery_tau_years": 3.0,
+    "eta_sd": 0.6, "eta_reversion_per_year": 0.6,
+    "rho_lambda": 0.7, "rho0_sd": 0.4, "psi_sd": 0.7, "psi_reversion_per_year": 0.8,
 }
 SCHEDULE = {"vum_from_year": 2014, "vum_rate": 0.6, "survey_from_year": 2018, "survey_rate": 1.0,
             "survey_rate_elsewhere": 0.2, "survey_elsewhere_from_year": 2021, "programme_share": 0.6,
@@ -111,11 +113,11 @@ def _expected_item(m: np.ndarray, sd: float, high: int) -> np.ndarray:
 
 
 def _item_scores(m: np.ndarray, sd: float, high: int, rng) -> np.ndarray:
-    return np.clip(np.round(m + sd * rng.standard_normal(m.shape)), 0, high)
+    return np.clip(np.round(m + sd * rng.standard_normal(m.shape)), 0, high) + 0.0
 
 
-def generate(segments: dict, keep: np.ndarray, pop, muni, person_ids: np.ndarray, *, seed: int
-             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def generate(segments: dict, keep: np.ndarray, pop, muni, person_ids: np.ndarray, first_service: np.ndarray, *,
+             seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ``assessments`` table and, per occasion and instrument, the true and observed raw scores.
 
     Returns
@@ -134,8 +136,11 @@ def generate(segments: dict, keep: np.ndarray, pop, muni, person_ids: np.ndarray
     phi0_person = (np.asarray(lat["phi0_group"])[pop.group] + lat["phi0_severity"] * (pop.severity - 2.0)
                    + lat["phi0_sd"] * rng.standard_normal(pop.n))
     rho0_person = lat["rho0_sd"] * rng.standard_normal(pop.n)
+    potential = lat["recovery_mean"] + lat["recovery_sd"] * rng.standard_normal(pop.n)
+    since = np.clip(t - first_service[person], 0, None)
+    recovered = potential[person] * (1 - np.exp(-since / lat["recovery_tau_years"]))
     step = np.array([lat["step_effect"][s] for s in ("none", "SEL82", "SEL85", "SEL107", "ABL105", "SEL108", "out")])
-    phi = phi0_person[person] + step[occ["state"].to_numpy()] + _ou_paths(
+    phi = phi0_person[person] + step[occ["state"].to_numpy()] - recovered + _ou_paths(
         person, t, lat["eta_sd"], lat["eta_reversion_per_year"], rng)
     rho = (rho0_person[person] - lat["rho_lambda"] * (phi - np.asarray(lat["phi0_group"])[group] - lat["phi0_severity"] * sev_c)
            + _ou_paths(person, t, lat["psi_sd"], lat["psi_reversion_per_year"], rng))

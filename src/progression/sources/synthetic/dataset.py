@@ -159,7 +159,8 @@ def generate(params, staircase, *, seed: int) -> SyntheticData:
     drawn = outcomes.draw_outcomes(index, occupancy, pop, treatment, seed=seed, t_end=t_end)
     exposure = index.exposure(episodes["person"].to_numpy(), episodes["start"].to_numpy(),
                               episodes["end"].to_numpy(), episodes["code"].to_numpy(), len(spells.PARAGRAPH_CODES))
-    assessment_table, scores = assessments.generate(seg, keep, pop, muni, person_ids, seed=seed)
+    assessment_table, scores = assessments.generate(seg, keep, pop, muni, person_ids, first_service,
+                                                            seed=seed)
 
     tables = {
         "municipalities": municipalities.municipalities_table(muni),
