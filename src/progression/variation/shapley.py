@@ -150,7 +150,7 @@ def _prepare(data, y, X, groups, weights, log):
     w = np.ones(len(Z)) if w is None else w
     centred = Z - np.average(Z, axis=0, weights=w)
     spread = np.sqrt(np.average(centred**2, axis=0, weights=w))
-    constant = [c for c, s in zip(X + [y], spread) if s <= 1e-12 * (1 + np.abs(Z).max())]
+    constant = [c for c, s, m in zip(X + [y], spread, np.abs(Z).max(axis=0)) if s <= 1e-12 * (1 + m)]
     if constant:
         raise DataContractError(f"columns {constant} do not vary; a Shapley share needs variation")
     if len(Z) <= len(X) + 1:
@@ -293,7 +293,11 @@ def shapley_r2_bootstrap(
     column_sets = _column_sets(members)
     rng = np.random.default_rng(seed)
     n, p = len(Z), len(names)
-    point_r2 = _r2_from_gram(_gram(Z, w[None, :]), column_sets)
+    point_gram = _gram(Z, w[None, :])
+    point_r2 = _r2_from_gram(point_gram, column_sets)
+    # a column is constant in a replicate when its spread collapses relative to its own full-data spread
+    # (not to the largest column: spending in kr. and criteria shares differ by ten orders of magnitude)
+    full_spread = np.diagonal(point_gram, axis1=1, axis2=2)
     point = np.append(_shapley_from_subsets(point_r2, p)[0], point_r2[0, -1])
 
     draws = []
@@ -301,12 +305,17 @@ def shapley_r2_bootstrap(
         size = min(chunk_size, int(n_boot) - start)
         counts = rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(float)
         gram = _gram(Z, counts * w[None, :])
-        degenerate = (np.diagonal(gram, axis1=1, axis2=2) <= 1e-12 * np.abs(gram).max()).any(axis=1)
+        degenerate = (np.diagonal(gram, axis1=1, axis2=2) <= 1e-10 * full_spread).any(axis=1)
         r2 = _r2_from_gram(gram, column_sets)
         values = np.column_stack([_shapley_from_subsets(r2, p), r2[:, -1]])
         draws.append(values[~degenerate])
     draws = np.vstack(draws)
     n_dropped = int(n_boot) - len(draws)
+    if len(draws) < 2:
+        raise DataContractError(
+            f"{n_dropped} of {int(n_boot)} bootstrap replicates have a column that does not vary; "
+            "too few rows vary to bootstrap the decomposition"
+        )
 
     shares = draws[:, :p] / draws[:, [p]]
     frame = pd.DataFrame(
