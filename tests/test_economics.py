@@ -331,3 +331,13 @@ def test_effect_adjusted_potential_keeps_only_caused_successes():
 def test_payers_agree_with_the_data_contract():
     from progression.schemas import PAYERS
     assert eco.PAYERS == PAYERS
+
+
+def test_intervention_cost_spread_over_years_and_other_payers():
+    res = eco.budget_consequences(EFFECTS, unit_costs(), intervention_cost={0: 30_000.0, 1: 10_000.0},
+                                  intervention_payer="region")
+    wide = res.by_year()
+    assert wide.loc[0, "region"] == -30_000
+    assert wide.loc[1, "region"] == pytest.approx(-10_000 + 2 * 4_174)
+    with pytest.raises(ParameterError, match="intervention_payer"):
+        eco.budget_consequences(EFFECTS, unit_costs(), intervention_payer="borger")

@@ -310,3 +310,8 @@ def test_figures_draw_the_numbers_they_are_given():
     with pytest.raises(ValueError, match="no column 'balance'"):
         fund_plots.fund_balance_distribution(sim.draws, column="balance")
     plt.close("all")
+
+
+def test_gains_must_share_the_rate_cards_price_year():
+    with pytest.raises(ParameterError, match="price year 2024; found \\[2022\\]"):
+        fund.simulate(effects().assign(price_year=2022), card(), participants(5), years=1, n_draws=5, seed=1)

@@ -232,7 +232,7 @@ def refusion_thresholds(year: int, *, table: pd.DataFrame | None = None) -> pd.D
     earlier = table.loc[table["year"] <= year, "year"]
     if earlier.empty:
         raise ParameterError(
-            f"year: no refusion thresholds for {year} or earlier; table years: {sorted(table['year'].unique())}"
+            f"year: no refusion thresholds for {year} or earlier; table years: {sorted(table['year'].unique().tolist())}"
         )
     used = int(earlier.max())
     bands = table[table["year"] == used].sort_values("threshold_dkk").reset_index(drop=True)
@@ -479,7 +479,7 @@ def _check_effects(effects: pd.DataFrame) -> pd.DataFrame:
 def _unit_costs_in(unit_costs: pd.DataFrame, price_year: int | None, price_index: pd.Series | None) -> pd.DataFrame:
     from .schemas import validate_tables  # on first use: simulation workers skip pandera's import
     validate_tables({"unit_costs": unit_costs})
-    years = sorted(unit_costs["price_year"].unique())
+    years = sorted(unit_costs["price_year"].unique().tolist())
     if price_year is None:
         if len(years) > 1:
             raise ParameterError(

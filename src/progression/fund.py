@@ -81,7 +81,7 @@ class RateCard:
             )
         if table["price_year"].nunique() > 1:
             raise ParameterError(
-                f"rate_card: all prices must be in one price year; found {sorted(table['price_year'].unique())} "
+                f"rate_card: all prices must be in one price year; found {sorted(table['price_year'].unique().tolist())} "
                 "(move them with progression.economics.reprice)"
             )
         contract_caps = dict(contract_caps or {})
@@ -257,7 +257,7 @@ def _participants_by_contract(municipalities: pd.DataFrame, years: int) -> pd.Da
     bad_year = ~frame["year"].between(0, years - 1)
     if bad_year.any():
         raise ParameterError(f"municipalities: 'year' must be a cohort year 0…{years - 1}; found "
-                             f"{sorted(frame.loc[bad_year, 'year'].unique())[:5]}")
+                             f"{sorted(frame.loc[bad_year, 'year'].unique().tolist())[:5]}")
     n = frame["participants"].to_numpy(dtype=float)
     bad = (n < 0) | (n != np.round(n)) | ~np.isfinite(n)
     if bad.any():
@@ -307,6 +307,9 @@ def _intervention_plan(name: str, effects: pd.DataFrame, rate_card: RateCard, co
 def _build_plan(interventions: pd.DataFrame, rate_card: RateCard, municipalities: pd.DataFrame,
                 years: int, rates) -> _Plan:
     _check_interventions(interventions)
+    if "price_year" in interventions and not interventions["price_year"].eq(rate_card.price_year).all():
+        raise ParameterError(f"interventions: gains must be in the rate card's price year {rate_card.price_year}; "
+                             f"found {sorted(interventions['price_year'].unique().tolist())}")
     contracts = _participants_by_contract(municipalities, years)
     names = list(dict.fromkeys(interventions["intervention"]))
     _check_keys(names, rate_card, contracts, interventions)
@@ -446,8 +449,8 @@ def simulate(interventions: pd.DataFrame, rate_card: RateCard | pd.DataFrame, mu
         outcome per participant), ``effect_se`` (its standard error), ``baseline_rate`` (true
         share reaching the outcome without the intervention), and the present-value public gain
         per extra outcome by payer ``gain_kommune_dkk``, ``gain_region_dkk``, ``gain_stat_dkk``
-        (see :func:`gains_per_outcome`; same price year as the rate card). Optional
-        ``cost_per_participant_dkk`` (the intervention's own cost, paid by the kommune).
+        (see :func:`gains_per_outcome`). Optional: ``cost_per_participant_dkk`` (the
+        intervention's own cost, paid by the kommune) and ``price_year`` (must be the rate card's).
     rate_card : RateCard or DataFrame
         Outcomes not on the card are not paid but their gains count.
     municipalities : DataFrame
