@@ -341,3 +341,23 @@ def test_intervention_cost_spread_over_years_and_other_payers():
     assert wide.loc[1, "region"] == pytest.approx(-10_000 + 2 * 4_174)
     with pytest.raises(ParameterError, match="intervention_payer"):
         eco.budget_consequences(EFFECTS, unit_costs(), intervention_payer="borger")
+
+
+def test_unit_costs_after_refusion_make_spared_refusion_a_state_gain():
+    gross = pd.DataFrame({
+        "item": ["SEL108_year", "SEL85_year", "psych_bed_day"], "payer": ["kommune", "kommune", "region"],
+        "unit": ["year", "year", "day"], "cost_dkk": [2_000_000.0, 120_000.0, 4_174.0],
+        "price_year": [2022] * 3, "source": ["illustrative"] * 3,
+    })
+    net = eco.unit_costs_after_refusion(gross, year=2022).set_index(["item", "payer"])["cost_dkk"]
+    refusion = 0.25 * 820_000 + 0.50 * 320_000
+    assert net[("SEL108_year", "stat")] == pytest.approx(refusion)
+    assert net[("SEL108_year", "kommune")] == pytest.approx(2_000_000 - refusion)
+    assert net[("SEL85_year", "kommune")] == 120_000 and ("SEL85_year", "stat") not in net.index
+    assert net[("psych_bed_day", "region")] == 4_174
+    # leaving the §108 place then saves the state its refusion
+    res = eco.budget_consequences(pd.DataFrame({"item": ["SEL108_year"], "change": [-1.0], "duration_years": [1]}),
+                                  eco.unit_costs_after_refusion(gross, year=2022))
+    assert res.npv()["stat"] == pytest.approx(refusion)
+    over_67 = eco.unit_costs_after_refusion(gross, year=2022, age=70)
+    assert not over_67["payer"].eq("stat").any()

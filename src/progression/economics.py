@@ -7,7 +7,8 @@ provides the pieces:
 
 * :func:`discount_factors` and :func:`present_value` with Finansministeriet's step profiles;
 * the central refusion scheme for expensive single cases (SEL § 176): :func:`state_refusion`,
-  :func:`split_case_costs` and the year-indexed :data:`REFUSION_THRESHOLDS`;
+  :func:`split_case_costs`, :func:`unit_costs_after_refusion` and the year-indexed
+  :data:`REFUSION_THRESHOLDS`;
 * :func:`price_factor` and :func:`reprice` to move amounts between price years;
 * :func:`budget_consequences`: effects × unit costs → yearly cash flows by payer and area, with the
   net present value, the break-even year and the wrong-pocket split (:class:`BudgetConsequences`);
@@ -38,6 +39,7 @@ PAYERS = ("kommune", "region", "stat")
 __all__ = [
     "DISCOUNT_PROFILES", "discount_factors", "present_value",
     "REFUSION_THRESHOLDS", "refusion_thresholds", "state_refusion", "split_case_costs",
+    "unit_costs_after_refusion",
     "price_factor", "reprice",
     "BudgetConsequences", "budget_consequences",
     "SuccessPotential", "success_potential", "effect_adjusted_potential",
@@ -320,6 +322,46 @@ def split_case_costs(cases: pd.DataFrame, *, cost_col: str = "cost_dkk", year_co
     out["stat_refusion_dkk"] = refusion
     out["kommune_dkk"] = out[cost_col].to_numpy(dtype=float) - refusion
     return out
+
+
+def unit_costs_after_refusion(unit_costs: pd.DataFrame, *, year: int, age: float | None = None,
+                              table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Split gross yearly per-person costs of kommune services into kommune and stat rows.
+
+    SØM works at prices after refusion: when an expensive case ends, the kommune saves its net
+    share and the state saves its refusion ("sparede refusionsudgifter", a state gain).
+
+    Parameters
+    ----------
+    unit_costs : DataFrame
+        A :class:`~progression.schemas.UnitCosts` table. Rows paid by the kommune per ``year``
+        are read as one person's whole yearly case cost and split; other rows pass unchanged.
+    year : int
+        Year whose thresholds apply (the amounts must be in that year's level).
+    age : float, default=None
+        Age of the person (no refusion from 67); ``None`` = under 67.
+    table : DataFrame, default=None
+        See :func:`refusion_thresholds`.
+
+    Returns
+    -------
+    DataFrame
+        The table with each split row replaced by a kommune row (cost − refusion) and, where
+        the refusion is positive, a stat row (the refusion; source noted).
+
+    Notes
+    -----
+    Exact only when the service is the person's only cost under the scheme: refusion is banded
+    on the whole case, so the split of one service in a larger case differs.
+    """
+    split = unit_costs["payer"].eq("kommune") & unit_costs["unit"].eq("year")
+    rows = unit_costs[split]
+    refusion = state_refusion(rows["cost_dkk"], year=year, age=None if age is None else [age] * len(rows),
+                              table=table)
+    kommune = rows.assign(cost_dkk=rows["cost_dkk"].to_numpy(dtype=float) - refusion)
+    stat = rows.assign(payer="stat", cost_dkk=refusion,
+                       source=rows["source"].astype(str) + f"; refusion SEL § 176 ({year})")[refusion > 0]
+    return pd.concat([unit_costs[~split], kommune, stat], ignore_index=True)
 
 
 # ---------------------------------------------------------------------------------------------
