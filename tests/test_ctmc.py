@@ -13,7 +13,7 @@ import scipy.integrate
 import scipy.linalg
 
 from progression import ctmc
-from progression.ctmc import _kernel
+from progression.ctmc import _spectral
 from progression.ctmc._data import prepare_panel, qspec_from
 from progression.ctmc._expm import expm_frechet_adjoint, expm_stack
 from progression.ctmc._likelihood import PanelLikelihood
@@ -71,14 +71,39 @@ def test_frechet_adjoint_matches_scipy():
     np.testing.assert_allclose(expm_frechet_adjoint(a, w), expected, rtol=1e-10, atol=1e-12)
 
 
-def test_kernel_defective_matrix_falls_back_to_pade():
-    # Equal exit rates along a progressive chain: a Jordan block, no eigenvector basis.
-    q = np.array([[[-1.0, 1.0, 0.0], [0.0, -1.0, 1.0], [0.0, 0.0, 0.0]]])
-    kernel = _kernel.TransitionKernel(q, np.array([0, 0]), np.array([0.5, 2.0]))
-    assert not kernel.spectral[0]
-    np.testing.assert_allclose(kernel.p[1], scipy.linalg.expm(2.0 * q[0]), atol=1e-14)
-    # P(t)[0, 2] = 1 - exp(-t)(1 + t) for this chain
-    assert kernel.p[1, 0, 2] == pytest.approx(1 - np.exp(-2.0) * 3.0, abs=1e-14)
+def _hand_panel(moves):
+    """A panel with one subject per (from, to, dt) move."""
+    rows = []
+    for i, (r, s, t) in enumerate(moves):
+        rows += [{"subject": i, "time": 0.0, "state": r}, {"subject": i, "time": t, "state": s}]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        # equal exit rates along a progressive chain: a Jordan block, no eigenvector basis (Padé path)
+        np.array([[-1.0, 1.0, 0.0], [0.0, -1.0, 1.0], [0.0, 0.0, 0.0]]),
+        # two absorbing states: a double eigenvalue 0 (Taylor branch of the divided differences)
+        np.array([[-0.5, 0.2, 0.2, 0.1], [0.3, -0.6, 0.1, 0.2], [0, 0, 0, 0], [0, 0, 0, 0]]),
+        # nearly equal eigenvalues with independent eigenvectors
+        np.array([[-0.3, 0.0, 0.3], [0.0, -0.3 - 1e-7, 0.3 + 1e-7], [0.0, 0.0, 0.0]]),
+    ],
+)
+def test_likelihood_matches_scipy_expm_for_awkward_spectra(q):
+    k = len(q)
+    moves = [(r, s, t) for r in range(1, k + 1) for s in range(1, k + 1) for t in (0.3, 1.0, 2.5)
+             if q[r - 1, r - 1] < 0 and (r == s or scipy.linalg.expm(q)[r - 1, s - 1] > 0)]
+    data = _hand_panel(moves)
+    expected = -2 * sum(np.log(scipy.linalg.expm(t * q)[r - 1, s - 1]) for r, s, t in moves)
+    assert ctmc.minus2loglik(data, **COLS, qmatrix=q) == pytest.approx(expected, rel=1e-12)
+    spec = qspec_from(q)
+    lik = PanelLikelihood(spec, prepare_panel(data, **COLS, spec=spec), np.zeros(0))
+    params = np.log(spec.init)
+    _, grad = lik.minus2loglik_and_gradient(params)
+    numeric = [(lik.minus2loglik(params + 1e-6 * e) - lik.minus2loglik(params - 1e-6 * e)) / 2e-6
+               for e in np.eye(len(params))]
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-6)
 
 
 def _likelihood(panel, covariates=("x",)):
@@ -102,18 +127,19 @@ def test_eigen_and_pade_paths_agree(panel, monkeypatch):
     lik = _likelihood(panel)
     params = np.array([-1.3, -2.4, -1.9, -1.5, 0.3, -0.2, 0.1, 0.4])
     value, grad = lik.minus2loglik_and_gradient(params)
-    monkeypatch.setattr(_kernel, "COND_MAX", 0.0)
+    monkeypatch.setattr(_spectral, "COND_MAX", 0.0)
     value_pade, grad_pade = lik.minus2loglik_and_gradient(params)
     assert value_pade == pytest.approx(value, rel=1e-12)
     np.testing.assert_allclose(grad_pade, grad, rtol=1e-9, atol=1e-8)
 
 
-def test_groups_share_one_transition_matrix_per_length_and_pattern(panel):
+def test_intervals_collapse_into_cells(panel):
     lik = _likelihood(panel)
     spec = qspec_from(Q_TRUE, [3])
     data = prepare_panel(panel, **COLS, spec=spec, covariates=["x"])
-    assert lik.n_groups == len(np.unique(np.column_stack([data.dt, data.x]), axis=0))
-    assert lik.n_groups < len(data.dt)
+    keys = np.column_stack([data.x, data.from_idx, data.to_idx, data.dt])
+    assert lik.n_cells == len(np.unique(keys, axis=0)) < len(data.dt)
+    assert len(lik.x) == 2  # two covariate patterns, decomposed once each per evaluation
 
 
 # --------------------------------------------------- functions of a bare Q
