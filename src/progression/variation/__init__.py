@@ -14,8 +14,11 @@ inhabitant, seed 004's summary numbers, recipients × unit cost). Figures: :mod:
 from progression.variation.descriptive import (
     SEED004_ADULTS,
     SEED004_CHILDREN,
+    SEED004_REPORTED,
     describe_spending,
     per_capita_spending,
+    register_recipients,
+    spending_panel,
     unit_cost_decomposition,
     unit_cost_variance_shares,
 )
@@ -26,6 +29,7 @@ from progression.variation.shapley import shapley_r2, shapley_r2_bootstrap, subs
 __all__ = [
     "SEED004_ADULTS",
     "SEED004_CHILDREN",
+    "SEED004_REPORTED",
     "SPECIAL_MUNICIPALITIES",
     "FunnelData",
     "RandomInterceptDecomposition",
@@ -34,8 +38,10 @@ __all__ = [
     "describe_spending",
     "per_capita_spending",
     "random_intercept_icc",
+    "register_recipients",
     "shapley_r2",
     "shapley_r2_bootstrap",
+    "spending_panel",
     "subset_r2",
     "unit_cost_decomposition",
     "unit_cost_variance_shares",

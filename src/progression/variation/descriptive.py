@@ -8,7 +8,11 @@
   7,000 and 10,000 kr. per 0–22-year-old for children).
 * :func:`unit_cost_decomposition` splits each municipality's spending per inhabitant into recipients per
   inhabitant × spending per recipient, the identity KORA/VIVE benchmarking rests on, in log differences
-  from the national values so the two parts add up exactly.
+  from the national values so the two parts add up exactly; :func:`register_recipients` counts the
+  recipients and sums their costs per municipality from person-level registers.
+* :func:`spending_panel` builds the analysis table: spending per inhabitant with the criteria, one row per
+  municipality and year, at one price level.
+* ``SEED004_REPORTED`` holds the numbers the report gives for 2008, to set results beside.
 """
 
 from __future__ import annotations
@@ -24,8 +28,11 @@ from progression.variation._data import finite_matrix, positive_weights, require
 __all__ = [
     "SEED004_ADULTS",
     "SEED004_CHILDREN",
+    "SEED004_REPORTED",
     "describe_spending",
     "per_capita_spending",
+    "register_recipients",
+    "spending_panel",
     "unit_cost_decomposition",
     "unit_cost_variance_shares",
 ]
@@ -33,6 +40,22 @@ __all__ = [
 #: Thresholds (kr. per inhabitant) seed 004 counts municipalities against, 2008.
 SEED004_ADULTS = {"low": 7_000.0, "high": 9_000.0}
 SEED004_CHILDREN = {"low": 7_000.0, "high": 10_000.0}
+
+#: What seed 004 reports for 2008 (98 municipalities, 2009 prices): the population-weighted mean per
+#: inhabitant of the age group (Tables 2.4 and 2.8, L397, L507), the counts under and over the thresholds
+#: (L401, L510) and the share of the variation explained by objective socioeconomic criteria (L403, L512).
+#: ``explained_share`` is a reading of the words: "ca. 40 pct." is 0.40; "knap halvdelen" (just under half)
+#: is read as 0.48. The report names no estimator, weights or functional form.
+SEED004_REPORTED: dict[str, dict] = {
+    "adults": {"year": 2008, "price_year": 2009, "population": "18-66", "weighted_mean": 7_776.0,
+               "n_below_low": 20, "n_above_high": 17, **SEED004_ADULTS, "explained_share": 0.40,
+               "explained_text": "ca. 40 pct.",
+               "criteria": ["share_no_vocational_25_49", "share_handicap_diagnoses", "share_psychiatric_patients"]},
+    "children": {"year": 2008, "price_year": 2009, "population": "0-22", "weighted_mean": 9_105.0,
+                 "n_below_low": 21, "n_above_high": 30, **SEED004_CHILDREN, "explained_share": 0.48,
+                 "explained_text": "knap halvdelen",
+                 "criteria": ["share_children_low_education", "share_non_western_immigrants"]},
+}
 
 
 def _function_prefixes(functions: str | Sequence[str]) -> list[str]:
@@ -94,6 +117,144 @@ def per_capita_spending(
     out["n_functions"] = out["n_functions"].fillna(0).astype(int)
     out[name] = out["spending_dkk"] / out[population_col]
     return out[[*keys, "spending_dkk", "n_functions", population_col, name]]
+
+
+def spending_panel(
+    accounts: pd.DataFrame,
+    municipality_years: pd.DataFrame,
+    *,
+    functions: str | Sequence[str],
+    population_col: str,
+    criteria: Sequence[str] = (),
+    value_col: str = "net_operating_dkk",
+    function_col: str = "function",
+    price_col: str | None = "price_year",
+    keys: Sequence[str] = ("municipality", "year"),
+    name: str = "spend_per_capita",
+) -> pd.DataFrame:
+    """Spending per inhabitant of the relevant age beside the criteria, one row per municipality and year.
+
+    A thin layer over :func:`per_capita_spending` that also refuses amounts in mixed price years
+    (comparisons over years and with seed 004 need fixed prices) and joins the criteria.
+
+    Parameters
+    ----------
+    accounts : pandas.DataFrame
+        Long accounts table (``keys``, ``function_col``, ``value_col`` and ``price_col``).
+    municipality_years : pandas.DataFrame
+        ``keys``, ``population_col`` and the ``criteria``.
+    functions : str or sequence of str
+        Account functions of the area (codes or prefixes, see :func:`per_capita_spending`).
+    population_col : str
+        The age group the spending is divided by (e.g. ``pop_18_66``).
+    criteria : sequence of str, default=()
+        Columns of ``municipality_years`` to carry along.
+    value_col, function_col : str
+    price_col : str or None, default="price_year"
+        Column of the price year of the amounts; ``None`` skips the check.
+    keys : sequence of str, default=("municipality", "year")
+    name : str, default="spend_per_capita"
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``keys``, ``spending_dkk``, ``n_functions``, ``population_col``, ``name``, the criteria and, when
+        checked, ``price_col``; sorted by ``keys``.
+
+    Raises
+    ------
+    DataContractError
+        When the selected amounts are in more than one price year (deflate them first).
+    """
+    keys = list(keys)
+    criteria = list(criteria)
+    require_columns(municipality_years, [*keys, population_col, *criteria], role="municipality_years column")
+    out = per_capita_spending(accounts, municipality_years, functions=functions, population_col=population_col,
+                              value_col=value_col, function_col=function_col, keys=keys, name=name)
+    if price_col is not None:
+        require_columns(accounts, [price_col], role="accounts column")
+        prefixes = _function_prefixes(functions)
+        codes = accounts[function_col].astype(str).str.replace(".", "", regex=False).str.lstrip("0")
+        chosen = codes.map(lambda c: any(c.startswith(p) for p in prefixes)).astype(bool)
+        price_years = sorted(accounts.loc[chosen, price_col].dropna().unique().tolist())
+        if len(price_years) != 1:
+            raise DataContractError(
+                f"{price_col!r}: the amounts of functions {prefixes} must be in one price year to be compared; "
+                f"found {price_years[:10]}. Deflate them to one price level first"
+            )
+        out[price_col] = price_years[0]
+    if criteria:
+        out = out.merge(municipality_years[[*keys, *criteria]], on=keys, how="left")
+    return out.sort_values(keys).reset_index(drop=True)
+
+
+def register_recipients(
+    costs: pd.DataFrame,
+    residence: pd.DataFrame,
+    *,
+    services: Sequence[str],
+    payer: str | None = "kommune",
+    person_col: str = "person_id",
+    year_col: str = "year",
+    service_col: str = "service",
+    payer_col: str = "payer",
+    cost_col: str = "cost_dkk",
+    municipality_col: str = "municipality",
+) -> pd.DataFrame:
+    """Recipients and their costs per municipality and year, from person-level register costs.
+
+    A recipient is a person with a positive cost on any of ``services`` (paid by ``payer``) in the year;
+    the person is counted in the municipality of ``residence`` that year. With the population of the
+    age group, ``cost_dkk / n_recipients`` is the unit cost and ``n_recipients / population`` the coverage
+    of :func:`unit_cost_decomposition`.
+
+    Parameters
+    ----------
+    costs : pandas.DataFrame
+        One row per person, year, service and payer (the ``person_year_costs`` table).
+    residence : pandas.DataFrame
+        One row per person and year with the municipality (the ``person_years`` table).
+    services : sequence of str
+        Services of the spending area (e.g. ``["SEL85", "ABL105", "SEL107", "SEL108"]``).
+    payer : str or None, default="kommune"
+        Keep costs paid by this payer; ``None`` keeps every payer.
+    person_col, year_col, service_col, payer_col, cost_col, municipality_col : str
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``municipality_col``, ``year_col``, ``n_recipients`` (persons), ``cost_dkk`` (their summed costs);
+        sorted. ``frame.attrs["n_without_residence"]`` counts recipient-years with no residence row (left
+        out).
+    """
+    services = list(services)
+    if not services:
+        raise ParameterError("services must name at least one service of the area; found an empty list")
+    require_columns(costs, [person_col, year_col, service_col, cost_col] + ([payer_col] if payer else []),
+                    role="costs column")
+    require_columns(residence, [person_col, year_col, municipality_col], role="residence column")
+    chosen = costs[service_col].isin(services) & (costs[cost_col] > 0)
+    if payer is not None:
+        chosen &= costs[payer_col] == payer
+    per_person = costs.loc[chosen].groupby([person_col, year_col], as_index=False)[cost_col].sum()
+    if per_person.empty:
+        raise DataContractError(
+            f"no positive costs on services {services}" + (f" paid by {payer!r}" if payer else "")
+            + f"; services present: {sorted(costs[service_col].unique().tolist())[:10]}"
+        )
+    duplicated = residence.duplicated([person_col, year_col])
+    if duplicated.any():
+        raise DataContractError(
+            f"residence must have one row per {person_col} and {year_col}; {int(duplicated.sum())} repeated "
+            f"(first: {residence.loc[duplicated, [person_col, year_col]].head(3).to_dict('records')})"
+        )
+    located = per_person.merge(residence[[person_col, year_col, municipality_col]], on=[person_col, year_col],
+                               how="inner")
+    out = (located.groupby([municipality_col, year_col])
+           .agg(n_recipients=(person_col, "size"), cost_dkk=(cost_col, "sum"))
+           .reset_index().sort_values([municipality_col, year_col]).reset_index(drop=True))
+    out.attrs["n_without_residence"] = int(len(per_person) - len(located))
+    return out
 
 
 def describe_spending(
