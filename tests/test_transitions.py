@@ -44,30 +44,35 @@ def simulate_chain(n_persons, n_years, seed, p=P_TRUE, first_year=2014):
 
 
 def chain_to_tables(states, first_year, seed):
-    """Spells (one per run of a step, with random margins inside the first and last year) and deaths."""
+    """Spells (one per run of a step, with random margins inside the first and last year) and deaths.
+
+    A person who dies in the year after a run on a step keeps that step until the death date.
+    """
     rng = np.random.default_rng(seed)
-    rows, deaths = [], []
+    rows, deaths = [], {}
     for person, path in enumerate(states, start=1):
+        dead = np.flatnonzero(path == 6)
+        if len(dead):
+            deaths[person] = pd.Timestamp(first_year + dead[0], 1, 1) + pd.Timedelta(days=int(rng.integers(0, 360)))
         t = 0
-        while t < len(path):
+        while t < len(path) and path[t] != 6:
             s = path[t]
-            if s == 6:
-                deaths.append((person, pd.Timestamp(first_year + t, 1, 1) + pd.Timedelta(days=int(rng.integers(0, 360)))))
-                break
             run_end = t
             while run_end + 1 < len(path) and path[run_end + 1] == s:
                 run_end += 1
             if s > 0:
                 start = pd.Timestamp(first_year + t, 1, 1) + pd.Timedelta(days=int(rng.integers(0, 90)))
                 end = pd.Timestamp(first_year + run_end, 12, 31) - pd.Timedelta(days=int(rng.integers(0, 90)))
-                open_end = run_end == len(path) - 1 and rng.random() < 0.5
-                rows.append((person, PARAGRAPH[STEPS[s]], 101, start, pd.NaT if open_end else end))
+                if run_end + 1 < len(path) and path[run_end + 1] == 6:
+                    end = deaths[person]
+                elif run_end == len(path) - 1 and rng.random() < 0.5:
+                    end = pd.NaT
+                rows.append((person, PARAGRAPH[STEPS[s]], 101, start, end))
             t = run_end + 1
     spells = pd.DataFrame(rows, columns=["person_id", "paragraph", "municipality", "start_date", "end_date"])
     spells.insert(0, "spell_id", range(len(spells)))
-    dead = dict(deaths)
     persons = pd.DataFrame({"person_id": range(1, len(states) + 1)})
-    persons["death_date"] = pd.to_datetime(persons.person_id.map(dead))
+    persons["death_date"] = pd.to_datetime(persons.person_id.map(deaths))
     persons["emigration_date"] = pd.NaT
     return spells, persons
 
@@ -81,10 +86,12 @@ def chain_panel(states, first_year, municipality=None):
     dead_before = np.zeros_like(states, dtype=bool)
     dead_before[:, 1:] = states[:, :-1] == 6
     keep = ~dead_before.ravel()
+    held = states.copy()  # in the year of death, the step held until death
+    held[:, 1:] = np.where(states[:, 1:] == 6, states[:, :-1], states[:, 1:])
     frame = pd.DataFrame({
         "person_id": person[keep],
         "period": pd.to_datetime(year[keep].astype(str)),
-        "step": pd.Categorical(np.array(STEPS + ["none"])[s[keep]], categories=STEPS, ordered=True),
+        "step": pd.Categorical(np.array(STEPS)[np.minimum(held.ravel()[keep], 5)], categories=STEPS, ordered=True),
         "status": np.where(s[keep] == 6, "died", "observed"),
     })
     if municipality is not None:
@@ -107,8 +114,7 @@ def test_panel_from_spells_reproduces_the_chain(chain_through_spells):
     direct = chain_panel(states, 2014)
     merged = panel.merge(direct, on=["person_id", "period"], suffixes=("", "_chain"))
     assert len(merged) == len(direct) == len(panel)
-    alive = merged.status == "observed"
-    assert (merged.step[alive].astype(str) == merged.step_chain[alive].astype(str)).all()
+    assert (merged.step.astype(str) == merged.step_chain.astype(str)).all()
     assert (merged.status == merged.status_chain).all()
 
 

@@ -1,0 +1,362 @@
+"""Time on a step and time to re-entry, by Kaplan-Meier on the person-period panel.
+
+An *episode* is a run of L consecutive periods of one person on the same step. Time counts periods
+from the episode's first period (time 0): when the next period is observed on another step, the
+*event* happens at time L; when the panel ends (window end, or death, emigration or a move, which are
+never steps) the episode is *censored* at time L - 1, the last period known to be on the step (or,
+with ``exits="event"``, a death, emigration or move there is an event at L - 1).
+Episodes already running in the first period of the window have an unknown start (left truncation)
+and are left out by default.
+
+*Re-entry*: after leaving all services (a run on the no-service step that follows a step), the time
+until a step is held again. Seed 002 asks whether citizens "come back" (L752-758).
+
+The Kaplan-Meier estimator (Kaplan & Meier 1958) is
+
+    S(t) = prod_{t_k <= t} (1 - d_k / r_k),
+
+with d_k events at t_k and r_k episodes still at risk (duration >= t_k). Pointwise intervals use
+Greenwood's variance on the log(-log) scale (Kalbfleisch & Prentice 2002, section 1.4). Shares
+re-entering within a horizon get a bootstrap over citizens as well, because a citizen can leave and
+come back several times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from progression.exceptions import ParameterError
+from progression.panel import infer_period
+from progression.staircase import as_staircase
+from progression.transitions import _check_columns, _prepared, citizen_bootstrap
+
+__all__ = ["kaplan_meier", "step_episodes", "time_on_step", "reentry_episodes", "time_to_reentry",
+           "reentry_shares", "median_time"]
+
+_YEARS_PER_PERIOD = {"month": 1 / 12, "quarter": 1 / 4, "year": 1.0}
+
+
+def kaplan_meier(durations, events, *, level: float = 0.95) -> pd.DataFrame:
+    """Kaplan-Meier survival with Greenwood log(-log) intervals.
+
+    Parameters
+    ----------
+    durations : array-like of float
+        Time to event or censoring (>= 0).
+    events : array-like of bool
+        True for an observed event, False for censoring.
+    level : float, default=0.95
+        Confidence level.
+
+    Returns
+    -------
+    DataFrame
+        One row per distinct time: ``time``, ``n_at_risk``, ``n_events``, ``n_censored``,
+        ``survival``, ``se`` (Greenwood), ``ci_lower``, ``ci_upper``.
+
+    Notes
+    -----
+    At a tied time events come before censorings (a censored episode was at risk at its time).
+    Var(S) = S^2 sum d_k / (r_k (r_k - d_k)); the interval is exp(-exp(log(-log S) +- z se_loglog))
+    with se_loglog = sqrt(sum d_k / (r_k (r_k - d_k))) / |log S|.
+    """
+    t = np.asarray(durations, dtype="float64")
+    e = np.asarray(events, dtype=bool)
+    if t.shape != e.shape:
+        raise ParameterError(f"durations and events differ in length: {t.shape} vs {e.shape}")
+    if len(t) and (np.isnan(t).any() or (t < 0).any()):
+        raise ParameterError(f"durations must be non-negative numbers; found {np.sort(t[np.isnan(t) | (t < 0)])[:5]}")
+    times, inverse = np.unique(t, return_inverse=True)
+    n_events = np.bincount(inverse, weights=e, minlength=len(times))
+    n_censored = np.bincount(inverse, weights=~e, minlength=len(times))
+    at_risk = (n_events + n_censored)[::-1].cumsum()[::-1]
+    return _km_table(times, at_risk, n_events, n_censored, level)
+
+
+def _km_table(times, at_risk, n_events, n_censored, level) -> pd.DataFrame:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        survival = np.cumprod(1 - n_events / at_risk)
+        terms = np.where(n_events > 0, n_events / (at_risk * (at_risk - n_events)), 0.0)
+        greenwood = np.cumsum(terms)
+        z = stats.norm.ppf(0.5 + level / 2)
+        se_loglog = np.sqrt(greenwood) / np.abs(np.log(survival))
+        log_minus_log = np.log(-np.log(survival))
+        lower = np.exp(-np.exp(log_minus_log + z * se_loglog))
+        upper = np.exp(-np.exp(log_minus_log - z * se_loglog))
+    # no event yet (S = 1) or all gone (S = 0): the log(-log) interval degenerates to the point
+    lower = np.where(survival >= 1, 1.0, np.where(survival <= 0, 0.0, lower))
+    upper = np.where(survival >= 1, 1.0, np.where(survival <= 0, 0.0, upper))
+    se = np.where(survival > 0, survival * np.sqrt(np.where(np.isfinite(greenwood), greenwood, 0)), np.nan)
+    return pd.DataFrame({
+        "time": times, "n_at_risk": at_risk.astype("int64"), "n_events": n_events.astype("int64"),
+        "n_censored": n_censored.astype("int64"), "survival": survival,
+        "se": se, "ci_lower": lower, "ci_upper": upper,
+    })
+
+
+def median_time(km: pd.DataFrame, *, by: Sequence[str] = ()) -> pd.DataFrame | float:
+    """Smallest time with survival <= 0.5 (NaN when the curve stays above one half)."""
+    def one(frame):
+        below = frame.loc[frame["survival"] <= 0.5, "time"]
+        return float(below.iloc[0]) if len(below) else np.nan
+
+    if not by:
+        return one(km)
+    return km.groupby(list(by), observed=True).apply(one, include_groups=False).rename("median_time").reset_index()
+
+
+# -- episodes --------------------------------------------------------------------------------------
+def _runs(person: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end positions of runs of equal (person, step)."""
+    new = np.r_[True, (person[1:] != person[:-1]) | (step[1:] != step[:-1])]
+    starts = np.flatnonzero(new)
+    ends = np.r_[starts[1:] - 1, len(person) - 1]
+    return starts, ends
+
+
+def _episodes(panel: pd.DataFrame, *, staircase, groups, person_col, period_col, step_col, status_col, period,
+              exits: str) -> tuple[pd.DataFrame, object, str]:
+    """All runs with their duration, event flag, destination and a flag for a left-truncated start."""
+    stairs = as_staircase(staircase)
+    _check_columns(panel, {f"groups[{i}]": g for i, g in enumerate(groups)}, "durations")
+    if exits not in ("censor", "event"):
+        raise ParameterError(f"exits must be 'censor' or 'event'; got {exits!r}")
+    panel, pnum, step, status = _prepared(panel, stairs=stairs, person_col=person_col, period_col=period_col,
+                                          step_col=step_col, status_col=status_col, period=period)
+    person = panel[person_col].to_numpy()
+    starts, ends = _runs(person, step)
+    last_of_person = np.r_[person[1:] != person[:-1], True]
+    has_next = ~last_of_person[ends]
+    nxt = np.minimum(ends + 1, len(person) - 1)
+    length = (ends - starts + 1).astype("float64")
+    exit_row = status[ends] != 0
+    event = has_next | ((exits == "event") & exit_row)
+    # a new step after L periods is seen in period L (counting from 0); death, emigration or a move
+    # happen in the run's last period, L - 1, which is also where a censored run was last seen
+    duration = np.where(has_next, length, length - 1)
+    destination = np.where(has_next, np.asarray(stairs.steps, dtype=object)[step[nxt]],
+                           np.where(exit_row, np.asarray(["observed", "died", "emigrated", "moved"],
+                                                         dtype=object)[status[ends]], "censored"))
+    first_row = np.r_[True, person[1:] != person[:-1]][starts]
+    frame = panel.iloc[starts][[person_col, period_col, *groups]].reset_index(drop=True)
+    frame["step"] = pd.Categorical.from_codes(step[starts], dtype=stairs.dtype)
+    frame["duration"] = duration
+    frame["event"] = event
+    frame["destination"] = destination
+    frame["prevalent"] = first_row & (pnum[starts] == pnum.min())
+    frame["after_step"] = ~first_row & (np.r_[-1, step][starts] != stairs.steps.index(stairs.none_step))
+    return frame, stairs, panel.attrs["period"]
+
+
+def step_episodes(panel: pd.DataFrame, *, groups: Sequence[str] = (), include_prevalent: bool = False,
+                  exits: Literal["censor", "event"] = "censor", staircase=None, person_col: str = "person_id",
+                  period_col: str = "period", step_col: str = "step", status_col: str = "status",
+                  period: str | None = None) -> pd.DataFrame:
+    """Runs of consecutive periods on one step, with duration and end.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Person-period panel (:func:`progression.panel.build_panel`).
+    groups : sequence of str
+        Panel columns recorded at the episode's first period.
+    include_prevalent : bool, default=False
+        Keep episodes already running in the window's first period (their start is unknown, so
+        their durations are too short).
+    exits : {"censor", "event"}, default="censor"
+        Death, emigration and moves censor the episode, or end it as an event (leaving the step
+        for any reason, as a sojourn time in a multi-state model).
+
+    Returns
+    -------
+    DataFrame
+        ``person_col``, ``period_col`` (first period), groups, ``step``, ``duration`` (periods),
+        ``event``, ``destination`` (next step, exit status, or ``censored``), ``years`` (duration in
+        years).
+    """
+    frame, _, period = _episodes(panel, staircase=staircase, groups=list(groups), person_col=person_col,
+                                 period_col=period_col, step_col=step_col, status_col=status_col, period=period,
+                                 exits=exits)
+    if not include_prevalent:
+        frame = frame[~frame["prevalent"]]
+    frame = frame.drop(columns=["prevalent", "after_step"]).reset_index(drop=True)
+    frame["years"] = frame["duration"] * _YEARS_PER_PERIOD[period]
+    return frame
+
+
+def _km_by(episodes: pd.DataFrame, keys: list[str], level: float, period: str) -> pd.DataFrame:
+    parts = []
+    for key, frame in (episodes.groupby(keys, observed=True, sort=True) if keys else [((), episodes)]):
+        km = kaplan_meier(frame["duration"], frame["event"], level=level)
+        key = key if isinstance(key, tuple) else (key,)
+        for position, (name, value) in enumerate(zip(keys, key)):
+            km.insert(position, name, value)
+        parts.append(km)
+    out = pd.concat(parts, ignore_index=True)
+    out.insert(len(keys) + 1, "years", out["time"] * _YEARS_PER_PERIOD[period])
+    return out
+
+
+def time_on_step(panel: pd.DataFrame, *, groups: Sequence[str] = (), steps: Sequence[str] | None = None,
+                 level: float = 0.95, include_prevalent: bool = False,
+                 exits: Literal["censor", "event"] = "censor", staircase=None, person_col: str = "person_id",
+                 period_col: str = "period", step_col: str = "step", status_col: str = "status",
+                 period: str | None = None) -> pd.DataFrame:
+    """Kaplan-Meier curves of the time on each step, by step and group.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Person-period panel; a monthly panel gives the finest durations.
+    groups : sequence of str
+        Group columns (value at the episode's start).
+    steps : sequence of str, optional
+        Steps to report (default: every step but the no-service step).
+    level, include_prevalent, exits, staircase
+        See :func:`kaplan_meier` and :func:`step_episodes`.
+
+    Returns
+    -------
+    DataFrame
+        ``step``, groups, ``time`` (periods), ``years``, ``n_at_risk``, ``n_events``, ``n_censored``,
+        ``survival`` (share still on the step), ``se``, ``ci_lower``, ``ci_upper``.
+    """
+    stairs = as_staircase(staircase)
+    steps = list(steps) if steps is not None else [s for s in stairs.steps if s != stairs.none_step]
+    stairs.check_steps(steps, column="steps")
+    episodes = step_episodes(panel, groups=groups, include_prevalent=include_prevalent, exits=exits,
+                             staircase=stairs, person_col=person_col, period_col=period_col, step_col=step_col,
+                             status_col=status_col, period=period)
+    episodes = episodes[episodes["step"].isin(steps)]
+    episodes["step"] = episodes["step"].cat.remove_unused_categories()
+    if episodes.empty:
+        raise ParameterError(f"no episodes on steps {steps}")
+    period = period or panel.attrs.get("period") or _period_of(panel, period_col)
+    return _km_by(episodes, ["step", *groups], level, period)
+
+
+def _period_of(panel, period_col):
+    return infer_period(panel[period_col])
+
+
+def reentry_episodes(panel: pd.DataFrame, *, groups: Sequence[str] = (), staircase=None,
+                     person_col: str = "person_id", period_col: str = "period", step_col: str = "step",
+                     status_col: str = "status", period: str | None = None) -> pd.DataFrame:
+    """Spells out of services after a step: duration until a step is held again (the event).
+
+    Returns
+    -------
+    DataFrame
+        ``person_col``, ``period_col`` (first period without services), groups, ``left_step`` (the
+        step left), ``duration`` (periods out), ``event`` (re-entered), ``destination`` (step
+        re-entered, exit status or ``censored``), ``years``.
+    """
+    frame, stairs, period = _episodes(panel, staircase=staircase, groups=list(groups), person_col=person_col,
+                                      period_col=period_col, step_col=step_col, status_col=status_col,
+                                      period=period, exits="censor")
+    previous = frame.groupby(person_col, sort=False)["step"].shift(1)
+    out = frame[(frame["step"] == stairs.none_step) & frame["after_step"]].copy()
+    out.insert(len(groups) + 2, "left_step", previous[out.index])
+    out = out.drop(columns=["step", "prevalent", "after_step"]).reset_index(drop=True)
+    out["years"] = out["duration"] * _YEARS_PER_PERIOD[period]
+    return out
+
+
+def time_to_reentry(panel: pd.DataFrame, *, groups: Sequence[str] = (), level: float = 0.95, staircase=None,
+                    person_col: str = "person_id", period_col: str = "period", step_col: str = "step",
+                    status_col: str = "status", period: str | None = None) -> pd.DataFrame:
+    """Kaplan-Meier curve of the time out of services before re-entry (survival = still out).
+
+    Returns the columns of :func:`time_on_step` without ``step``; groups may include
+    ``"left_step"``.
+    """
+    episodes = reentry_episodes(panel, groups=[g for g in groups if g != "left_step"], staircase=staircase,
+                                person_col=person_col, period_col=period_col, step_col=step_col,
+                                status_col=status_col, period=period)
+    if episodes.empty:
+        raise ParameterError("no one leaves all services within the panel: no re-entry episodes")
+    period = period or panel.attrs.get("period") or _period_of(panel, period_col)
+    return _km_by(episodes, list(groups), level, period)
+
+
+def reentry_shares(panel: pd.DataFrame, *, horizons: Sequence[float] = (1, 2), groups: Sequence[str] = (),
+                   n_boot: int = 1000, level: float = 0.95, seed: int | np.random.Generator | None = 0,
+                   staircase=None, person_col: str = "person_id", period_col: str = "period",
+                   step_col: str = "step", status_col: str = "status", period: str | None = None) -> pd.DataFrame:
+    """Share re-entering services within each horizon (years) after leaving all services.
+
+    The share is 1 - S(h) from the Kaplan-Meier curve of :func:`time_to_reentry` (re-entry at
+    most h years after the first period without services). Intervals come from a bootstrap over
+    citizens: every replicate recomputes the Kaplan-Meier curve from the resampled citizens'
+    episodes.
+
+    Parameters
+    ----------
+    horizons : sequence of float, default=(1, 2)
+        Horizons in years; with a yearly panel, re-entry "within 1 year" is re-entry in the next
+        year. Use a monthly panel for finer horizons.
+    groups : sequence of str
+        Group columns (value at the first period out; ``"left_step"`` allowed).
+    n_boot, level, seed
+        Citizen bootstrap replicates, confidence level and seed.
+
+    Returns
+    -------
+    DataFrame
+        Groups, ``horizon_years``, ``share``, ``ci_lower``, ``ci_upper``, ``n_episodes``, ``n_persons``.
+    """
+    episodes = reentry_episodes(panel, groups=[g for g in groups if g != "left_step"], staircase=staircase,
+                                person_col=person_col, period_col=period_col, step_col=step_col,
+                                status_col=status_col, period=period)
+    if episodes.empty:
+        raise ParameterError("no one leaves all services within the panel: no re-entry episodes")
+    period = period or panel.attrs.get("period") or _period_of(panel, period_col)
+    per_year = 1 / _YEARS_PER_PERIOD[period]
+    horizon_periods = np.floor(np.asarray(horizons, dtype="float64") * per_year + 1e-9)
+    groups = list(groups)
+    if groups:
+        grouped = episodes.groupby(groups, sort=True, observed=True)
+        gcode, keys = grouped.ngroup().to_numpy(), grouped.size().reset_index()[groups]
+    else:
+        gcode, keys = np.zeros(len(episodes), dtype="int64"), pd.DataFrame(index=[0])
+    duration = episodes["duration"].to_numpy().astype("int64")
+    n_times = int(duration.max()) + 1
+    n_groups = len(keys)
+    kind = (~episodes["event"].to_numpy()).astype("int64")  # 0 event, 1 censored
+    cell = (gcode * n_times + duration) * 2 + kind
+    point = np.bincount(cell, minlength=n_groups * n_times * 2).reshape(1, n_groups, n_times, 2)
+    share = _share_within(point, horizon_periods)[0]
+    out = keys.loc[np.repeat(np.arange(n_groups), len(horizon_periods))].reset_index(drop=True)
+    out["horizon_years"] = np.tile(np.asarray(horizons, dtype="float64"), n_groups)
+    out["share"] = share.ravel()
+    if n_boot:
+        person_code = pd.factorize(episodes[person_col])[0]
+        boot = citizen_bootstrap(person_code, cell, n_cells=n_groups * n_times * 2, n_boot=n_boot, seed=seed)
+        reps = _share_within(boot.reshape(n_boot, n_groups, n_times, 2), horizon_periods)
+        alpha = (1 - level) / 2
+        low, high = np.nanquantile(reps, [alpha, 1 - alpha], axis=0)
+        out["ci_lower"], out["ci_upper"] = low.ravel(), high.ravel()
+    sizes = episodes.groupby(groups, observed=True, sort=True) if groups else None
+    out["n_episodes"] = np.repeat(sizes.size().to_numpy() if groups else [len(episodes)], len(horizon_periods))
+    persons = sizes[person_col].nunique().to_numpy() if groups else [episodes[person_col].nunique()]
+    out["n_persons"] = np.repeat(persons, len(horizon_periods))
+    return out
+
+
+def _share_within(counts: np.ndarray, horizons: np.ndarray) -> np.ndarray:
+    """1 - KM survival at each horizon from (replicate, group, time, event/censored) counts."""
+    events, censored = counts[..., 0], counts[..., 1]
+    at_risk = (events + censored)[..., ::-1].cumsum(axis=-1)[..., ::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(at_risk > 0, 1 - events / np.where(at_risk > 0, at_risk, 1), 1.0)
+    survival = np.cumprod(factor, axis=-1)
+    index = horizons.astype("int64")
+    beyond = index >= survival.shape[-1]  # nobody followed that long: undefined
+    share = 1 - survival[..., np.minimum(index, survival.shape[-1] - 1)]
+    share[..., beyond] = np.nan
+    return share
