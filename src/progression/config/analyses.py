@@ -35,19 +35,49 @@ class TransitionsParams(Section):
 
 
 class VariationParams(Section):
-    """30_spending_variation: outcome, criteria, year."""
+    """30_spending_variation: outcome, criteria, models and decompositions (seed 004, domain.md §5)."""
 
-    year: int = Field(2022, ge=2000, le=2100)
-    adult_functions: list[str] = Field(default_factory=lambda: ["53850", "53851", "53852", "53838"])
-    child_functions: list[str] = Field(default_factory=lambda: ["52800"])
+    year: int = Field(2022, ge=2000, le=2100, description="accounts year of the cross-section")
+    panel_years: tuple[int, int] | None = Field(
+        None, description="first and last year of the between/within and random-intercept panel (default: all)")
+    adult_functions: list[str] = Field(default_factory=lambda: ["53850", "53851", "53852", "53838"],
+                                       description="account functions of the adult area (codes or prefixes)")
+    child_functions: list[str] = Field(default_factory=lambda: ["52800"],
+                                       description="account functions of the children's area")
+    adult_population: str = Field("pop_18_66", description="population column adult spending is divided by")
+    child_population: str = Field("pop_0_22", description="population column children's spending is divided by")
+    adult_criteria: list[str] = Field(
+        default_factory=lambda: ["share_no_vocational_25_49", "share_handicap_diagnoses", "share_psychiatric_patients"],
+        min_length=1, description="criteria of the adult model (seed 004 L516)")
+    child_criteria: list[str] = Field(
+        default_factory=lambda: ["share_children_low_education", "share_non_western_immigrants"],
+        min_length=1, description="criteria of the children's model (seed 004 L421)")
     criteria: list[str] = Field(default_factory=lambda: [
         "share_no_employment_20_59", "share_no_vocational_25_49", "share_cheap_rentals",
         "share_psychiatric_patients", "share_social_family_housing", "share_children_low_education",
-        "share_single_65plus", "share_low_income", "share_handicap_diagnoses",
-    ])
-    weights: Literal["none", "population"] = "population"
-    bootstrap_reps: int = Field(500, ge=0, le=100_000)
+        "share_single_65plus", "share_low_income", "share_handicap_diagnoses", "share_non_western_immigrants",
+        "share_developmental_disability",
+    ], min_length=1, max_length=20, description="all equalisation criteria: the extended model")
+    criteria_groups: dict[str, list[str]] = Field(default_factory=lambda: {
+        "labour_market_education": ["share_no_employment_20_59", "share_no_vocational_25_49",
+                                    "share_children_low_education", "share_low_income"],
+        "housing": ["share_cheap_rentals", "share_social_family_housing"],
+        "health_disability": ["share_psychiatric_patients", "share_handicap_diagnoses",
+                              "share_developmental_disability"],
+        "household_origin": ["share_single_65plus", "share_non_western_immigrants"],
+    }, description="groups of `criteria` for the group Shapley decomposition of the extended model")
+    weights: Literal["none", "population"] = Field(
+        "none", description="weights of the headline model (both are always fitted and compared)")
+    log: bool = Field(False, description="headline model in log spending (both are always fitted and compared)")
+    exclude: list[int] = Field(default_factory=list,
+                               description="municipalities left out of the fits (benchmarked out of sample)")
+    bootstrap_reps: int = Field(500, ge=10, le=100_000, description="municipality bootstrap of the Shapley shares")
     cv_folds: int = Field(10, ge=2, le=98)
+    cv_repeats: int = Field(5, ge=1, le=100)
+    boosting_trees: int = Field(100, ge=10, le=5_000, description="trees of the gradient-boosting comparison")
+    register_services: list[str] = Field(default_factory=lambda: ["SEL85", "ABL105", "SEL107", "SEL108"],
+                                         description="register services of the adult area (recipients x unit cost)")
+    register_payer: str = Field("kommune", description="payer whose register costs count")
 
 
 class FundParams(Section):
