@@ -234,7 +234,8 @@ def refusion_thresholds(year: int, *, table: pd.DataFrame | None = None) -> pd.D
     earlier = table.loc[table["year"] <= year, "year"]
     if earlier.empty:
         raise ParameterError(
-            f"year: no refusion thresholds for {year} or earlier; table years: {sorted(table['year'].unique().tolist())}"
+            f"year: no refusion thresholds for {year} or earlier; "
+            f"table years: {sorted(table['year'].unique().tolist())}"
         )
     used = int(earlier.max())
     bands = table[table["year"] == used].sort_values("threshold_dkk").reset_index(drop=True)
@@ -247,7 +248,8 @@ def refusion_thresholds(year: int, *, table: pd.DataFrame | None = None) -> pd.D
                       ApproximationWarning, stacklevel=2)
     shares = bands["refusion_share"].to_numpy()
     if np.any(np.diff(shares) < 0) or np.any((shares < 0) | (shares > 1)):
-        raise ParameterError(f"table: refusion shares of {used} must lie in [0, 1] and rise with the threshold; got {shares.tolist()}")
+        raise ParameterError(f"table: refusion shares of {used} must lie in [0, 1] and rise with the "
+                             f"threshold; got {shares.tolist()}")
     return bands
 
 

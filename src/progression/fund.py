@@ -81,7 +81,8 @@ class RateCard:
             )
         if table["price_year"].nunique() > 1:
             raise ParameterError(
-                f"rate_card: all prices must be in one price year; found {sorted(table['price_year'].unique().tolist())} "
+                f"rate_card: all prices must be in one price year; "
+                f"found {sorted(table['price_year'].unique().tolist())} "
                 "(move them with progression.economics.reprice)"
             )
         contract_caps = dict(contract_caps or {})
@@ -264,8 +265,9 @@ def _participants_by_contract(municipalities: pd.DataFrame, years: int) -> pd.Da
         raise ParameterError(f"municipalities: 'participants' must be whole numbers ≥ 0; found {n[bad][:5].tolist()}")
     dup = frame.duplicated(["municipality", "intervention", "year"])
     if dup.any():
+        examples = frame.loc[dup, ["municipality", "intervention", "year"]].head(5).values.tolist()
         raise ParameterError("municipalities: one row per municipality, intervention (and year) expected; "
-                             f"duplicated {frame.loc[dup, ['municipality', 'intervention', 'year']].head(5).values.tolist()}")
+                             f"duplicated {examples}")
     return frame[frame["participants"] > 0]
 
 
@@ -294,7 +296,8 @@ def _intervention_plan(name: str, effects: pd.DataFrame, rate_card: RateCard, co
         effect=eff["effect"].to_numpy(dtype=float), effect_se=eff["effect_se"].to_numpy(dtype=float),
         p0=eff["baseline_rate"].to_numpy(dtype=float),
         price=eff["outcome"].map(card["price_dkk"]).fillna(0.0).to_numpy(dtype=float),
-        contract_rate=eff["outcome"].map(card["counterfactual_rate"]).fillna(eff["baseline_rate"]).to_numpy(dtype=float),
+        contract_rate=(eff["outcome"].map(card["counterfactual_rate"]).fillna(eff["baseline_rate"])
+                       .to_numpy(dtype=float)),
         gains=eff[list(GAIN_COLUMNS.values())].to_numpy(dtype=float),
         n=n, cohort=rows["year"].to_numpy(dtype=np.int64),
         municipality=rows["municipality"].map(muni_index).to_numpy(dtype=np.int64),
@@ -647,7 +650,8 @@ class FundSimulation:
         key = {"state_balance_dkk": "expected_state_balance_dkk", "public_balance_dkk": "expected_public_balance_dkk",
                "public_net_dkk": "expected_public_net_dkk"}.get(by)
         if key is None:
-            raise ParameterError(f"by: expected 'state_balance_dkk', 'public_balance_dkk' or 'public_net_dkk'; got {by!r}")
+            raise ParameterError("by: expected 'state_balance_dkk', 'public_balance_dkk' or 'public_net_dkk'; "
+                                 f"got {by!r}")
         out.index.name = "intervention"
         return out.sort_values(key, ascending=False).reset_index()
 

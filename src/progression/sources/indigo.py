@@ -47,6 +47,7 @@ _PROJECT_COLUMNS = {
         "targeted_participants",
     "Service and beneficiaries - Actual number of unique service users or beneficiaries engaged (total) - (Value)":
         "engaged_participants",
+    "Countries": "countries_listed",          # only in some versions of the projects file
 }
 _METRIC_COLUMNS = {
     "Project ID": "project_id",
@@ -230,13 +231,14 @@ def _read_part(folder: Path, part: str) -> pd.DataFrame:
     return frame.dropna(subset=["project_id"]).reset_index(drop=True)
 
 
-def _project_countries(projects: pd.DataFrame, locations: pd.DataFrame, raw_countries: pd.Series | None) -> pd.DataFrame:
-    parts = [locations[["project_id", "country"]],
-             projects[["project_id", "jurisdiction"]].rename(columns={"jurisdiction": "country"})]
-    if raw_countries is not None:
-        listed = pd.DataFrame({"project_id": projects["project_id"], "country": raw_countries})
-        parts.append(listed.assign(country=listed["country"].str.split(",")).explode("country"))
-    long = pd.concat(parts, ignore_index=True)
+def _project_countries(projects: pd.DataFrame, locations: pd.DataFrame) -> pd.DataFrame:
+    """Project × country pairs from delivery locations, the jurisdiction and the ``Countries`` list."""
+    listed = projects[["project_id", "countries_listed"]].rename(columns={"countries_listed": "country"})
+    long = pd.concat([
+        locations[["project_id", "country"]],
+        projects[["project_id", "jurisdiction"]].rename(columns={"jurisdiction": "country"}),
+        listed.assign(country=listed["country"].str.split(",")).explode("country"),
+    ], ignore_index=True)
     long["country"] = long["country"].astype("string").str.strip().str.upper()
     long = long[long["country"].str.fullmatch(r"[A-Z]{2}", na=False)]
     return long.drop_duplicates().sort_values(["project_id", "country"], ignore_index=True)
@@ -282,29 +284,36 @@ def read_indigo(path) -> IndigoData:
         raise ParameterError(f"path: {path} is not a folder (expected the folder of the INDIGO CSV export)")
     folder = _find_folder(path)
     projects = _read_part(folder, "projects")
-    raw_countries = None
-    projects_file = next(f for f in sorted(folder.glob("*.csv")) if _is_part(f.name, "projects.csv"))
-    header = pd.read_csv(projects_file, nrows=0).columns
-    if "Countries" in header:
-        raw_countries = pd.read_csv(projects_file, dtype=str, usecols=["ID", "Countries"]).set_index("ID")[
-            "Countries"].reindex(projects["project_id"]).to_numpy()
-    countries = _project_countries(projects, _read_part(folder, "locations"), raw_countries)
+    countries = _project_countries(projects, _read_part(folder, "locations"))
     projects["countries"] = projects["project_id"].map(countries.groupby("project_id")["country"].agg(",".join))
     projects["start_year"] = _year(projects["service_start"])
+    return IndigoData(projects=projects.drop(columns="countries_listed"), project_countries=countries,
+                      outcome_metrics=_read_metrics(folder, projects), prices=_read_prices(folder),
+                      results=_read_results(folder))
+
+
+def _read_metrics(folder: Path, projects: pd.DataFrame) -> pd.DataFrame:
     metrics = _read_part(folder, "outcome_metrics")
     sector = metrics["project_id"].map(projects.set_index("project_id")["policy_sector"])
     metrics["policy_sector"] = metrics["policy_sector"].fillna(sector)
     metrics["outcome_category"] = classify_outcome(metrics["definition"])
+    return metrics
+
+
+def _read_results(folder: Path) -> pd.DataFrame:
     results = _read_part(folder, "results")
     achieved = _to_number(results["outcomes_achieved"])
     results["result_text"] = results["outcomes_achieved"].where(achieved.isna())
     results["outcomes_achieved"] = achieved
     results["engaged"] = _to_number(results["engaged"], leading=True)
+    return results
+
+
+def _read_prices(folder: Path) -> pd.DataFrame:
     prices = _read_part(folder, "prices")
     in_usd = prices["currency"].eq("USD") & prices["price_per_unit_usd"].isna()
     prices.loc[in_usd, "price_per_unit_usd"] = prices.loc[in_usd, "price_per_unit"]
-    return IndigoData(projects=projects, project_countries=countries, outcome_metrics=metrics,
-                      prices=prices, results=results)
+    return prices
 
 
 def _final_results(results: pd.DataFrame) -> pd.DataFrame:
