@@ -22,7 +22,7 @@ def test_projects_are_tidy_with_countries_from_locations_and_jurisdiction(data):
     projects = data.projects.set_index("project_id")
     assert list(projects.index) == [f"TEST-POJ-000{i}" for i in range(1, 5)]
     assert projects.loc["TEST-POJ-0003", "countries"] == "GB,IE"        # two delivery locations
-    assert projects.loc["TEST-POJ-0004", "countries"] == "NL"           # jurisdiction only
+    assert projects.loc["TEST-POJ-0004", "countries"] == "BE,NL"        # jurisdiction and the Countries list
     assert projects.loc["TEST-POJ-0003", "max_outcome_payment"] == 1_500_000  # "1,500,000"
     assert projects.loc["TEST-POJ-0001", "start_year"] == 2021          # "2021-03"
     assert projects.loc["TEST-POJ-0003", "start_year"] == 2017          # "2017-01-15"
