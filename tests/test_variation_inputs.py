@@ -129,3 +129,28 @@ def test_seed004_numbers_are_those_of_the_domain_notes():
     assert f"{children['n_below_low']} under {children['low']:,.0f} and {children['n_above_high']} over" in text
     assert f"≈ {adults['explained_share']:.0%}".replace("%", " %") in text
     assert "just under 50 %" in text and 0.45 <= children["explained_share"] < 0.50  # "knap halvdelen"
+
+
+# --------------------------------------------------------------------------------------------------
+# figures of the notebook
+# --------------------------------------------------------------------------------------------------
+
+def test_spending_bars_and_unit_cost_split_draw_their_frames():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from progression.plots.variation import plot_spending_by_municipality, plot_unit_cost_split
+
+    data = pd.DataFrame({"spend": [6_500.0, 9_500.0, 8_000.0, 6_900.0, 12_000.0]})
+    fig, (left, right) = plt.subplots(1, 2)
+    ax = plot_spending_by_municipality(data, value="spend", mean=8_100.0, low=7_000.0, high=9_000.0, ax=left)
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights == sorted(data["spend"])
+    colours = [bar.get_facecolor() for bar in ax.patches]
+    assert colours[0] == colours[1] != colours[2] != colours[4] and colours[3] == colours[4]  # 2 low, 2 high
+    split = pd.DataFrame({"log_diff_coverage": [0.1, -0.2, np.nan], "log_diff_unit_cost": [0.0, 0.3, 0.1]})
+    ax = plot_unit_cost_split(split, ax=right)
+    points = [c for c in ax.collections if type(c).__name__ == "PathCollection"][0].get_offsets()
+    np.testing.assert_allclose(points, [[0.1, 0.0], [-0.2, 0.3]])  # the suppressed row is left out
+    plt.close(fig)

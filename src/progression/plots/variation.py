@@ -1,4 +1,5 @@
-"""Figures of the spending-variation analysis: R² decomposition, caterpillar and funnel plots.
+"""Figures of the spending-variation analysis: spending by municipality, R² decomposition, caterpillar and
+funnel plots, and the split of spending into coverage and unit cost.
 
 Each function takes the tidy output of :mod:`progression.variation` and ``ax=None``, imports matplotlib
 inside, draws on the given (or current) Axes and returns it. Nothing is computed here.
@@ -11,7 +12,13 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_caterpillar", "plot_funnel", "plot_shapley_decomposition"]
+__all__ = [
+    "plot_caterpillar",
+    "plot_funnel",
+    "plot_shapley_decomposition",
+    "plot_spending_by_municipality",
+    "plot_unit_cost_split",
+]
 
 _POSITION_COLOURS = {"above": "#b2182b", "below": "#2166ac", "within": "#7f7f7f"}
 
@@ -147,4 +154,88 @@ def plot_funnel(funnel, *, id_col: str = "municipality", labels: Mapping | None 
     ax.set_xlabel("population (log scale)")
     ax.set_ylabel("actual − expected spending per inhabitant")
     ax.legend(fontsize=7)
+    return ax
+
+
+def plot_spending_by_municipality(
+    data: pd.DataFrame,
+    *,
+    value: str,
+    mean: float | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    ax=None,
+):
+    """Spending per inhabitant of each municipality as sorted bars, with the mean and two thresholds.
+
+    The layout of seed 004's Figures 2.1 and 2.2 (bars by municipality, the national average as a line);
+    the thresholds the report counts municipalities against are drawn as dotted lines.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per municipality.
+    value : str
+        Spending per inhabitant.
+    mean : float, optional
+        The (population-weighted) national mean, drawn as a solid line.
+    low, high : float, optional
+        Thresholds, drawn as dotted lines; bars under ``low`` and over ``high`` are coloured.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    values = np.sort(data[value].to_numpy(dtype=float))
+    colours = np.full(len(values), "#7f7f7f", dtype=object)
+    if low is not None:
+        colours[values < low] = _POSITION_COLOURS["below"]
+    if high is not None:
+        colours[values > high] = _POSITION_COLOURS["above"]
+    ax.bar(np.arange(len(values)), values, width=0.85, color=list(colours))
+    if mean is not None:
+        ax.axhline(mean, color="black", linewidth=1, label=f"mean {mean:,.0f}")
+    for threshold in (low, high):
+        if threshold is not None:
+            ax.axhline(threshold, color="black", linestyle=":", linewidth=1)
+    ax.set_xticks([])
+    ax.set_xlabel(f"{len(values)} municipalities, sorted")
+    ax.set_ylabel("spending per inhabitant")
+    if mean is not None:
+        ax.legend(fontsize=7)
+    return ax
+
+
+def plot_unit_cost_split(decomposition: pd.DataFrame, *, ax=None):
+    """Coverage against unit cost, both as log differences from the country, one point per municipality.
+
+    Points on a diagonal line x + y = c spend the same per inhabitant; the lines are drawn at c = 0 (the
+    national level) and ±log(1.25). Takes the (disclosure-controlled) output of
+    ``unit_cost_decomposition``; rows with a suppressed value are left out.
+
+    Parameters
+    ----------
+    decomposition : pandas.DataFrame
+        ``log_diff_coverage`` and ``log_diff_unit_cost`` per municipality.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    shown = decomposition.dropna(subset=["log_diff_coverage", "log_diff_unit_cost"])
+    x, y = shown["log_diff_coverage"].to_numpy(), shown["log_diff_unit_cost"].to_numpy()
+    ax.scatter(x, y, s=14, color="#4c72b0", zorder=3)
+    reach = max(np.abs(np.r_[x, y]).max(initial=0.1) * 1.1, 0.1)
+    grid = np.array([-reach, reach])
+    for level, style in ((0.0, "-"), (np.log(1.25), ":"), (-np.log(1.25), ":")):
+        ax.plot(grid, level - grid, style, color="#555555", linewidth=1)
+    ax.set_xlim(-reach, reach)
+    ax.set_ylim(-reach, reach)
+    ax.set_xlabel("log(recipients per inhabitant / national)")
+    ax.set_ylabel("log(cost per recipient / national)")
+    ax.set_title("equal spending per inhabitant along the diagonals", fontsize=9)
     return ax
