@@ -123,8 +123,10 @@ class PanelLikelihood:
         loglik, dq = 0.0, np.zeros(q.shape)
         for cells in self._cells:
             spectral = dec.spectral[cells.pattern]
-            for value, grad in (spectral_terms(dec, cells.subset(spectral), gradient),
-                                pade_terms(q, cells.subset(~spectral), gradient)):
+            terms = [spectral_terms(dec, cells if spectral.all() else cells.subset(spectral), gradient)]
+            if not spectral.all():
+                terms.append(pade_terms(q, cells.subset(~spectral), gradient))
+            for value, grad in terms:
                 loglik += value
                 if gradient:
                     dq += grad

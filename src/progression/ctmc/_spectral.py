@@ -26,6 +26,7 @@ Journal of the American Statistical Association, 80(392), 863-871.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -58,6 +59,17 @@ class Cells:
 
     def subset(self, keep: np.ndarray) -> Cells:
         return Cells(self.pattern[keep], self.row[keep], self.col[keep], self.dt[keep], self.count[keep], self.death)
+
+    @cached_property
+    def key_starts(self) -> np.ndarray:
+        """First cell of each distinct (pattern, row, col) key."""
+        c, r, s = self.pattern, self.row, self.col
+        return np.flatnonzero(np.r_[True, (np.diff(c) != 0) | (np.diff(r) != 0) | (np.diff(s) != 0)])
+
+    @cached_property
+    def key_t_max(self) -> np.ndarray:
+        """Longest interval of each key."""
+        return np.maximum.reduceat(self.dt, self.key_starts)
 
 
 class Decomposition:
@@ -104,31 +116,42 @@ def spectral_terms(dec: Decomposition, cells: Cells, gradient: bool):
         return loglik, None
 
     w = cells.count / value
-    starts = np.flatnonzero(np.r_[True, (np.diff(c) != 0) | (np.diff(r) != 0) | (np.diff(s) != 0)])
+    starts = cells.key_starts
     kc, kr, ks = c[starts], r[starts], s[starts]
     we = w[:, None] * e
-    sums = [np.add.reduceat(we * t[:, None] ** k, starts, axis=0) for k in range(4)]
-    t_max = np.maximum.reduceat(t, starts)
-    phi = _summed_divided_differences(dec.lam[kc], t_max, *sums)
+    phi = _summed_divided_differences(dec.lam[kc], cells.key_t_max, we, t, starts)
     outer = dec.u[kc, kr, :][:, :, None] * right[kc, :, ks][:, None, :]
     in_basis = np.zeros(dec.q.shape, dtype=np.result_type(phi, outer))
     pattern_starts = np.flatnonzero(np.r_[True, np.diff(kc) != 0])
     in_basis[kc[pattern_starts]] = np.add.reduceat(phi * outer, pattern_starts, axis=0)
     dq = (np.swapaxes(dec.u_inv, -1, -2) @ in_basis @ np.swapaxes(dec.u, -1, -2)).real
     if cells.death:
-        rows = np.einsum("ni,nij->nj", dec.u[kc, kr, :] * sums[0], dec.u_inv[kc]).real  # sum w P_r.(t)
+        summed = np.add.reduceat(we, starts, axis=0)
+        rows = np.einsum("ni,nij->nj", dec.u[kc, kr, :] * summed, dec.u_inv[kc]).real  # sum w P_r.(t)
         np.add.at(dq, (kc, slice(None), ks), rows)
     return loglik, dq
 
 
-def _summed_divided_differences(lam, t_max, e, s1, s2, s3):
-    """``sum over a key's cells of w Phi_ij(t)`` from the sums of ``w t^k exp(t lambda)``, shape (N, K, K)."""
+def _summed_divided_differences(lam, t_max, we, t, starts):
+    """``sum over a key's cells of w Phi_ij(t)``, shape (n_keys, K, K).
+
+    ``we`` holds ``w exp(t lambda)`` per cell; distinct eigenvalues use
+    ``(sum w e^{t l_i} - sum w e^{t l_j}) / (l_i - l_j)``, close ones (the diagonal included) expand
+    ``exp(t l_j) = exp(t l_i) exp(-t gap)`` to third order in ``t gap``, which needs the sums of
+    ``w t^k exp(t lambda)``, k = 1, 2, 3.
+    """
     gap = lam[:, :, None] - lam[:, None, :]
     close = np.abs(gap) * t_max[:, None, None] < _CLOSE
-    far = (e[:, :, None] - e[:, None, :]) / np.where(close, 1.0, gap)
-    # exp(t l_j) = exp(t l_i) exp(-t gap): expand (1 - exp(-t gap)) / gap to third order in t gap
-    near = s1[:, :, None] - gap * s2[:, :, None] / 2.0 + gap**2 * s3[:, :, None] / 6.0
-    return np.where(close, near, far)
+    e = np.add.reduceat(we, starts, axis=0)
+    out = (e[:, :, None] - e[:, None, :]) / np.where(close, 1.0, gap)
+    moments = [np.add.reduceat(we * t[:, None], starts, axis=0)]
+    off_diagonal = close & ~np.eye(lam.shape[1], dtype=bool)
+    if off_diagonal.any():
+        moments += [np.add.reduceat(we * t[:, None] ** k, starts, axis=0) for k in (2, 3)]
+        near = moments[0][:, :, None] - gap * moments[1][:, :, None] / 2.0 + gap**2 * moments[2][:, :, None] / 6.0
+    else:
+        near = np.broadcast_to(moments[0][:, :, None], out.shape)
+    return np.where(close, near, out)
 
 
 def pade_terms(q: np.ndarray, cells: Cells, gradient: bool):
