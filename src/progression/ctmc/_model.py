@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import html
-import warnings
 from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
-import scipy.optimize
 import scipy.special
 import scipy.stats
 
-from progression.exceptions import ConvergenceError, NotFittedError, ParameterError, StatisticalWarning
+from progression.exceptions import NotFittedError, ParameterError
 
 from . import _extract
 from ._data import Panel, QSpec, prepare_panel, qspec_from
 from ._likelihood import PanelLikelihood
+from ._optimise import maximise
 
 _SUMMARY_COLUMNS = [
     "from_state", "to_state", "term", "estimate", "std_error", "conf_low", "conf_high", "statistic", "p_value",
@@ -163,7 +162,7 @@ class MultiStateModel:
         centre = raw_means if self.center else np.zeros_like(raw_means)
         lik = PanelLikelihood(spec, panel, centre)
         start = np.concatenate([np.log(spec.init), np.zeros(lik.n_params - spec.n_transitions)])
-        params, hessian, n_iter = _maximise(lik, start, self.max_iter, self.tol)
+        params, hessian, n_iter = maximise(lik, start, self.max_iter, self.tol)
 
         self._spec, self._panel, self._lik, self._centre = spec, panel, lik, centre
         self.states_ = list(spec.states)
@@ -539,82 +538,6 @@ def _beta_vector(beta, panel: Panel, spec: QSpec) -> np.ndarray:
             )
         rows.append(values[spec.from_idx, spec.to_idx])
     return np.concatenate(rows) if rows else np.zeros(0)
-
-
-# ---------------------------------------------------------------- optimisation
-def _maximise(lik: PanelLikelihood, start: np.ndarray, max_iter: int, tol: float):
-    """BFGS on -2 log L with the analytic gradient, then Newton steps with the Hessian."""
-    hessian = lik.hessian(start)
-    inverse = _inverse_if_positive(hessian)
-    result = scipy.optimize.minimize(
-        lik.minus2loglik_and_gradient, start, jac=True, method="BFGS",
-        options={"gtol": 1e-4, "maxiter": max_iter, "hess_inv0": inverse},
-    )
-    params = result.x
-    value, grad = lik.minus2loglik_and_gradient(params)
-    if not np.isfinite(value) or not np.isfinite(grad).all():
-        raise ConvergenceError(_checklist("the likelihood is not finite at the optimiser's last point", max_iter))
-    hessian = lik.hessian(params)
-    moved = False
-    for _ in range(20):
-        step = _newton_step(hessian, grad)
-        if step is None or grad @ step <= tol:
-            break
-        trial_value, trial_grad = lik.minus2loglik_and_gradient(params - step)
-        if not trial_value < value:
-            break
-        params, value, grad, moved = params - step, trial_value, trial_grad, True
-    if moved:
-        hessian = lik.hessian(params)
-    step = _newton_step(hessian, grad)
-    if step is None:
-        raise ConvergenceError(_checklist(
-            "the Hessian of the -2 log-likelihood is not positive definite at the optimiser's last point "
-            f"(BFGS: {result.message})", max_iter))
-    if grad @ step > tol:
-        raise ConvergenceError(_checklist(
-            f"the Newton decrement {grad @ step:.3g} is above tol={tol:g} (BFGS: {result.message})", max_iter))
-    _warn_weak(hessian)
-    return params, hessian, int(result.nit)
-
-
-def _inverse_if_positive(hessian: np.ndarray) -> np.ndarray | None:
-    """Inverse of a positive definite Hessian (BFGS's first curvature), else None (the identity)."""
-    try:
-        chol = np.linalg.cholesky(hessian)
-    except np.linalg.LinAlgError:
-        return None
-    inv_chol = np.linalg.inv(chol)
-    return inv_chol.T @ inv_chol
-
-
-def _newton_step(hessian: np.ndarray, grad: np.ndarray) -> np.ndarray | None:
-    try:
-        chol = np.linalg.cholesky(hessian)
-    except np.linalg.LinAlgError:
-        return None
-    return np.linalg.solve(chol.T, np.linalg.solve(chol, grad))
-
-
-def _warn_weak(hessian: np.ndarray) -> None:
-    se = np.sqrt(np.diag(2.0 * np.linalg.inv(hessian)))
-    if (se > 5.0).any():
-        warnings.warn(
-            f"{int((se > 5).sum())} parameters have standard errors above 5 on the log scale: some "
-            "transitions or covariate effects are barely informed by the data (see statetable)",
-            StatisticalWarning, stacklevel=4,
-        )
-
-
-def _checklist(problem: str, max_iter: int) -> str:
-    return (
-        f"The likelihood maximisation did not converge: {problem}. Things to try:\n"
-        "  1. Start from crude_inits(data, ...) instead of the qmatrix values.\n"
-        "  2. Rescale time so that intensities are of order 0.01-10 per time unit (years, not days).\n"
-        "  3. Drop or merge transitions with few observed moves (see statetable(data, ...)).\n"
-        "  4. Drop, merge or rescale covariates with sparse levels or extreme values.\n"
-        f"  5. Raise max_iter (now {max_iter})."
-    )
 
 
 # ---------------------------------------------------------------- small helpers
