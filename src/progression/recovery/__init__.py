@@ -10,6 +10,10 @@ groups
     Shares and mean change by group with intervals, funnel-plot data, empirical-Bayes shrinkage.
 trajectories
     Mixed-effects growth model, ordinal model for VUM levels, staircase move vs change (ANCOVA).
+reliability
+    Cronbach's alpha of an instrument's items in the data, for instruments without a declared reliability.
+steps
+    The staircase step held on an assessment date, and the step move between two assessments.
 """
 
 from progression.recovery.change import (
@@ -30,6 +34,7 @@ from progression.recovery.groups import (
     funnel_limits,
     group_mean_change,
     group_shares,
+    latent_change_shares,
     shrink_means,
     shrink_shares,
     wilson_interval,
@@ -46,9 +51,12 @@ from progression.recovery.instruments import (
     register_instrument,
     score,
 )
+from progression.recovery.reliability import cronbach_alpha, instrument_alpha
+from progression.recovery.steps import service_start, staircase_moves, steps_on_dates
 from progression.recovery.trajectories import (
     OrdinalLevelModel,
     TrajectoryModel,
+    binned_means,
     move_change_table,
     step_move_ancova,
     years_since,
@@ -60,9 +68,11 @@ __all__ = [
     "Instrument",
     "OrdinalLevelModel",
     "TrajectoryModel",
+    "binned_means",
     "change_per_citizen",
     "classify_change",
     "clinical_significance",
+    "cronbach_alpha",
     "flag_cutoffs",
     "funnel_data",
     "funnel_limits",
@@ -70,7 +80,9 @@ __all__ = [
     "get_instrument",
     "group_mean_change",
     "group_shares",
+    "instrument_alpha",
     "jacobson_truax_cutoffs",
+    "latent_change_shares",
     "list_instruments",
     "load_instruments",
     "move_change_table",
@@ -81,9 +93,12 @@ __all__ = [
     "reliable_change",
     "reliable_change_threshold",
     "score",
+    "service_start",
     "shrink_means",
     "shrink_shares",
+    "staircase_moves",
     "step_move_ancova",
+    "steps_on_dates",
     "vum_domain_moves",
     "vum_domain_summary",
     "wilson_interval",

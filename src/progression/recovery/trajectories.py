@@ -28,6 +28,7 @@ __all__ = [
     "OrdinalLevelModel",
     "step_move_ancova",
     "move_change_table",
+    "binned_means",
 ]
 
 
@@ -427,3 +428,37 @@ def move_change_table(
     if normalize:
         table = table.div(table.sum(axis=1).replace(0, np.nan), axis=0)
     return table
+
+
+def binned_means(
+    frame: pd.DataFrame,
+    *,
+    time_col: str = "years",
+    value_col: str = "scaled",
+    person_col: str = "person_id",
+    width: float = 1.0,
+    cl: float = 0.95,
+    min_group_size: int = 5,
+) -> pd.DataFrame:
+    """Observed mean score per time bin [k w, (k + 1) w), to set beside a model's mean trajectory.
+
+    Returns
+    -------
+    DataFrame
+        ``time`` (bin midpoint), ``n`` (distinct persons), ``n_obs``, ``mean`` with a t interval
+        ``conf_low``/``conf_high`` (observations treated as independent, so the band is narrow when
+        persons contribute several) and ``suppress`` (n < ``min_group_size``).
+    """
+    _require_columns(frame, {"time_col": time_col, "value_col": value_col, "person_col": person_col}, "binned_means")
+    if not width > 0:
+        raise ParameterError(f"width must be positive; got {width!r}")
+    d = frame.dropna(subset=[time_col, value_col])
+    d = d.assign(_bin=np.floor(d[time_col].to_numpy(dtype=float) / width))
+    g = d.groupby("_bin", sort=True)
+    out = pd.DataFrame({"n": g[person_col].nunique(), "n_obs": g[value_col].size(), "mean": g[value_col].mean(),
+                        "_sd": g[value_col].std(ddof=1)})
+    half = stats.t.ppf(0.5 + cl / 2, np.maximum(out["n_obs"] - 1, 1)) * out["_sd"] / np.sqrt(out["n_obs"])
+    out["conf_low"], out["conf_high"] = out["mean"] - half, out["mean"] + half
+    out.insert(0, "time", (out.index.to_numpy() + 0.5) * width)
+    out["suppress"] = out["n"] < min_group_size
+    return out.drop(columns="_sd").reset_index(drop=True)
