@@ -9,13 +9,8 @@ import pyarrow as pa
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
-def strings(codes: np.ndarray, categories) -> pd.Series:
-    """A ``str`` Series whose i-th value is ``categories[codes[i]]``."""
+def strings(codes: np.ndarray, categories) -> pd.api.extensions.ExtensionArray:
+    """A ``str`` array whose i-th value is ``categories[codes[i]]`` (built in Arrow, no Python objects)."""
     dictionary = pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int32)),
                                                 pa.array(list(categories), type=pa.string()))
-    return pd.Series(dictionary.cast(pa.string()).to_pandas(types_mapper=lambda _: _STR))
-
-
-def constant(value: str, n: int) -> pd.Series:
-    """A ``str`` Series of ``n`` copies of ``value``."""
-    return strings(np.zeros(n, np.int32), [value])
+    return pd.array(dictionary.cast(pa.string()).to_pandas(types_mapper=lambda _: _STR))

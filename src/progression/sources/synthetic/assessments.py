@@ -201,13 +201,14 @@ def _table(parts: list[dict], person_ids: np.ndarray) -> pd.DataFrame:
                                for p in parts]) for k in ("person", "day", "instrument", "item", "score")}
     item_rank = np.concatenate([p["item"] for p in parts])
     order = np.lexsort((item_rank, cols["instrument"], cols["day"], person_ids[cols["person"]]))
+    del item_rank
     return pd.DataFrame({
-        "person_id": person_ids[cols["person"][order]].astype(np.int64),
-        "assessment_date": to_datetime(cols["day"][order]),
-        "instrument": strings(cols["instrument"][order], INSTRUMENT_ORDER).to_numpy(),
-        "item": strings(cols["item"][order], labels).to_numpy(),
-        "score": cols["score"][order],
-    })
+        "person_id": person_ids[cols.pop("person")[order]].astype(np.int64),
+        "assessment_date": to_datetime(cols.pop("day")[order]),
+        "instrument": strings(cols.pop("instrument")[order], INSTRUMENT_ORDER),
+        "item": strings(cols.pop("item")[order], labels),
+        "score": cols.pop("score")[order],
+    }, copy=False)
 
 
 def change_truth(scores: pd.DataFrame) -> dict:

@@ -56,8 +56,8 @@ def _persons_table(pop, keep, person_ids, muni, t_extract) -> pd.DataFrame:
     return pd.DataFrame({
         "person_id": person_ids[idx].astype(np.int64),
         "birth_year": calendar_year(pop.birth_t[idx]).astype(np.int64),
-        "sex": strings(pop.male[idx].astype(np.int32), ["K", "M"]).to_numpy(),
-        "target_group": strings(pop.group[idx], persons.GROUPS).to_numpy(),
+        "sex": strings(pop.male[idx].astype(np.int32), ["K", "M"]),
+        "target_group": strings(pop.group[idx], persons.GROUPS),
         "severity": pop.severity[idx].astype(np.int64),
         "municipality": muni.codes[pop.muni0[idx]].astype(np.int64),
         "childhood_services": pop.childhood[idx].astype(bool),
@@ -157,10 +157,15 @@ def generate(params, staircase, *, seed: int) -> SyntheticData:
     index = outcomes.build_index(np.flatnonzero(keep), first_service[keep], t_end[keep], params, pop.n)
     occupancy = index.exposure(seg["person"], seg["start"], seg["end"], seg["state"].astype(np.int64), 7)
     drawn = outcomes.draw_outcomes(index, occupancy, pop, treatment, seed=seed, t_end=t_end)
+    del occupancy
     exposure = index.exposure(episodes["person"].to_numpy(), episodes["start"].to_numpy(),
                               episodes["end"].to_numpy(), episodes["code"].to_numpy(), len(spells.PARAGRAPH_CODES))
-    assessment_table, scores = assessments.generate(seg, keep, pop, muni, person_ids, first_service,
-                                                            seed=seed)
+    del episodes
+    costs = outcomes.person_year_costs_table(index, exposure, drawn, pop, enrolments, person_ids, params.cost_price_year)
+    del exposure
+    person_years = outcomes.person_years_table(index, drawn, _residence(pop, index, t_end), person_ids, muni.codes)
+    del drawn, index
+    assessment_table, scores = assessments.generate(seg, keep, pop, muni, person_ids, first_service, seed=seed)
 
     tables = {
         "municipalities": municipalities.municipalities_table(muni),
@@ -170,10 +175,8 @@ def generate(params, staircase, *, seed: int) -> SyntheticData:
         "spells": spell_table,
         "moves": spells.moves_table(pop, person_ids, muni.codes, t_window=t_window),
         "assessments": assessment_table,
-        "person_years": outcomes.person_years_table(index, drawn, _residence(pop, index, t_end), person_ids,
-                                                    muni.codes),
-        "person_year_costs": outcomes.person_year_costs_table(index, exposure, drawn, pop, enrolments, person_ids,
-                                                              params.cost_price_year),
+        "person_years": person_years,
+        "person_year_costs": costs,
         "unit_costs": outcomes.unit_costs_table(params.cost_price_year),
         "interventions": interventions.interventions_table(params.cost_price_year),
         "participations": interventions.participations_table(enrolments, pop, muni, person_ids, t_extract),

@@ -160,7 +160,7 @@ def participations_table(enrolments: dict, pop, muni, person_ids: np.ndarray, t_
     end_day = day_number(end)
     frame = pd.DataFrame({
         "person_id": person_ids[idx].astype(np.int64),
-        "intervention": strings(k, [s.code for s in INTERVENTIONS]).to_numpy(),
+        "intervention": strings(k, [s.code for s in INTERVENTIONS]),
         "municipality": muni.codes[m].astype(np.int64),
         "start_date": to_datetime(day_number(t)),
         "end_date": pd.Series(to_datetime(end_day)).where(end <= t_extract).to_numpy(),

@@ -60,11 +60,13 @@ UNIT_COSTS: dict[str, list[tuple[str, str, float, str]]] = {
     "education": [("stat", "week", 1_600, "illustrative assumption: SU and education places")],
     "justice": [("stat", "case", 25_000, "illustrative assumption: police, courts and prison service")],
 }
+PAYERS = ("kommune", "region", "stat")
 #: SEL §176 refusion at 2024 rates: (threshold DKK, state share above it). 910,000 kr. is seed 000 L657;
 #: the two upper thresholds are the 2022 values 1.68 and 2.12 million scaled by 910/860 [check].
 REFUSION_2024 = ((910_000, 0.25), (1_777_674, 0.50), (2_243_488, 0.75))
 REFUSION_MAX_AGE = 67
 PENSION_AGE = 67
+CHUNK_ROWS = 1_000_000
 
 #: Disability pension onset age = 19 + Exp(mean), mean = base[group] * exp(b_sev (s-2) + b_emp e).
 FP_ONSET = {"base_mean_years": (9.0, 21.0, 7.0), "severity": -0.5, "employability": 0.5}
@@ -129,10 +131,6 @@ class PersonYearIndex:
         flat = np.bincount(row * n_keys + key[rep], weights=np.maximum(overlap, 0), minlength=len(self) * n_keys)
         return flat.reshape(len(self), n_keys)
 
-    def year_length(self) -> np.ndarray:
-        """Length of each row's calendar year in years."""
-        return year_start(self.year + 1) - year_start(self.year)
-
 
 def build_index(persons: np.ndarray, first_service_t: np.ndarray, t_end: np.ndarray, params, n_total: int
                 ) -> PersonYearIndex:
@@ -163,10 +161,22 @@ def draw_outcomes(index: PersonYearIndex, occupancy: np.ndarray, pop, treatment:
         End of each person's path (death, emigration or extract) by internal index.
     effects : bool, default=True
         Whether intervention effects act.
+
+    Notes
+    -----
+    Rows are drawn in chunks of :data:`CHUNK_ROWS` to bound memory; keyed uniforms make the result
+    independent of the chunking.
     """
-    p, y = index.person, index.year
-    ylen = index.year_length()
+    parts = [_draw_rows(index.person[a:a + CHUNK_ROWS], index.year[a:a + CHUNK_ROWS], occupancy[a:a + CHUNK_ROWS],
+                        pop, treatment, seed=seed, t_end=t_end, effects=effects)
+             for a in range(0, max(len(index), 1), CHUNK_ROWS)]
+    return {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+
+
+def _draw_rows(p, y, occupancy, pop, treatment, *, seed, t_end, effects) -> dict[str, np.ndarray]:
+    """Outcomes of the person-years (person ``p``, year ``y``) with the given state occupancy."""
     start_y = year_start(y)
+    ylen = year_start(y + 1) - start_y
     alive = np.clip((np.minimum(t_end[p], start_y + ylen) - start_y) / ylen, 0, 1)
     group, sev_c, emp = pop.group[p], pop.severity[p] - 2.0, pop.employability[p]
     age = y - np.floor(1970 + pop.birth_t[p]).astype(np.int64)
@@ -253,11 +263,8 @@ def _poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
 def person_years_table(index: PersonYearIndex, outcomes: dict, residence: np.ndarray, person_ids: np.ndarray,
                        muni_codes: np.ndarray) -> pd.DataFrame:
     """The ``person_years`` table."""
-    frame = pd.DataFrame({"person_id": person_ids[index.person].astype(np.int64), "year": index.year.astype(np.int64),
-                          "municipality": muni_codes[residence].astype(np.int64)})
-    for name, values in outcomes.items():
-        frame[name] = values
-    return frame
+    return pd.DataFrame({"person_id": person_ids[index.person].astype(np.int64), "year": index.year.astype(np.int64),
+                         "municipality": muni_codes[residence].astype(np.int64), **outcomes}, copy=False)
 
 
 def _refusion(total: np.ndarray) -> np.ndarray:
@@ -271,28 +278,50 @@ def _refusion(total: np.ndarray) -> np.ndarray:
 
 def person_year_costs_table(index: PersonYearIndex, paragraph_exposure: np.ndarray, outcomes: dict, pop,
                             enrolments: dict, person_ids: np.ndarray, price_year: int) -> pd.DataFrame:
-    """The ``person_year_costs`` table: one row per person, year, service and payer with a positive cost."""
-    service_cost = paragraph_exposure * np.array([UNIT_COSTS[c][0][2] for c in PARAGRAPH_CODES])[None, :]
+    """The ``person_year_costs`` table: one row per person, year, service and payer with a positive cost.
+
+    Sorted by person, year, service and payer; built in chunks of person-year rows to bound memory.
+    """
+    services = sorted(set(PARAGRAPH_CODES) | set(UNIT_COSTS) | {s.code for s in INTERVENTIONS})
+    pos = index.position[enrolments["person"]]
+    known = pos >= 0
+    enrol_row = index.offset[pos[known]] + calendar_year(enrolments["t"][known]) - index.first_year[pos[known]]
+    valid = (enrol_row >= index.offset[pos[known]]) & (enrol_row < index.offset[pos[known] + 1])
+    enrol_row, enrol_k = enrol_row[valid], enrolments["intervention"][known][valid]
+    parts = []
+    for a in range(0, max(len(index), 1), CHUNK_ROWS):
+        b = min(a + CHUNK_ROWS, len(index))
+        sel = (enrol_row >= a) & (enrol_row < b)
+        parts.append(_cost_rows(a, paragraph_exposure[a:b], {k: v[a:b] for k, v in outcomes.items()},
+                                index.year[a:b] - np.floor(1970 + pop.birth_t[index.person[a:b]]).astype(np.int64),
+                                enrol_row[sel], enrol_k[sel], services))
+    r, svc, pay, cost = (np.concatenate(c) for c in zip(*parts))
+    del parts
+    return pd.DataFrame({
+        "person_id": person_ids[index.person[r]].astype(np.int64), "year": index.year[r].astype(np.int64),
+        "service": strings(svc, services), "payer": strings(pay, PAYERS), "cost_dkk": cost,
+        "price_year": np.full(len(r), price_year, np.int64),
+    }, copy=False)
+
+
+def _cost_rows(first_row: int, exposure: np.ndarray, outcomes: dict, age: np.ndarray, enrol_row: np.ndarray,
+               enrol_k: np.ndarray, services: list[str]) -> tuple[np.ndarray, ...]:
+    """Rows, service codes, payer codes and costs of one chunk of person-years, sorted."""
+    service_cost = exposure * np.array([UNIT_COSTS[c][0][2] for c in PARAGRAPH_CODES])[None, :]
     total = service_cost.sum(axis=1)
-    age = index.year - np.floor(1970 + pop.birth_t[index.person]).astype(np.int64)
     refusion = np.where(age < REFUSION_MAX_AGE, _refusion(total), 0.0)
     share = np.divide(refusion, total, out=np.zeros_like(total), where=total > 0)
-    payers = ("kommune", "region", "stat")
-    items = list(PARAGRAPH_CODES) + [i for i in UNIT_COSTS if i not in PARAGRAPH_CODES] + [s.code for s in INTERVENTIONS]
-    names = sorted(items)
-    rows, services, payer_codes, costs = [], [], [], []
+    rows = np.arange(first_row, first_row + len(total))
+    out = []
 
     def add(row_idx, service, payer, cost):
         keep = cost > 0
-        rows.append(row_idx[keep])
-        services.append(np.full(keep.sum(), names.index(service), np.int32))
-        payer_codes.append(np.full(keep.sum(), payers.index(payer), np.int32))
-        costs.append(cost[keep])
+        out.append((row_idx[keep], np.full(keep.sum(), services.index(service), np.int16),
+                    np.full(keep.sum(), PAYERS.index(payer), np.int8), np.round(cost[keep], 2)))
 
-    all_rows = np.arange(len(index))
     for j, code in enumerate(PARAGRAPH_CODES):
-        add(all_rows, code, "kommune", service_cost[:, j] * (1 - share))
-        add(all_rows, code, "stat", service_cost[:, j] * share)
+        add(rows, code, "kommune", service_cost[:, j] * (1 - share))
+        add(rows, code, "stat", service_cost[:, j] * share)
     volumes = {"disability_pension": outcomes["disability_pension_weeks"] / 52,
                "psych_inpatient": outcomes["psych_inpatient_days"],
                "somatic_inpatient": outcomes["somatic_inpatient_days"],
@@ -302,23 +331,13 @@ def person_year_costs_table(index: PersonYearIndex, paragraph_exposure: np.ndarr
                "justice": outcomes["justice_contact"].astype(float)}
     for item, volume in volumes.items():
         for payer, _, unit_cost, _ in UNIT_COSTS[item]:
-            add(all_rows, item, payer, volume * unit_cost)
-    pos = index.position[enrolments["person"]]
-    known = pos >= 0
-    pos, k = pos[known], enrolments["intervention"][known]
-    row = index.offset[pos] + calendar_year(enrolments["t"][known]) - index.first_year[pos]
-    valid = (row >= index.offset[pos]) & (row < index.offset[pos + 1])
-    for j, spec in enumerate(INTERVENTIONS):
-        sel = valid & (k == j)
-        add(row[sel], spec.code, "kommune", np.full(sel.sum(), float(spec.cost_dkk)))
-    r, svc, pay = np.concatenate(rows), np.concatenate(services), np.concatenate(payer_codes)
+            add(rows, item, payer, volume * unit_cost)
+    for k, spec in enumerate(INTERVENTIONS):
+        sel = enrol_k == k
+        add(enrol_row[sel], spec.code, "kommune", np.full(sel.sum(), float(spec.cost_dkk)))
+    r, svc, pay, cost = (np.concatenate(c) for c in zip(*out))
     order = np.lexsort((pay, svc, r))
-    r, svc, pay = r[order], svc[order], pay[order]
-    return pd.DataFrame({
-        "person_id": person_ids[index.person[r]].astype(np.int64), "year": index.year[r].astype(np.int64),
-        "service": strings(svc, names).to_numpy(), "payer": strings(pay, payers).to_numpy(),
-        "cost_dkk": np.round(np.concatenate(costs)[order], 2), "price_year": np.int64(price_year),
-    })
+    return r[order], svc[order], pay[order], cost[order]
 
 
 def truth() -> dict:

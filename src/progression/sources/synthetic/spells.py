@@ -141,7 +141,7 @@ def recorded_spells(episodes: pd.DataFrame, person_ids: np.ndarray, muni_codes: 
     is_open = reason == END_EXTRACT
     spells = pd.DataFrame({
         "person_id": person_ids[ep["person"].to_numpy()].astype(np.int64),
-        "paragraph": strings(ep["code"].to_numpy(), PARAGRAPH_CODES).to_numpy(),
+        "paragraph": strings(ep["code"].to_numpy(), PARAGRAPH_CODES),
         "municipality": muni_codes[ep["municipality"].to_numpy()].astype(np.int64),
         "start_date": to_datetime(start_day),
         "end_date": pd.Series(to_datetime(last_day)).where(~is_open).to_numpy(),

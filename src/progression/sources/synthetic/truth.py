@@ -41,6 +41,8 @@ TARGETS = {
     "disability_pension_weeks": {"value": {"kognitivt_handicap": 33, "sindslidelse": 26},
                                  "source": "seed 002 Fig. 13/14, L982"},
     "psych_inpatient_days": {"value": {"kognitivt_handicap": 2, "sindslidelse": 7}, "source": "seed 002 L972, L986"},
+    "per_10000_inhabitants": {"value": {"SEL82": {"case": 25, "national": 18}, "SEL108": {"case": 11, "national": 14}},
+                              "source": "seed 002 L641-644 (orientation only: the report's denominator is unclear)"},
     "adult_spending_mean_2008": {"value": 7776, "source": "seed 004 Table 2.8, L507 (2009 prices)"},
     "child_spending_mean_2008": {"value": 9105, "source": "seed 004 Table 2.4, L397 (2009 prices)"},
     "adult_r2": {"value": 0.40, "source": "seed 004 L512 ('ca. 40 pct.')"},
@@ -125,7 +127,13 @@ def _r2(y, x, w) -> float:
 
 
 def realised(tables: dict[str, pd.DataFrame], staircase, spending_truth: dict, year: int = 2022) -> dict:
-    """Realised calibration figures of the generated tables (see :data:`TARGETS`)."""
+    """Realised calibration figures of the generated tables (see :data:`TARGETS`).
+
+    ``year`` is moved into the window when the window does not contain it; the 2020 -> 2022 flows are
+    only computed when both years are in the window.
+    """
+    window = tables["municipality_years"]["year"]
+    year = int(min(max(year, window.min()), window.max()))
     spells, persons = tables["spells"], tables["persons"]
     levels = staircase.paragraph_levels()
     tg = target_group(spells, persons, year)
@@ -153,8 +161,7 @@ def realised(tables: dict[str, pd.DataFrame], staircase, spending_truth: dict, y
         "childhood_services_by_group": {g: float(v) for g, v in tg["childhood_services"].groupby(groups).mean().items()},
         "service_spending_shares": {s: float(v / by_service.sum()) for s, v in by_service.items()},
         "botilbud_share_of_service_spending": float(by_service.reindex(list(BOTILBUD)).sum() / by_service.sum()),
-        "flow_sel85_2020_2022_national": sel85_flow(spells, persons, levels),
-        "flow_sel85_2020_2022_case": sel85_flow(spells, persons, levels, municipalities=case_codes),
+        "per_10000_inhabitants": _per_10000(spells, tables["municipality_years"], case_codes, year),
         "employment_weeks": by_group_mean("employment_weeks"),
         "employment_measure_hours": by_group_mean("employment_measure_hours"),
         "disability_pension_weeks": by_group_mean("disability_pension_weeks"),
@@ -165,10 +172,30 @@ def realised(tables: dict[str, pd.DataFrame], staircase, spending_truth: dict, y
             "person_year_means": f"means over the target group's person-years of {year}",
         },
     }
+    if "SEL85" in levels and {2020, 2022} <= set(tables["municipality_years"]["year"]):
+        out["flow_sel85_2020_2022_national"] = sel85_flow(spells, persons, levels)
+        out["flow_sel85_2020_2022_case"] = sel85_flow(spells, persons, levels, municipalities=case_codes)
     for area, thresholds in (("adults", (7000, 9000)), ("children", (7000, 10000))):
         t = spending_truth[area]
         out[f"spending_{area}"] = spending_figures(tables["municipal_accounts"], tables["municipality_years"],
                                                    list(t["functions"]), t["denominator"], t["criteria"], thresholds)
+    return out
+
+
+def _per_10000(spells: pd.DataFrame, years: pd.DataFrame, case_codes, year: int) -> dict:
+    """Recipients of §82 and §108 per 10,000 inhabitants, case municipalities and nationally (seed 002 L641-644).
+
+    The numerator is persons with a recorded spell in the year acted by the municipalities; the
+    denominator all inhabitants. The report's own definition is not stated, so this is for orientation.
+    """
+    s = overlapping(spells, year)
+    pop = years[years["year"] == year].set_index("municipality")["pop_total"]
+    out = {}
+    for name, pars in (("SEL82", SERVICE_GROUPS["SEL82"]), ("SEL108", ("SEL108",))):
+        held = s[s["paragraph"].isin(pars)]
+        case = held[held["municipality"].isin(case_codes)]["person_id"].nunique()
+        out[name] = {"case": 1e4 * case / pop.loc[list(case_codes)].sum(),
+                     "national": 1e4 * held["person_id"].nunique() / pop.sum()}
     return out
 
 
