@@ -32,7 +32,7 @@ from scipy import stats
 
 from progression.exceptions import ParameterError
 from progression.panel import infer_period
-from progression.staircase import as_staircase
+from progression.staircase import STATUSES, as_staircase
 from progression.transitions import _check_columns, _prepared, citizen_bootstrap
 
 __all__ = ["kaplan_meier", "step_episodes", "time_on_step", "reentry_episodes", "time_to_reentry",
@@ -140,8 +140,7 @@ def _episodes(panel: pd.DataFrame, *, staircase, groups, person_col, period_col,
     # happen in the run's last period, L - 1, which is also where a censored run was last seen
     duration = np.where(has_next, length, length - 1)
     destination = np.where(has_next, np.asarray(stairs.steps, dtype=object)[step[nxt]],
-                           np.where(exit_row, np.asarray(["observed", "died", "emigrated", "moved"],
-                                                         dtype=object)[status[ends]], "censored"))
+                           np.where(exit_row, np.asarray(STATUSES, dtype=object)[status[ends]], "censored"))
     first_row = np.r_[True, person[1:] != person[:-1]][starts]
     frame = panel.iloc[starts][[person_col, period_col, *groups]].reset_index(drop=True)
     frame["step"] = pd.Categorical.from_codes(step[starts], dtype=stairs.dtype)

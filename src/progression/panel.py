@@ -119,9 +119,10 @@ _PERIOD_START = {  # first day of period number p
 }
 _STATUS_CODES = {"observed": 0, "died": 1, "emigrated": 2, "moved": 3}
 _FULL = 400  # "days" of an interval covering a whole period, more than any partial period has
+_PERIOD_BITS = 12  # periods since the window start packed below the person id (4096 months = 341 years)
 _EMPTY_BATCH = pa.RecordBatch.from_pydict(
-    {"person_id": pa.array([], pa.int64()), "p": pa.array([], pa.int32()),
-     "key": pa.array([], pa.int64()), "status_code": pa.array([], pa.int8())})
+    {"person_period": pa.array([], pa.int64()), "key": pa.array([], pa.int64()),
+     "status_code": pa.array([], pa.int8())})
 
 
 def _sort_key_sql(rule: str) -> str:
@@ -229,26 +230,28 @@ exploded AS (
            CASE WHEN p = pe THEN exit_code ELSE 0 END AS status_code
     FROM (SELECT *, unnest(range(pa, pb + 1)) AS p FROM clipped)
 ),{keyed}
-SELECT person_id::BIGINT AS person_id, p::INTEGER AS p, key::BIGINT AS key, status_code::TINYINT AS status_code
-FROM keyed ORDER BY person_id, p, key DESC
+SELECT (person_id::BIGINT << {_PERIOD_BITS}) + (p - {pidx(d=s)}) AS person_period, key::BIGINT AS key,
+       status_code::TINYINT AS status_code
+FROM keyed ORDER BY person_period, key DESC
 """
 
 
 class _Decoder:
-    """Turn sorted (person_id, p, key, status_code) batches into panel rows.
+    """Turn sorted (person_period, key, status_code) batches into panel rows.
 
-    Rows arrive sorted by person, period and descending key, so the first row of each
-    (person, period) run is the rule's choice. A run may straddle two batches; the carried last
-    (person, period) drops its continuation.
+    ``person_period`` packs the person id and the period number since the window's first period
+    into one integer (a single sort key is twice as fast to sort as two). Rows arrive sorted by it
+    and by descending key, so the first row of each run is the rule's choice. A run may straddle
+    two batches; the carried last value drops its continuation.
     """
 
-    def __init__(self, stairs: Staircase, period: str, rule: str):
-        self.period, self.rule = period, rule
+    def __init__(self, stairs: Staircase, period: str, rule: str, first_period: int):
+        self.period, self.rule, self.first_period = period, rule, first_period
         self.none_index = stairs.steps.index(stairs.none_step)
         self.levels = np.asarray(stairs.levels, dtype="float64")
         self.steps = pa.array(list(stairs.steps))
         self.statuses = pa.array(list(_STATUS_CODES))
-        self.last: tuple[int, int] | None = None
+        self.last: int | None = None
 
     def reset(self) -> None:
         self.last = None
@@ -268,17 +271,18 @@ class _Decoder:
         return months.astype("datetime64[M]").astype("datetime64[D]")
 
     def __call__(self, batch: pa.RecordBatch) -> pa.Table:
-        person = batch.column("person_id").to_numpy()
-        p = batch.column("p").to_numpy()
+        packed = batch.column("person_period").to_numpy()
         key = batch.column("key").to_numpy()
         code = batch.column("status_code").to_numpy()
-        first = np.ones(len(person), dtype=bool)
-        first[1:] = (person[1:] != person[:-1]) | (p[1:] != p[:-1])
-        if len(person) and self.last == (person[0], p[0]):
+        first = np.ones(len(packed), dtype=bool)
+        first[1:] = packed[1:] != packed[:-1]
+        if len(packed) and self.last == packed[0]:
             first[0] = False
-        if len(person):
-            self.last = (person[-1], p[-1])
-        person, p, key, code = person[first], p[first], key[first], code[first]
+        if len(packed):
+            self.last = packed[-1]
+        packed, key, code = packed[first], key[first], code[first]
+        person = packed >> _PERIOD_BITS
+        p = (packed & (2**_PERIOD_BITS - 1)) + self.first_period
         rank = self._rank(key)
         return pa.table({
             "person_id": pa.array(person, pa.int64()),
@@ -305,10 +309,14 @@ def _prepare(con: duckdb.DuckDBPyConnection, stairs: Staircase, end: date, n_chu
         WHERE s.start_date::DATE <= {e}
         ORDER BY chunk
     """)
-    lo, hi = con.execute("SELECT min(municipality), max(municipality) FROM step_spells_all").fetchall()[0]
+    lo, hi, first, last = con.execute("SELECT min(municipality), max(municipality), min(person_id), "
+                                      "max(person_id) FROM step_spells_all").fetchall()[0]
     if lo is not None and (lo < 0 or hi >= 10000):
         raise DataContractError(f"table 'spells', column 'municipality': codes must lie in 0..9999 "
                                 f"(DST kommunekoder); found range {lo}..{hi}")
+    if first is not None and (first < 0 or last >= 2 ** (63 - _PERIOD_BITS)):
+        raise DataContractError(f"table 'spells', column 'person_id': ids must be integers in 0..2^51; "
+                                f"found range {first}..{last}")
 
 
 def build_panel(
@@ -397,7 +405,10 @@ def build_panel(
         _prepare(con, stairs, end_d, n_chunks)
         queries = [_panel_sql(period=period, rule=rule, start=start_d, end=end_d, stairs=stairs, chunk=c)
                    for c in range(n_chunks)]
-        tables = _stream(con, queries, _Decoder(stairs, period, rule))
+        first_period = int(period_number(pd.DatetimeIndex([start_d]), period)[0])
+        if period_number(pd.DatetimeIndex([end_d]), period)[0] - first_period >= 2**_PERIOD_BITS:
+            raise ParameterError(f"the window {start_d}..{end_d} has more than {2**_PERIOD_BITS} periods")
+        tables = _stream(con, queries, _Decoder(stairs, period, rule, first_period))
         if output is not None:
             return _write(tables, Path(output))
         panel = pa.concat_tables(list(tables)).to_pandas()
@@ -408,12 +419,23 @@ def build_panel(
 
 
 def _stream(con: duckdb.DuckDBPyConnection, queries: Sequence[str], decode: _Decoder) -> Iterator[pa.Table]:
-    """Panel rows chunk by chunk, batch by batch; always yields at least one (possibly empty) table."""
+    """Panel rows chunk by chunk, batch by batch; always yields at least one (possibly empty) table.
+
+    The next chunk's query runs in a background thread (DuckDB releases the GIL) while this
+    chunk is decoded and written.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     yield decode(_EMPTY_BATCH)
-    for q in queries:
-        decode.reset()
-        for batch in con.sql(q).to_arrow_reader(1_000_000):
-            yield decode(batch)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(lambda q: con.sql(q).to_arrow_table(), queries[0]) if queries else None
+        for i in range(len(queries)):
+            table = pending.result()
+            if i + 1 < len(queries):
+                pending = pool.submit(lambda q: con.sql(q).to_arrow_table(), queries[i + 1])
+            decode.reset()
+            for batch in table.to_batches(max_chunksize=1_000_000):
+                yield decode(batch)
 
 
 def _write(tables: Iterable[pa.Table], path: Path) -> Path:

@@ -282,7 +282,11 @@ def _complete_grid(counted: pd.DataFrame, groups: list[str], stairs: Staircase, 
 
 def _stream_counts(path, *, groups, lag, exits, stairs, person_col, period_col, step_col, status_col, period,
                    batch_size) -> pd.DataFrame:
-    """Counts from a Parquet panel, batch by batch; the trailing person of a batch waits for the next."""
+    """Counts from a Parquet panel, batch by batch, on numpy codes.
+
+    Each batch's last person may continue in the next batch, so their rows are carried over. A
+    person whose rows are not contiguous would be counted twice; the run starts are checked.
+    """
     import pyarrow.parquet as pq
 
     file = pq.ParquetFile(path)
@@ -291,26 +295,87 @@ def _stream_counts(path, *, groups, lag, exits, stairs, person_col, period_col, 
     if missing:
         raise DataContractError(f"panel file {path} lacks column(s) {missing}; columns: {file.schema_arrow.names}")
     period = period or _period_from_file(file, period_col)
-    parts, carry, run_starts = [], None, []
+    n_to = len(_to_states(stairs, exits))
+    totals = np.zeros(len(stairs.steps) * n_to, dtype="int64")
+    grouped: list[pd.Series] = []
+    carry: dict[str, np.ndarray] | None = None
+    run_starts = []
     for batch in file.iter_batches(batch_size=batch_size, columns=columns):
-        frame = batch.to_pandas()
+        arrays = {
+            "person": batch.column(person_col).to_numpy(),
+            "pnum": _arrow_period_number(batch.column(period_col), period),
+            "step": _arrow_codes(batch.column(step_col), stairs.steps, step_col, stairs.check_steps),
+            "status": _arrow_codes(batch.column(status_col), STATUSES, status_col, _status_error),
+            **{f"g{i}": batch.column(g).to_numpy(zero_copy_only=False) for i, g in enumerate(groups)},
+        }
         if carry is not None:
-            frame = pd.concat([carry, frame], ignore_index=True)
-        person = frame[person_col].to_numpy()
-        tail = len(person) - np.argmax(person[::-1] != person[-1]) if (person != person[-1]).any() else 0
-        carry, frame = frame.iloc[tail:], frame.iloc[:tail]
-        parts.append(_batch_counts(frame, groups, lag, exits, stairs, person_col, period_col, step_col,
-                                   status_col, period, run_starts))
-    if carry is not None and len(carry):
-        parts.append(_batch_counts(carry, groups, lag, exits, stairs, person_col, period_col, step_col,
-                                   status_col, period, run_starts))
+            arrays = {k: np.concatenate([carry[k], v]) for k, v in arrays.items()}
+        person = arrays["person"]
+        tail = len(person) - int(np.argmax(person[::-1] != person[-1])) if (person != person[-1]).any() else 0
+        carry = {k: v[tail:] for k, v in arrays.items()}
+        _count_batch({k: v[:tail] for k, v in arrays.items()}, groups, lag, exits, stairs, n_to, totals, grouped,
+                     run_starts)
+    if carry is not None:
+        _count_batch(carry, groups, lag, exits, stairs, n_to, totals, grouped, run_starts)
     starts = np.concatenate(run_starts) if run_starts else np.empty(0)
     if len(np.unique(starts)) != len(starts):
         raise DataContractError(f"panel file {path}: a person's rows are not contiguous; sort it by person and period")
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame(columns=[*groups, "from_step", "to", "n"])
-    return pd.concat(parts).groupby([*groups, "from_step", "to"], observed=True)["n"].sum().reset_index()
+    if groups:
+        counts = pd.concat(grouped).groupby(level=list(range(len(groups) + 1))).sum() if grouped else pd.Series()
+        frame = counts.rename("n").reset_index()
+        frame.columns = [*groups, "cell", "n"]
+    else:
+        frame = pd.DataFrame({"cell": np.arange(len(totals)), "n": totals})
+    frame = frame[frame["n"] > 0]
+    steps, to_states = np.asarray(stairs.steps, dtype=object), np.asarray(_to_states(stairs, exits), dtype=object)
+    frame.insert(len(groups), "from_step", steps[frame["cell"].to_numpy() // n_to])
+    frame.insert(len(groups) + 1, "to", to_states[frame["cell"].to_numpy() % n_to])
+    return frame.drop(columns="cell")
+
+
+def _count_batch(arrays, groups, lag, exits, stairs, n_to, totals, grouped, run_starts) -> None:
+    person = arrays["person"]
+    if not len(person):
+        return
+    run_starts.append(person[np.r_[True, person[1:] != person[:-1]]])
+    origin, to = _pair_positions(person, arrays["pnum"], arrays["step"], arrays["status"], lag=lag,
+                                 n_steps=len(stairs.steps), exits=exits)
+    cell = arrays["step"][origin] * n_to + to
+    if not groups:
+        totals += np.bincount(cell, minlength=len(totals))
+        return
+    keys = pd.DataFrame({**{g: arrays[f"g{i}"][origin] for i, g in enumerate(groups)}, "cell": cell})
+    grouped.append(keys.value_counts(sort=False))
+
+
+def _arrow_period_number(column, period: str) -> np.ndarray:
+    """Period numbers from an Arrow date/timestamp column, without pandas."""
+    import pyarrow as pa
+
+    days = column.cast(pa.date32()).to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    months = days.astype("datetime64[M]").astype("int64")  # months since 1970-01
+    if period == "month":
+        return months + 1970 * 12
+    if period == "quarter":
+        return (months + 1970 * 12) // 3
+    return months // 12 + 1970
+
+
+def _arrow_codes(column, categories: Sequence[str], name: str, checker) -> np.ndarray:
+    """Positions in ``categories`` of an Arrow string or dictionary column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    if column.null_count:
+        raise DataContractError(f"column '{name}' has {column.null_count} missing value(s)")
+    dictionary = column.dictionary.to_pylist()
+    lookup = pd.Index(list(categories)).get_indexer(dictionary).astype("int64")
+    codes = lookup[column.indices.to_numpy()]
+    if (codes < 0).any():
+        checker([d for d, c in zip(dictionary, lookup) if c < 0], column=name)
+    return codes
 
 
 def _period_from_file(file, period_col: str) -> str:
@@ -318,22 +383,6 @@ def _period_from_file(file, period_col: str) -> str:
 
     first = file.read_row_group(0, columns=[period_col]).column(0)
     return infer_period(pd.Series(pc.unique(first).to_pandas()))
-
-
-def _batch_counts(frame, groups, lag, exits, stairs, person_col, period_col, step_col, status_col, period,
-                  run_starts) -> pd.DataFrame:
-    if frame.empty:
-        return pd.DataFrame()
-    person = frame[person_col].to_numpy()
-    run_starts.append(person[np.r_[True, person[1:] != person[:-1]]])
-    pnum = period_number(frame[period_col], period)
-    step = _codes(frame[step_col], stairs.steps, step_col, stairs.check_steps)
-    status = _check_status(frame[status_col], status_col)
-    origin, to = _pair_positions(person, pnum, step, status, lag=lag, n_steps=len(stairs.steps), exits=exits)
-    pairs = frame.iloc[origin][groups].reset_index(drop=True)
-    pairs["from_step"] = np.asarray(stairs.steps, dtype=object)[step[origin]]
-    pairs["to"] = np.asarray(_to_states(stairs, exits), dtype=object)[to]
-    return pairs.groupby([*groups, "from_step", "to"], observed=True).size().rename("n").reset_index()
 
 
 # -- the citizen bootstrap -------------------------------------------------------------------------
@@ -636,7 +685,7 @@ class TransitionMatrix(_RowShares):
             raise DataContractError("the panel has no transitions (no person observed in two periods lag apart)")
         keys, group = _group_codes(pairs, groups)
         self.stairs_ = stairs
-        self.period_ = panel.attrs.get("period") or period or infer_period(panel[period_col])
+        self.period_ = period or panel.attrs.get("period") or infer_period(panel[period_col])
         self._fit_counts(person=pairs[person_col].to_numpy(), group_keys=keys, group=group,
                          row=pairs["from_step"].cat.codes.to_numpy().astype("int64"),
                          col=pairs["to"].cat.codes.to_numpy().astype("int64"),
