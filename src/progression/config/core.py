@@ -37,7 +37,7 @@ class SyntheticParams(Section):
     cost_price_year: int = Field(2024, ge=1990, le=2100, description="price year of unit costs and person-year costs")
     case_recovery_start_year: int = Field(2019, ge=2000, le=2030, description="recovery start in the four case municipalities")
     n_later_adopters: int = Field(16, ge=0, le=94, description="other municipalities adopting after the case municipalities")
-    recovery_down_log_hr: float = Field(0.12, ge=-3, le=3, description="log hazard ratio of step-downs after recovery start")
+    recovery_down_log_hr: float = Field(0.1, ge=-3, le=3, description="log hazard ratio of step-downs after recovery start")
     recovery_up_log_hr: float = Field(-0.2, ge=-3, le=3, description="log hazard ratio of step-ups after recovery start")
     sel82_unrecorded_share: float = Field(0.3, ge=0, lt=1, description="share of §82 spells missing from the register")
     same_day_change_share: float = Field(0.25, ge=0, le=1, description="paragraph changes recorded as end and start on one day")

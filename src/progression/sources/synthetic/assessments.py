@@ -95,7 +95,8 @@ def _occasions(segments: dict, keep: np.ndarray, muni, rng) -> pd.DataFrame:
 def _ou_paths(person: np.ndarray, t: np.ndarray, sd: float, reversion: float, rng) -> np.ndarray:
     """A stationary Ornstein-Uhlenbeck process sampled at sorted times within each person."""
     out = np.empty(len(t))
-    first = np.r_[True, person[1:] != person[:-1]]
+    first = np.ones(len(t), bool)
+    first[1:] = person[1:] != person[:-1]
     rank = np.arange(len(t)) - np.maximum.accumulate(np.where(first, np.arange(len(t)), 0))
     z = rng.standard_normal(len(t))
     out[first] = sd * z[first]
@@ -231,7 +232,7 @@ def change_truth(scores: pd.DataFrame) -> dict:
         post = merged[merged["dist"] <= window].sort_values(["person", "dist"]).groupby("person").head(1)
         delta = post["true_score"] - post["true_score_pre"]
         delta_obs = post["observed_score"] - post["observed_score_pre"]
-        threshold = FOLLOWUP["rc_z"] * np.sqrt(2) * sd_pre * np.sqrt(1 - reliability)
+        threshold = FOLLOWUP["rc_z"] * np.sqrt(2) * sd_pre * np.sqrt(max(1 - reliability, 0.0))
         sign = -1.0 if LOWER_IS_BETTER[instrument] else 1.0
         entry = {"reliability_realised": reliability, "sd_baseline_observed": sd_pre,
                  "rc_threshold_raw": float(threshold), "raw_rule": RAW_RULE[instrument],

@@ -19,7 +19,8 @@ where ``class`` is *up* (to a higher step), *down* (to a lower step or none) or 
 * ``recovery``: 1 from the municipality's ``recovery_start_year`` on,
 * intervention effects on *up* and *entry* after enrolment.
 
-``g`` are destination effects by target group (the mentally ill rarely go to §108/ABL §105).
+``g`` are destination effects by target group (the mentally ill rarely go to §108/ABL §105) plus,
+from the recovery start on, a destination effect that favours §82.
 
 Simulation (Gillespie-type, vectorised over persons): in each round every active person draws the
 time to the next event from the total rate with a keyed uniform, and the destination with a second
@@ -41,9 +42,9 @@ from .persons import GROUPS, STATES
 #: Baseline intensities per year for the reference person (kognitivt_handicap, severity 2, age 40,
 #: practice 0, no recovery orientation). Tuned so that 2022 matches seed 002 (L300-317, L716-719).
 BASELINE_Q: dict[str, dict[str, float]] = {
-    "none": {"SEL82": 0.10, "SEL85": 0.12, "SEL107": 0.01, "ABL105": 0.004, "SEL108": 0.001, "out": 0.25},
+    "none": {"SEL82": 0.09, "SEL85": 0.12, "SEL107": 0.01, "ABL105": 0.004, "SEL108": 0.001, "out": 0.25},
     "SEL82": {"none": 1.0, "SEL85": 0.10, "SEL107": 0.015, "ABL105": 0.01},
-    "SEL85": {"none": 0.16, "SEL82": 0.03, "SEL107": 0.025, "ABL105": 0.01, "SEL108": 0.002},
+    "SEL85": {"none": 0.15, "SEL82": 0.03, "SEL107": 0.025, "ABL105": 0.01, "SEL108": 0.002},
     "SEL107": {"none": 0.07, "SEL82": 0.005, "SEL85": 0.08, "ABL105": 0.07, "SEL108": 0.015},
     "ABL105": {"none": 0.02, "SEL85": 0.05, "SEL107": 0.01, "SEL108": 0.006},
     "SEL108": {"none": 0.004, "SEL85": 0.01, "SEL107": 0.003, "ABL105": 0.04},
@@ -60,6 +61,9 @@ DESTINATION_GROUP_EFFECTS: dict[str, dict[str, float]] = {
     "sindslidelse": {"SEL85": 0.20, "ABL105": -0.90, "SEL108": -0.60},
     "begge": {"ABL105": 0.10, "SEL108": 0.20},
 }
+#: Log multipliers of the intensities into a destination from the municipality's recovery start on
+#: (recovery-oriented municipalities use more preventive §82 support, seed 002 L641-643).
+RECOVERY_DESTINATION_EFFECTS: dict[str, float] = {"SEL82": 0.4}
 CLASSES = ("up", "down", "entry", "other")
 OUT = STATES.index("out")
 NONE = STATES.index("none")
@@ -112,6 +116,7 @@ class ProcessContext:
     cls: np.ndarray           # (7, 7) class index (0 up, 1 down, 2 entry, 3 other)
     coef: np.ndarray          # (3, n_covariates)
     dest_group: np.ndarray    # (3 groups, 7)
+    dest_recovery: np.ndarray  # (7,)
     levels: np.ndarray        # (7,)
     jan1: np.ndarray          # times of 1 January for years year0 ..
     year0: int
@@ -149,12 +154,13 @@ def build_context(params, staircase, muni, offers: np.ndarray, *, t_extract: flo
     for g, effects in DESTINATION_GROUP_EFFECTS.items():
         for s, v in effects.items():
             dest_group[GROUPS.index(g), STATES.index(s)] = v
+    dest_recovery = np.array([RECOVERY_DESTINATION_EFFECTS.get(s, 0.0) for s in STATES])
     eligible = np.array([[st in spec.eligible_states for st in STATES] for spec in INTERVENTIONS])
     group_ok = np.array([[spec.target_group in ("alle", g) or (g == "begge" and spec.target_group != "alle")
                           for g in GROUPS] for spec in INTERVENTIONS])
     years = np.arange(first_year - 1, params.end_year + 3)
     return ProcessContext(
-        q0=q0, cls=cls, coef=coef, dest_group=dest_group, levels=levels, jan1=year_start(years),
+        q0=q0, cls=cls, coef=coef, dest_group=dest_group, dest_recovery=dest_recovery, levels=levels, jan1=year_start(years),
         year0=int(years[0]), practice=muni.practice,
         recovery_year=np.where(np.isnan(muni.recovery_start_year), np.inf, muni.recovery_start_year),
         offers=offers, eligible=eligible, group_ok=group_ok,
@@ -167,8 +173,8 @@ def build_context(params, staircase, muni, offers: np.ndarray, *, t_extract: flo
 
 def _intensities(ctx: ProcessContext, state, group, sev_c, age10, muni, year, enrolled, effects: bool):
     """Transition intensities (n, 7) for the active persons."""
-    z = np.column_stack([age10, group == 1, group == 2, sev_c, ctx.practice[muni],
-                         year >= ctx.recovery_year[muni]]).astype(float)
+    recovery = year >= ctx.recovery_year[muni]
+    z = np.column_stack([age10, group == 1, group == 2, sev_c, ctx.practice[muni], recovery]).astype(float)
     lin = z @ ctx.coef.T
     if effects:
         treated = enrolled >= 0
@@ -177,7 +183,8 @@ def _intensities(ctx: ProcessContext, state, group, sev_c, age10, muni, year, en
         lin[treated, 0] += shift
         lin[treated, 2] += shift
     lin = np.column_stack([lin, np.zeros(len(state))])
-    eff = np.take_along_axis(lin, ctx.cls[state], axis=1) + ctx.dest_group[group]
+    eff = (np.take_along_axis(lin, ctx.cls[state], axis=1) + ctx.dest_group[group]
+           + recovery[:, None] * ctx.dest_recovery[None, :])
     return ctx.q0[state] * np.exp(eff)
 
 
@@ -203,9 +210,9 @@ class _Segments:
 
     def arrays(self) -> dict[str, np.ndarray]:
         names = ("person", "state", "start", "end", "municipality", "reason")
-        if not self.parts:
-            return {k: np.empty(0) for k in names}
-        cols = [np.concatenate(c) for c in zip(*self.parts)]
+        empty = (np.empty(0, np.int64), np.empty(0, np.int8), np.empty(0), np.empty(0), np.empty(0, np.int64),
+                 np.empty(0, np.int8))
+        cols = [np.concatenate([e, *c]) for e, c in zip(empty, zip(*self.parts))] if self.parts else list(empty)
         order = np.lexsort((cols[2], cols[0]))
         return {k: c[order] for k, c in zip(names, cols)}
 
@@ -299,7 +306,8 @@ def simulate_paths(pop, ctx: ProcessContext, *, seed: int, persons: np.ndarray |
         mv_ptr[moving] += 1
         t[nb] = bb
         active = a[(t[a] < t_end[a]) & (state[a] != OUT)]
-    enrol_cols = [np.concatenate(c) for c in zip(*enrol_parts)] if enrol_parts else [np.empty(0)] * 4
+    empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64))
+    enrol_cols = [np.concatenate([e, *c]) for e, c in zip(empty, zip(*enrol_parts))] if enrol_parts else list(empty)
     return {"segments": segs.arrays(),
             "enrolments": dict(zip(("person", "intervention", "t", "municipality"), enrol_cols))}
 
@@ -315,6 +323,7 @@ def truth(params, staircase, ctx: ProcessContext) -> dict:
         "covariates": list(COVARIATES),
         "coefficients_log_hr": coefficient_table(params),
         "destination_group_effects_log": DESTINATION_GROUP_EFFECTS,
+        "recovery_destination_effects_log": RECOVERY_DESTINATION_EFFECTS,
         "transition_class": {f"{STATES[r]}->{STATES[s]}": CLASSES[ctx.cls[r, s]]
                              for r in range(len(STATES)) for s in range(len(STATES)) if ctx.q0[r, s] > 0},
         "age_covariate": "age10 = (age at the last 1 January - 40) / 10",

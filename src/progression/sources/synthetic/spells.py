@@ -35,9 +35,9 @@ SEL82A_SHARE = 0.4
 CONCURRENT_SEL82_RATE = 0.03  # per year on §85
 CONCURRENT_SEL82_MEAN_YEARS = 0.5
 #: Probability of a side service over the service career, by target group (kognitivt, sind, begge).
-SIDE_SERVICE_PROBS = {"SEL103": (0.20, 0.06, 0.18), "SEL104": (0.32, 0.12, 0.30), "SEL97": (0.16, 0.01, 0.12)}
-SIDE_SERVICE_DELAY_YEARS = 1.0
-SIDE_SERVICE_MEAN_YEARS = 10.0
+SIDE_SERVICE_PROBS = {"SEL103": (0.30, 0.08, 0.28), "SEL104": (0.42, 0.12, 0.40), "SEL97": (0.20, 0.015, 0.16)}
+SIDE_SERVICE_DELAY_YEARS = 0.5
+SIDE_SERVICE_MEAN_YEARS = 25.0
 LATE_CLOSURE_MAX_DAYS = 90
 
 
