@@ -83,8 +83,34 @@ class VariationParams(Section):
 class FundParams(Section):
     """40_fund_evaluation: effects, economics, the fund simulation."""
 
-    horizon_years: int = Field(10, ge=1, le=100)
+    horizon_years: int = Field(10, ge=1, le=100, description="cohort years of the fund and years of the cash flows")
     discount_profile: Literal["fm2021", "fm2013", "flat5"] = "fm2021"
     price_year: int = Field(2024, ge=1990, le=2100)
     n_draws: int = Field(10_000, ge=10, le=1_000_000)
     neutrality_probability: float = Field(0.8, gt=0, lt=1, description="target probability of budget neutrality")
+    trial_years: tuple[int, int] | None = Field(
+        None, description="first and last start year of the emulated trials (default: the data's years but the last)")
+    eligible_steps: dict[str, list[str]] = Field(default_factory=lambda: {
+        "ips": ["SEL82", "SEL85"], "sel82_group": ["SEL82", "SEL85"], "flexstoette": ["SEL85"],
+        "housing_first": ["none", "SEL82", "SEL107"],
+    }, description="intervention -> steps a citizen must hold on the start date to be eligible")
+    eligible_ages: dict[str, tuple[int, int]] = Field(default_factory=lambda: {
+        "ips": (18, 60), "sel82_group": (18, 70), "flexstoette": (18, 70), "housing_first": (18, 29),
+    }, description="intervention -> youngest and oldest age in the start year")
+    botilbud_steps: list[str] = Field(default_factory=lambda: ["SEL107", "ABL105", "SEL108"],
+                                      description="steps that count as botilbud (seed 002 L1335)")
+    home_support_steps: list[str] = Field(default_factory=lambda: ["SEL85"],
+                                          description="steps of the SØM employment cohort (seed 002 L1325)")
+    escalation_months: int = Field(24, ge=1, le=120, description="window of the step-escalation outcome")
+    did_outcomes: list[str] = Field(
+        default_factory=lambda: ["employed", "employment_weeks", "employed_or_education"],
+        description="outcomes whose headline estimate is the doubly robust DiD (a persistent unmeasured trait "
+                    "such as employability drives them); AIPW on levels for the others")
+    effect_years: int = Field(4, ge=1, le=30, description="years an effect on next-year quantities lasts in the "
+                                                         "budget consequences (SØM's four-year horizon)")
+    event_window: tuple[int, int] = Field((-4, 3), description="event times of the event study (reference -1)")
+    som_years: tuple[int, int] = Field((2017, 2020), description="delimitation years of the SØM cohorts (seed 002 L1320)")
+    som_horizon: int = Field(4, ge=1, le=10, description="years of costs counted after the delimitation year")
+    som_ages: tuple[int, int] = Field((18, 64), description="ages of the SØM employment cohort")
+    indigo_path: str = Field("../shared/reference-data/indigo",
+                             description="INDIGO export folder (relative to the project root); skipped when absent")
