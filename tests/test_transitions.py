@@ -6,7 +6,6 @@ import pytest
 
 from progression.exceptions import DataContractError, NotFittedError, ParameterError
 from progression.panel import build_panel
-from progression.staircase import Staircase
 from progression.transitions import (
     CohortFlow,
     TransitionMatrix,

@@ -7,9 +7,11 @@ is decided by a rule when several services are held:
 ``highest``
     the most intensive step held on any day of the period (seed 002's choice; the default);
 ``end``
-    the step held on the last observed day of the period (the highest if several);
+    the step held on the last observed day of the period (the highest if several, the no-service
+    step if none);
 ``longest``
-    the step held on most days of the period (ties go to the higher step).
+    the step held on most days of the period (ties go to the higher step); days without a step do
+    not compete, so a period with any step held is on a step.
 
 Side services (paragraphs on no step, e.g. SEL103) never decide a step. Periods without a step spell
 get the no-service step. Death, emigration and a move to another municipality end a person's panel:
@@ -111,11 +113,6 @@ _PERIOD_INDEX = {  # calendar period number of a date
     "month": "(year({d}) * 12 + month({d}) - 1)",
     "quarter": "(year({d}) * 4 + (month({d}) - 1) // 3)",
     "year": "year({d})",
-}
-_PERIOD_START = {  # first day of period number p
-    "month": "make_date(({p} // 12)::BIGINT, ({p} % 12 + 1)::BIGINT, 1)",
-    "quarter": "make_date(({p} // 4)::BIGINT, ({p} % 4 * 3 + 1)::BIGINT, 1)",
-    "year": "make_date(({p})::BIGINT, 1, 1)",
 }
 _STATUS_CODES = {"observed": 0, "died": 1, "emigrated": 2, "moved": 3}
 _FULL = 400  # "days" of an interval covering a whole period, more than any partial period has
@@ -445,7 +442,8 @@ def _write(tables: Iterable[pa.Table], path: Path) -> Path:
     try:
         for table in tables:
             if writer is None:
-                writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+                writer = pq.ParquetWriter(path, table.schema, compression="zstd",
+                                          use_dictionary=["step", "level", "municipality", "status"])
             if table.num_rows:
                 writer.write_table(table)
     finally:
