@@ -11,7 +11,7 @@ Rules (domain.md §8):
   hidden one cannot be recovered by subtraction;
 * a table with a person-identifier column is refused.
 
-Suppressed cells become missing (empty in CSV). :func:`suppress` returns the table and a
+Suppressed cells become missing (empty in CSV); integer counts stay integers. :func:`suppress` returns the table and a
 :class:`SuppressionReport` that the run manifest records.
 """
 
@@ -130,7 +130,8 @@ def suppress(
             secondary_n += int(extra.sum())
             hidden = hidden | extra
         hidden_by_col[c] = hidden
-        out[c] = out[c].astype("float64").mask(hidden)
+        counts = out[c].astype("Int64") if pd.api.types.is_integer_dtype(out[c]) else out[c].astype("float64")
+        out[c] = counts.mask(hidden)
     for stat, denom in stat_cols.items():
         small = df[denom].notna() & (df[denom] < min_cell_size)
         if denom in hidden_by_col:
