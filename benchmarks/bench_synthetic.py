@@ -47,7 +47,8 @@ def main() -> None:
         return
     rows = []
     for scale in args.scales:
-        cmd = [sys.executable, __file__, "--child", str(scale), "--seed", str(args.seed)] + (["--write"] if args.write else [])
+        cmd = [sys.executable, __file__, "--child", str(scale), "--seed", str(args.seed)]
+        cmd += ["--write"] if args.write else []
         rows.append(json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout))
     cols = ["scale", "generate_s", "generate_cpu_s", "write_s", "peak_rss_gb", "persons", "spells", "rows_total",
             "target_group_2022"]

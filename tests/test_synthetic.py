@@ -106,10 +106,12 @@ def test_spells_carry_the_register_quirks(small):
     overlap = change & (spells["end_date"] > nxt["start_date"])
     assert same_day.sum() > 0 and overlap.sum() > same_day.sum() * 0.05
     assert spells["end_date"].isna().any()
-    open_persons = small.tables["persons"].set_index("person_id").loc[spells.loc[spells["end_date"].isna(), "person_id"]]
+    open_ids = spells.loc[spells["end_date"].isna(), "person_id"]
+    open_persons = small.tables["persons"].set_index("person_id").loc[open_ids]
     assert open_persons["death_date"].isna().all() and open_persons["emigration_date"].isna().all()
     # §82 held together with §85 in one year
-    y22 = spells[(spells["start_date"] <= "2022-12-31") & (spells["end_date"].isna() | (spells["end_date"] >= "2022-01-01"))]
+    y22 = spells[(spells["start_date"] <= "2022-12-31")
+                 & (spells["end_date"].isna() | (spells["end_date"] >= "2022-01-01"))]
     held = y22.groupby("person_id")["paragraph"].agg(set)
     assert held.map(lambda s: "SEL85" in s and bool(s & {"SEL82a", "SEL82b"})).sum() > 0
     quirks = small.truth["spells"]["realised"]

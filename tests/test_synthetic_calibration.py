@@ -198,7 +198,8 @@ def test_intervention_uptake_is_confounded_and_the_truth_matches_the_tables(mode
     assert followed["employment_weeks"].mean() == pytest.approx(observed["mean_y1"])
     # participants are less severe than the mentally ill on the eligible steps who never take part
     eligible = in_year(tables["spells"], 2019).query("paragraph in ['SEL85', 'SEL82a', 'SEL82b']")["person_id"]
-    pool = persons.loc[eligible.unique()].query("target_group == 'sindslidelse'").drop(part["person_id"], errors="ignore")
+    pool = persons.loc[eligible.unique()].query("target_group == 'sindslidelse'")
+    pool = pool.drop(part["person_id"], errors="ignore")
     assert persons.loc[ips["person_id"], "severity"].mean() < pool["severity"].mean() - 0.2
     # so a naive comparison overstates the employment effect
     naive = (followed["employment_weeks"] > 0).mean() - (

@@ -70,8 +70,8 @@ def _occasions(segments: dict, keep: np.ndarray, muni, rng) -> pd.DataFrame:
     member = rng.random(len(keep)) < SCHEDULE["programme_share"]
     recovery = muni.recovery_start_year[seg["municipality"]]
     vum_from = year_start([SCHEDULE["vum_from_year"]])[0]
-    programme_from = np.where(np.isnan(recovery), np.inf,
-                              year_start(np.maximum(np.nan_to_num(recovery, nan=2100), SCHEDULE["survey_from_year"]).astype(int)))
+    first_year = np.maximum(np.nan_to_num(recovery, nan=2100), SCHEDULE["survey_from_year"]).astype(int)
+    programme_from = np.where(np.isnan(recovery), np.inf, year_start(first_year))
     elsewhere_from = year_start([SCHEDULE["survey_elsewhere_from_year"]])[0]
     parts = []
     for kind, lo, rate in (
@@ -143,7 +143,8 @@ def generate(segments: dict, keep: np.ndarray, pop, muni, person_ids: np.ndarray
     step = np.array([lat["step_effect"][s] for s in ("none", "SEL82", "SEL85", "SEL107", "ABL105", "SEL108", "out")])
     phi = phi0_person[person] + step[occ["state"].to_numpy()] - recovered + _ou_paths(
         person, t, lat["eta_sd"], lat["eta_reversion_per_year"], rng)
-    rho = (rho0_person[person] - lat["rho_lambda"] * (phi - np.asarray(lat["phi0_group"])[group] - lat["phi0_severity"] * sev_c)
+    phi_typical = np.asarray(lat["phi0_group"])[group] + lat["phi0_severity"] * sev_c
+    rho = (rho0_person[person] - lat["rho_lambda"] * (phi - phi_typical)
            + _ou_paths(person, t, lat["psi_sd"], lat["psi_reversion_per_year"], rng))
 
     frames, scores = [], []

@@ -161,7 +161,8 @@ def generate(params, staircase, *, seed: int) -> SyntheticData:
     exposure = index.exposure(episodes["person"].to_numpy(), episodes["start"].to_numpy(),
                               episodes["end"].to_numpy(), episodes["code"].to_numpy(), len(spells.PARAGRAPH_CODES))
     del episodes
-    costs = outcomes.person_year_costs_table(index, exposure, drawn, pop, enrolments, person_ids, params.cost_price_year)
+    costs = outcomes.person_year_costs_table(index, exposure, drawn, pop, enrolments, person_ids,
+                                             params.cost_price_year)
     del exposure
     person_years = outcomes.person_years_table(index, drawn, _residence(pop, index, t_end), person_ids, muni.codes)
     del drawn, index

@@ -94,10 +94,6 @@ class MunicipalityModel:
     recovery_start_year: np.ndarray  # float, NaN = never
     case: np.ndarray
 
-    def index_of(self, codes) -> np.ndarray:
-        """Positions of DST codes in :attr:`codes`."""
-        return np.searchsorted(self.codes, codes)
-
 
 def draw_municipalities(params, seed: int) -> MunicipalityModel:
     """Draw the latent municipality quantities.

@@ -32,7 +32,7 @@ from scipy.special import expit, ndtri
 
 from ._calendar import calendar_year, year_start
 from ._columns import strings
-from ._random import generator, keyed_uniform
+from ._random import keyed_uniform
 from .interventions import INTERVENTIONS
 from .persons import GROUPS
 from .spells import PARAGRAPH_CODES
@@ -200,8 +200,8 @@ def _draw_rows(p, y, occupancy, pop, treatment, *, seed, t_end, effects) -> dict
     psych_log = np.where(after, spec("psych_log_rr") + spec("psych_log_rr_per_severity") * sev_c, 0.0)
 
     e = EMPLOYMENT
-    mu = (np.asarray(e["intercept"])[group] + e["severity"] * sev_c + e["botilbud"] * botilbud + e["disability_pension"] * fp_frac
-          + e["age10"] * (age - 40) / 10 + emp_shift)
+    mu = (np.asarray(e["intercept"])[group] + e["severity"] * sev_c + e["botilbud"] * botilbud
+          + e["disability_pension"] * fp_frac + e["age10"] * (age - 40) / 10 + emp_shift)
     latent = mu + e["sigma"] * (np.sqrt(e["rho"]) * emp + np.sqrt(1 - e["rho"]) * ndtri(u("employment", 0)))
     employment_weeks = 52 * np.clip(latent, 0, 1) * alive
 

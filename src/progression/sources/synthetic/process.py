@@ -160,7 +160,8 @@ def build_context(params, staircase, muni, offers: np.ndarray, *, t_extract: flo
                           for g in GROUPS] for spec in INTERVENTIONS])
     years = np.arange(first_year - 1, params.end_year + 3)
     return ProcessContext(
-        q0=q0, cls=cls, coef=coef, dest_group=dest_group, dest_recovery=dest_recovery, levels=levels, jan1=year_start(years),
+        q0=q0, cls=cls, coef=coef, dest_group=dest_group, dest_recovery=dest_recovery, levels=levels,
+        jan1=year_start(years),
         year0=int(years[0]), practice=muni.practice,
         recovery_year=np.where(np.isnan(muni.recovery_start_year), np.inf, muni.recovery_start_year),
         offers=offers, eligible=eligible, group_ok=group_ok,

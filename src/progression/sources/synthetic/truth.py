@@ -158,7 +158,8 @@ def realised(tables: dict[str, pd.DataFrame], staircase, spending_truth: dict, y
         "botilbud_share_of_persons": float(botilbud.mean()),
         "botilbud_share_by_group": {g: float(v) for g, v in botilbud.groupby(groups).mean().items()},
         "sel85_share_by_group": {g: float(v) for g, v in tg["SEL85"].groupby(groups).mean().items()},
-        "childhood_services_by_group": {g: float(v) for g, v in tg["childhood_services"].groupby(groups).mean().items()},
+        "childhood_services_by_group": {g: float(v)
+                                        for g, v in tg["childhood_services"].groupby(groups).mean().items()},
         "service_spending_shares": {s: float(v / by_service.sum()) for s, v in by_service.items()},
         "botilbud_share_of_service_spending": float(by_service.reindex(list(BOTILBUD)).sum() / by_service.sum()),
         "per_10000_inhabitants": _per_10000(spells, tables["municipality_years"], case_codes, year),
