@@ -70,6 +70,9 @@ def test_callable_p_of_t_and_sub_yearly_steps_agree():
     yearly = project_occupancy(STOCK, lambda t: expm(t * q)[:6], years=3, inflow=INFLOW)
     monthly = project_occupancy(STOCK, lambda t: expm(t * q)[:6], years=3, inflow=INFLOW, steps_per_year=12)
     np.testing.assert_allclose(yearly["n"], monthly["n"], rtol=1e-10)
+    square = project_occupancy(STOCK, lambda t: pd.DataFrame(expm(t * q), index=STEPS + EXITS,
+                                                              columns=STEPS + EXITS), years=3, inflow=INFLOW)
+    np.testing.assert_allclose(square["n"], yearly["n"], rtol=1e-10)
     month = expm(q / 12)[:6]
     from_matrix = project_occupancy(STOCK, month, years=3, inflow=INFLOW, steps_per_year=12)
     np.testing.assert_allclose(from_matrix["n"], yearly["n"], rtol=1e-10)

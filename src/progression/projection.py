@@ -43,6 +43,7 @@ def _as_array(matrix: Matrix, stairs, name: str) -> np.ndarray:
     """A (n_steps, n_to) array in staircase order from a DataFrame (labels checked) or an array."""
     steps = list(stairs.steps)
     if isinstance(matrix, pd.DataFrame):
+        matrix = matrix.drop(index=[r for r in EXIT_STATUSES if r in matrix.index])  # exit rows absorb anyway
         missing_rows = [s for s in steps if s not in matrix.index]
         to = _states(stairs, any(c in EXIT_STATUSES for c in matrix.columns))
         missing_cols = [c for c in to if c not in matrix.columns]
@@ -161,7 +162,9 @@ def project_occupancy(
         may be given to start their cumulative counts.
     transition : DataFrame, ndarray or callable
         The one-period matrix, rows = steps, columns = steps (+ exits), as from
-        ``TransitionMatrix.matrix()``; or a callable t -> P(t) with t in years (e.g. exp(tQ)).
+        ``TransitionMatrix.matrix()``; or a callable t -> P(t) with t in years, e.g.
+        ``lambda t: progression.ctmc.pmatrix(Q, t)`` when Q's states carry the staircase's step and
+        exit names (rows of exits in a square matrix are ignored: exits absorb).
     years : int, default=5
         Years to project.
     inflow : Series or DataFrame, optional
