@@ -184,6 +184,12 @@ def test_same_seed_same_summary():
     two = TransitionMatrix(n_boot=200, seed=9).fit(panel).summary
     pd.testing.assert_frame_equal(one, two)
     assert {"n", "n_from", "prob", "se", "ci_lower", "ci_upper", "n_persons"} <= set(one.columns)
+    # n_persons counts distinct citizens behind a cell (what disclosure control needs)
+    pairs = transition_pairs(panel)
+    distinct = pairs.groupby(["from_step", "to"], observed=True)["person_id"].nunique()
+    cells = one.set_index(["from_step", "to_step"])["n_persons"]
+    assert all(cells.loc[key] == value for key, value in distinct.items())
+    assert (one.n_persons <= one.n).all() and (one.n_persons < one.n).any()
 
 
 def _flow_panel():
