@@ -285,6 +285,37 @@ class TrajectoryModel:
         return "TrajectoryModel(not fitted)"
 
 
+def _ordered_model_class():
+    """statsmodels' OrderedModel with its analytic score, so fitting and the clustered sandwich need no
+    numerical differences of the likelihood over all observations (only of the score, for the Hessian)."""
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+    from statsmodels.tools.numdiff import approx_fprime
+
+    class _ScoredOrderedModel(OrderedModel):
+        def score_obs(self, params, **kwds):
+            # P(y = j) = F(c_j - xb) - F(c_{j-1} - xb); c_0 = th_0, c_k = th_0 + sum_{m<=k} exp(th_m)
+            low, upp = self._bounds(params)
+            prob = self.prob(low, upp) + 1e-20
+            f_low, f_upp = self.pdf(low), self.pdf(upp)  # 0 at -inf / +inf
+            k_cut = self.k_levels - 1
+            theta = np.asarray(params)[-k_cut:]
+            y = np.asarray(self.endog, dtype=int)
+            m = np.arange(k_cut)
+            d_cut = (f_upp[:, None] * (y[:, None] >= m) - f_low[:, None] * (y[:, None] >= m + 1)) / prob[:, None]
+            d_cut[:, 1:] *= np.exp(theta[1:])
+            d_xb = -((f_upp - f_low) / prob)[:, None] * np.asarray(self.exog)
+            return np.column_stack([d_xb, d_cut])
+
+        def score(self, params):
+            return self.score_obs(params).sum(0)
+
+        def hessian(self, params):
+            h = approx_fprime(np.asarray(params, dtype=float), self.score, centered=True)
+            return (h + h.T) / 2
+
+    return _ScoredOrderedModel
+
+
 class OrdinalLevelModel:
     """Proportional-odds model for ordinal levels (e.g. VUM 0-4) over time.
 
@@ -324,8 +355,6 @@ class OrdinalLevelModel:
         covariates: Sequence[str] | None = None,
     ) -> "OrdinalLevelModel":
         """Fit to one row per person x assessment (x domain); returns self."""
-        from statsmodels.miscmodels.ordinal_model import OrderedModel
-
         if self.distr not in ("logit", "probit"):
             raise ParameterError(f"OrdinalLevelModel: distr must be 'logit' or 'probit'; got {self.distr!r}")
         cols = {"person_col": person_col, "time_col": time_col, "level_col": level_col}
@@ -338,7 +367,7 @@ class OrdinalLevelModel:
                                     f"{levels}; need at least 3")
         d["_level"] = pd.Categorical(d[level_col], categories=levels, ordered=True)
         d = d.rename(columns={time_col: "_t"})
-        model = OrderedModel.from_formula("_level ~ _t" + terms, d, distr=self.distr)
+        model = _ordered_model_class().from_formula("_level ~ _t" + terms, d, distr=self.distr)
         result = model.fit(method="bfgs", disp=False, maxiter=2000, cov_type="cluster",
                            cov_kwds={"groups": pd.factorize(d[person_col])[0]})
         if not result.mle_retvals.get("converged", True):
