@@ -193,6 +193,7 @@ def generate(params, staircase, *, seed: int) -> SyntheticData:
         "municipalities": {
             "criteria_level_loading_idio_sd_log_trend": {k: list(v) for k, v in municipalities.CRITERIA.items()},
             "criteria_year_sd": municipalities.CRITERIA_YEAR_SD,
+            "population": municipalities.POPULATION, "function_split": municipalities.FUNCTION_SPLIT,
             "socioeconomic_index": dict(zip(muni.codes.tolist(), muni.socioeconomic_index)),
             "practice_adults": dict(zip(muni.codes.tolist(), muni.practice)),
             "practice_children": dict(zip(muni.codes.tolist(), muni.practice_children)),

@@ -43,6 +43,17 @@ CRITERIA: dict[str, tuple[float, float, float, float]] = {
 }
 CRITERIA_YEAR_SD = 0.02
 
+#: Population model (lp = standardised log 2022 population, N = standard normal per municipality):
+#: growth = 0.004 + 0.003 lp + 0.002 N; age shares = base + lp slope + sd N (+ drift per year), clipped.
+POPULATION = {
+    "growth": {"base": 0.004, "lp": 0.003, "sd": 0.002},
+    "share_0_17": {"base": 0.205, "lp": 0.0, "sd": 0.012, "drift": -0.001, "clip": (0.12, 0.30)},
+    "share_67plus": {"base": 0.205, "lp": -0.025, "sd": 0.015, "drift": 0.003, "clip": (0.12, 0.32)},
+    "share_18_22": {"base": 0.060, "lp": 0.010, "sd": 0.004, "drift": 0.0, "clip": (0.04, 0.10)},
+}
+#: Split of an area's total over its functions: municipal Dirichlet shares and a yearly jitter.
+FUNCTION_SPLIT = {"dirichlet_concentration": 60.0, "yearly_log_sd": 0.05}
+
 CASE_MUNICIPALITIES = (265, 169, 657, 751)  # Roskilde, Høje-Taastrup, Herning, Aarhus (seed 002 L26-27)
 REFERENCE_YEAR = 2022
 PRACTICE_PERSISTENCE = 0.85  # share of the residual variance that is persistent practice
@@ -145,15 +156,19 @@ def _population(model: MunicipalityModel, years: np.ndarray, rng: np.random.Gene
     n = len(model.codes)
     lp = np.log(model.pop_2022)
     lp = (lp - lp.mean()) / lp.std()
-    growth = 0.004 + 0.003 * lp + 0.002 * rng.standard_normal(n)
-    s017 = 0.205 + 0.012 * rng.standard_normal(n)
-    s67 = np.clip(0.205 - 0.025 * lp + 0.015 * rng.standard_normal(n), 0.12, 0.32)
-    s1822 = np.clip(0.060 + 0.010 * lp + 0.004 * rng.standard_normal(n), 0.04, 0.10)
     dy = (years - REFERENCE_YEAR)[None, :]
-    total = np.rint(model.pop_2022[:, None] * np.exp(growth[:, None] * dy)).astype(np.int64)
-    p017 = np.rint(total * np.clip(s017[:, None] - 0.001 * dy, 0.12, 0.30)).astype(np.int64)
-    p67 = np.rint(total * np.clip(s67[:, None] + 0.003 * dy, 0.08, 0.40)).astype(np.int64)
-    p1822 = np.rint(total * s1822[:, None]).astype(np.int64)
+
+    def draw(spec):
+        return spec["base"] + spec["lp"] * lp + spec["sd"] * rng.standard_normal(n)
+
+    def share(name):
+        spec = POPULATION[name]
+        return np.clip(draw(spec)[:, None] + spec["drift"] * dy, *spec["clip"])
+
+    total = np.rint(model.pop_2022[:, None] * np.exp(draw(POPULATION["growth"])[:, None] * dy)).astype(np.int64)
+    p017 = np.rint(total * share("share_0_17")).astype(np.int64)
+    p67 = np.rint(total * share("share_67plus")).astype(np.int64)
+    p1822 = np.rint(total * share("share_18_22")).astype(np.int64)
     return {"pop_total": total, "pop_0_17": p017, "pop_18_66": total - p017 - p67, "pop_67plus": p67,
             "pop_0_22": p017 + p1822}
 
@@ -241,9 +256,11 @@ def _split_functions(area: SpendingArea, spending: pd.DataFrame, rng, price_year
     codes = list(area.functions)
     base = np.array([area.functions[c] for c in codes])
     n_m = spending["municipality"].nunique()
-    muni_shares = rng.dirichlet(base * 60.0, size=n_m) if len(codes) > 1 else np.ones((n_m, 1))
+    concentration = FUNCTION_SPLIT["dirichlet_concentration"]
+    muni_shares = rng.dirichlet(base * concentration, size=n_m) if len(codes) > 1 else np.ones((n_m, 1))
     muni_pos = spending["municipality"].rank(method="dense").astype(int).to_numpy() - 1
-    shares = muni_shares[muni_pos] * np.exp(0.05 * rng.standard_normal((len(spending), len(codes))))
+    jitter = FUNCTION_SPLIT["yearly_log_sd"] * rng.standard_normal((len(spending), len(codes)))
+    shares = muni_shares[muni_pos] * np.exp(jitter)
     shares /= shares.sum(axis=1, keepdims=True)
     total = spending["per_capita"].to_numpy() * spending["denominator"].to_numpy()
     amounts = np.rint(total[:, None] * shares)

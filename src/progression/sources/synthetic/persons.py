@@ -55,6 +55,11 @@ INITIAL_STATE_PROBS = {"kognitivt_handicap": (0.05, 0.60, 0.10, 0.20, 0.05),
                        "begge": (0.05, 0.57, 0.12, 0.21, 0.05)}
 #: Mean years already spent on the initial step (for the start date of the first spell only).
 INITIAL_ELAPSED_YEARS = (0.5, 3.0, 1.0, 5.0, 8.0)
+#: Ages: later entrants 19 + Gamma(shape, scale) or 19 + Exp(mean), at most 80; the stock 18 + width * Beta(a, b).
+ENTRY_AGE = {"kognitivt_handicap": ("exponential", 18.0), "sindslidelse": ("gamma", 2.0, 7.0),
+             "begge": ("exponential", 18.0)}
+MAX_ENTRY_AGE = 80.0
+STOCK_AGE = {"kognitivt_handicap": (62, 1.2, 2.0), "sindslidelse": (55, 1.8, 2.8), "begge": (62, 1.2, 2.0)}
 GOMPERTZ = {"alpha": -10.3, "gamma": 0.095}
 MORTALITY_MULTIPLIER = {"kognitivt_handicap": 2.5, "sindslidelse": 2.5, "begge": 3.0}
 MORTALITY_SEVERITY_LOG = 0.3
@@ -113,11 +118,9 @@ def _entrants(groups_n: dict, t_from: float, t_to: float, scale: float, rng) -> 
         t = np.repeat(starts, counts) + rng.random(counts.sum()) * np.repeat(lengths, counts)
         t = t[(t >= t_from) & (t < t_to)]
         at18 = rng.random(len(t)) < SHARE_ENTERING_AT_18[name]
-        if name == "sindslidelse":
-            later = 19 + rng.gamma(2.0, 7.0, size=len(t))
-        else:
-            later = 19 + rng.exponential(18.0, size=len(t))
-        age = np.where(at18, 18.0, np.minimum(later, 80.0))
+        kind, *shape = ENTRY_AGE[name]
+        later = 19 + (rng.gamma(*shape, size=len(t)) if kind == "gamma" else rng.exponential(*shape, size=len(t)))
+        age = np.where(at18, 18.0, np.minimum(later, MAX_ENTRY_AGE))
         out["group"].append(np.full(len(t), g, np.int8))
         out["t"].append(t)
         out["age"].append(age)
@@ -132,10 +135,8 @@ def _initial_stock(scale: float, t0: float, rng) -> dict:
     groups, ages = [], []
     for g, name in enumerate(GROUPS):
         n = rng.poisson(INITIAL_STOCK[name] * scale)
-        if name == "sindslidelse":
-            age = 18 + 55 * rng.beta(1.8, 2.8, size=n)
-        else:
-            age = 18 + 62 * rng.beta(1.2, 2.0, size=n)
+        width, a, b = STOCK_AGE[name]
+        age = 18 + width * rng.beta(a, b, size=n)
         groups.append(np.full(n, g, np.int8))
         ages.append(age)
     group = np.concatenate(groups)
@@ -252,7 +253,9 @@ def truth(params) -> dict:
         "male_share": MALE_SHARE, "childhood_probs_at18_19to24_25plus": CHILDHOOD_PROBS,
         "entry_state_probs_SEL82_SEL85_SEL107_ABL105_SEL108": {
             f"{g}|{'at18' if a else 'later'}": p for (g, a), p in ENTRY_STATE_PROBS.items()},
-        "initial_state_probs": INITIAL_STATE_PROBS, "gompertz": GOMPERTZ,
+        "initial_state_probs": INITIAL_STATE_PROBS, "initial_elapsed_years_by_step": INITIAL_ELAPSED_YEARS,
+        "entry_age_after_19": ENTRY_AGE, "max_entry_age": MAX_ENTRY_AGE, "stock_age_width_beta_a_b": STOCK_AGE,
+        "gompertz": GOMPERTZ,
         "mortality_multiplier": MORTALITY_MULTIPLIER, "mortality_severity_log_hr": MORTALITY_SEVERITY_LOG,
         "emigration_rate": EMIGRATION_RATE, "move_rate": MOVE_RATE, "move_within_region": MOVE_WITHIN_REGION,
         "entry_socioeconomic_kappa": ENTRY_SOCIOECONOMIC_KAPPA,
