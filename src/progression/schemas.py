@@ -155,19 +155,24 @@ class Persons(pa.DataFrameModel):
         name = "persons"
 
 
-class Spells(pa.DataFrameModel):
-    """Service spells: one row per person, paragraph and period (end_date missing = open)."""
+class _Period(pa.DataFrameModel):
+    """A period from ``start_date`` to ``end_date`` (missing = still open)."""
 
-    spell_id: Series[int] = pa.Field(unique=True)
-    person_id: Series[int] = pa.Field(gt=0)
-    paragraph: Series[str] = pa.Field(isin=list(PARAGRAPHS))
-    municipality: Series[int] = _kommunekode(description="acting municipality (handlekommune)")
     start_date: Series[pa.DateTime]
     end_date: Series[pa.DateTime] = pa.Field(nullable=True)
 
     @pa.dataframe_check(name="end_date on or after start_date")
     def _end_after_start(cls, df: pd.DataFrame) -> Series[bool]:
         return df["end_date"].isna() | (df["end_date"] >= df["start_date"])
+
+
+class Spells(_Period):
+    """Service spells: one row per person, paragraph and period (end_date missing = open)."""
+
+    spell_id: Series[int] = pa.Field(unique=True)
+    person_id: Series[int] = pa.Field(gt=0)
+    paragraph: Series[str] = pa.Field(isin=list(PARAGRAPHS))
+    municipality: Series[int] = _kommunekode(description="acting municipality (handlekommune)")
 
     class Config:
         strict = True
@@ -295,18 +300,12 @@ class Interventions(pa.DataFrameModel):
         name = "interventions"
 
 
-class Participations(pa.DataFrameModel):
+class Participations(_Period):
     """Who took part in which intervention, where and when."""
 
     person_id: Series[int] = pa.Field(gt=0)
     intervention: Series[str]
     municipality: Series[int] = _kommunekode()
-    start_date: Series[pa.DateTime]
-    end_date: Series[pa.DateTime] = pa.Field(nullable=True)
-
-    @pa.dataframe_check(name="end_date on or after start_date")
-    def _end_after_start(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["end_date"].isna() | (df["end_date"] >= df["start_date"])
 
     class Config:
         strict = True
