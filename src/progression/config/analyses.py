@@ -10,13 +10,28 @@ from ._base import Section
 
 
 class ProgressionParams(Section):
-    """10_progression: instruments, pairing windows, reliable change."""
+    """10_progression: instruments, pairing windows, reliable change, group comparisons, trajectories."""
 
     instruments: list[str] = Field(default_factory=lambda: ["VUM", "WHO5", "INSPIRE_O", "QPR15"])
     followup_months: int = Field(12, gt=0, le=120, description="target time from baseline to follow-up")
     window_months: int = Field(3, ge=0, le=24, description="tolerance around the follow-up target")
     rci_threshold: float = Field(1.96, gt=0, description="|RCI| above this is reliable change")
-    group_by: list[str] = Field(default_factory=lambda: ["target_group"])
+    group_by: list[Literal["target_group", "step", "year", "municipality"]] = Field(
+        default_factory=lambda: ["target_group", "step", "year"],
+        description="groupings of the shares and mean-change tables (municipalities are also compared "
+        "within target groups)")
+    reliability: Literal["alpha", "declared"] = Field(
+        "alpha", description="reliability in the RCI: Cronbach's alpha of the baseline items in the data, or "
+        "the declared value where an instrument has one (alpha otherwise)")
+    clinical_cutoffs: dict[str, str] = Field(
+        default_factory=lambda: {"WHO5": "poor_wellbeing", "INSPIRE_O": "personal_recovery"},
+        description="instrument -> its declared cut-off used for clinical significance")
+    funnel_instrument: str = Field("VUM", description="instrument of the municipality funnel figure")
+    bootstrap_reps: int = Field(200, ge=10, le=10_000,
+                                description="replicates of the bootstrap that re-estimates the RCI threshold")
+    trajectory_max_years: float = Field(10.0, gt=0, le=60, description="years after service start in trajectories")
+    trajectory_max_persons: int = Field(20_000, ge=100,
+                                        description="citizens sampled per instrument for the trajectory models")
 
 
 class TransitionsParams(Section):
