@@ -25,6 +25,7 @@ import pandas as pd
 from sklearn.base import clone, is_classifier
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import GroupKFold, StratifiedKFold
+from sklearn.utils import get_tags
 
 from progression.evaluation import _checks as chk
 from progression.evaluation._inference import (
@@ -308,24 +309,37 @@ def _predict_outcome(model, X: np.ndarray) -> np.ndarray:
     return model.predict(X)
 
 
+def _fit_predict(model, X_train: np.ndarray, Y_train: np.ndarray, X_test: np.ndarray) -> np.ndarray:
+    """Predictions (n_test, n_outcomes) of one model per outcome column, or of one multi-output fit.
+
+    Regressors that accept several targets (linear and ridge regression) are fitted once for all
+    outcomes, which gives the same coefficients as separate fits and saves the repeated work.
+    """
+    if Y_train.shape[1] > 1 and not is_classifier(model) and get_tags(model).target_tags.multi_output:
+        return clone(model).fit(X_train, Y_train).predict(X_test).reshape(len(X_test), -1)
+    return np.column_stack([_predict_outcome(clone(model).fit(X_train, Y_train[:, j]), X_test)
+                            for j in range(Y_train.shape[1])])
+
+
 def _cross_fit(X, t, outcomes, folds, *, propensity_model, outcome_model, estimand):
     """Out-of-fold propensities and outcome regressions m₀(x), m₁(x) for every outcome."""
     n = len(t)
     e = np.empty(n)
-    m = {name: (np.empty(n), np.empty(n)) for name in outcomes}
+    names = list(outcomes)
+    Y = np.column_stack([outcomes[name] for name in names])
+    m0, m1 = np.empty((n, len(names))), np.empty((n, len(names)))
     for train, test in folds:
         t_train = t[train]
         if t_train.min() == t_train.max():
             raise DataContractError("a cross-fitting training fold has only one treatment group; use fewer folds")
         fitted = clone(propensity_model).fit(X[train], t_train)
         e[test] = predict_treatment_probability(fitted, X[test])
-        for name, y in outcomes.items():
-            for arm, store in ((0, m[name][0]), (1, m[name][1])):
-                if arm == 1 and estimand == "ATT":
-                    continue
-                rows = train[t_train == arm]
-                store[test] = _predict_outcome(clone(outcome_model).fit(X[rows], y[rows]), X[test])
-    return e, m
+        for arm, store in ((0, m0), (1, m1)):
+            if arm == 1 and estimand == "ATT":
+                continue
+            rows = train[t_train == arm]
+            store[test] = _fit_predict(outcome_model, X[rows], Y[rows], X[test])
+    return e, {name: (m0[:, j], m1[:, j]) for j, name in enumerate(names)}
 
 
 def _aipw_core(X, t, outcomes, clusters, *, propensity_model, outcome_model, estimand, n_folds, clip, trim, rng):
@@ -399,7 +413,8 @@ def aipw(
         Default: unpenalised logistic regression.
     outcome_model : regressor or classifier, optional
         Fitted separately in each arm; a classifier's P(Y = 1) is used for 0/1 outcomes.
-        Default: linear regression.
+        Default: linear regression. A regressor that accepts several targets is fitted once per fold
+        and arm for all outcomes (give ``RidgeCV(alpha_per_target=True)`` to choose a penalty per outcome).
     n_folds : int, default=5
         Cross-fitting folds (seeded; stratified by treatment, or whole clusters when ``cluster`` is given).
     clip, trim : float, optional

@@ -1,8 +1,8 @@
 """Figures of budget consequences and of the result-payment fund.
 
 Free functions over tidy frames: :func:`cashflow_waterfall` (who pays, who gains),
-:func:`fund_balance_distribution` (simulated balance with the neutrality line) and
-:func:`rate_card_table`. Each takes ``ax=None``, imports matplotlib inside and returns the Axes.
+:func:`fund_balance_distribution` (simulated balance with the neutrality line),
+:func:`potential_bars` (a SØM potential by year and area) and :func:`rate_card_table`. Each takes ``ax=None``, imports matplotlib inside and returns the Axes.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..economics import discount_factors
 
-__all__ = ["cashflow_waterfall", "fund_balance_distribution", "rate_card_table"]
+__all__ = ["cashflow_waterfall", "fund_balance_distribution", "potential_bars", "rate_card_table"]
 
 _GAIN_COLOUR, _COST_COLOUR, _NET_COLOUR = "#2a9d8f", "#e76f51", "#264653"
 
@@ -103,6 +103,41 @@ def fund_balance_distribution(draws: pd.DataFrame, *, column: str = "state_balan
     ax.set_ylabel("draws")
     ax.set_title(f"P(balance ≥ 0) = {share:.2f}")
     ax.legend()
+    return ax
+
+
+def potential_bars(table: pd.DataFrame, *, ax=None):
+    """A SØM potential per citizen by year after success, stacked by area (as seed 002 Fig. 15/16).
+
+    Parameters
+    ----------
+    table : DataFrame
+        :attr:`SuccessPotential.table <progression.economics.SuccessPotential.table>`: ``rel_year``,
+        ``area``, ``potential_dkk`` (summed over payers here). Positive = successes cost less.
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    missing = [c for c in ("rel_year", "area", "potential_dkk") if c not in table.columns]
+    if missing:
+        raise ValueError(f"table: missing column(s) {missing}; columns present: {list(table.columns)}")
+    wide = table.pivot_table(index="rel_year", columns="area", values="potential_dkk", aggfunc="sum").fillna(0.0)
+    ax = _axes(ax)
+    x = np.arange(len(wide))
+    up, down = np.zeros(len(wide)), np.zeros(len(wide))
+    for k, area in enumerate(wide.columns):
+        v = wide[area].to_numpy()
+        bottom = np.where(v >= 0, up, down)
+        ax.bar(x, v, bottom=bottom, color=f"C{k}", label=area)
+        up, down = up + np.clip(v, 0, None), down + np.clip(v, None, 0)
+    ax.plot(x, wide.sum(axis=1).to_numpy(), "o", color="black", label="net")
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(x, [f"year {int(y) + 1}" for y in wide.index])
+    ax.set_ylabel("DKK per citizen")
+    ax.set_title(f"Potential over {len(wide)} years: {wide.to_numpy().sum():,.0f} DKK")
+    ax.legend(fontsize=7, frameon=False)
     return ax
 
 
