@@ -44,3 +44,9 @@ def test_ordinal_level_model_recovers_the_time_slope(levels):
     model = OrdinalLevelModel().fit(levels, covariates=["item"])
     slope = model.summary_.set_index("term").loc["years"]
     assert slope["conf_low"] < 0.1 < slope["conf_high"]
+
+
+def test_score_is_the_sum_of_the_observation_scores(levels):
+    model = _ordered_model_class().from_formula("_level ~ years + C(item)", levels, distr="logit")
+    params = model.start_params + 0.05
+    np.testing.assert_allclose(model.score(params), model.score_obs(params).sum(0), rtol=1e-10, atol=1e-8)

@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from progression.exceptions import ConvergenceError, DataContractError, NotFittedError, ParameterError
 from progression.recovery._growth import fit_growth
@@ -296,7 +296,7 @@ def _ordered_model_class():
             # P(y = j) = F(c_j - xb) - F(c_{j-1} - xb); c_0 = th_0, c_k = th_0 + sum_{m<=k} exp(th_m)
             low, upp = self._bounds(params)
             prob = self.prob(low, upp) + 1e-20
-            f_low, f_upp = self.pdf(low), self.pdf(upp)  # 0 at -inf / +inf
+            f_low, f_upp = self._density(low), self._density(upp)  # 0 at -inf / +inf
             k_cut = self.k_levels - 1
             theta = np.asarray(params)[-k_cut:]
             y = np.asarray(self.endog, dtype=int)
@@ -307,7 +307,23 @@ def _ordered_model_class():
             return np.column_stack([d_xb, d_cut])
 
         def score(self, params):
-            return self.score_obs(params).sum(0)
+            # the column sums of score_obs, by level counts instead of an n x levels array
+            low, upp = self._bounds(params)
+            prob = self.prob(low, upp) + 1e-20
+            a, b = self._density(upp) / prob, self._density(low) / prob
+            k_cut = self.k_levels - 1
+            y = np.asarray(self.endog, dtype=int)
+            tail_a = np.cumsum(np.bincount(y, a, minlength=self.k_levels)[::-1])[::-1]  # sum over y >= m
+            tail_b = np.cumsum(np.bincount(y, b, minlength=self.k_levels)[::-1])[::-1]
+            d_cut = tail_a[:k_cut] - tail_b[1:k_cut + 1]
+            d_cut[1:] *= np.exp(np.asarray(params)[-k_cut:][1:])
+            return np.concatenate([-(np.asarray(self.exog).T @ (a - b)), d_cut])
+
+        def _density(self, x):
+            if self.distr.name == "logistic":  # p (1 - p) is much faster than scipy.stats' pdf
+                p = special.expit(x)
+                return p * (1 - p)
+            return self.pdf(x)
 
         def hessian(self, params):
             h = approx_fprime(np.asarray(params, dtype=float), self.score, centered=True)
