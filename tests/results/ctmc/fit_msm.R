@@ -9,7 +9,8 @@
 #             fnscale to about the -2 log-likelihood, so that BFGS's first step does not overflow)}
 # out.json: minus2loglik (optimum), minus2loglik_init (fixedpars = TRUE), estimates (log intensities
 #           then covariate effects, as msm orders them), se, qmatrix (at the covariate means),
-#           covmeans, seconds (elapsed time of the msm() fit alone), msm and R versions.
+#           covmeans, seconds and cpu_seconds (elapsed and user + system time of the msm() fit alone),
+#           msm and R versions.
 suppressPackageStartupMessages({library(msm); library(jsonlite)})
 args <- commandArgs(trailingOnly = TRUE)
 dat <- read.csv(args[1])
@@ -21,10 +22,10 @@ control <- spec[intersect(c("fnscale", "reltol", "maxit"), names(spec))]
 
 init <- msm(state ~ time, subject = subject, data = dat, qmatrix = Q, covariates = covs,
             deathexact = death, fixedpars = TRUE)
-elapsed <- system.time(
+timing <- system.time(
   fit <- msm(state ~ time, subject = subject, data = dat, qmatrix = Q, covariates = covs,
              deathexact = death, control = control)
-)[["elapsed"]]
+)
 out <- list(
   minus2loglik = fit$minus2loglik,
   minus2loglik_init = init$minus2loglik,
@@ -32,7 +33,8 @@ out <- list(
   se = unname(sqrt(diag(fit$covmat))),
   qmatrix = unclass(qmatrix.msm(fit, ci = "none")),
   covmeans = if (is.null(covs)) list() else as.list(fit$qcmodel$covmeans),
-  seconds = elapsed,
+  seconds = timing[["elapsed"]],
+  cpu_seconds = timing[["user.self"]] + timing[["sys.self"]],
   optim_counts = unname(fit$opt$counts),
   msm_version = as.character(packageVersion("msm")),
   r_version = R.version.string
