@@ -102,6 +102,17 @@ def test_standard_errors_match_msm(cav_model):
     np.testing.assert_allclose(se, REF.LOG_INTENSITY_SE, rtol=5e-3)
 
 
+def test_confidence_limits_match_msm(cav_model):
+    """qmatrix.msm(fit) and sojourn.msm(fit): delta-method standard errors, limits on the log scale."""
+    tidy = cav_model.qmatrix(ci="delta")
+    r, s = tidy["from_state"].to_numpy() - 1, tidy["to_state"].to_numpy() - 1
+    for column, reference in [("std_error", REF.QMATRIX_SE), ("conf_low", REF.QMATRIX_L), ("conf_high", REF.QMATRIX_U)]:
+        np.testing.assert_allclose(tidy[column], np.asarray(reference)[r, s], rtol=5e-3, err_msg=column)
+    sojourn = cav_model.sojourn()
+    for column, reference in [("std_error", REF.SOJOURN_SE), ("conf_low", REF.SOJOURN_L), ("conf_high", REF.SOJOURN_U)]:
+        np.testing.assert_allclose(sojourn[column], reference, rtol=5e-3, err_msg=column)
+
+
 def test_extractors_match_msm(cav_model):
     np.testing.assert_allclose(cav_model.pmatrix(10).to_numpy(), REF.PMATRIX_10, atol=2e-4)
     np.testing.assert_allclose(cav_model.sojourn()["estimate"], REF.SOJOURN, rtol=1e-3)
