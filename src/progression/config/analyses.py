@@ -44,8 +44,18 @@ class TransitionsParams(Section):
     flow_from_step: str = Field("SEL85", description="step of the cohort flow figure")
     flow_years: tuple[int, int] = Field((2020, 2022), description="cohort flow from year to year")
     case_municipalities: list[int] = Field(default_factory=lambda: [265, 169, 657, 751])
-    ctmc_covariates: list[str] = Field(default_factory=lambda: ["age", "severity", "recovery_oriented"])
+    age_bands: list[int] = Field(default_factory=lambda: [18, 30, 50, 67], min_length=1,
+                                 description="lower limits of the age bands of the matrices by age")
+    ctmc_covariates: list[Literal["age", "severity", "target_group", "recovery_oriented", "sex"]] = Field(
+        default_factory=lambda: ["age", "severity", "target_group", "recovery_oriented"],
+        description="covariates of the multi-state model, each acting on every allowed transition")
+    ctmc_min_moves: int = Field(30, ge=1, description="a transition between non-adjacent steps is allowed in the "
+                                                      "multi-state model only when observed this often")
+    reentry_horizons: list[float] = Field(default_factory=lambda: [1.0, 2.0], min_length=1,
+                                          description="years after leaving all services of the re-entry shares")
     projection_years: int = Field(5, ge=1, le=30)
+    projection_base_years: int = Field(3, ge=1, le=30, description="last years whose transitions and entrants "
+                                                                   "drive the projection")
     stepdown_scenario: float = Field(1.2, gt=0, description="multiplier on step-down intensities in the scenario")
 
 
