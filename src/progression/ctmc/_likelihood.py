@@ -96,13 +96,14 @@ class PanelLikelihood:
         been perturbed.
         """
         a = self.spec.n_transitions
-        per_pattern = np.empty((len(self.x), a, a))
+        z = np.column_stack([np.ones(len(self.x)), self.x])
+        full = np.empty((z.shape[1], a, z.shape[1], a))
         for j in range(a):
             e = np.zeros_like(params)
             e[j] = step
-            per_pattern[:, :, j] = (self._scores(params + e)[1] - self._scores(params - e)[1]) / (2.0 * step)
-        z = np.column_stack([np.ones(len(self.x)), self.x])
-        full = np.einsum("ct,cu,cab->taub", z, z, per_pattern).reshape(self.n_params, self.n_params)
+            column = (self._scores(params + e)[1] - self._scores(params - e)[1]) / (2.0 * step)  # H_c[:, j]
+            full[:, :, :, j] = np.einsum("ct,cu,ca->tau", z, z, column)
+        full = full.reshape(self.n_params, self.n_params)
         return -(full + full.T)
 
     def _scores(self, params: np.ndarray) -> tuple[float, np.ndarray]:
