@@ -361,6 +361,13 @@ def test_moves_impossible_under_qmatrix(panel):
         ctmc.fit(panel, **COLS, qmatrix=progressive, death_states=[3])
 
 
+def test_observations_after_death(panel):
+    dead = panel[panel["state"] == 3].iloc[[0]]
+    later = dead.assign(time=dead["time"] + 1.0)
+    with pytest.raises(DataContractError, match=rf"observed again after entering a death state \(subjects {dead['subject'].iloc[0]}\)"):
+        ctmc.fit(pd.concat([panel, later]), **COLS, qmatrix=Q_TRUE, death_states=[3])
+
+
 def test_missing_columns_and_values(panel):
     with pytest.raises(DataContractError, match=r"columns \['visit'\] not in data; columns present"):
         ctmc.fit(panel, subject="subject", time="visit", state="state", qmatrix=Q_TRUE)

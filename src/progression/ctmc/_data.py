@@ -311,6 +311,13 @@ def _check_order(t, same, subj_codes, subj_ids, subject: str, time: str) -> None
 
 
 def _check_moves(spec: QSpec, from_idx, to_idx, subj_codes, subj_ids, state: str) -> None:
+    after_death = np.isin(from_idx, spec.death_idx)
+    if after_death.any():
+        ids = subj_ids[np.unique(subj_codes[after_death])]
+        raise DataContractError(
+            f"column '{state}': {len(ids)} subjects are observed again after entering a death state "
+            f"(subjects {_name_subjects(ids)}); a death must be a subject's last observation"
+        )
     impossible = ~spec.reachable()[from_idx, to_idx]
     if impossible.any():
         pairs = pd.Series(list(zip(spec.states[from_idx[impossible]], spec.states[to_idx[impossible]])))
