@@ -475,7 +475,32 @@ def fit(
     """Fit a continuous-time multi-state Markov model to panel data (msm's ``msm()``).
 
     ``fit(data, ...)`` is ``MultiStateModel(center=..., cl=..., max_iter=..., tol=...).fit(data, ...)``;
-    see ``MultiStateModel`` for the parameters, the method and the results.
+    see ``MultiStateModel`` for the method and the results.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per observation.
+    subject, time, state : str
+        Column names (times as numbers or datetimes).
+    qmatrix : pandas.DataFrame or array_like of shape (K, K)
+        Allowed transitions (nonzero off-diagonal entries) and their initial intensities.
+    death_states : sequence of state labels, default=()
+        Absorbing states with exact entry times (msm ``deathexact``).
+    covariates : sequence of str, optional
+        Covariate columns acting log-linearly on every transition.
+    center, cl, max_iter, tol
+        Settings of ``MultiStateModel``.
+
+    Returns
+    -------
+    MultiStateModel
+        The fitted model.
+
+    Raises
+    ------
+    ParameterError, DataContractError, ConvergenceError
+        As ``MultiStateModel.fit``.
 
     Examples
     --------
