@@ -29,6 +29,8 @@ import numpy as np
 from ._data import Panel, QSpec
 from ._spectral import Cells, Decomposition, pade_terms, spectral_terms
 
+_MAX_RATE = 1e8
+
 
 class PanelLikelihood:
     """-2 log-likelihood of panel data as a function of the log-scale parameters.
@@ -71,7 +73,8 @@ class PanelLikelihood:
         a = self.spec.n_transitions
         x = self.x if x is None else x
         beta = params[a:].reshape(self.n_terms, a)
-        return np.exp(params[:a] + x @ beta)
+        with np.errstate(over="ignore"):
+            return np.exp(params[:a] + x @ beta)
 
     def minus2loglik(self, params: np.ndarray) -> float:
         """-2 log-likelihood at ``params``."""
@@ -118,8 +121,14 @@ class PanelLikelihood:
         return loglik, rates * (dq[:, fr, to] - dq[:, fr, fr])
 
     def _evaluate(self, rates: np.ndarray, gradient: bool) -> tuple[float, np.ndarray | None]:
-        """log-likelihood and ``dlogL/dQ`` (n_patterns, K, K), spectral where well conditioned."""
+        """log-likelihood and ``dlogL/dQ`` (n_patterns, K, K), spectral where well conditioned.
+
+        Intensities beyond ``_MAX_RATE`` (an optimiser's wild trial step) give a log-likelihood of
+        ``-inf``, so that line searches step back instead of overflowing.
+        """
         q = self.spec.build(rates)
+        if not (rates < _MAX_RATE).all():
+            return -np.inf, np.zeros(q.shape)
         dec = Decomposition(q)
         loglik, dq = 0.0, np.zeros(q.shape)
         for cells in self._cells:
