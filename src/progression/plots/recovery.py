@@ -18,6 +18,7 @@ __all__ = [
     "plot_trajectory",
     "plot_move_change_heatmap",
     "plot_funnel",
+    "plot_estimates_vs_truth",
 ]
 
 _CLASS_COLOURS = {"progression": "#1b9e77", "maintenance": "#bdbdbd", "degression": "#d95f02"}
@@ -71,12 +72,16 @@ def plot_shares_by_group(
     """Stacked horizontal bars of progression / maintenance / degression shares per group.
 
     ``shares`` is the output of :func:`progression.recovery.groups.group_shares`; groups flagged
-    ``suppress`` are left out when ``drop_suppressed`` is True.
+    ``suppress``, or with a share hidden by disclosure control (missing), are left out when
+    ``drop_suppressed`` is True.
     """
     ax = _axes(ax)
     data = shares
-    if drop_suppressed and "suppress" in data.columns:
-        data = data[~data["suppress"].astype(bool)]
+    if drop_suppressed:
+        if "suppress" in data.columns:
+            data = data[~data["suppress"].astype(bool)]
+        hidden = data.loc[data[share_col].isna(), group_col].unique()
+        data = data[~data[group_col].isin(hidden)]
     wide = data.pivot_table(index=group_col, columns=class_col, values=share_col, observed=False, aggfunc="sum")
     classes = [c for c in _CLASS_COLOURS if c in wide.columns] + [c for c in wide.columns if c not in _CLASS_COLOURS]
     left = np.zeros(len(wide))
@@ -155,5 +160,29 @@ def plot_funnel(
     ax.set_xlabel("Citizens in group")
     ax.set_ylabel("Share")
     ax.set_ylim(0, 1)
+    ax.legend(frameon=False, fontsize="small")
+    return ax
+
+
+def plot_estimates_vs_truth(
+    comparison: pd.DataFrame,
+    *,
+    label_cols: Sequence[str] = ("instrument", "group", "change_class"),
+    ax=None,
+):
+    """Estimates with their intervals (dots and bars) beside the true values (crosses), one row each.
+
+    ``comparison`` holds ``estimate``, ``conf_low``, ``conf_high`` and ``truth`` (e.g. from
+    :func:`progression.recovery.analysis.truth_comparison`); rows with a missing estimate are left out.
+    """
+    ax = _axes(ax)
+    data = comparison.dropna(subset=["estimate"]).reset_index(drop=True)
+    labels = data[list(label_cols)].apply(lambda r: " · ".join(str(v) for v in r if pd.notna(v)), axis=1)
+    y = np.arange(len(data))[::-1]
+    err = np.vstack([data["estimate"] - data["conf_low"], data["conf_high"] - data["estimate"]]).clip(min=0)
+    ax.errorbar(data["estimate"], y, xerr=err, fmt="o", color="#3182bd", markersize=4, capsize=2, label="estimate (95% CI)")
+    ax.scatter(data["truth"], y, marker="x", color="#d95f02", zorder=3, label="truth")
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize="small")
     ax.legend(frameon=False, fontsize="small")
     return ax
