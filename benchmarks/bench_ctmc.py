@@ -77,11 +77,11 @@ def run_msm(data: pd.DataFrame, inits: pd.DataFrame, fnscale: float) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         data.to_csv(folder / "data.csv", index=False)
-        spec = {"qmatrix": inits.to_numpy().tolist(), "deathexact": [6], "covariates": COVARIATES,
-                "fnscale": fnscale, "reltol": 1e-12, "maxit": 10000}
-        (folder / "spec.json").write_text(json.dumps(spec))
-        run = subprocess.run(["Rscript", str(FIT_MSM), str(folder / "data.csv"), str(folder / "spec.json"),
-                              str(folder / "out.json")], capture_output=True, text=True)
+        np.savetxt(folder / "qmatrix.csv", inits.to_numpy(), delimiter=",", fmt="%.17g")
+        options = ["deathexact=6", f"covariates={','.join(COVARIATES)}", f"fnscale={fnscale!r}",
+                   "reltol=1e-12", "maxit=10000"]
+        run = subprocess.run(["Rscript", str(FIT_MSM), str(folder / "data.csv"), str(folder / "qmatrix.csv"),
+                              str(folder / "out.json"), *options], capture_output=True, text=True)
         if run.returncode != 0:
             raise RuntimeError(f"msm failed:\n{run.stderr}")
         return json.loads((folder / "out.json").read_text())

@@ -54,10 +54,6 @@ class QSpec:
     def transition_labels(self) -> list[tuple[Hashable, Hashable]]:
         return [(self.states[r], self.states[s]) for r, s in zip(self.from_idx, self.to_idx)]
 
-    @property
-    def absorbing_idx(self) -> np.ndarray:
-        return np.setdiff1d(np.arange(self.n_states), self.from_idx)
-
     def build(self, rates: np.ndarray) -> np.ndarray:
         """Intensity matrices from the rates of the allowed transitions.
 
