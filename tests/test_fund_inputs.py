@@ -254,3 +254,30 @@ def test_aipw_fits_a_multi_output_regressor_once_with_the_same_estimates():
         row = both[both["outcome"] == name]
         assert row["estimate"].item() == pytest.approx(alone["estimate"].item(), rel=1e-9)
         assert row["std_error"].item() == pytest.approx(alone["std_error"].item(), rel=1e-9)
+
+
+def test_aipw_classifier_outcome_model_copes_with_a_fold_of_one_class():
+    from sklearn.linear_model import LogisticRegression
+
+    from progression.evaluation import aipw
+
+    data = _confounded_trials(n=400).assign(rare=0.0)
+    data.loc[data.index[:2], "rare"] = 1.0  # two events: some folds' control arms hold none
+    found = aipw(data, outcome="rare", treatment="treated", covariates=["x"], outcome_model=LogisticRegression(),
+                 seed=0)
+    assert np.isfinite(found["estimate"].item()) and abs(found["estimate"].item()) < 0.05
+
+
+def test_simulate_accepts_a_baseline_rate_of_one_with_a_harmful_effect():
+    from progression.fund import simulate
+
+    card = pd.DataFrame({"intervention": ["a"], "outcome": ["ok"], "price_dkk": [10.0], "cap_dkk": [np.nan],
+                         "counterfactual_rate": [0.9], "window_months": [12], "price_year": 2024,
+                         "gain_payer": ["region"]})
+    effects = pd.DataFrame({"intervention": ["a"], "outcome": ["ok"], "effect": [-0.27], "effect_se": [0.2],
+                            "baseline_rate": [1.0], "gain_kommune_dkk": [0.0], "gain_region_dkk": [100.0],
+                            "gain_stat_dkk": [0.0]})
+    contracts = pd.DataFrame({"municipality": [101, 147], "intervention": "a", "participants": [7, 30]})
+    sim = simulate(effects, card, contracts, years=3, n_draws=400, seed=5)
+    # every draw harms: outcomes lost, never gained, so the region's gain is never positive
+    assert (sim.draws["gain_region_dkk"] <= 0).all() and (sim.draws["gain_region_dkk"] < 0).any()

@@ -372,6 +372,7 @@ def _caused_by_year(ip: _InterventionPlan, rng: np.random.Generator, delta: np.n
     gain = delta >= 0
     share = np.where(gain, np.divide(delta, p1, out=np.zeros_like(p1), where=p1 > 0),
                      np.divide(-delta, 1.0 - p1, out=np.zeros_like(p1), where=p1 < 1))
+    share = np.clip(share, 0.0, 1.0)  # δ/p1 can exceed 1 by a rounding error when p0 is 0 or 1
     reached = _sum_by(y1, ip.payment_year, n_years)                    # (B, K, T)
     at_risk = _sum_by(ip.n, ip.payment_year, n_years)                  # (T,)
     trials = np.where(gain[:, :, None], reached, at_risk - reached)

@@ -248,7 +248,8 @@ def trial_frame(intervention: str, rule: Eligibility, *, pool: pd.DataFrame, per
     -------
     DataFrame
         Per trial: ``person_id``, ``municipality``, ``index_year``, ``index_date``, ``treated`` (0/1),
-        ``step`` and ``level`` on the index date; covariates (:func:`baseline_covariates`); outcomes of
+        ``step`` and ``level`` on the index date; covariates (:func:`baseline_covariates`,
+        :func:`service_history`); outcomes of
         the next calendar year (:data:`NEXT_YEAR_OUTCOMES`, missing without a next person-year) and
         ``no_escalation_24m`` (no higher step starting within the window, missing when the window
         passes the extract date).
@@ -259,7 +260,8 @@ def trial_frame(intervention: str, rule: Eligibility, *, pool: pd.DataFrame, per
     citizens who have not started any intervention by the end of that year; a citizen can be a control
     in several years and a starter later (sequential trials; cluster on the person). Starters whose step
     on the start date is not eligible under the rule (e.g. an unrecorded §82 spell) are left out, as
-    their controls would be.
+    their controls would be, and so are trials dated before the citizen's first service: the register
+    holds such citizens only because a service follows, which would select on the outcome.
     """
     stairs = as_staircase(staircase)
     years = (int(pool["year"].min()), int(pool["year"].max()))
@@ -275,6 +277,8 @@ def trial_frame(intervention: str, rule: Eligibility, *, pool: pd.DataFrame, per
                      ignore_index=True).rename(columns={"year": "index_year"})
     rows = baseline_covariates(rows, persons=persons, person_years=person_years, spells=spells, stairs=stairs,
                                botilbud_steps=botilbud_steps)
+    rows = service_history(rows, spells, stairs)
+    rows = rows[rows["service_gap"] != "before first"]
     rows = next_year_outcomes(rows, person_years=person_years, spells=spells, stairs=stairs,
                               botilbud_steps=botilbud_steps, last_year=pd.Timestamp(extract_date).year)
     rows["no_escalation_24m"] = no_escalation(rows, spells, stairs, months=escalation_months,
@@ -312,6 +316,37 @@ def baseline_covariates(rows: pd.DataFrame, *, persons: pd.DataFrame, person_yea
     out = out.merge(flag, on=["person_id", "index_year"], how="left")
     out["botilbud_lag1"] = out["botilbud_lag1"].fillna(0.0)
     return out
+
+
+#: Bands of the years since the last service (upper ends), for :func:`service_history`.
+SERVICE_GAP_BANDS = ((1.0, "<1"), (2.0, "1-2"), (5.0, "2-5"), (np.inf, "5+"))
+
+
+def service_history(rows: pd.DataFrame, spells: pd.DataFrame, stairs: Staircase) -> pd.DataFrame:
+    """Add ``service_gap`` on each row's ``index_date``: how long since the citizen last held a service step.
+
+    Citizens without a service are a mix of those who left recently (and often come back) and those
+    who left the target group long ago; registers tell them apart only by the time since the last
+    service, which acts far from linearly, so it is banded: ``on service``, ``<1``, ``1-2``, ``2-5``,
+    ``5+`` years, or ``before first`` (no step spell has started yet: the register sees such citizens
+    only because a service follows).
+    """
+    level = spells["paragraph"].map({p: stairs.level_of(s) for p, s in stairs.paragraphs.items()})
+    s = spells.loc[level.notna(), ["person_id", "start_date", "end_date"]]
+    q = rows[["person_id", "index_date"]].reset_index(drop=True).reset_index(names="_row").merge(s, on="person_id",
+                                                                                                 how="left")
+    started = q["start_date"] <= q["index_date"]
+    ended = q["end_date"].where(started & (q["end_date"] < q["index_date"]))
+    by_row = pd.DataFrame({"_started": started, "_ended": ended, "_row": q["_row"]}).groupby("_row")
+    first = by_row["_started"].any().reindex(range(len(rows)), fill_value=False).to_numpy()
+    last_end = pd.to_datetime(by_row["_ended"].max().reindex(range(len(rows)))).to_numpy()
+    gap = (rows["index_date"].to_numpy() - last_end) / np.timedelta64(1, "D") / _DAYS_PER_YEAR
+    band = np.full(len(rows), "on service", dtype=object)
+    off = (rows["level"] <= stairs.none_level).to_numpy()
+    for upper, label in reversed(SERVICE_GAP_BANDS):
+        band[off & (gap < upper)] = label
+    band[off & ~first] = "before first"
+    return rows.assign(service_gap=pd.array(band, dtype="str"))
 
 
 def next_year_outcomes(rows: pd.DataFrame, *, person_years: pd.DataFrame, spells: pd.DataFrame, stairs: Staircase,
@@ -387,12 +422,13 @@ def add_costs(rows: pd.DataFrame, *, costs: pd.DataFrame, unit_costs: pd.DataFra
 
 #: Baseline covariates of the estimators on outcome levels (confounders and proxies of them).
 LEVEL_COVARIATES = ("age", "sex", "target_group", "severity", "childhood_services", "step", "index_year",
-                    "botilbud_lag1", "in_data_lag1", "in_data_lag2", "cost_lag1",
+                    "service_gap", "botilbud_lag1", "in_data_lag1", "in_data_lag2", "cost_lag1",
                     *(f"{c}_lag{lag}" for c in BASELINE_COLUMNS for lag in (1, 2)))
 #: Covariates of the doubly robust DiD: no lagged values of the outcomes themselves, whose transitory
 #: part would regress to the mean (conditioning on them breaks parallel trends).
 CHANGE_COVARIATES = ("age", "sex", "target_group", "severity", "childhood_services", "step", "index_year",
-                     "botilbud_lag1", "in_data_lag2", "disability_pension_weeks_lag1", "employment_measure_hours_lag1")
+                     "service_gap", "botilbud_lag1", "in_data_lag2",
+                     "disability_pension_weeks_lag1", "employment_measure_hours_lag1")
 
 #: Pre-period value (the year before the index year) of each outcome with one.
 PRE_PERIOD = {
@@ -455,7 +491,7 @@ def nuisance_models():
     from sklearn.preprocessing import StandardScaler
 
     def logistic():
-        return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+        return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, solver="newton-cholesky", max_iter=200))
 
     return {"propensity": logistic(), "binary": logistic(),
             "continuous": make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-2, 4, 13), alpha_per_target=True))}
@@ -868,9 +904,15 @@ AREAS = {"disability_pension": "income transfers", "psych_inpatient": "health", 
          "justice": "justice"}
 
 
-def area_of(items: Sequence[str]) -> dict[str, str]:
-    """Item -> welfare area (:data:`AREAS`; SEL and ABL paragraphs are social services, others keep their name)."""
-    return {i: AREAS.get(i, "social services" if i.startswith(("SEL", "ABL")) else i) for i in items}
+def area_of(items: Sequence[str], *, interventions: Sequence[str] = ()) -> dict[str, str]:
+    """Item -> welfare area (:data:`AREAS`; SEL and ABL paragraphs are social services, the
+    ``interventions`` preventive interventions, others keep their name)."""
+    def area(item: str) -> str:
+        if item in set(interventions):
+            return "preventive interventions"
+        return AREAS.get(item, "social services" if item.startswith(("SEL", "ABL")) else item)
+
+    return {i: area(i) for i in items}
 
 
 def adoption_persons(pool: pd.DataFrame, *, adoption: pd.DataFrame, intervention: str) -> pd.DataFrame:

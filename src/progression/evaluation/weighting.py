@@ -317,8 +317,14 @@ def _fit_predict(model, X_train: np.ndarray, Y_train: np.ndarray, X_test: np.nda
     """
     if Y_train.shape[1] > 1 and not is_classifier(model) and get_tags(model).target_tags.multi_output:
         return clone(model).fit(X_train, Y_train).predict(X_test).reshape(len(X_test), -1)
-    return np.column_stack([_predict_outcome(clone(model).fit(X_train, Y_train[:, j]), X_test)
-                            for j in range(Y_train.shape[1])])
+    return np.column_stack([_predict_column(model, X_train, Y_train[:, j], X_test) for j in range(Y_train.shape[1])])
+
+
+def _predict_column(model, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray) -> np.ndarray:
+    """Predictions of one outcome; a classifier whose training arm holds one class predicts that class."""
+    if is_classifier(model) and np.unique(y_train).size == 1:
+        return np.full(len(X_test), float(y_train[0]))
+    return _predict_outcome(clone(model).fit(X_train, y_train), X_test)
 
 
 def _cross_fit(X, t, outcomes, folds, *, propensity_model, outcome_model, estimand):

@@ -137,7 +137,7 @@ def potential_bars(table: pd.DataFrame, *, ax=None):
     ax.set_xticks(x, [f"year {int(y) + 1}" for y in wide.index])
     ax.set_ylabel("DKK per citizen")
     ax.set_title(f"Potential over {len(wide)} years: {wide.to_numpy().sum():,.0f} DKK")
-    ax.legend(fontsize=7, frameon=False)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
 
 
