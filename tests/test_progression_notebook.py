@@ -7,7 +7,6 @@ effects. tests/test_recovery_truth.py checks recovery by target group and of the
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 

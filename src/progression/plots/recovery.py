@@ -180,7 +180,8 @@ def plot_estimates_vs_truth(
     labels = data[list(label_cols)].apply(lambda r: " · ".join(str(v) for v in r if pd.notna(v)), axis=1)
     y = np.arange(len(data))[::-1]
     err = np.vstack([data["estimate"] - data["conf_low"], data["conf_high"] - data["estimate"]]).clip(min=0)
-    ax.errorbar(data["estimate"], y, xerr=err, fmt="o", color="#3182bd", markersize=4, capsize=2, label="estimate (95% CI)")
+    ax.errorbar(data["estimate"], y, xerr=err, fmt="o", color="#3182bd", markersize=4, capsize=2,
+                label="estimate (95% CI)")
     ax.scatter(data["truth"], y, marker="x", color="#d95f02", zorder=3, label="truth")
     ax.set_yticks(y)
     ax.set_yticklabels(labels, fontsize="small")

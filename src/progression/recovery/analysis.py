@@ -163,7 +163,8 @@ def change_table(
         a = ch.attrs
         params.append({"instrument": name, "n_baseline": a["n_baseline"], "n_paired": a["n_paired"],
                        "sd_pre": a["sd_pre"], "reliability": a["reliability"], "threshold": a["threshold"],
-                       "critical": critical, "direction": ins.direction, "scale": scale, "cutoff_name": cutoffs.get(name),
+                       "critical": critical, "direction": ins.direction, "scale": scale,
+                       "cutoff_name": cutoffs.get(name),
                        "cutoff": np.nan if cut is None else cut})
     changes = pd.concat(frames, ignore_index=True)
     changes = changes[["instrument"] + [c for c in changes.columns if c != "instrument"]]
@@ -220,7 +221,8 @@ def _by_grouping(changes, groupings, compute):
                 t["group"] = t["group"].astype(str)
             frames.append(t.assign(instrument=instrument, grouping=grouping))
     out = pd.concat(frames, ignore_index=True)
-    return out[["instrument", "grouping", "group"] + [c for c in out.columns if c not in ("instrument", "grouping", "group")]]
+    keys = ["instrument", "grouping", "group"]
+    return out[keys + [c for c in out.columns if c not in keys]]
 
 
 def _mask(table: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
@@ -368,7 +370,8 @@ def _bootstrap_instrument(data, p, alpha_estimated: bool, B: int, level: float, 
     for g, label in enumerate(labels):
         n_group = int(member[:, g].sum())
         for j, cls in enumerate(CHANGE_CLASSES):
-            rows.append({"group": label, "change_class": cls, "n": n_group, "count": int(round(point_rci[g, j] * n_group)),
+            rows.append({"group": label, "change_class": cls, "n": n_group,
+                         "count": int(round(point_rci[g, j] * n_group)),
                          "rci_share": point_rci[g, j], "rci_low": rci_low[g, j], "rci_high": rci_high[g, j],
                          "latent_share": point_latent[g, j], "latent_low": latent_low[g, j],
                          "latent_high": latent_high[g, j]})
@@ -382,7 +385,8 @@ def _bootstrap_chunk(rng, n, size, p, alpha_estimated, complete, has_first, pair
     w = rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(float)
     if alpha_estimated:
         total = x_items.sum(axis=1)
-        r = k / (k - 1) * (1 - _weighted_var(w[:, complete], x_items).sum(axis=1) / _weighted_var(w[:, complete], total))
+        item_var = _weighted_var(w[:, complete], x_items).sum(axis=1)
+        r = k / (k - 1) * (1 - item_var / _weighted_var(w[:, complete], total))
     else:
         r = np.full(len(w), p["reliability"])
     s_diff = np.sqrt(2.0) * np.sqrt(_weighted_var(w[:, has_first], x_first)) * np.sqrt(1 - r)
@@ -485,7 +489,8 @@ def municipality_summary(comparison: pd.DataFrame, *, within: str = "target_grou
     outside = [c for c in comparison.columns if c.startswith("outside_")]
     agg = {"municipalities": ("municipality", "size"), "shown": ("share", "count"),
            **{c.replace(".", "_"): (c, "sum") for c in outside},
-           "n_target": ("n_target", "first"), "count_target": ("count_target", "first"), "national": ("target", "first"),
+           "n_target": ("n_target", "first"), "count_target": ("count_target", "first"),
+           "national": ("target", "first"),
            "little_variation": ("little_variation", "first")}
     return comparison.groupby(["instrument", within], sort=True).agg(**agg).reset_index()
 
@@ -607,7 +612,8 @@ def trajectory_frame(
     if max_persons is not None and ids.size > max_persons:
         keep = np.sort(np.random.default_rng(seed).choice(ids, size=max_persons, replace=False))
         scored = scored[scored[person_col].isin(keep)]
-    first = scored.groupby(person_col, as_index=False)["assessment_date"].min().rename(columns={"assessment_date": "date"})
+    first = scored.groupby(person_col, as_index=False)["assessment_date"].min()
+    first = first.rename(columns={"assessment_date": "date"})
     at_first = steps_on_dates(spells, first, staircase=staircase, person_col=person_col).set_index(person_col)
     fallback = persons.set_index(person_col)["municipality"].astype("Int64")
     muni = at_first["municipality"].fillna(fallback.reindex(at_first.index))
@@ -677,7 +683,8 @@ def fit_trajectories(
         model = TrajectoryModel(engine="fast").fit(frame, municipality_col="municipality")
         counts = {"instrument": name, "n_persons": model.n_persons_, "n_obs": model.n_obs_}
         vc = model.variance_components_.rename(columns={"component": "term", "variance": "estimate"})
-        coefs += [model.summary_.assign(kind="fixed", **counts), vc.drop(columns="std_dev").assign(kind="variance", **counts)]
+        coefs += [model.summary_.assign(kind="fixed", **counts),
+                  vc.drop(columns="std_dev").assign(kind="variance", **counts)]
         means.append(model.mean_trajectory(grid).assign(instrument=name))
         obs = binned_means(frame, min_group_size=min_group_size)
         obs.loc[obs["suppress"], ["mean", "conf_low", "conf_high"]] = np.nan
@@ -752,7 +759,8 @@ def truth_comparison(shares: pd.DataFrame, mean_change: pd.DataFrame, truth: dic
         common = {"instrument": r["instrument"], "group": r["group"], "change_class": r["change_class"], "n": r["n"],
                   "n_truth": entry["n_pairs"]}
         for quantity, n_cell, key in (("rci", r["count"], "observed_shares"), ("latent", r["n"], "true_shares")):
-            rows.append({**common, "quantity": f"{quantity}_share", "n_cell": n_cell, "estimate": r[f"{quantity}_share"],
+            rows.append({**common, "quantity": f"{quantity}_share", "n_cell": n_cell,
+                         "estimate": r[f"{quantity}_share"],
                          "conf_low": r[f"{quantity}_low"], "conf_high": r[f"{quantity}_high"],
                          "truth": entry[key][r["change_class"]]})
     for r in mean_change[mean_change["grouping"] == "all"].itertuples(index=False):
