@@ -49,7 +49,7 @@ class TransitionsParams(Section):
     ctmc_covariates: list[Literal["age", "severity", "target_group", "recovery_oriented", "sex"]] = Field(
         default_factory=lambda: ["age", "severity", "target_group", "recovery_oriented"],
         description="covariates of the multi-state model, each acting on every allowed transition")
-    ctmc_min_moves: int = Field(30, ge=1, description="a transition between non-adjacent steps is allowed in the "
+    ctmc_min_moves: int = Field(20, ge=1, description="a transition between non-adjacent steps is allowed in the "
                                                       "multi-state model only when observed this often")
     reentry_horizons: list[float] = Field(default_factory=lambda: [1.0, 2.0], min_length=1,
                                           description="years after leaving all services of the re-entry shares")
