@@ -58,3 +58,20 @@ def test_assert_disclosed_catches_small_counts():
     with pytest.raises(DisclosureError, match="below the minimum cell size 5"):
         assert_disclosed(pd.DataFrame({"n": [3, 10]}), table="t", min_cell_size=5, count_cols=["n"])
     assert_disclosed(pd.DataFrame({"n": [0, 10, np.nan]}), table="t", min_cell_size=5, count_cols=["n"])
+
+
+def test_a_share_is_hidden_with_its_hidden_numerator():
+    # n=3 is hidden; share = n / n_total with n_total shown would give it away
+    df = pd.DataFrame({"cat": ["a", "b", "c"], "n": [3, 40, 57], "n_total": [100, 100, 100],
+                       "share": [0.03, 0.40, 0.57]})
+    out, rep = suppress(df, table="t", min_cell_size=5, count_cols=["n", "n_total"],
+                        stat_cols={"share": ["n", "n_total"]}, margin_groups={"n": []})
+    assert out["n"].isna().tolist() == [True, True, False]  # secondary: the next smallest too
+    assert out["share"].isna().tolist() == [True, True, False]
+    assert rep.statistics == 2
+
+
+def test_a_zero_numerator_does_not_hide_its_share():
+    df = pd.DataFrame({"n": [0, 50], "n_total": [50, 50], "share": [0.0, 1.0]})
+    out, _ = suppress(df, table="t", min_cell_size=5, count_cols=["n"], stat_cols={"share": ["n", "n_total"]})
+    assert out["share"].tolist() == [0.0, 1.0]

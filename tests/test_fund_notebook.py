@@ -55,7 +55,10 @@ def test_headline_effects_cover_the_truth_where_informative(rated):
     informative = headline[headline["conf_high"] - headline["conf_low"] < INFORMATIVE_WIDTH]
     assert len(informative) >= 4  # IPS, §82 group and Flexstøtte are large enough at CI scale
     covered = (informative["conf_low"] <= informative["truth"]) & (informative["truth"] <= informative["conf_high"])
-    assert covered.all(), informative.loc[~covered, ["intervention", "outcome", "estimate", "truth"]]
+    # 95 % intervals: with about six of them, two or more misses has probability ≈ 3 %
+    assert (~covered).sum() <= 1, informative.loc[~covered, ["intervention", "outcome", "estimate", "truth"]]
+    # the strongly confounded outcome: the doubly robust DiD must get employment right
+    assert covered[informative["outcome"] == "employed"].all()
 
 
 def test_naive_contrast_is_further_from_the_truth_than_the_headline_estimates(rated):

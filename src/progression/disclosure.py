@@ -82,7 +82,7 @@ def suppress(
     table: str,
     min_cell_size: int,
     count_cols: Sequence[str] = (),
-    stat_cols: Mapping[str, str] | None = None,
+    stat_cols: Mapping[str, str | Sequence[str]] | None = None,
     margin_groups: Mapping[str, Sequence[str]] | None = None,
     secondary: bool = True,
 ) -> tuple[pd.DataFrame, SuppressionReport]:
@@ -98,8 +98,10 @@ def suppress(
         Smallest number of persons a cell may describe.
     count_cols : sequence of str
         Columns holding counts of persons.
-    stat_cols : mapping of str to str, optional
-        Statistic column -> the count column of persons it is computed on.
+    stat_cols : mapping of str to str or sequence of str, optional
+        Statistic column -> the count column(s) of persons it rests on: its denominator, and its
+        numerator where it has one (a share n/n_total reveals a hidden n when n_total is shown).
+        The statistic is suppressed when any of them is small or hidden.
     margin_groups : mapping of str to sequence of str, optional
         Count column -> the columns whose groups add up to a shown margin (``[]`` = the whole
         column adds up to a total). Drives secondary suppression.
@@ -111,12 +113,13 @@ def suppress(
     (DataFrame, SuppressionReport)
     """
     check_no_person_ids(df, table)
-    stat_cols = dict(stat_cols or {})
+    stat_cols = {stat: [bases] if isinstance(bases, str) else list(bases) for stat, bases in (stat_cols or {}).items()}
+    bases_all = [b for bases in stat_cols.values() for b in bases]
     margin_groups = dict(margin_groups or {})
-    missing = [c for c in [*count_cols, *stat_cols, *stat_cols.values()] if c not in df.columns]
+    missing = [c for c in [*count_cols, *stat_cols, *bases_all] if c not in df.columns]
     if missing:
         raise DisclosureError(f"table '{table}': column(s) {missing} not found; columns present: {list(df.columns)}")
-    for c in [*count_cols, *stat_cols.values()]:
+    for c in [*count_cols, *bases_all]:
         if not pd.api.types.is_numeric_dtype(df[c]):
             raise DisclosureError(f"table '{table}': count column '{c}' must be numeric, got {df[c].dtype}")
     out = df.copy()
@@ -132,10 +135,11 @@ def suppress(
         hidden_by_col[c] = hidden
         counts = out[c].astype("Int64") if pd.api.types.is_integer_dtype(out[c]) else out[c].astype("float64")
         out[c] = counts.mask(hidden)
-    for stat, denom in stat_cols.items():
-        small = df[denom].notna() & (df[denom] < min_cell_size)
-        if denom in hidden_by_col:
-            small = small | hidden_by_col[denom]
+    for stat, bases in stat_cols.items():
+        small = pd.Series(False, index=df.index)
+        for base in bases:
+            small |= df[base].notna() & (df[base] > 0) & (df[base] < min_cell_size)
+            small |= hidden_by_col.get(base, False)
         stats += int((small & df[stat].notna()).sum())
         out[stat] = out[stat].astype("float64").mask(small)
     report = SuppressionReport(table=table, rows=len(df), primary=primary, secondary=secondary_n, statistics=stats)
