@@ -221,7 +221,8 @@ def test_adoption_panel_keeps_balanced_municipalities_and_shares_started(frame):
     assert set(panel["municipality"]) == {101, 147} and panel.groupby("municipality").size().eq(6).all()
     m101 = panel[panel["municipality"] == 101].set_index("year")
     assert m101.loc[2016, "share_started"] == pytest.approx(2 / 3)  # persons 1 and 6 of 1, 2, 6
-    assert (m101["adoption_year"] == 2015).all() and panel.loc[panel["municipality"] == 147, "adoption_year"].isna().all()
+    assert (m101["adoption_year"] == 2015).all()
+    assert panel.loc[panel["municipality"] == 147, "adoption_year"].isna().all()
     persons = fi.adoption_persons(pool, adoption=fi.adoption_years(w["participations"]), intervention="x")
     assert persons.set_index("event_time")["n_persons"].get(-1.0) == 3
 

@@ -86,7 +86,7 @@ def test_neutrality_probabilities_are_probabilities_that_match_the_summary(ci_ru
         effects.loc["gain_stat_dkk", "mean"] - effects.loc["payments_dkk", "mean"], rel=1e-9)
     ranking = result(ci_run, "ranking")
     assert ranking["prob_loss"].between(0, 1).all()
-    assert ranking["expected_state_balance_dkk"].is_monotonic_decreasing
+    assert ranking["expected_public_net_dkk"].is_monotonic_decreasing
 
 
 def test_present_values_use_finansministeriets_profile(ci_run, key):

@@ -4,14 +4,18 @@ The libraries (:mod:`progression.evaluation`, :mod:`progression.economics`, :mod
 tidy frames; this module builds them from the contract tables (persons, spells, person-years,
 person-year costs, participations):
 
-* :func:`trial_frame` emulates a sequence of target trials (Hernán & Robins 2016): for each year an
-  intervention is offered in a municipality, the citizens who start it that year are compared with the
-  eligible citizens of the offering municipalities who have not (yet) started any intervention, with
-  baseline covariates from the years before and outcomes after the start;
+* :func:`eligible_pool` and :func:`trial_frame` emulate a sequence of target trials (Hernán & Robins
+  2016): for each year an intervention is offered in a municipality, the citizens who start it that year
+  are compared with the eligible citizens of the offering municipalities who have not (yet) started any
+  intervention, with baseline covariates from the years before and outcomes after the start
+  (:func:`add_costs` adds public costs and quantities of priced items);
+* :func:`estimate_effects` runs the naive contrast, IPW, AIPW, the 2×2 DiD and the doubly robust DiD
+  on a trial frame; :func:`preferred_effects` picks the headline estimate per outcome;
 * :func:`event_panel` and :func:`adoption_panel` give the person-year panel of an event study around the
   start and the municipality-year panel of staggered adoption (Callaway & Sant'Anna 2021);
 * :func:`som_cohort` delimits seed 002's two SØM cohorts (success vs non-success), and
-  :func:`cost_outcomes` adds their public costs over the following years by payer;
+  :func:`success_contrast` compares the priced quantities of successes and non-successes over the
+  following years, raw and adjusted for baseline covariates;
 * :func:`fund_interventions` and :func:`fund_contracts` turn effect estimates and participation into
   the tables of :func:`progression.fund.simulate`.
 
@@ -34,9 +38,14 @@ from .recovery.steps import steps_on_dates
 from .staircase import Staircase, as_staircase
 
 __all__ = [
-    "Eligibility", "eligibility_rules", "adoption_years", "held_by_year", "item_quantities",
-    "trial_frame", "event_panel", "adoption_panel", "som_cohort", "cost_outcomes",
-    "fund_interventions", "fund_contracts", "NEXT_YEAR_OUTCOMES", "BASELINE_COLUMNS",
+    "Eligibility", "eligibility_rules", "adoption_years", "first_starts", "held_by_year", "item_quantities",
+    "eligible_pool", "trial_frame", "baseline_covariates", "service_history", "next_year_outcomes", "no_escalation",
+    "add_costs", "nuisance_models", "varying_columns", "change_frame", "did_long", "estimate_effects",
+    "preferred_effects", "yearly_outcomes", "event_panel", "adoption_panel", "adoption_persons",
+    "one_year_per_person", "lagged_cost", "som_cohort", "success_contrast", "consequence_effects",
+    "participant_means", "fund_interventions", "fund_contracts", "area_of",
+    "NEXT_YEAR_OUTCOMES", "BASELINE_COLUMNS", "LEVEL_COVARIATES", "CHANGE_COVARIATES", "CONTRAST_COVARIATES",
+    "PRE_PERIOD", "SERVICE_GAP_BANDS", "AREAS",
 ]
 
 #: Outcomes of the calendar year after the start year (the register's yearly outcomes).
@@ -67,7 +76,8 @@ def _target_groups(declared: str, groups: Sequence[str]) -> tuple[str, ...]:
 
 def eligibility_rules(interventions: pd.DataFrame, *, steps: Mapping[str, Sequence[str]],
                       ages: Mapping[str, Sequence[int]], staircase=None,
-                      groups: Sequence[str] = ("sindslidelse", "kognitivt_handicap", "begge")) -> dict[str, Eligibility]:
+                      groups: Sequence[str] = ("sindslidelse", "kognitivt_handicap", "begge")
+                      ) -> dict[str, Eligibility]:
     """Eligibility of each intervention of the ``interventions`` table from the parameters.
 
     Parameters
@@ -169,12 +179,14 @@ def item_quantities(costs: pd.DataFrame, unit_costs: pd.DataFrame, keys: pd.Data
     if keys is not None:
         c = c.merge(keys[["person_id", "year"]].drop_duplicates(), on=["person_id", "year"])
     total = c.groupby(["person_id", "year", "service"], sort=True)["cost_dkk"].sum()
-    wide = (total / gross.reindex(total.index.get_level_values("service")).to_numpy()).unstack("service", fill_value=0.0)
+    per_unit = total / gross.reindex(total.index.get_level_values("service")).to_numpy()
+    wide = per_unit.unstack("service", fill_value=0.0)
     wide = wide.reindex(columns=sorted(gross.index), fill_value=0.0)
     wide.columns = [f"q_{c}" for c in wide.columns]
     wide = wide.reset_index()
     if keys is not None:
-        wide = keys[["person_id", "year"]].drop_duplicates().merge(wide, on=["person_id", "year"], how="left").fillna(0.0)
+        wanted = keys[["person_id", "year"]].drop_duplicates()
+        wide = wanted.merge(wide, on=["person_id", "year"], how="left").fillna(0.0)
     return wide
 
 
@@ -361,7 +373,8 @@ def next_year_outcomes(rows: pd.DataFrame, *, person_years: pd.DataFrame, spells
     out = rows.merge(nxt, on=["person_id", "index_year"], how="left")
     known = out["employment_weeks"].notna()
     out["employed"] = (out["employment_weeks"] > 0).astype(float).where(known)
-    out["employed_or_education"] = ((out["employment_weeks"] > 0) | (out["education_weeks"] > 0)).astype(float).where(known)
+    working = (out["employment_weeks"] > 0) | (out["education_weeks"] > 0)
+    out["employed_or_education"] = working.astype(float).where(known)
     out["no_psych_admission"] = (out["psych_inpatient_days"] == 0).astype(float).where(known)
     first = int(out["index_year"].min()) + 1
     bo = held_by_year(spells, _botilbud_paragraphs(stairs, botilbud_steps), first_year=first, last_year=last_year)
@@ -371,7 +384,8 @@ def next_year_outcomes(rows: pd.DataFrame, *, person_years: pd.DataFrame, spells
     return out.drop(columns="education_weeks")
 
 
-def no_escalation(rows: pd.DataFrame, spells: pd.DataFrame, stairs: Staircase, *, months: int, extract_date) -> pd.Series:
+def no_escalation(rows: pd.DataFrame, spells: pd.DataFrame, stairs: Staircase, *, months: int,
+                  extract_date) -> pd.Series:
     """1 when no spell of a higher step than ``level`` starts within ``months`` after ``index_date``.
 
     Missing when the window ends after ``extract_date``. Mirrors the escalation outcome of the
@@ -434,13 +448,14 @@ CHANGE_COVARIATES = ("age", "sex", "target_group", "severity", "childhood_servic
 PRE_PERIOD = {
     "employed": lambda f: (f["employment_weeks_lag1"] > 0).astype(float),
     "employment_weeks": lambda f: f["employment_weeks_lag1"],
-    "employed_or_education": lambda f: ((f["employment_weeks_lag1"] > 0) | (f["education_weeks_lag1"] > 0)).astype(float),
+    "employed_or_education": lambda f: ((f["employment_weeks_lag1"] > 0)
+                                        | (f["education_weeks_lag1"] > 0)).astype(float),
     "no_psych_admission": lambda f: (f["psych_inpatient_days_lag1"] == 0).astype(float),
     "psych_inpatient_days": lambda f: f["psych_inpatient_days_lag1"],
 }
 
 
-def _varying(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+def varying_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
     """The columns that vary in ``frame`` (a constant covariate cannot enter a model)."""
     return [c for c in columns if frame[c].nunique() > 1]
 
@@ -468,7 +483,8 @@ def did_long(frame: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
     """Two rows per trial (the year before: ``post`` = 0; the next year: ``post`` = 1) for :func:`did_2x2`."""
     known = frame[frame["in_data_lag1"] == 1].reset_index(names="trial")
     pre = known.assign(post=0, **{o: PRE_PERIOD[o](known) for o in outcomes})
-    return pd.concat([pre, known.assign(post=1)], ignore_index=True)[["trial", "person_id", "treated", "post", *outcomes]]
+    long = pd.concat([pre, known.assign(post=1)], ignore_index=True)
+    return long[["trial", "person_id", "treated", "post", *outcomes]]
 
 
 def nuisance_models():
@@ -494,7 +510,8 @@ def nuisance_models():
         return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, solver="newton-cholesky", max_iter=200))
 
     return {"propensity": logistic(), "binary": logistic(),
-            "continuous": make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-2, 4, 13), alpha_per_target=True))}
+            "continuous": make_pipeline(StandardScaler(),
+                                        RidgeCV(alphas=np.logspace(-2, 4, 13), alpha_per_target=True))}
 
 
 def estimate_effects(frame: pd.DataFrame, *, outcomes: Sequence[str], did_outcomes: Sequence[str] = (),
@@ -538,7 +555,7 @@ def estimate_effects(frame: pd.DataFrame, *, outcomes: Sequence[str], did_outcom
     parts = []
     for group in _outcome_groups(frame, outcomes):
         data = frame.dropna(subset=group)
-        x = _varying(data, covariates)
+        x = varying_columns(data, covariates)
         outcome_model = models["binary" if _is_binary(data[group[0]]) else "continuous"]
         found = pd.concat([
             naive_contrast(data, outcome=group, group="treated", cluster="person_id", cl=cl),
@@ -549,7 +566,7 @@ def estimate_effects(frame: pd.DataFrame, *, outcomes: Sequence[str], did_outcom
         parts.append(_person_counts(found.assign(design="levels"), data))
     if did_outcomes:
         changes = change_frame(frame.dropna(subset=list(did_outcomes)), did_outcomes)
-        x = _varying(changes, change_covariates)
+        x = varying_columns(changes, change_covariates)
         did = did_2x2(did_long(changes, did_outcomes), outcome=list(did_outcomes), treated="treated", post="post",
                       cluster="person_id", unit="person_id", cl=cl)
         dr = aipw(changes, outcome=[f"d_{o}" for o in did_outcomes], treatment="treated", covariates=x,
@@ -578,7 +595,8 @@ def preferred_effects(effects: pd.DataFrame, *, did_outcomes: Sequence[str]) -> 
     Returns the chosen rows of ``effects`` with their index.
     """
     did = effects["outcome"].isin(list(did_outcomes))
-    chosen = (did & (effects["method"] == "DR-DiD (AIPW on change)")) | (~did & effects["method"].str.startswith("AIPW"))
+    chosen = ((did & (effects["method"] == "DR-DiD (AIPW on change)"))
+              | (~did & effects["method"].str.startswith("AIPW")))
     return effects[chosen]
 
 
@@ -610,7 +628,8 @@ def event_panel(frame: pd.DataFrame, *, person_years: pd.DataFrame, participatio
         Every person-year of those persons with :func:`yearly_outcomes` and ``first_treated`` (the start
         year; missing for controls), for :func:`progression.evaluation.event_study`.
     """
-    starters = frame.loc[frame["treated"] == 1, ["person_id", "index_year"]].rename(columns={"index_year": "first_treated"})
+    starters = (frame.loc[frame["treated"] == 1, ["person_id", "index_year"]]
+                .rename(columns={"index_year": "first_treated"}))
     ever = set(first_starts(participations)["person_id"])
     controls = pd.DataFrame({"person_id": sorted(set(frame.loc[frame["treated"] == 0, "person_id"]) - ever)})
     units = pd.concat([starters, controls.assign(first_treated=np.nan)], ignore_index=True)
@@ -796,10 +815,9 @@ def success_contrast(cohort: pd.DataFrame, *, success: str, costs: pd.DataFrame,
     models = nuisance_models()
     with warnings.catch_warnings():  # success is predictable from the covariates by design; clip instead
         warnings.simplefilter("ignore", StatisticalWarning)
-        adjusted = aipw(wide, outcome=outcome_cols, treatment=success, covariates=_varying(wide, covariates),
+        adjusted = aipw(wide, outcome=outcome_cols, treatment=success, covariates=varying_columns(wide, covariates),
                         estimand="ATE", propensity_model=models["propensity"], outcome_model=models["continuous"],
-                        clip=0.01,
-                        cluster="person_id", seed=seed, cl=cl).assign(method="adjusted")
+                        clip=0.01, cluster="person_id", seed=seed, cl=cl).assign(method="adjusted")
     out = pd.concat([raw, adjusted], ignore_index=True)
     parts = out["outcome"].str.extract(r"^q_(?P<item>.+)@(?P<start_year>\d+)$")
     return pd.DataFrame({
@@ -814,7 +832,8 @@ def consequence_effects(effects: pd.DataFrame, *, duration_years: int, start_yea
     :func:`progression.economics.budget_consequences`: each lasting ``duration_years`` from ``start_year``."""
     q = effects[effects["outcome"].str.startswith("q_")]
     return pd.DataFrame({"item": q["outcome"].str.removeprefix("q_").to_numpy(), "change": q["estimate"].to_numpy(),
-                         "duration_years": duration_years, "start_year": start_year}).sort_values("item", ignore_index=True)
+                         "duration_years": duration_years, "start_year": start_year}
+                        ).sort_values("item", ignore_index=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -928,5 +947,6 @@ def adoption_persons(pool: pd.DataFrame, *, adoption: pd.DataFrame, intervention
     rows = pool.merge(adopted, on="municipality")
     rows = rows.assign(event_time=(rows["year"] - rows["adoption_year"]).astype(float))
     by_time = rows.groupby("event_time")["person_id"].nunique().rename("n_persons").reset_index()
-    overall = pd.DataFrame({"event_time": [np.nan], "n_persons": [rows.loc[rows["event_time"] >= 0, "person_id"].nunique()]})
+    after = rows.loc[rows["event_time"] >= 0, "person_id"].nunique()
+    overall = pd.DataFrame({"event_time": [np.nan], "n_persons": [after]})
     return pd.concat([by_time, overall], ignore_index=True)
