@@ -1,6 +1,6 @@
 """Benchmark progression.ctmc against R's msm on a national-scale yearly staircase panel.
 
-    /work/main/.venv/bin/python benchmarks/bench_ctmc.py [--subjects 70000] [--visits 8] [--no-r]
+    .venv/bin/python benchmarks/bench_ctmc.py [--subjects 70000] [--visits 8] [--no-r]
 
 The panel is simulated with known intensities: six states (1 no service, 2 preventive support,
 3 home support, 4 temporary residential care, 5 long-term residential care, 6 dead), moves one step up

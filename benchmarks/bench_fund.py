@@ -1,6 +1,6 @@
 """Benchmark of the fund simulator: 10,000 draws × 5 interventions × 98 municipalities × 10 years.
 
-Run: /work/main/.venv/bin/python benchmarks/bench_fund.py [n_draws]
+Run: .venv/bin/python benchmarks/bench_fund.py [n_draws]
 
 Target: ≤ 30 s on 2 cores. Prints wall-clock time and CPU time of this process and of its
 workers (the worker pool is shut down after each case so its CPU time is counted; each parallel

@@ -1,6 +1,6 @@
 """Time and peak memory of the synthetic Denmark generator at several scales.
 
-Run: ``/work/main/.venv/bin/python benchmarks/bench_synthetic.py [--scales 1 10] [--write]``
+Run: ``.venv/bin/python benchmarks/bench_synthetic.py [--scales 1 10] [--write]``
 
 Each scale runs in its own process, so the peak resident memory (``ru_maxrss``) is that scale's own.
 """

@@ -1,6 +1,6 @@
 """Benchmark: spells -> yearly and monthly panels, transition counts, and the citizen bootstrap.
 
-    /work/main/.venv/bin/python benchmarks/bench_transitions.py [--scale 10] [--boot-persons 70000]
+    .venv/bin/python benchmarks/bench_transitions.py [--scale 10] [--boot-persons 70000]
                                                                [--workdir DIR] [--synthetic]
 
 Scale 10 is national data x 10: about 700,000 persons and 5 million spells, from the simple

@@ -1,6 +1,6 @@
 """Time the main calls of notebook 20_transitions on the synthetic Denmark at national scale.
 
-    /work/main/.venv/bin/python benchmarks/bench_transitions_notebook.py [--scale 1.0] [--boot 1000]
+    .venv/bin/python benchmarks/bench_transitions_notebook.py [--scale 1.0] [--boot 1000]
 
 Generates the synthetic tables (not timed as part of the notebook), builds the two yearly panels and
 runs, in order, what the notebook runs: the overall matrix and the four grouped matrices with the

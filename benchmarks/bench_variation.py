@@ -1,6 +1,6 @@
 """Timing of the Shapley R² decomposition and the spending-variation model on 98 municipalities.
 
-Run: /work/main/.venv/bin/python benchmarks/bench_variation.py
+Run: .venv/bin/python benchmarks/bench_variation.py
 
 Cases (synthetic data: 98 municipalities, 12 correlated criteria, population weights):
   * shapley_r2 with 12 predictors (2^12 = 4,096 subset fits), weighted

@@ -10,7 +10,7 @@ from progression.exceptions import DataContractError, ParameterError
 from progression.sources import indigo
 
 FIXTURE = Path(__file__).parent / "fixtures" / "indigo"
-REAL = Path("/work/shared/reference-data/indigo")
+REAL = Path(__file__).resolve().parents[2] / "shared" / "reference-data" / "indigo"
 
 
 @pytest.fixture(scope="module")
