@@ -127,3 +127,40 @@ def test_notebooks_are_committed_without_outputs_and_have_a_parameters_cell():
         tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1, path.name
         assert "params_path" in tagged[0].source and "run_dir" in tagged[0].source
+
+
+def test_full_ci_chain_runs_every_notebook_and_reruns_identically(ci_run):
+    """params/ci.yaml through the whole chain twice: the same results and figures, byte for byte."""
+    from progression.runner import chain, run_chain
+
+    manifest = json.loads((ci_run / "manifest.json").read_text())
+    assert manifest["status"] == "succeeded"
+    assert [n["name"] for n in manifest["notebooks"]] == chain()
+    again = run_chain(ci_run.parent / "ci.yaml", progress=False).run_dir
+    second = json.loads((again / "manifest.json").read_text())
+    assert second["outputs"]["results"] == manifest["outputs"]["results"]
+    assert second["outputs"]["figures"] == manifest["outputs"]["figures"]
+    assert len(manifest["outputs"]["results"]) > 20
+
+
+def test_executed_data_notebook_shows_the_tables_it_validated(ci_run):
+    """An explicit check of a deterministic output: the table of row counts in 00_data."""
+    nb = nbformat.read(ci_run / "notebooks" / "00_data.ipynb", as_version=4)
+    shown = "".join(o.get("data", {}).get("text/plain", "") for c in nb.cells if c.cell_type == "code"
+                    for o in c.outputs)
+    for table in ("persons", "spells", "assessments", "municipality_years", "rate_card"):
+        assert table in shown
+    assert "person_id" not in shown  # no person-level table is printed
+
+
+def test_ci_results_are_aggregates_above_the_minimum_cell_size(ci_run):
+    """Every results table went through disclosure control; its person counts are 0 or >= the minimum."""
+    minimum = load_params(ci_run / "params.yaml").disclosure.min_cell_size
+    log = json.loads((ci_run / "disclosure.json").read_text())
+    for path in (ci_run / "results").glob("*.csv"):
+        assert path.stem in log, f"{path.name} was not written through disclosure control"
+        df = pd.read_csv(path)
+        assert not {"person_id", "cpr", "pnr"} & {c.lower() for c in df.columns}, path.name
+        for col in log[path.stem]["count_columns"]:
+            values = pd.to_numeric(df[col], errors="coerce").dropna()
+            assert ((values == 0) | (values >= minimum)).all(), f"{path.name}:{col}"

@@ -11,7 +11,7 @@ Rules (domain.md §8):
   hidden one cannot be recovered by subtraction;
 * a table with a person-identifier column is refused.
 
-Suppressed cells become missing (empty in CSV); integer counts stay integers. :func:`suppress` returns the table and a
+Suppressed cells become missing (NaN; empty in CSV). :func:`suppress` returns the table and a
 :class:`SuppressionReport` that the run manifest records.
 """
 
@@ -36,6 +36,7 @@ class SuppressionReport:
     primary: int
     secondary: int
     statistics: int
+    count_columns: tuple[str, ...] = ()
 
     @property
     def cells(self) -> int:
@@ -43,7 +44,7 @@ class SuppressionReport:
         return self.primary + self.secondary + self.statistics
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "cells": self.cells}
+        return {**asdict(self), "count_columns": list(self.count_columns), "cells": self.cells}
 
 
 def check_no_person_ids(df: pd.DataFrame, table: str) -> None:
@@ -133,8 +134,7 @@ def suppress(
             secondary_n += int(extra.sum())
             hidden = hidden | extra
         hidden_by_col[c] = hidden
-        counts = out[c].astype("Int64") if pd.api.types.is_integer_dtype(out[c]) else out[c].astype("float64")
-        out[c] = counts.mask(hidden)
+        out[c] = out[c].astype("float64").mask(hidden)
     for stat, bases in stat_cols.items():
         small = pd.Series(False, index=df.index)
         for base in bases:
@@ -142,7 +142,8 @@ def suppress(
             small |= hidden_by_col.get(base, False)
         stats += int((small & df[stat].notna()).sum())
         out[stat] = out[stat].astype("float64").mask(small)
-    report = SuppressionReport(table=table, rows=len(df), primary=primary, secondary=secondary_n, statistics=stats)
+    report = SuppressionReport(table=table, rows=len(df), primary=primary, secondary=secondary_n, statistics=stats,
+                               count_columns=tuple(count_cols))
     return out, report
 
 

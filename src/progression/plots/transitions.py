@@ -121,9 +121,9 @@ def plot_flow_bars(flow: pd.DataFrame, *, group_col: str | None = None, referenc
     for key, rows in (shares.groupby(keys, observed=True, sort=False) if keys else [((), shares)]):
         key = key[0] if isinstance(key, tuple) and len(key) == 1 else key
         n = cohort.loc[key] if keys else cohort.iloc[0]
-        if n < min_cell:
+        if not n >= min_cell:  # hidden (NaN) or small cohorts are not drawn
             continue
-        label = f"{key} (n={n:,})" if keys else f"this panel (n={n:,})"
+        label = f"{key} (n={int(n):,})" if keys else f"this panel (n={int(n):,})"
         bars.append((label, dict(zip(rows[category_col], rows[share_col])), False))
     if reference is not None:
         for group, rows in reference.groupby("group", sort=False):
