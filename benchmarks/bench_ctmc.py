@@ -1,4 +1,4 @@
-"""Benchmark progression.ctmc against R's msm on a national-scale yearly staircase panel.
+"""Benchmark progression.transitions.ctmc against R's msm on a national-scale yearly staircase panel.
 
     .venv/bin/python benchmarks/bench_ctmc.py [--subjects 70000] [--visits 8] [--no-r]
 
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from progression import ctmc
+from progression.transitions import ctmc
 
 ROOT = Path(__file__).resolve().parents[1]
 FIT_MSM = ROOT / "tests" / "results" / "ctmc" / "fit_msm.R"
@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=70_000)
     parser.add_argument("--visits", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--no-r", action="store_true", help="time progression.ctmc only")
+    parser.add_argument("--no-r", action="store_true", help="time progression.transitions.ctmc only")
     args = parser.parse_args()
 
     data = simulate(args.subjects, args.visits, args.seed)
@@ -100,7 +100,7 @@ def main() -> None:
     model, ours, ours_cpu = run_ours(data, inits)
     print(f"panel: {args.subjects} subjects, {len(data)} rows, {model.n_intervals_} intervals, "
           f"{len(model.params_)} parameters, {model.n_groups_} distinct (pattern, interval) groups")
-    print(f"progression.ctmc: {ours:8.2f} s ({ours_cpu:.2f} s CPU)   -2 log L = {model.minus2loglik_:.4f}   "
+    print(f"progression.transitions.ctmc: {ours:8.2f} s ({ours_cpu:.2f} s CPU)   -2 log L = {model.minus2loglik_:.4f}   "
           f"BFGS iterations {model.n_iter_}")
 
     nan = float("nan")

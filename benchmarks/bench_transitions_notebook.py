@@ -18,10 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from progression import step_analysis as sa
+from progression.analyses import transitions as sa
 from progression.config import load_params
-from progression.durations import reentry_shares
-from progression.inputs import load_inputs
+from progression.transitions.durations import reentry_shares
+from progression.sources.inputs import load_inputs
 from progression.panel import build_panel, read_panel
 from progression.staircase import as_staircase
 from progression.transitions import TransitionMatrix

@@ -35,7 +35,7 @@ def reference_data() -> Path:
 @pytest.fixture(scope="session")
 def ci_run(tmp_path_factory) -> Path:
     """The run folder of one chain run on ``params/ci.yaml``, shared by the notebook tests."""
-    from progression.runner import run_chain
+    from progression.chain.runner import run_chain
 
     out = tmp_path_factory.mktemp("ci_runs")
     params = out / "ci.yaml"

@@ -10,7 +10,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from progression.cli import main
+from progression.chain.cli import main
 from progression.config import load_params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,7 +131,7 @@ def test_notebooks_are_committed_without_outputs_and_have_a_parameters_cell():
 
 def test_full_ci_chain_runs_every_notebook_and_reruns_identically(ci_run):
     """params/ci.yaml through the whole chain twice: the same results and figures, byte for byte."""
-    from progression.runner import chain, run_chain
+    from progression.chain.runner import chain, run_chain
 
     manifest = json.loads((ci_run / "manifest.json").read_text())
     assert manifest["status"] == "succeeded"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from progression.cli import main
+from progression.chain.cli import main
 from progression.config import Params, load_params
 from progression.exceptions import ParameterError
 

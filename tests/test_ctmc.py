@@ -1,4 +1,4 @@
-"""Tests of progression.ctmc against known truth: closed forms, scipy, finite differences, simulation.
+"""Tests of progression.transitions.ctmc against known truth: closed forms, scipy, finite differences, simulation.
 
 References to R msm on its `cav` data are in test_ctmc_reference.py (marker reference_r); the
 coverage of confidence intervals over repeated simulations is in test_ctmc_coverage.py (slow).
@@ -12,11 +12,11 @@ import pytest
 import scipy.integrate
 import scipy.linalg
 
-from progression import ctmc
-from progression.ctmc import _spectral
-from progression.ctmc._data import prepare_panel, qspec_from
-from progression.ctmc._expm import expm_frechet_adjoint, expm_stack
-from progression.ctmc._likelihood import PanelLikelihood
+from progression.transitions import ctmc
+from progression.transitions.ctmc import _spectral
+from progression.transitions.ctmc._data import prepare_panel, qspec_from
+from progression.transitions.ctmc._expm import expm_frechet_adjoint, expm_stack
+from progression.transitions.ctmc._likelihood import PanelLikelihood
 from progression.exceptions import (
     ConvergenceError,
     DataContractError,

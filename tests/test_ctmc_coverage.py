@@ -1,4 +1,4 @@
-"""Coverage of progression.ctmc's 95% confidence intervals over repeated simulated panels (slow).
+"""Coverage of progression.transitions.ctmc's 95% confidence intervals over repeated simulated panels (slow).
 
 Known truth: an illness-death model with recovery, exact death times and a binary covariate acting
 on every transition; 100 panels of 400 subjects with yearly visits.  Each interval should cover the
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from progression import ctmc
+from progression.transitions import ctmc
 
 Q_TRUE = np.array([[-0.30, 0.20, 0.10], [0.15, -0.35, 0.20], [0.0, 0.0, 0.0]])
 BETA = np.array([[0.0, 0.5, 0.0], [-0.4, 0.0, 0.3], [0.0, 0.0, 0.0]])

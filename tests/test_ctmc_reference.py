@@ -1,4 +1,4 @@
-"""progression.ctmc against R's msm (Jackson 2011) on msm's `cav` data and on a simulated panel.
+"""progression.transitions.ctmc against R's msm (Jackson 2011) on msm's `cav` data and on a simulated panel.
 
 The `cav` data (GPL, shipped with msm) are written to a temporary folder by Rscript at test time and
 never stored in the project.  Stored reference numbers: tests/results/ctmc/cav_msm_results.py, made by
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from progression import ctmc
+from progression.transitions import ctmc
 
 pytestmark = pytest.mark.reference_r
 

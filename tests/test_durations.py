@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from progression.durations import (
+from progression.transitions.durations import (
     kaplan_meier,
     median_time,
     reentry_episodes,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from progression import fund_inputs as fi
+from progression.analyses import fund as fi
 from progression.config import StaircaseParams
 from progression.exceptions import DataContractError, ParameterError
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from progression.overview import SEED002_SERVICE_SHARES, service_shares
+from progression.analyses.overview import SEED002_SERVICE_SHARES, service_shares
 
 
 def test_service_shares_count_persons_on_each_step_held_in_the_year():

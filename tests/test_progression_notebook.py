@@ -111,7 +111,7 @@ def test_same_parameters_give_the_same_numbers(run, tmp_path):
     """Rerunning the notebook in a copy of the run gives byte-identical results."""
     import shutil
 
-    from progression.runner import run_chain
+    from progression.chain.runner import run_chain
 
     copy = tmp_path / "run"
     shutil.copytree(run, copy, symlinks=True)

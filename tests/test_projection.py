@@ -6,7 +6,7 @@ import pytest
 from scipy.linalg import expm
 
 from progression.exceptions import ParameterError
-from progression.projection import current_stock, entrants, match_stepdown, project_occupancy, scale_stepdown
+from progression.transitions.projection import current_stock, entrants, match_stepdown, project_occupancy, scale_stepdown
 from progression.transitions import TransitionMatrix
 from test_transitions import P_TRUE, STEPS, chain_panel, simulate_chain
 

@@ -1,4 +1,4 @@
-"""The notebook-level steps of progression.recovery.analysis on a small synthetic Denmark."""
+"""The notebook-level steps of progression.analyses.progression on a small synthetic Denmark."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +6,7 @@ import pytest
 
 from progression.config import load_params
 from progression.exceptions import ParameterError
-from progression.recovery import analysis as an
+from progression.analyses import progression as an
 from progression.staircase import Staircase
 
 INSTRUMENTS = ["VUM", "WHO5", "INSPIRE_O", "QPR15"]

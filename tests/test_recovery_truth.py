@@ -15,7 +15,7 @@ import pytest
 
 from progression.config import load_params
 from progression.recovery import TrajectoryModel
-from progression.recovery import analysis as an
+from progression.analyses import progression as an
 from progression.staircase import Staircase
 
 pytestmark = pytest.mark.slow

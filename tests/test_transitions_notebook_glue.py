@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from progression import step_analysis as sa
+from progression.analyses import transitions as sa
 from progression.disclosure import suppress
 from progression.exceptions import DataContractError, ParameterError
 from progression.transitions import TransitionMatrix

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from progression.durations import time_on_step  # noqa: E402
+from progression.transitions.durations import time_on_step  # noqa: E402
 from progression.plots.transitions import (  # noqa: E402
     plot_alluvial,
     plot_flow_bars,
@@ -16,7 +16,7 @@ from progression.plots.transitions import (  # noqa: E402
     plot_projection,
     plot_transition_heatmap,
 )
-from progression.projection import current_stock, project_occupancy  # noqa: E402
+from progression.transitions.projection import current_stock, project_occupancy  # noqa: E402
 from progression.transitions import SEED002_FLOW_FROM_SEL85, CohortFlow, TransitionMatrix  # noqa: E402
 from test_transitions import chain_panel, simulate_chain  # noqa: E402
 

@@ -31,10 +31,9 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from progression.constants import PAYERS
 from .exceptions import ApproximationWarning, ParameterError
 
-#: The public payers of a budget-economic calculation (as in ``progression.schemas.PAYERS``).
-PAYERS = ("kommune", "region", "stat")
 
 __all__ = [
     "DISCOUNT_PROFILES", "discount_factors", "present_value",

@@ -20,6 +20,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from .constants import PAYERS, SEXES, TARGET_GROUPS  # noqa: F401  (re-exported: the contracts' codes)
 from .exceptions import DataContractError
 
 #: Service paragraphs met in the data (Serviceloven and Almenboligloven), with English labels.
@@ -41,9 +42,6 @@ PARAGRAPHS: dict[str, str] = {
     "SEL104": "activity and social services (§104)",
     "SEL110": "shelter (§110)",
 }
-TARGET_GROUPS = ("sindslidelse", "kognitivt_handicap", "begge")
-SEXES = ("K", "M")
-PAYERS = ("kommune", "region", "stat")
 COST_UNITS = ("year", "month", "week", "day", "hour", "contact", "case", "participant")
 
 #: Columns that identify a person; a results table may never carry one.

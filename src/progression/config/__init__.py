@@ -17,13 +17,14 @@ from ..exceptions import ParameterError
 from ._base import Section
 from .analyses import FundParams, ProgressionParams, TransitionsParams, VariationParams
 from .core import (
-    DataParams, DisclosureParams, FileParams, RunParams, StaircaseParams, Step, SyntheticParams,
+    DataParams, DisclosureParams, DominanceParams, FileParams, ReportParams, RunParams, StaircaseParams, Step,
+    SyntheticParams,
 )
 
 __all__ = [
     "Params", "load_params", "RunParams", "DataParams", "SyntheticParams", "FileParams",
     "StaircaseParams", "Step", "DisclosureParams", "ProgressionParams", "TransitionsParams",
-    "VariationParams", "FundParams",
+    "VariationParams", "FundParams", "DominanceParams", "ReportParams",
 ]
 
 
@@ -38,6 +39,7 @@ class Params(Section):
     variation: VariationParams = Field(default_factory=VariationParams)
     fund: FundParams = Field(default_factory=FundParams)
     disclosure: DisclosureParams = Field(default_factory=DisclosureParams)
+    report: ReportParams = Field(default_factory=ReportParams)
     source_file: Path | None = Field(None, description="the parameter file these were loaded from (set by the loader)")
 
     def to_yaml(self) -> str:

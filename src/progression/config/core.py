@@ -137,8 +137,24 @@ class StaircaseParams(Section):
         return {p: s.level for s in self.steps for p in s.paragraphs}
 
 
+class DominanceParams(Section):
+    """The (n, k) dominance rule for magnitudes (sums and means of money over persons)."""
+
+    n: int = Field(2, ge=1, le=10, description="number of largest contributions")
+    k: float = Field(0.85, gt=0, lt=1, description="largest share of the cell total they may make up")
+
+
 class DisclosureParams(Section):
     """Statistical disclosure control of everything that leaves a run."""
 
     min_cell_size: int = Field(5, ge=3, description="smallest number of persons a cell may describe (DST: 3)")
     secondary_suppression: bool = Field(True, description="suppress a second cell where a margin would reveal one")
+    dominance: DominanceParams | None = Field(
+        default_factory=DominanceParams,
+        description="the (n, k) dominance rule on magnitudes (Statistics Denmark: n = 2, k = 0.85); null = off")
+
+
+class ReportParams(Section):
+    """The report: its language."""
+
+    language: Literal["en", "da"] = Field("en", description="language of the report, captions and figure labels")

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from progression.evaluation import _checks as chk
+from progression import _validation as chk
 from progression.evaluation.propensity import ESTIMANDS, design_matrix
 from progression.exceptions import DataContractError, StatisticalWarning
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from progression.evaluation import _checks as chk
+from progression import _validation as chk
 from progression.evaluation._inference import result_row, tidy_frame
 from progression.exceptions import ConvergenceError, DataContractError, ParameterError
 

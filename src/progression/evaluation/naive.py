@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from progression.evaluation import _checks as chk
+from progression import _validation as chk
 from progression.evaluation._inference import cluster_codes, if_variance, result_row, tidy_frame
 
 

@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from progression.evaluation import _checks as chk
+from progression import _validation as chk
 from progression.exceptions import DataContractError
 
 ESTIMANDS = ("ATT", "ATE")

@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from progression.evaluation import _checks as chk
+from progression import _validation as chk
 from progression.evaluation._inference import SeedLike, if_variance, int_seed, result_row, tidy_frame
 from progression.evaluation.did import never_treated
 from progression.exceptions import DataContractError, NotFittedError, StatisticalWarning

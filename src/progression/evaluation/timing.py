@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from progression.evaluation import _checks as chk
+from progression import _validation as chk
 from progression.exceptions import DataContractError
 
 

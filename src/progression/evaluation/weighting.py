@@ -27,7 +27,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 from sklearn.utils import get_tags
 
-from progression.evaluation import _checks as chk
+from progression import _validation as chk
 from progression.evaluation._inference import (
     SeedLike,
     cluster_bootstrap,

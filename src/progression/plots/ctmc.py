@@ -1,4 +1,4 @@
-"""Figures of continuous-time multi-state models (``progression.ctmc``).
+"""Figures of continuous-time multi-state models (``progression.transitions.ctmc``).
 
 Free functions over tidy frames: each takes ``ax=None`` (the current Axes then), imports matplotlib
 inside, returns the Axes and never calls ``show()``.
@@ -18,7 +18,7 @@ def plot_transition_probabilities(frame: pd.DataFrame, *, from_state: Hashable |
     ----------
     frame : pandas.DataFrame
         Columns ``time``, ``from_state``, ``to_state``, ``probability``, as returned by
-        ``progression.ctmc.transition_probabilities(model.qmatrix(ci="none"), times)``.
+        ``progression.transitions.ctmc.transition_probabilities(model.qmatrix(ci="none"), times)``.
     from_state : state label, optional
         Starting state; default the first one in ``frame``.
     ax : matplotlib.axes.Axes, optional

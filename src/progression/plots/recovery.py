@@ -173,7 +173,7 @@ def plot_estimates_vs_truth(
     """Estimates with their intervals (dots and bars) beside the true values (crosses), one row each.
 
     ``comparison`` holds ``estimate``, ``conf_low``, ``conf_high`` and ``truth`` (e.g. from
-    :func:`progression.recovery.analysis.truth_comparison`); rows with a missing estimate are left out.
+    :func:`progression.analyses.progression.truth_comparison`); rows with a missing estimate are left out.
     """
     ax = _axes(ax)
     data = comparison.dropna(subset=["estimate"]).reset_index(drop=True)

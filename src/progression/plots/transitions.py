@@ -1,5 +1,5 @@
 """Figures for step transitions: free functions over the tidy frames of :mod:`progression.transitions`,
-:mod:`progression.durations` and :mod:`progression.projection`.
+:mod:`progression.transitions.durations` and :mod:`progression.transitions.projection`.
 
 Each takes ``ax=None``, imports matplotlib (and seaborn) inside, and returns the Axes. A figure leaves
 the research server too, so cells and flows resting on fewer than ``min_cell`` persons (default 5)
@@ -248,7 +248,7 @@ def plot_km(km: pd.DataFrame, *, by: str | None = "step", x: str = "years", ci: 
     Parameters
     ----------
     km : DataFrame
-        :func:`~progression.durations.time_on_step` or :func:`~progression.durations.time_to_reentry`.
+        :func:`~progression.transitions.durations.time_on_step` or :func:`~progression.transitions.durations.time_to_reentry`.
     by : str or None, default="step"
         Column with one curve per value (None: one curve).
     x : {"years", "time"}
@@ -279,7 +279,7 @@ def plot_projection(projection: pd.DataFrame, *, states: Sequence[str] | None = 
     Parameters
     ----------
     projection : DataFrame
-        :func:`~progression.projection.project_occupancy` output.
+        :func:`~progression.transitions.projection.project_occupancy` output.
     states : sequence of str, optional
         States to draw (default: all of ``kind``).
     kind : {"step", "exit", None}, default="step"

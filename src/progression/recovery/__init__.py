@@ -52,7 +52,6 @@ from progression.recovery.instruments import (
     score,
 )
 from progression.recovery.reliability import cronbach_alpha, instrument_alpha
-from progression.recovery.steps import service_start, staircase_moves, steps_on_dates
 from progression.recovery.trajectories import (
     OrdinalLevelModel,
     TrajectoryModel,
@@ -93,12 +92,9 @@ __all__ = [
     "reliable_change",
     "reliable_change_threshold",
     "score",
-    "service_start",
     "shrink_means",
     "shrink_shares",
-    "staircase_moves",
     "step_move_ancova",
-    "steps_on_dates",
     "vum_domain_moves",
     "vum_domain_summary",
     "wilson_interval",

@@ -1,4 +1,4 @@
-# Reference numbers for progression.ctmc from R's msm on its `cav` data (heart-transplant CAV panel).
+# Reference numbers for progression.transitions.ctmc from R's msm on its `cav` data (heart-transplant CAV panel).
 # Run from the repository root:   Rscript tests/results/ctmc/cav_msm.R > tests/results/ctmc/cav_msm_results.py
 # Writes a Python module of constants; the data themselves (GPL, shipped with msm) are not copied.
 suppressPackageStartupMessages(library(msm))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-DAYS_PER_YEAR = 365.25
+from progression.constants import DAYS_PER_YEAR  # noqa: F401  (used below and by the generator)
 _EPOCH = np.datetime64("1970-01-01", "D")
 
 

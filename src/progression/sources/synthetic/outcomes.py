@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, ndtri
 
+from progression.constants import PAYERS
 from ._calendar import calendar_year, year_start
 from ._columns import strings
 from ._random import keyed_uniform
@@ -60,7 +61,6 @@ UNIT_COSTS: dict[str, list[tuple[str, str, float, str]]] = {
     "education": [("stat", "week", 1_600, "illustrative assumption: SU and education places")],
     "justice": [("stat", "case", 25_000, "illustrative assumption: police, courts and prison service")],
 }
-PAYERS = ("kommune", "region", "stat")
 #: SEL §176 refusion at 2024 rates: (threshold DKK, state share above it). 910,000 kr. is seed 000 L657;
 #: the two upper thresholds are the 2022 values 1.68 and 2.12 million scaled by 910/860 [check].
 REFUSION_2024 = ((910_000, 0.25), (1_777_674, 0.50), (2_243_488, 0.75))

@@ -95,7 +95,7 @@ class MultiStateModel:
     Examples
     --------
     >>> import numpy as np
-    >>> from progression.ctmc import MultiStateModel, simulate_panel
+    >>> from progression.transitions.ctmc import MultiStateModel, simulate_panel
     >>> q = np.array([[-0.3, 0.2, 0.1], [0.1, -0.3, 0.2], [0.0, 0.0, 0.0]])
     >>> panel = simulate_panel(q, 300, np.arange(6.0), death_states=[3], seed=1)
     >>> model = MultiStateModel().fit(panel, subject="subject", time="time", state="state",

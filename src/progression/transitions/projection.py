@@ -163,7 +163,7 @@ def project_occupancy(
     transition : DataFrame, ndarray or callable
         The one-period matrix, rows = steps, columns = steps (+ exits), as from
         ``TransitionMatrix.matrix()``; or a callable t -> P(t) with t in years, e.g.
-        ``lambda t: progression.ctmc.pmatrix(Q, t)`` when Q's states carry the staircase's step and
+        ``lambda t: progression.transitions.ctmc.pmatrix(Q, t)`` when Q's states carry the staircase's step and
         exit names (rows of exits in a square matrix are ignored: exits absorb).
     years : int, default=5
         Years to project.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .staircase import as_staircase
+from progression.staircase import as_staircase
 
 #: Seed 002 (Fig. 4, 2022): share of the target group holding each service (sums to 105 %: a
 #: citizen can hold several).
@@ -61,7 +61,7 @@ def cohort_flow_by_set(panel: pd.DataFrame, *, from_step: str, start: int, stop:
         ``group`` ("national", then each set name and "rest"), ``category``, ``n``, ``n_cohort``,
         ``share`` (with ``ci_lower``/``ci_upper`` when ``n_boot > 0``) and ``seed002_share``.
     """
-    from .transitions import SEED002_FLOW_FROM_SEL85, CohortFlow, label_municipalities
+    from progression.transitions import SEED002_FLOW_FROM_SEL85, CohortFlow, label_municipalities
 
     labelled = panel.assign(group=label_municipalities(panel["municipality"], sets, other="rest"))
     def fit(groups):

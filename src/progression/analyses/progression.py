@@ -26,7 +26,7 @@ from progression.recovery.groups import (
 )
 from progression.recovery.instruments import _require_columns, get_instrument, score
 from progression.recovery.reliability import instrument_alpha
-from progression.recovery.steps import service_start, steps_on_dates
+from progression.staircase import service_start, steps_on_dates
 from progression.recovery.trajectories import (
     OrdinalLevelModel,
     TrajectoryModel,

@@ -18,11 +18,11 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from .config import Params, load_params
-from .exceptions import ChainError
-from .run_context import DISCLOSURE_LOG
+from progression.config import Params, load_params
+from progression.exceptions import ChainError
+from progression.chain.run_context import DISCLOSURE_LOG, reset_section
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = ("progression", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "pandera",
             "duckdb", "pyarrow", "papermill", "matplotlib", "seaborn", "pydantic")
 
@@ -219,6 +219,7 @@ def run_chain(params_path: str | Path, *, only: str | None = None, start: str | 
         bar.set_postfix_str(name)
         output = run_dir / "notebooks" / f"{name}.ipynb"
         t0 = time.perf_counter()
+        reset_section(run_dir, name)
         try:
             pm.execute_notebook(
                 str(source / f"{name}.ipynb"), str(output),

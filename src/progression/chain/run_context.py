@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import Params, load_params
-from .disclosure import suppress
+from progression.config import Params, load_params
+from progression.disclosure import suppress
 
 DISCLOSURE_LOG = "disclosure.json"
 REPORT_ITEMS = "report_items.json"
@@ -50,12 +50,15 @@ class RunContext:
 
     @classmethod
     def open(cls, params_path: str | Path, run_dir: str | Path, section: str = "") -> "RunContext":
+        """Open a run folder: load the parameters and make sure ``data/``, ``results/`` and ``figures/`` exist.
+
+        Opening never removes report items, so an evaluator may open any section interactively; writing
+        an item again replaces it. The chain's runner clears a notebook's section before it reruns it.
+        """
         run_dir = Path(run_dir).resolve()
         for sub in ("data", "results", "figures"):
             (run_dir / sub).mkdir(parents=True, exist_ok=True)
-        ctx = cls(params=load_params(params_path), run_dir=run_dir, section=section)
-        ctx._clear_report_items()
-        return ctx
+        return cls(params=load_params(params_path), run_dir=run_dir, section=section)
 
     # inputs -------------------------------------------------------------------------------
     def data_path(self, table: str) -> Path:
@@ -128,12 +131,20 @@ class RunContext:
         log = self.run_dir / REPORT_ITEMS
         return json.loads(log.read_text()) if log.exists() else []
 
-    def _clear_report_items(self) -> None:
-        """A rerun of a notebook replaces what it listed before."""
-        items = [i for i in self._report_items() if i["section"] != self.section]
+    def _add_report_item(self, kind: str, path: str, caption: str) -> None:
+        """List an item in the report; an item with the same path in the same section is replaced."""
+        items = self._report_items()
+        item = {"section": self.section, "kind": kind, "path": path, "caption": caption}
+        same = [i for i, old in enumerate(items) if path and old["section"] == self.section and old["path"] == path]
+        if same:
+            items[same[0]] = item
+        else:
+            items.append(item)
         (self.run_dir / REPORT_ITEMS).write_text(json.dumps(items, indent=2))
 
-    def _add_report_item(self, kind: str, path: str, caption: str) -> None:
-        items = self._report_items()
-        items.append({"section": self.section, "kind": kind, "path": path, "caption": caption})
-        (self.run_dir / REPORT_ITEMS).write_text(json.dumps(items, indent=2))
+
+def reset_section(run_dir: str | Path, section: str) -> None:
+    """Remove a section's report items: the runner calls this before it (re)executes a notebook."""
+    path = Path(run_dir) / REPORT_ITEMS
+    items = json.loads(path.read_text()) if path.exists() else []
+    path.write_text(json.dumps([i for i in items if i["section"] != section], indent=2))

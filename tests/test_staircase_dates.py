@@ -5,7 +5,7 @@ import pytest
 
 from progression.config import StaircaseParams
 from progression.exceptions import DataContractError
-from progression.recovery import service_start, staircase_moves, steps_on_dates
+from progression.staircase import service_start, staircase_moves, steps_on_dates
 from progression.staircase import Staircase
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, select_autoescape
 
-from .run_context import REPORT_ITEMS
+from progression.chain.run_context import REPORT_ITEMS
 
 SECTION_TITLES = {
     "00_data": "Data",
@@ -58,7 +58,7 @@ def build_report(run_dir: str | Path, *, title: str = "progression: run report")
     params_text = (run_dir / "params.yaml").read_text() if (run_dir / "params.yaml").exists() else ""
     disclosure_path = run_dir / "disclosure.json"
     disclosure = json.loads(disclosure_path.read_text()) if disclosure_path.exists() else {}
-    template_text = resources.files("progression.templates").joinpath("report.html").read_text(encoding="utf-8")
+    template_text = resources.files("progression.chain.templates").joinpath("report.html").read_text(encoding="utf-8")
     env = Environment(autoescape=select_autoescape(["html"]))
     html = env.from_string(template_text).render(
         title=title, run_id=run_dir.name, sections=[(SECTION_TITLES.get(k, k), v) for k, v in sections.items()],

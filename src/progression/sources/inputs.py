@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .config import Params
-from .schemas import validate_tables
+from progression.config import Params
+from progression.schemas import validate_tables
 
 
 @dataclass
@@ -27,11 +27,11 @@ def load_inputs(params: Params) -> Inputs:
         Listing every failing table, column, check and example rows.
     """
     if params.data.source == "files":
-        from .sources.files import read_tables
+        from progression.sources.files import read_tables
 
         tables, truth = read_tables(params.data.files), None
     else:
-        from .sources.synthetic import generate
+        from progression.sources.synthetic import generate
 
         data = generate(params.data.synthetic, params.staircase, seed=params.run.seed)
         tables, truth = data.tables, data.truth

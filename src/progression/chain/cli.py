@@ -6,11 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from .exceptions import ChainError, ProgressionError
+from progression.exceptions import ChainError, ProgressionError
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .runner import run_chain
+    from progression.chain.runner import run_chain
 
     result = run_chain(args.params, only=args.only, start=args.start, run_dir=args.run_dir,
                        progress=not args.quiet)
@@ -22,8 +22,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .config import load_params
-    from .inputs import load_inputs
+    from progression.config import load_params
+    from progression.sources.inputs import load_inputs
 
     inputs = load_inputs(load_params(args.params))
     for name, df in inputs.tables.items():
@@ -33,15 +33,15 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _params(args: argparse.Namespace) -> int:
-    from .config import load_params
+    from progression.config import load_params
 
     print(load_params(args.file).to_yaml(), end="")
     return 0
 
 
 def _synth(args: argparse.Namespace) -> int:
-    from .config import load_params
-    from .sources.synthetic import generate
+    from progression.config import load_params
+    from progression.sources.synthetic import generate
 
     params = load_params(args.params)
     synthetic = params.data.synthetic

@@ -33,7 +33,7 @@ from scipy import stats
 from progression.exceptions import ParameterError
 from progression.panel import infer_period
 from progression.staircase import STATUSES, as_staircase
-from progression.transitions import _check_columns, _prepared, citizen_bootstrap
+from progression.transitions.discrete import _check_columns, _prepared, citizen_bootstrap
 
 __all__ = ["kaplan_meier", "step_episodes", "time_on_step", "reentry_episodes", "time_to_reentry",
            "reentry_shares", "median_time"]

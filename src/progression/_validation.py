@@ -1,8 +1,13 @@
-"""Input checks shared by the effect estimators; messages name the column, what was expected and what was found."""
+"""The one place where arguments and input columns are checked.
+
+Every message has one shape: it names the table (``name``) and the column or argument, says what was
+expected and what was found, and lists the columns present when one is missing. Topic packages call
+these helpers instead of writing their own.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,8 +34,31 @@ def check_frame(data: object, *, name: str = "data") -> pd.DataFrame:
     return data
 
 
-def check_columns(data: pd.DataFrame, columns: Sequence[str | None], *, name: str = "data") -> None:
-    """Raise DataContractError naming every requested column absent from ``data``."""
+def check_columns(data: pd.DataFrame, columns: Sequence[str | None] | Mapping[str, str | None], *,
+                  name: str = "data") -> None:
+    """Raise DataContractError naming every requested column absent from ``data``.
+
+    ``columns`` is a list of column names, or a mapping of argument name -> column name, in which case
+    the message also says which argument named the missing column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_columns(pd.DataFrame({"a": [1]}), {"person_col": "person_id"}, name="panel")
+    Traceback (most recent call last):
+    ...
+    progression.exceptions.DataContractError: panel: column(s) ['person_id'] (given as ['person_col']) not found; columns present: ['a']
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame; got {type(data).__name__}")
+    if isinstance(columns, Mapping):
+        missing = {arg: col for arg, col in columns.items() if col is not None and col not in data.columns}
+        if missing:
+            raise DataContractError(
+                f"{name}: column(s) {list(missing.values())} (given as {list(missing)}) not found; "
+                f"columns present: {list(data.columns)}"
+            )
+        return
     missing = [c for c in columns if c is not None and c not in data.columns]
     if missing:
         raise DataContractError(

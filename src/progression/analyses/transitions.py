@@ -1,9 +1,9 @@
 """Glue of notebook 20_transitions: the analysis panel, tables ready for disclosure control, the data
 of the multi-state model and its comparison with a known truth.
 
-The estimators live in :mod:`progression.transitions`, :mod:`progression.durations`,
-:mod:`progression.projection` and :mod:`progression.ctmc`; this module only prepares their inputs
-and turns their outputs into tables that :meth:`progression.run_context.RunContext.write_result`
+The estimators live in :mod:`progression.transitions`, :mod:`progression.transitions.durations`,
+:mod:`progression.transitions.projection` and :mod:`progression.transitions.ctmc`; this module only prepares their inputs
+and turns their outputs into tables that :meth:`progression.chain.run_context.RunContext.write_result`
 can disclose.
 
 Disclosure of a transition matrix. A published probability p_ij = n_ij / n_i. (with n_i. shown)
@@ -22,10 +22,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from progression import ctmc
-from progression.durations import time_on_step
+from progression.transitions import ctmc
+from progression.transitions.durations import time_on_step
 from progression.exceptions import DataContractError, ParameterError, StatisticalWarning
-from progression.overview import SEED002_RELABEL
+from progression.analyses.overview import SEED002_RELABEL
 from progression.panel import PERIODS
 from progression.staircase import as_staircase
 from progression.transitions import (
@@ -228,7 +228,7 @@ def flow_comparison(panel: pd.DataFrame, *, from_step: str, start: int, stop: in
     """A cohort flow's shares in two groups and their difference, as seed 002 groups destinations.
 
     Deaths, emigrations and moves are left out of the denominator (seed 002's choice, see
-    :data:`progression.overview.SEED002_RELABEL`).
+    :data:`progression.analyses.overview.SEED002_RELABEL`).
 
     Returns
     -------
@@ -335,7 +335,7 @@ def ctmc_qmatrix(data: pd.DataFrame, *, min_moves: int, staircase=None, subject:
     Returns
     -------
     DataFrame
-        The intensity matrix of :func:`progression.ctmc.crude_inits` over the observed steps.
+        The intensity matrix of :func:`progression.transitions.ctmc.crude_inits` over the observed steps.
     """
     stairs = as_staircase(staircase)
     table = ctmc.statetable(data, subject=subject, time="time", state="state")
@@ -497,7 +497,7 @@ def time_on_step_by(panel: pd.DataFrame, groupings: Sequence[str | None], *, min
     -------
     DataFrame
         ``grouping`` (the column, or ``all``), ``group`` (its value as text, or ``all``) and the
-        columns of :func:`progression.durations.time_on_step`, each curve cut by :func:`km_disclosed`.
+        columns of :func:`progression.transitions.durations.time_on_step`, each curve cut by :func:`km_disclosed`.
     """
     frames = []
     for column in groupings:
@@ -583,7 +583,7 @@ def implied_stepdown_factor(p_case: pd.DataFrame, p_rest: pd.DataFrame, stock: p
     """How much more often citizens step down in the case municipalities than in the rest.
 
     The ratio of the stock-weighted step-down probabilities, sum_i n_i sum_{j below i} p_ij:
-    the factor of :func:`progression.projection.scale_stepdown` that, applied to the rest, gives the
+    the factor of :func:`progression.transitions.projection.scale_stepdown` that, applied to the rest, gives the
     case municipalities' share of citizens moving down in a year.
     """
     stairs = as_staircase(staircase)

@@ -32,10 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .evaluation import first_treated
-from .exceptions import DataContractError, ParameterError, StatisticalWarning
-from .recovery.steps import steps_on_dates
-from .staircase import Staircase, as_staircase
+from progression.evaluation import first_treated
+from progression.exceptions import DataContractError, ParameterError, StatisticalWarning
+from progression.staircase import steps_on_dates
+from progression.staircase import Staircase, as_staircase
 
 __all__ = [
     "Eligibility", "eligibility_rules", "adoption_years", "first_starts", "held_by_year", "item_quantities",
@@ -548,7 +548,7 @@ def estimate_effects(frame: pd.DataFrame, *, outcomes: Sequence[str], did_outcom
     needs parallel trends given the covariates, not the absence of unmeasured confounders, so a
     persistent unobserved trait (e.g. employability) drops out with the person's own baseline.
     """
-    from .evaluation import aipw, did_2x2, ipw, naive_contrast
+    from progression.evaluation import aipw, did_2x2, ipw, naive_contrast
 
     models = models or nuisance_models()
     propensity_model = models["propensity"]
@@ -799,7 +799,7 @@ def success_contrast(cohort: pd.DataFrame, *, success: str, costs: pd.DataFrame,
         ``item``, ``start_year`` (r), ``method`` (``raw`` / ``adjusted``), ``change`` (quantity per
         success per year), ``std_error``, ``conf_low``, ``conf_high``, ``n_success``, ``n_failure``.
     """
-    from .evaluation import aipw, naive_contrast
+    from progression.evaluation import aipw, naive_contrast
 
     keys = cohort[["person_id", "reference_year"]].drop_duplicates()
     wide = cohort[["person_id", "reference_year", success, *covariates]].copy()
