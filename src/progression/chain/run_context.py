@@ -1,38 +1,72 @@
-"""What a notebook of the chain uses to read its inputs and write its artefacts.
+"""What a notebook uses to read its inputs and write its artefacts: the run folder seen from a notebook.
 
-A notebook receives two parameters from the runner — the path of the resolved parameter file and
-the run folder — and opens a :class:`RunContext`::
+A notebook of the chain receives the path of the resolved parameter file and the run folder and
+opens a :class:`RunContext`. An evaluator extending an analysis in JupyterLab does the same, on a run
+folder the chain has written::
 
-    ctx = RunContext.open(params_path, run_dir)
-    spells = ctx.table("spells")
-    ctx.write_result("transition_counts", counts, count_cols=["n"], stat_cols={"prob": "n_from"})
-    ctx.save_figure(fig, "transition_matrix", caption="...")
+    from progression.chain.run_context import RunContext
+    from progression.disclosure import declare
 
-Every results table passes :func:`progression.disclosure.suppress`; what was suppressed is logged
-in ``disclosure.json`` and ends up in the manifest. ``report_items.json`` lists, in order, what
-the report shows.
+    ctx = RunContext.open("runs/latest/params.yaml", "runs/latest", section="my_analysis")
+    panel = ctx.table("panel_year")
+    women = ...                                   # an aggregate computed from the panel
+    women = ctx.write_result("women_transitions", declare(women, counts=["n"], stats={"prob": "n"}),
+                             caption="Transitions of women")
+    fig = progression.plots.transitions.plot_matrix(women)   # drawn from the disclosed table
+    ctx.save_figure(fig, "women_transitions", caption="Transitions of women")
+
+Everything that leaves goes through disclosure control (:mod:`progression.disclosure`): a results
+table, a set of key numbers and the data of a figure must be declared — counts, statistics and the
+counts they rest on, magnitudes, safe columns, labels — or they are refused. Tables returned by
+:mod:`progression.analyses` carry their declaration. What was suppressed and what was refused is
+logged in ``disclosure.json`` and ends up in the manifest; ``report_items.json`` lists, in order,
+what the report shows.
+
+Opening a context never removes anything. Writing an item again under the same name replaces it.
+Only the chain's runner, when it (re)executes a notebook, clears that notebook's report items first
+(:func:`reset_section`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from progression.config import Params, load_params
-from progression.disclosure import suppress
+from progression.disclosure import (
+    DISCLOSED_ATTR,
+    Declaration,
+    Dominance,
+    declaration_of,
+    is_disclosed,
+    mark_disclosed,
+    suppress,
+    suppress_numbers,
+)
+from progression.exceptions import DisclosureError
+from progression.texts import has_text, text
+
+__all__ = ["RunContext", "Disclosed", "reset_section", "write_csv", "DISCLOSURE_LOG", "REPORT_ITEMS"]
 
 DISCLOSURE_LOG = "disclosure.json"
 REPORT_ITEMS = "report_items.json"
+_REFUSED = "_refused"
+#: How a suppressed number reads in report text.
+SUPPRESSED_MARK = "·"
 
 
-def _update_json(path: Path, key: str, value) -> None:
-    data = json.loads(path.read_text()) if path.exists() else {}
-    data[key] = value
-    path.write_text(json.dumps(data, indent=2, sort_keys=True))
+def _read_json(path: Path, default):
+    return json.loads(path.read_text()) if path.exists() else default
+
+
+def _write_json(path: Path, data) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -40,9 +74,51 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
 
 
+def reset_section(run_dir: str | Path, section: str) -> None:
+    """Remove a section's report items: the runner calls this before it (re)executes a notebook."""
+    path = Path(run_dir) / REPORT_ITEMS
+    items = [i for i in _read_json(path, []) if i["section"] != section]
+    path.write_text(json.dumps(items, indent=2, ensure_ascii=False))
+
+
+class Disclosed(float):
+    """A number read from a disclosed table or key numbers: what report text may be built from.
+
+    A suppressed number formats as ``·`` whatever the format specification.
+    """
+
+    source: str
+
+    def __new__(cls, value, source: str):
+        obj = super().__new__(cls, float("nan") if value is None or pd.isna(value) else value)
+        obj.source = source
+        return obj
+
+    @property
+    def suppressed(self) -> bool:
+        return math.isnan(self)
+
+    def __format__(self, spec: str) -> str:
+        return SUPPRESSED_MARK if self.suppressed else format(float(self), spec)
+
+
+def _figure_sources(fig) -> list:
+    return list(getattr(fig, "_progression_sources", []))
+
+
 @dataclass
 class RunContext:
-    """A run folder seen from a notebook."""
+    """A run folder seen from a notebook (see the module docstring for an evaluator's example).
+
+    Parameters
+    ----------
+    params : Params
+        The run's parameters.
+    run_dir : Path
+        The run folder.
+    section : str
+        The report section this notebook's items belong to (the notebook's name in the chain).
+    """
 
     params: Params
     run_dir: Path
@@ -53,12 +129,27 @@ class RunContext:
         """Open a run folder: load the parameters and make sure ``data/``, ``results/`` and ``figures/`` exist.
 
         Opening never removes report items, so an evaluator may open any section interactively; writing
-        an item again replaces it. The chain's runner clears a notebook's section before it reruns it.
+        an item again under the same name replaces it. The chain's runner clears a notebook's section
+        before it reruns that notebook.
+
+        Parameters
+        ----------
+        params_path : path
+            The parameter file (a run folder's ``params.yaml`` holds the resolved parameters).
+        run_dir : path
+            The run folder.
+        section : str, optional
+            The report section the items written through this context belong to.
         """
         run_dir = Path(run_dir).resolve()
         for sub in ("data", "results", "figures"):
             (run_dir / sub).mkdir(parents=True, exist_ok=True)
         return cls(params=load_params(params_path), run_dir=run_dir, section=section)
+
+    @property
+    def language(self) -> str:
+        """The language of the report and its captions."""
+        return self.params.report.language
 
     # inputs -------------------------------------------------------------------------------
     def data_path(self, table: str) -> Path:
@@ -66,10 +157,12 @@ class RunContext:
         return self.run_dir / "data" / f"{table}.parquet"
 
     def table(self, table: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
-        """Read a validated input table."""
+        """Read a validated input table (person level: it never leaves the run)."""
         path = self.data_path(table)
         if not path.exists():
-            raise FileNotFoundError(f"input table '{table}' not in {path.parent}; run 00_data first")
+            present = sorted(p.stem for p in path.parent.glob("*.parquet"))
+            raise FileNotFoundError(f"input table '{table}' not in {path.parent} (tables: {present}); "
+                                    "run 00_data first")
         return pd.read_parquet(path, columns=list(columns) if columns else None)
 
     def truth(self) -> dict | None:
@@ -78,73 +171,228 @@ class RunContext:
         return json.loads(path.read_text()) if path.exists() else None
 
     def result(self, name: str) -> pd.DataFrame:
-        """Read a results table written earlier in the chain."""
-        return pd.read_csv(self.run_dir / "results" / f"{name}.csv")
+        """Read a results table written earlier in the chain (disclosed: figures may be drawn from it)."""
+        path = self.run_dir / "results" / f"{name}.csv"
+        if not path.exists():
+            present = sorted(p.stem for p in path.parent.glob("*.csv"))
+            raise FileNotFoundError(f"results table '{name}' not in {path.parent} (tables: {present})")
+        return mark_disclosed(pd.read_csv(path), name)
+
+    def numbers(self, name: str) -> dict:
+        """Read key numbers written earlier (:meth:`write_json`), each a :class:`Disclosed` number."""
+        data = json.loads((self.run_dir / "results" / f"{name}.json").read_text())
+        return {k: Disclosed(v, f"{name}.{k}") if isinstance(v, (int, float)) and not isinstance(v, bool)
+                or v is None else v for k, v in data.items()}
+
+    def value(self, table: pd.DataFrame | str, column: str, **where) -> Disclosed:
+        """One number of a disclosed table, for report text: the row where every ``column == value``.
+
+        Examples
+        --------
+        ``ctx.value(shares, "share", instrument="WHO5", change_class="progression")``
+        """
+        frame = self.result(table) if isinstance(table, str) else table
+        if not is_disclosed(frame):
+            raise DisclosureError("report text may only use numbers of disclosed tables: write the table with "
+                                  "ctx.write_result (or read it with ctx.result) and take the value from what it returns")
+        rows = frame
+        for key, value in where.items():
+            rows = rows[rows[key] == value]
+        if len(rows) != 1:
+            raise KeyError(f"{len(rows)} rows of '{frame.attrs[DISCLOSED_ATTR]}' match {where}; expected one")
+        return Disclosed(rows[column].iloc[0], f"{frame.attrs[DISCLOSED_ATTR]}.{column}")
 
     # outputs ------------------------------------------------------------------------------
+    def _dominance(self) -> Dominance | None:
+        d = self.params.disclosure.dominance
+        return Dominance(n=d.n, k=d.k) if d is not None else None
+
+    def _declaration(self, table, kwargs: dict) -> Declaration | None:
+        given = {k: v for k, v in kwargs.items() if v is not None}
+        if not given:
+            return declaration_of(table)
+        new = Declaration.of(**given)
+        old = declaration_of(table)
+        return old.merge(new) if old else new
+
+    def _refuse(self, name: str, kind: str, err: Exception):
+        log = self.run_dir / DISCLOSURE_LOG
+        data = _read_json(log, {})
+        data.setdefault(_REFUSED, {})[name] = {"kind": kind, "section": self.section, "reason": str(err)}
+        _write_json(log, data)
+        raise err
+
+    def _log(self, name: str, report) -> None:
+        log = self.run_dir / DISCLOSURE_LOG
+        data = _read_json(log, {})
+        data[name] = report.to_dict()
+        data.get(_REFUSED, {}).pop(name, None)
+        if _REFUSED in data and not data[_REFUSED]:
+            del data[_REFUSED]
+        _write_json(log, data)
+
+    def _caption(self, kind: str, name: str, caption: str | None, values: Mapping | None) -> str | None:
+        if caption is not None:
+            return caption.format(**values) if values else caption
+        if has_text(kind, name, language=self.language):
+            return text(kind, name, language=self.language, **(values or {}))
+        return None
+
     def write_result(
         self,
         name: str,
-        df: pd.DataFrame,
+        table: pd.DataFrame,
         *,
-        count_cols: Sequence[str] = (),
-        stat_cols: Mapping[str, str] | None = None,
-        margin_groups: Mapping[str, Sequence[str]] | None = None,
+        counts: Sequence[str] | None = None,
+        stats: Mapping[str, str | Sequence[str]] | None = None,
+        margins: Mapping[str, Sequence[str]] | None = None,
+        magnitudes: Mapping[str, str] | None = None,
+        magnitude_counts: Mapping[str, str] | None = None,
+        safe: Sequence[str] | None = None,
+        labels: Sequence[str] | None = None,
         caption: str | None = None,
+        caption_values: Mapping | None = None,
         report: bool = True,
+        write: bool = True,
     ) -> pd.DataFrame:
         """Write an aggregate table to ``results/<name>.csv`` after disclosure control.
 
-        Returns the table as written (suppressed cells missing). With ``caption``, the table is
-        listed in the report.
+        The table's declaration is the one it carries (tables from :mod:`progression.analyses` do), with
+        what the keyword arguments add (see :class:`progression.disclosure.Declaration`). A table
+        without a declaration, or with a numeric column the declaration leaves out, is refused: nothing
+        is written, the refusal is logged, and the error names the columns and the fix.
+
+        The caption is ``caption``, or the registered caption of ``name`` in the run's language
+        (:mod:`progression.texts`) formatted with ``caption_values``; a table with a caption is listed in
+        the report (unless ``report=False``). With ``write=False`` the table passes disclosure control
+        and is logged but not written: for data that only a figure shows (simulation draws, say).
+
+        Returns
+        -------
+        DataFrame
+            The table as written (suppressed cells missing), marked as disclosed: figures and report
+            text may be built from it.
+
+        Raises
+        ------
+        DisclosureError
+            When the table is refused.
         """
-        safe, rep = suppress(
-            df, table=name, min_cell_size=self.params.disclosure.min_cell_size, count_cols=count_cols,
-            stat_cols=stat_cols, margin_groups=margin_groups,
-            secondary=self.params.disclosure.secondary_suppression,
-        )
-        write_csv(safe, self.run_dir / "results" / f"{name}.csv")
-        _update_json(self.run_dir / DISCLOSURE_LOG, name, rep.to_dict())
+        declaration = self._declaration(table, dict(counts=counts, stats=stats, margins=margins,
+                                                    magnitudes=magnitudes, magnitude_counts=magnitude_counts,
+                                                    safe=safe, labels=labels))
+        try:
+            out, rep = suppress(table, table_name=name, min_cell_size=self.params.disclosure.min_cell_size,
+                                declaration=declaration, secondary=self.params.disclosure.secondary_suppression,
+                                dominance=self._dominance())
+        except DisclosureError as err:
+            self._refuse(name, "table", err)
+        self._log(name, rep)
+        if not write:
+            return mark_disclosed(out, name)
+        write_csv(out, self.run_dir / "results" / f"{name}.csv")
+        caption = self._caption("captions", name, caption, caption_values)
         if report and caption:
-            self._add_report_item("table", f"results/{name}.csv", caption)
-        return safe
+            self._add_report_item("table", f"results/{name}.csv", caption, name=name)
+        return mark_disclosed(out, name)
 
-    def write_json(self, name: str, data: dict, *, caption: str | None = None) -> None:
-        """Write key numbers (aggregates only) to ``results/<name>.json``."""
+    def write_json(self, name: str, data: Mapping, *, counts: Sequence[str] | None = None,
+                   stats: Mapping[str, str | Sequence[str]] | None = None, safe: Sequence[str] | None = None,
+                   labels: Sequence[str] | None = None, caption: str | None = None,
+                   caption_values: Mapping | None = None) -> dict:
+        """Write key numbers to ``results/<name>.json`` after disclosure control.
+
+        Every number must be declared, as for a table (keys of nested mappings joined by '.'); a
+        suppressed number is written as null. Returns the numbers as written, each a :class:`Disclosed`.
+        """
+        declaration = self._declaration(data, dict(counts=counts, stats=stats, safe=safe, labels=labels))
+        try:
+            out, rep = suppress_numbers(data, name=name, min_cell_size=self.params.disclosure.min_cell_size,
+                                        declaration=declaration)
+        except DisclosureError as err:
+            self._refuse(name, "json", err)
         path = self.run_dir / "results" / f"{name}.json"
-        path.write_text(json.dumps(data, indent=2, sort_keys=True, default=float))
+        path.write_text(json.dumps(out, indent=2, sort_keys=True, ensure_ascii=False))
+        self._log(name, rep)
+        caption = self._caption("captions", name, caption, caption_values)
         if caption:
-            self._add_report_item("numbers", f"results/{name}.json", caption)
+            self._add_report_item("numbers", f"results/{name}.json", caption, name=name)
+        return {k: Disclosed(v, f"{name}.{k}") if isinstance(v, (int, float)) and not isinstance(v, bool)
+                or v is None else v for k, v in out.items()}
 
-    def save_figure(self, fig, name: str, *, caption: str) -> Path:
-        """Save a figure of aggregates to ``figures/<name>.png`` and list it in the report."""
+    def save_figure(self, fig, name: str, *, caption: str | None = None, caption_values: Mapping | None = None,
+                    data=None) -> Path:
+        """Save a figure of disclosed aggregates to ``figures/<name>.png`` and list it in the report.
+
+        A figure is an aggregate too: it must be drawn from disclosed tables. The plotting functions of
+        :mod:`progression.plots` record the tables they draw; a figure drawn otherwise names its tables
+        in ``data`` (one table or a list). A figure with no recorded or named data, or with data that
+        did not pass :meth:`write_result` (or :meth:`result`), is refused.
+        """
+        given = [] if data is None else (list(data) if isinstance(data, (list, tuple)) else [data])
+        sources = _figure_sources(fig) + [(type(d).__name__, d.attrs.get(DISCLOSED_ATTR) if isinstance(
+            d, pd.DataFrame) else getattr(d, "disclosed", None)) for d in given]
+        try:
+            if not sources:
+                raise DisclosureError(
+                    f"figure '{name}' has no declared data, so it is not saved: draw it with progression.plots "
+                    "from tables returned by ctx.write_result (or ctx.result), or name those tables in data=")
+            undisclosed = [what for what, source in sources if not source]
+            if undisclosed:
+                raise DisclosureError(
+                    f"figure '{name}' is drawn from data that did not pass disclosure control ({undisclosed}), so "
+                    "it is not saved: write the table with ctx.write_result and draw the figure from the table it "
+                    "returns")
+        except DisclosureError as err:
+            self._refuse(name, "figure", err)
         path = self.run_dir / "figures" / f"{name}.png"
         fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
-        self._add_report_item("figure", f"figures/{name}.png", caption)
+        caption = self._caption("figures", name, caption, caption_values)
+        self._add_report_item("figure", f"figures/{name}.png", caption or name, name=name)
         return path
 
-    def add_text(self, text: str) -> None:
-        """A paragraph of prose for the report."""
-        self._add_report_item("text", "", text)
+    def add_text(self, template: str, *, values: Mapping | None = None, safe: Mapping | None = None,
+                 name: str | None = None) -> str:
+        """A paragraph of prose for the report, its numbers taken from disclosed results.
+
+        ``template`` is a registered text key (:mod:`progression.texts`, section ``texts``) or the text
+        itself, a ``str.format`` template. ``values`` must be :class:`Disclosed` numbers (from
+        :meth:`value`, :meth:`numbers` or :meth:`write_json`) or strings; ``safe`` holds numbers that
+        describe no person (parameters such as years). Returns the paragraph.
+        """
+        values, safe = dict(values or {}), dict(safe or {})
+        bad = [k for k, v in values.items()
+               if not isinstance(v, (Disclosed, str)) and not (isinstance(v, (list, tuple)) and all(
+                   isinstance(x, (Disclosed, str)) for x in v))]
+        try:
+            if bad:
+                raise DisclosureError(
+                    f"report text: value(s) {bad} are not numbers of disclosed results; take them with ctx.value(...) "
+                    "from a table ctx.write_result returned (or ctx.numbers for key numbers), or pass parameters in safe=")
+            unsafe = [k for k, v in safe.items() if isinstance(v, (pd.DataFrame, pd.Series, np.ndarray))]
+            if unsafe:
+                raise DisclosureError(f"report text: safe value(s) {unsafe} must be scalars (parameters)")
+        except DisclosureError as err:
+            self._refuse(name or template[:40], "text", err)
+        key = template if has_text("texts", template, language=self.language) else None
+        fields = {**safe, **values}
+        paragraph = text("texts", key, language=self.language, **fields) if key else (
+            template.format(**fields) if fields else template)
+        self._add_report_item("text", "", paragraph, name=name or key)
+        return paragraph
 
     def _report_items(self) -> list[dict]:
-        log = self.run_dir / REPORT_ITEMS
-        return json.loads(log.read_text()) if log.exists() else []
+        return _read_json(self.run_dir / REPORT_ITEMS, [])
 
-    def _add_report_item(self, kind: str, path: str, caption: str) -> None:
-        """List an item in the report; an item with the same path in the same section is replaced."""
+    def _add_report_item(self, kind: str, path: str, caption: str, *, name: str | None = None) -> None:
         items = self._report_items()
         item = {"section": self.section, "kind": kind, "path": path, "caption": caption}
-        same = [i for i, old in enumerate(items) if path and old["section"] == self.section and old["path"] == path]
+        if name:
+            item["name"] = name
+        same = [i for i, old in enumerate(items) if old["section"] == self.section and name
+                and old.get("name") == name and old["kind"] == kind]
         if same:
             items[same[0]] = item
         else:
             items.append(item)
-        (self.run_dir / REPORT_ITEMS).write_text(json.dumps(items, indent=2))
-
-
-def reset_section(run_dir: str | Path, section: str) -> None:
-    """Remove a section's report items: the runner calls this before it (re)executes a notebook."""
-    path = Path(run_dir) / REPORT_ITEMS
-    items = json.loads(path.read_text()) if path.exists() else []
-    path.write_text(json.dumps([i for i in items if i["section"] != section], indent=2))
+        (self.run_dir / REPORT_ITEMS).write_text(json.dumps(items, indent=2, ensure_ascii=False))

@@ -1,0 +1,47 @@
+"""The public API documents itself: every public name has a numpydoc docstring, and the examples in the
+docstrings run (doctest) on the example data."""
+
+import doctest
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+
+import progression
+
+SKIP_MODULES = ("progression.sources.synthetic._", "progression.chain.cli")
+
+
+def modules():
+    out = []
+    for info in pkgutil.walk_packages(progression.__path__, "progression."):
+        if info.name.startswith(SKIP_MODULES):
+            continue
+        out.append(info.name)
+    return sorted(out)
+
+
+def public_names(module):
+    return [(name, getattr(module, name)) for name in getattr(module, "__all__", [])]
+
+
+@pytest.mark.parametrize("name", [m for m in modules() if not m.rsplit(".", 1)[-1].startswith("_")])
+def test_every_public_name_has_a_docstring(name):
+    module = importlib.import_module(name)
+    assert module.__doc__, f"module {name} has no docstring"
+    missing = [n for n, obj in public_names(module)
+               if (inspect.isfunction(obj) or inspect.isclass(obj)) and not inspect.getdoc(obj)]
+    assert not missing, f"{name}: public names without a docstring: {missing}"
+
+
+@pytest.mark.parametrize("name", modules())
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for test in finder.find(module, name):
+        if test.examples:
+            runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{name}: {result.failed} of {result.attempted} docstring examples failed"
