@@ -10,7 +10,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from progression.chain.run_context import REPORT_ITEMS, Disclosed, RunContext, reset_section  # noqa: E402
+from progression.chain.run_context import (  # noqa: E402
+    Disclosed,
+    RunContext,
+    collect_disclosure,
+    collect_report_items,
+    reset_section,
+)
 from progression.disclosure import declare  # noqa: E402
 from progression.exceptions import DisclosureError  # noqa: E402
 from progression.plots._base import draws, new_axes  # noqa: E402
@@ -38,7 +44,7 @@ def bars(table, ax=None):
 
 
 def disclosure_log(ctx):
-    return json.loads((ctx.run_dir / "disclosure.json").read_text())
+    return collect_disclosure(ctx.run_dir)
 
 
 def test_a_table_with_small_counts_written_without_a_declaration_never_reaches_disk(ctx, women):
@@ -47,7 +53,7 @@ def test_a_table_with_small_counts_written_without_a_declaration_never_reaches_d
     assert "counts of persons: ['n']" in str(err.value) and "ctx.write_result('women_transitions'" in str(err.value)
     assert not (ctx.run_dir / "results" / "women_transitions.csv").exists()
     assert disclosure_log(ctx)["_refused"]["women_transitions"]["kind"] == "table"
-    assert not (ctx.run_dir / REPORT_ITEMS).exists()
+    assert collect_report_items(ctx.run_dir) == []
 
 
 def test_declared_counts_are_suppressed_and_the_table_comes_back_disclosed(ctx, women):
@@ -111,13 +117,21 @@ def test_report_text_takes_numbers_only_from_disclosed_results(ctx, women):
 def test_opening_a_section_interactively_keeps_its_report_items_and_rewriting_replaces(ctx, women, tmp_path):
     ctx.write_result("women_transitions", declare(women, counts="n", stats={"prob": "n"}), caption="first")
     again = RunContext.open(tmp_path / "params.yaml", ctx.run_dir, section="my_analysis")
-    items = json.loads((ctx.run_dir / REPORT_ITEMS).read_text())
-    assert [i["caption"] for i in items] == ["first"]
+    assert [i["caption"] for i in collect_report_items(ctx.run_dir)] == ["first"]
     again.write_result("women_transitions", declare(women, counts="n", stats={"prob": "n"}), caption="second")
-    items = json.loads((ctx.run_dir / REPORT_ITEMS).read_text())
-    assert [i["caption"] for i in items] == ["second"]
+    assert [i["caption"] for i in collect_report_items(ctx.run_dir)] == ["second"]
     reset_section(ctx.run_dir, "my_analysis")
-    assert json.loads((ctx.run_dir / REPORT_ITEMS).read_text()) == []
+    assert collect_report_items(ctx.run_dir) == []
+
+
+def test_the_context_records_what_a_notebook_reads(ctx, women):
+    shown = ctx.write_result("women_transitions", declare(women, counts="n", stats={"prob": "n"}))
+    ctx.result("women_transitions")
+    assert ctx.params.fund.horizon_years > 0
+    assert shown is not None
+    logs = ctx.run_dir / "log" / "my_analysis"
+    assert json.loads((logs / "reads.json").read_text()) == ["results/women_transitions.csv"]
+    assert json.loads((logs / "params.json").read_text()) == ["disclosure", "fund", "report"]
 
 
 def test_the_dominance_rule_follows_the_parameters(tmp_path):

@@ -29,7 +29,15 @@ class NotFittedError(ProgressionError, AttributeError):
 
 
 class ChainError(ProgressionError, RuntimeError):
-    """A notebook of the chain failed."""
+    """A notebook of the chain failed, or the chain cannot run.
+
+    ``exit_code`` is 2 when the cause is the user's to fix (bad parameters or data inside a notebook, a
+    notebook that needs another that has not run) and 1 for an internal failure.
+    """
+
+    def __init__(self, message: str, *, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class StatisticalWarning(RuntimeWarning):

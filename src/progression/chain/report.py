@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, select_autoescape
 
-from progression.chain.run_context import REPORT_ITEMS
+from progression.chain.run_context import collect_disclosure, collect_report_items
 
 SECTION_TITLES = {
     "00_data": "Data",
@@ -47,8 +47,7 @@ def _render_item(run_dir: Path, item: dict) -> dict:
 def build_report(run_dir: str | Path, *, title: str = "progression: run report") -> Path:
     """Write ``report.html`` in ``run_dir`` and return its path."""
     run_dir = Path(run_dir)
-    items_path = run_dir / REPORT_ITEMS
-    items = json.loads(items_path.read_text()) if items_path.exists() else []
+    items = collect_report_items(run_dir)
     order = {name: i for i, name in enumerate(SECTION_TITLES)}
     sections: dict[str, list] = {}
     for item in sorted(items, key=lambda i: order.get(i["section"], len(order))):
@@ -56,8 +55,7 @@ def build_report(run_dir: str | Path, *, title: str = "progression: run report")
     manifest_path = run_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     params_text = (run_dir / "params.yaml").read_text() if (run_dir / "params.yaml").exists() else ""
-    disclosure_path = run_dir / "disclosure.json"
-    disclosure = json.loads(disclosure_path.read_text()) if disclosure_path.exists() else {}
+    disclosure = {k: v for k, v in collect_disclosure(run_dir).items() if k != "_refused"}
     template_text = resources.files("progression.chain.templates").joinpath("report.html").read_text(encoding="utf-8")
     env = Environment(autoescape=select_autoescape(["html"]))
     html = env.from_string(template_text).render(

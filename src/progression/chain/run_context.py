@@ -18,9 +18,12 @@ folder the chain has written::
 Everything that leaves goes through disclosure control (:mod:`progression.disclosure`): a results
 table, a set of key numbers and the data of a figure must be declared — counts, statistics and the
 counts they rest on, magnitudes, safe columns, labels — or they are refused. Tables returned by
-:mod:`progression.analyses` carry their declaration. What was suppressed and what was refused is
-logged in ``disclosure.json`` and ends up in the manifest; ``report_items.json`` lists, in order,
-what the report shows.
+:mod:`progression.analyses` carry their declaration. Each section keeps its own log in
+``log/<section>/``: what was suppressed and refused (``disclosure.json``, gathered into the manifest by
+:func:`collect_disclosure`), what the report shows (``report_items.json``, :func:`collect_report_items`),
+and which files and parameter sections it read (``reads.json``, ``params.json``: the runner checks them
+against the notebook's declaration). Sections never write each other's files, so notebooks can run side
+by side.
 
 Opening a context never removes anything. Writing an item again under the same name replaces it.
 Only the chain's runner, when it (re)executes a notebook, clears that notebook's report items first
@@ -52,10 +55,14 @@ from progression.disclosure import (
 from progression.exceptions import DisclosureError
 from progression.texts import has_text, text
 
-__all__ = ["RunContext", "Disclosed", "reset_section", "write_csv", "DISCLOSURE_LOG", "REPORT_ITEMS"]
+__all__ = ["RunContext", "Disclosed", "reset_section", "write_csv", "collect_report_items", "collect_disclosure",
+           "section_log", "LOG_DIR"]
 
+LOG_DIR = "log"
 DISCLOSURE_LOG = "disclosure.json"
 REPORT_ITEMS = "report_items.json"
+READS_LOG = "reads.json"
+PARAMS_LOG = "params.json"
 _REFUSED = "_refused"
 #: How a suppressed number reads in report text.
 SUPPRESSED_MARK = "·"
@@ -74,11 +81,62 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
 
 
+def section_log(run_dir: str | Path, section: str) -> Path:
+    """The folder of a section's logs (``log/<section>``; the unnamed section is ``log/_``)."""
+    return Path(run_dir) / LOG_DIR / (section or "_")
+
+
 def reset_section(run_dir: str | Path, section: str) -> None:
-    """Remove a section's report items: the runner calls this before it (re)executes a notebook."""
-    path = Path(run_dir) / REPORT_ITEMS
-    items = [i for i in _read_json(path, []) if i["section"] != section]
-    path.write_text(json.dumps(items, indent=2, ensure_ascii=False))
+    """Remove a section's logs and report items: the runner calls this before it (re)executes a notebook."""
+    folder = section_log(run_dir, section)
+    if folder.is_dir():
+        for path in folder.iterdir():
+            path.unlink()
+
+
+def _sections(run_dir: Path) -> list[Path]:
+    root = Path(run_dir) / LOG_DIR
+    return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
+
+def collect_report_items(run_dir: str | Path) -> list[dict]:
+    """Every section's report items, sections in name (chain) order."""
+    return [item for folder in _sections(Path(run_dir)) for item in _read_json(folder / REPORT_ITEMS, [])]
+
+
+def collect_disclosure(run_dir: str | Path) -> dict:
+    """What disclosure control suppressed per results name, and, under ``_refused``, what it refused."""
+    out: dict = {}
+    for folder in _sections(Path(run_dir)):
+        data = _read_json(folder / DISCLOSURE_LOG, {})
+        refused = data.pop(_REFUSED, {})
+        out.update(data)
+        if refused:
+            out.setdefault(_REFUSED, {}).update(refused)
+    return out
+
+
+class _TrackedParams:
+    """The run's parameters, recording which sections a notebook reads (the runner checks them)."""
+
+    def __init__(self, params: Params, log: Path):
+        object.__setattr__(self, "_params", params)
+        object.__setattr__(self, "_log", log)
+
+    def __getattr__(self, name):
+        value = getattr(self._params, name)
+        if name in type(self._params).model_fields and name != "source_file":
+            seen = _read_json(self._log, [])
+            if name not in seen:
+                self._log.parent.mkdir(parents=True, exist_ok=True)
+                _write_json(self._log, sorted([*seen, name]))
+        return value
+
+    def __setattr__(self, name, value):
+        raise AttributeError("the run's parameters are read-only")
+
+    def __repr__(self) -> str:
+        return repr(self._params)
 
 
 class Disclosed(float):
@@ -124,6 +182,24 @@ class RunContext:
     run_dir: Path
     section: str = ""
 
+    def __post_init__(self):
+        self.params = _TrackedParams(getattr(self.params, "_params", self.params), self._logs / PARAMS_LOG)
+        from progression import _parallel
+
+        _parallel.configure(self.params._params.run.backend, scheduler=self.params._params.run.scheduler)
+
+    @property
+    def _logs(self) -> Path:
+        return section_log(self.run_dir, self.section)
+
+    def _record_read(self, path: Path) -> None:
+        relative = path.resolve().relative_to(self.run_dir).as_posix()
+        log = self._logs / READS_LOG
+        seen = _read_json(log, [])
+        if relative not in seen:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            _write_json(log, sorted([*seen, relative]))
+
     @classmethod
     def open(cls, params_path: str | Path, run_dir: str | Path, section: str = "") -> "RunContext":
         """Open a run folder: load the parameters and make sure ``data/``, ``results/`` and ``figures/`` exist.
@@ -153,8 +229,10 @@ class RunContext:
 
     # inputs -------------------------------------------------------------------------------
     def data_path(self, table: str) -> Path:
-        """Path of a validated input table (Parquet) in the run folder."""
-        return self.run_dir / "data" / f"{table}.parquet"
+        """Path of a validated input table (Parquet) in the run folder (recorded as read or written)."""
+        path = self.run_dir / "data" / f"{table}.parquet"
+        self._record_read(path)
+        return path
 
     def table(self, table: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """Read a validated input table (person level: it never leaves the run)."""
@@ -168,11 +246,13 @@ class RunContext:
     def truth(self) -> dict | None:
         """The generating truth of synthetic data (None for real data)."""
         path = self.run_dir / "data" / "truth.json"
+        self._record_read(path)
         return json.loads(path.read_text()) if path.exists() else None
 
     def result(self, name: str) -> pd.DataFrame:
         """Read a results table written earlier in the chain (disclosed: figures may be drawn from it)."""
         path = self.run_dir / "results" / f"{name}.csv"
+        self._record_read(path)
         if not path.exists():
             present = sorted(p.stem for p in path.parent.glob("*.csv"))
             raise FileNotFoundError(f"results table '{name}' not in {path.parent} (tables: {present})")
@@ -180,7 +260,9 @@ class RunContext:
 
     def numbers(self, name: str) -> dict:
         """Read key numbers written earlier (:meth:`write_json`), each a :class:`Disclosed` number."""
-        data = json.loads((self.run_dir / "results" / f"{name}.json").read_text())
+        path = self.run_dir / "results" / f"{name}.json"
+        self._record_read(path)
+        data = json.loads(path.read_text())
         return {k: Disclosed(v, f"{name}.{k}") if isinstance(v, (int, float)) and not isinstance(v, bool)
                 or v is None else v for k, v in data.items()}
 
@@ -203,7 +285,7 @@ class RunContext:
         return Disclosed(rows[column].iloc[0], f"{frame.attrs[DISCLOSED_ATTR]}.{column}")
 
     # outputs ------------------------------------------------------------------------------
-    def _dominance(self) -> Dominance | None:
+    def _dominance(self) -> Dominance | None:  # noqa: D401
         d = self.params.disclosure.dominance
         return Dominance(n=d.n, k=d.k) if d is not None else None
 
@@ -216,14 +298,16 @@ class RunContext:
         return old.merge(new) if old else new
 
     def _refuse(self, name: str, kind: str, err: Exception):
-        log = self.run_dir / DISCLOSURE_LOG
+        log = self._logs / DISCLOSURE_LOG
+        log.parent.mkdir(parents=True, exist_ok=True)
         data = _read_json(log, {})
         data.setdefault(_REFUSED, {})[name] = {"kind": kind, "section": self.section, "reason": str(err)}
         _write_json(log, data)
         raise err
 
     def _log(self, name: str, report) -> None:
-        log = self.run_dir / DISCLOSURE_LOG
+        log = self._logs / DISCLOSURE_LOG
+        log.parent.mkdir(parents=True, exist_ok=True)
         data = _read_json(log, {})
         data[name] = report.to_dict()
         data.get(_REFUSED, {}).pop(name, None)
@@ -382,7 +466,7 @@ class RunContext:
         return paragraph
 
     def _report_items(self) -> list[dict]:
-        return _read_json(self.run_dir / REPORT_ITEMS, [])
+        return _read_json(self._logs / REPORT_ITEMS, [])
 
     def _add_report_item(self, kind: str, path: str, caption: str, *, name: str | None = None) -> None:
         items = self._report_items()
@@ -395,4 +479,5 @@ class RunContext:
             items[same[0]] = item
         else:
             items.append(item)
-        (self.run_dir / REPORT_ITEMS).write_text(json.dumps(items, indent=2, ensure_ascii=False))
+        self._logs.mkdir(parents=True, exist_ok=True)
+        _write_json(self._logs / REPORT_ITEMS, items)

@@ -18,6 +18,12 @@ class RunParams(Section):
     output_dir: Path = Field(Path("runs"), description="folder that holds run folders")
     notebooks: list[str] | None = Field(None, description="notebooks to run (default: the whole chain)")
     n_jobs: int = Field(1, ge=1, le=64, description="parallel workers for resampling and simulation")
+    max_parallel: int = Field(1, ge=1, le=16, description="notebooks run side by side when their inputs are ready")
+    backend: Literal["loky", "threading", "dask"] | None = Field(
+        None, description="where resampling and simulation run: joblib's default (null), local processes (loky), "
+        "threads, or a Dask cluster (dask)")
+    scheduler: str | None = Field(None, description="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+                                  "(backend dask; default: a local in-process cluster)")
 
 
 class SyntheticParams(Section):
