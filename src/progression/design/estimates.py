@@ -193,7 +193,7 @@ def design_inputs(person_years: pd.DataFrame, outcomes: Sequence[str], *, unit: 
     >>> py = binary_outcomes(load_example("person_years"), ["psych_admission", "employed"])
     >>> inputs = design_inputs(py, ["psych_admission", "employed"])
     >>> inputs[["outcome", "n_municipalities"]].to_string(index=False)
-    '        outcome  n_municipalities\\n psych_admission                98\\n        employed                98'
+    '        outcome  n_municipalities\\npsych_admission                98\\n       employed                98'
     """
     names = chk.as_list(outcomes, name="outcomes")
     chk.check_frame(person_years, name="person_years")
