@@ -80,17 +80,19 @@ def _power_target(power) -> float:
     return float(power)
 
 
-def power_from_se(effect, std_error, *, cl: float = 0.95):
+def power_from_se(effect, std_error, *, cl: float = 0.95, df: float | None = None):
     """Two-sided power of a Wald test of an effect with the given standard error.
 
-    Power = Φ(|θ|/se − z) + Φ(−|θ|/se − z), z = Φ⁻¹(1/2 + cl/2). Arrays broadcast.
+    Power = Φ(|θ|/se − z) + Φ(−|θ|/se − z), z = Φ⁻¹(1/2 + cl/2); with ``df`` the critical value is
+    the t quantile with ``df`` degrees of freedom (as for a test with cluster-robust standard errors
+    and G − 1 degrees of freedom), the rest unchanged. Arrays broadcast.
 
     Examples
     --------
     >>> print(f"{power_from_se(1.2, (2 / 10) ** 0.5):.4f}")
     0.7653
     """
-    z = z_value(cl)
+    z = z_value(cl) if df is None else float(stats.t.ppf(0.5 + chk.check_level(cl) / 2, df))
     ratio = np.abs(np.asarray(effect, dtype=float)) / np.asarray(std_error, dtype=float)
     out = stats.norm.cdf(ratio - z) + stats.norm.cdf(-ratio - z)
     return float(out) if np.ndim(out) == 0 else out
