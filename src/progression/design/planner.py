@@ -276,7 +276,8 @@ def resource_shift(population: pd.Series, citizens: pd.Series, treatment: np.nda
         One row per period and group (``running``, ``not_running``): ``n_municipalities``,
         ``n_persons`` (citizens of the group), ``population``, ``net_dkk`` (received − paid),
         ``net_dkk_per_inhabitant`` and ``shifted_dkk`` (the period's total moved from net payers to net
-        receivers).
+        receivers). With ``funded_share`` < 1 the state's part makes the nets add up to
+        (1 − funded_share) × budget.
 
     Examples
     --------
@@ -296,9 +297,12 @@ def resource_shift(population: pd.Series, citizens: pd.Series, treatment: np.nda
     rows = []
     for t in range(X.shape[1]):
         running = X[:, t] == 1
-        paid = budget_dkk * funded_share * pop / pop.sum()
         weight = cit * running
-        received = budget_dkk * weight / weight.sum() if weight.sum() > 0 else np.zeros_like(pop)
+        if weight.sum() > 0:
+            paid = budget_dkk * funded_share * pop / pop.sum()
+            received = budget_dkk * weight / weight.sum()
+        else:  # no municipality runs the pilot yet: nothing is financed or spent
+            paid = received = np.zeros_like(pop)
         net = received - paid
         shifted = float(net[net > 0].sum())
         for group, mask in (("running", running), ("not_running", ~running)):
