@@ -23,6 +23,7 @@ SECTION_TITLES = {
     "20_transitions": "Step transitions on the indsatstrappe",
     "30_spending_variation": "Spending variation between municipalities",
     "40_fund_evaluation": "Preventive interventions and a result-payment fund",
+    "45_pilot_design": "Designing the fund's pilot",
 }
 MAX_TABLE_ROWS = 60
 

@@ -139,3 +139,39 @@ class FundParams(Section):
     som_ages: tuple[int, int] = Field((18, 64), description="ages of the SØM employment cohort")
     indigo_path: str = Field("../shared/reference-data/indigo",
                              description="INDIGO export folder (relative to the project root); skipped when absent")
+
+
+class DesignParams(Section):
+    """45_pilot_design: the pilot's power, minimum detectable effects and payment rules for small volumes."""
+
+    outcomes: list[Literal["psych_admission", "employed", "in_education", "justice_contact"]] = Field(
+        default_factory=lambda: ["psych_admission", "employed"], min_length=1,
+        description="binary outcomes of the person-year table the pilot is planned for")
+    last_years: int = Field(5, ge=1, le=30, description="last data years the ICCs, rates and trends come from")
+    min_icc: float = Field(0.005, ge=0, lt=1, description="ICC planned with where the data show less (a planning "
+                           "floor: a pilot planned with no municipal variance is planned too small)")
+    n_periods: int = Field(5, ge=3, le=20, description="years of the stepped wedge and the staggered pilot")
+    n_municipalities: list[int] = Field(default_factory=lambda: [12, 24, 48, 98], min_length=1,
+                                        description="pilot sizes (municipalities) of the MDE grid")
+    curve_municipalities: int = Field(24, ge=4, le=98, description="municipalities of the power curves")
+    n_models: int = Field(3, ge=2, le=3, description="payment models of the pilot (seed 000: 2–3)")
+    n_projects: int = Field(6, ge=2, le=12, description="projects of the pilot (seed 000: 5–6)")
+    relative_effect: float = Field(0.2, gt=0, lt=1, description="target effect as a share of the baseline rate")
+    power: float = Field(0.8, gt=0, lt=1)
+    never_share: float = Field(1 / 3, ge=0, lt=1, description="share never treated in the staggered pilot")
+    n_sims: int = Field(300, ge=20, le=100_000, description="simulated pilots per scenario")
+    pilot_budget_dkk: float = Field(1.25e9, gt=0, description="yearly budget of the pilot (seed 000: 5 bn kr. "
+                                    "for a large-scale trial; here spread over four years)")
+    price_per_outcome_dkk: float = Field(100_000, gt=0, description="rate-card price per outcome above the "
+                                         "counterfactual in the payment-rule comparison")
+    gain_per_outcome_dkk: float = Field(100_000, gt=0, description="public gain per caused outcome")
+    min_participants: int = Field(25, ge=1, description="minimum citizens per contract before paying")
+    contract_cap_share: float = Field(1.0, gt=0, description="yearly cap of the capped rule as a multiple of the "
+                                      "expected payment with the true effect")
+    n_rule_draws: int = Field(2000, ge=100, le=1_000_000)
+    bonus_rate_per_1000: float = Field(10.0, gt=0, description="preventable admissions per 1,000 citizens and "
+                                       "year [check: no Danish figure in the seeds]")
+    bonus_price_dkk: float = Field(30_000, gt=0, description="bonus per avoided admission [check]")
+    bonus_cap_dkk: float = Field(1e9, gt=0, description="yearly cap of the bonus (seed 000: up to 1 bn kr.)")
+    bonus_true_change: float = Field(-0.03, gt=-1, lt=1, description="true yearly relative change of the rate in "
+                                     "the 'effect' scenario of the bonus")

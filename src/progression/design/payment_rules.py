@@ -1,0 +1,308 @@
+"""Payment rules for small volumes, and the bonus for fewer preventable admissions.
+
+Seed 000 (VIVE 2024, *Styringsgennemgang af socialpsykiatrien*) warns that the target groups are too
+small to pay against an average expected result: with 10 citizens in a contract, chance alone moves
+the outcome rate by ±10 percentage points. A rate-card fund then pays for noise. The rules here act on
+simulated outcomes per contract (one municipality, one cohort) and can be stacked:
+
+* :class:`RateCardRule` — price · max(0, y − r·n), capped per contract (the rule of
+  :func:`progression.fund.outcome_payment`, for one outcome);
+* :class:`MinimumVolume` — no payment for contracts with fewer than ``min_participants`` citizens;
+* :class:`Pooled` — contracts of a pool (e.g. the municipalities of a project or region) are paid on
+  their pooled result, shared by participants;
+* :class:`Credibility` — the contract's rate is shrunk towards the contracted counterfactual with
+  the empirical-Bayes (Bühlmann) weight Z = n/(n + k), k = r(1 − r)/τ², τ² the variance of true
+  contract rates around the counterfactual, before paying;
+* :class:`Capped` — the total payment of a year is scaled down pro rata to a budget cap.
+
+Every rule is a callable ``rule(outcomes, participants, *, price, counterfactual_rate, groups=None)``
+→ payments with the shape of ``outcomes`` (draws × contracts): **the seam** by which the fund
+simulator's payment step (``progression.fund``: the call of ``outcome_payment`` on the drawn outcomes
+of each intervention and outcome) can take any of them. :func:`evaluate_rules` simulates contracts
+under a true effect and under no effect and reports, per rule, the variance of payments, the
+probability of budget neutrality and the probability of paying when the true effect is zero.
+
+:func:`admissions_bonus` simulates seed 000's proposal of a bonus of up to 1 bn kr. a year to
+municipalities whose preventable admissions per 1,000 citizens fall.
+
+References
+----------
+Bühlmann, H. & Gisler, A. (2005). A Course in Credibility Theory and its Applications. Springer, ch. 3.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+
+from progression import _validation as chk
+from progression._tidy import stream
+from progression.exceptions import ParameterError
+
+__all__ = ["PaymentRule", "RateCardRule", "MinimumVolume", "Pooled", "Credibility", "Capped",
+           "evaluate_rules", "admissions_bonus"]
+
+
+def _arrays(outcomes, participants):
+    y = np.asarray(outcomes, dtype=float)
+    n = np.broadcast_to(np.asarray(participants, dtype=float), y.shape[-1:])
+    if y.ndim == 1:
+        y = y[None, :]
+    return y, n
+
+
+class PaymentRule:
+    """Base class: ``rule(outcomes, participants, *, price, counterfactual_rate, groups=None)``.
+
+    ``outcomes`` is (draws, contracts) or (contracts,) counts of participants reaching the outcome;
+    ``participants`` (contracts,); ``groups`` (contracts,) integer pool of each contract (used by
+    :class:`Pooled`). Returns the payment per draw and contract (2-D).
+    """
+
+    label = "rule"
+
+    def __call__(self, outcomes, participants, *, price: float, counterfactual_rate: float, groups=None):
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class RateCardRule(PaymentRule):
+    """price · max(0, y − r·n), at most ``cap_per_contract``."""
+
+    cap_per_contract: float = math.inf
+    label: str = "rate card"
+
+    def __call__(self, outcomes, participants, *, price, counterfactual_rate, groups=None):
+        y, n = _arrays(outcomes, participants)
+        return np.minimum(self.cap_per_contract, price * np.maximum(0.0, y - counterfactual_rate * n))
+
+
+@dataclass(frozen=True)
+class MinimumVolume(PaymentRule):
+    """No payment for contracts with fewer than ``min_participants`` citizens; ``base`` otherwise."""
+
+    min_participants: int
+    base: PaymentRule = RateCardRule()
+    label: str = "minimum volume"
+
+    def __call__(self, outcomes, participants, *, price, counterfactual_rate, groups=None):
+        y, n = _arrays(outcomes, participants)
+        paid = self.base(y, n, price=price, counterfactual_rate=counterfactual_rate, groups=groups)
+        return np.where(n >= self.min_participants, paid, 0.0)
+
+
+@dataclass(frozen=True)
+class Pooled(PaymentRule):
+    """Pay each pool of contracts on its pooled outcomes, shared in proportion to participants."""
+
+    base: PaymentRule = RateCardRule()
+    label: str = "pooled"
+
+    def __call__(self, outcomes, participants, *, price, counterfactual_rate, groups=None):
+        y, n = _arrays(outcomes, participants)
+        if groups is None:
+            raise ParameterError("Pooled needs groups: the pool (integer code) of every contract")
+        codes, g = np.unique(np.asarray(groups), return_inverse=True)
+        pooled_y = np.stack([np.bincount(g, weights=row, minlength=len(codes)) for row in y])
+        pooled_n = np.bincount(g, weights=n, minlength=len(codes))
+        paid = self.base(pooled_y, pooled_n, price=price, counterfactual_rate=counterfactual_rate)
+        return paid[:, g] * (n / pooled_n[g])
+
+
+@dataclass(frozen=True)
+class Credibility(PaymentRule):
+    """Shrink each contract's rate towards the counterfactual, Z = n/(n + k), k = r(1 − r)/τ², then pay.
+
+    ``between_variance`` is τ², the variance of the contracts' true rates (an empirical-Bayes estimate:
+    the municipal variance of the outcome, plus the spread of effects one expects).
+    """
+
+    between_variance: float
+    base: PaymentRule = RateCardRule()
+    label: str = "credibility"
+
+    def __call__(self, outcomes, participants, *, price, counterfactual_rate, groups=None):
+        y, n = _arrays(outcomes, participants)
+        if not self.between_variance > 0:
+            raise ParameterError(f"between_variance must be > 0; got {self.between_variance!r}")
+        r = counterfactual_rate
+        k = r * (1 - r) / self.between_variance
+        z = n / (n + k)
+        shrunk = z * y / n + (1 - z) * r
+        return self.base(shrunk * n, n, price=price, counterfactual_rate=r, groups=groups)
+
+
+@dataclass(frozen=True)
+class Capped(PaymentRule):
+    """Scale the total payment of a draw down to at most ``cap_total`` (pro rata)."""
+
+    cap_total: float
+    base: PaymentRule = RateCardRule()
+    label: str = "capped"
+
+    def __call__(self, outcomes, participants, *, price, counterfactual_rate, groups=None):
+        paid = self.base(outcomes, participants, price=price, counterfactual_rate=counterfactual_rate, groups=groups)
+        total = paid.sum(axis=-1, keepdims=True)
+        scale = np.where(total > self.cap_total, self.cap_total / np.where(total > 0, total, 1.0), 1.0)
+        return paid * scale
+
+
+def _rule_chunk(rules, participants, groups, *, baseline_rate, effect, between_variance, price, gain, seed, name,
+                chunk, size):
+    rng = stream(seed, f"{name}.chunk{chunk}")
+    n = participants
+    out = []
+    for scenario, delta in (("effect", effect), ("no_effect", 0.0)):
+        a = rng.standard_normal((size, len(n))) * math.sqrt(between_variance)
+        p0 = np.clip(baseline_rate + a, 0.0, 1.0)
+        p1 = np.clip(p0 + delta, 0.0, 1.0)
+        y1 = rng.binomial(n.astype(np.int64), p1)
+        caused = (p1 - p0) * n   # expected outcomes the intervention causes (the gain does not depend on the rule)
+        gains = gain * caused.sum(axis=1)
+        for label, rule in rules.items():
+            paid = rule(y1, n, price=price, counterfactual_rate=baseline_rate, groups=groups).sum(axis=1)
+            out.append(pd.DataFrame({"rule": label, "scenario": scenario, "draw": np.arange(chunk * size,
+                                                                                       (chunk + 1) * size),
+                                     "payment_dkk": paid, "gain_dkk": gains}))
+    return pd.concat(out, ignore_index=True)
+
+
+def evaluate_rules(rules: Mapping[str, PaymentRule], participants, *, baseline_rate: float, effect: float,
+                   price: float, gain_per_outcome: float, between_variance: float = 0.0, groups=None,
+                   n_draws: int = 2000, seed: int = 0, n_jobs: int = 1, chunk_size: int = 250,
+                   name: str = "design.payment_rules") -> pd.DataFrame:
+    """Simulate contracts under the true effect and under no effect, and pay them by each rule.
+
+    Each draw gives every contract c true rates p₀_c = r + a_c (a_c ~ N(0, τ²): municipalities differ
+    around the contracted counterfactual r) and p₁_c = p₀_c + δ, and outcomes y_c ~ Bin(n_c, p₁_c). The
+    public gain is ``gain_per_outcome`` × the outcomes the intervention causes, Σ n_c(p₁_c − p₀_c).
+
+    Parameters
+    ----------
+    rules : mapping of str to PaymentRule
+    participants : array of int
+        Citizens per contract.
+    baseline_rate : float
+        Contracted counterfactual rate r (the average expected result).
+    effect : float
+        True effect δ on the rate in the "effect" scenario.
+    price : float
+        Price per outcome above the counterfactual (DKK).
+    gain_per_outcome : float
+        Public gain per caused outcome (DKK).
+    between_variance : float, default=0
+        τ², variance of the contracts' true rates around r.
+    groups : array of int, optional
+        Pool of each contract (for :class:`Pooled`).
+    n_draws, seed, n_jobs, chunk_size, name :
+        Simulation size and the named random streams (results do not depend on ``n_jobs``).
+
+    Returns
+    -------
+    DataFrame
+        One row per rule and scenario: ``mean_payment_dkk, sd_payment_dkk, variance_payment``,
+        ``p_budget_neutral`` (gain ≥ payment), ``p_paying`` (any payment), ``mean_gain_dkk``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> n = np.array([8, 12, 20, 40, 60])
+    >>> rules = {"rate card": RateCardRule(), "minimum 25": MinimumVolume(25)}
+    >>> out = evaluate_rules(rules, n, baseline_rate=0.3, effect=0.0, price=100_000, gain_per_outcome=100_000,
+    ...                      n_draws=500, seed=1)
+    >>> out.loc[out["scenario"] == "no_effect", ["rule", "p_paying"]].round(2).to_string(index=False)
+    '      rule  p_paying\\nminimum 25      0.68\\n rate card      0.95'
+    """
+    n = np.asarray(participants, dtype=float)
+    if n.ndim != 1 or (n < 1).any():
+        raise ParameterError("participants must be a 1-D array of contract sizes >= 1")
+    n_draws = chk.check_positive_int(n_draws, name="n_draws")
+    if not rules:
+        raise ParameterError("rules must name at least one payment rule")
+    n_chunks = math.ceil(n_draws / chunk_size)
+    kw = dict(baseline_rate=baseline_rate, effect=effect, between_variance=between_variance, price=price,
+              gain=gain_per_outcome, seed=seed, name=name, size=chunk_size)
+    tasks = [delayed(_rule_chunk)(dict(rules), n, groups, chunk=c, **kw) for c in range(n_chunks)]
+    parts = Parallel(n_jobs=n_jobs)(tasks) if n_jobs != 1 else [t[0](*t[1], **t[2]) for t in tasks]
+    draws = pd.concat(parts, ignore_index=True)
+    draws = draws[draws["draw"] < n_draws]
+    rows = []
+    for (rule, scenario), d in draws.groupby(["rule", "scenario"], sort=True):
+        pay, gain = d["payment_dkk"].to_numpy(), d["gain_dkk"].to_numpy()
+        rows.append({"rule": rule, "scenario": scenario, "n_contracts": len(n), "n_persons": int(n.sum()),
+                     "mean_payment_dkk": pay.mean(), "sd_payment_dkk": pay.std(ddof=1),
+                     "variance_payment": pay.var(ddof=1), "mean_gain_dkk": gain.mean(),
+                     "p_budget_neutral": float((gain - pay >= 0).mean()), "p_paying": float((pay > 0).mean())})
+    return pd.DataFrame(rows)
+
+
+def admissions_bonus(population, *, rate_per_1000: float, price_per_admission: float, yearly_cap: float = 1e9,
+                     true_change: float = 0.0, n_years: int = 4, min_fall_z: float = 0.0,
+                     n_draws: int = 1000, seed: int = 0, name: str = "design.bonus") -> pd.DataFrame:
+    """Simulate the bonus for fewer preventable admissions per 1,000 citizens, with a yearly cap.
+
+    Each municipality's admissions in year t are Poisson(pop · rate_t/1000), rate_t = rate·(1 +
+    true_change)^t. A municipality whose rate per 1,000 falls from the year before receives
+    ``price_per_admission`` × the admissions avoided, (rate_{t−1} − rate_t)·pop/1000, when the fall
+    exceeds ``min_fall_z`` standard errors of the difference (0: any fall); the year's total is
+    scaled down pro rata to ``yearly_cap`` (seed 000: up to 1 bn kr. a year).
+
+    Parameters
+    ----------
+    population : array of float
+        Citizens per municipality (public figures).
+    rate_per_1000 : float
+        Preventable admissions per 1,000 citizens and year.
+    price_per_admission : float
+        Bonus per avoided admission (DKK).
+    yearly_cap : float, default=1e9
+    true_change : float, default=0
+        True yearly relative change of the rate (−0.05: a 5 % fall a year); 0 = no true change.
+    n_years : int, default=4
+        Bonus years.
+    min_fall_z : float, default=0
+        Pay only falls larger than this many standard errors (Poisson) of the year-on-year difference.
+    n_draws, seed, name :
+        Simulation size and the named random stream.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``mean_bonus_dkk`` (per year), ``sd_bonus_dkk``, ``p_cap_binds``, ``share_paid``
+        (municipality-years paid), ``mean_true_saving_dkk`` (price × admissions truly avoided),
+        ``p_paying``.
+
+    Examples
+    --------
+    >>> pop = np.full(98, 60_000.0)
+    >>> out = admissions_bonus(pop, rate_per_1000=10, price_per_admission=30_000, n_draws=200, seed=1)
+    >>> print(f"{out['share_paid'].iloc[0]:.2f} {out['p_paying'].iloc[0]:.2f}")
+    0.50 1.00
+    """
+    pop = np.asarray(population, dtype=float)
+    if pop.ndim != 1 or (pop <= 0).any():
+        raise ParameterError("population must be a 1-D array of positive citizen counts")
+    n_years = chk.check_positive_int(n_years, name="n_years")
+    rng = stream(seed, name)
+    rates = rate_per_1000 * (1 + true_change) ** np.arange(n_years + 1)
+    expected = pop[None, None, :] * rates[None, :, None] / 1000
+    counts = rng.poisson(np.broadcast_to(expected, (n_draws, n_years + 1, len(pop))))
+    per_1000 = counts / pop * 1000
+    fall = per_1000[:, :-1] - per_1000[:, 1:]                           # (draws, years, municipalities)
+    se = np.sqrt(counts[:, :-1] + counts[:, 1:]) / pop * 1000
+    paid_mask = fall > min_fall_z * se
+    bonus = np.where(paid_mask & (fall > 0), fall * pop / 1000 * price_per_admission, 0.0)
+    total = bonus.sum(axis=2)                                          # (draws, years)
+    capped = np.minimum(total, yearly_cap)
+    true_saving = max(0.0, -(rates[1:] - rates[:-1]).mean()) * pop.sum() / 1000 * price_per_admission
+    return pd.DataFrame([{
+        "rate_per_1000": rate_per_1000, "true_change": true_change, "min_fall_z": min_fall_z,
+        "yearly_cap_dkk": yearly_cap, "mean_bonus_dkk": float(capped.mean()), "sd_bonus_dkk": float(capped.std(ddof=1)),
+        "p_cap_binds": float((total > yearly_cap).mean()), "share_paid": float((bonus > 0).mean()),
+        "mean_true_saving_dkk": float(true_saving), "p_paying": float((capped > 0).any(axis=1).mean()),
+    }])
