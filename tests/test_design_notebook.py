@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from progression.chain.run_context import collect_report_items
 from progression.config import load_params
 
 pytestmark = pytest.mark.notebooks
@@ -28,7 +29,7 @@ def test_tables_figures_and_report_items_exist(ci_run):
         assert len(result(ci_run, name)) > 0, name
     for name in FIGURES:
         assert (ci_run / "figures" / f"design_{name}.png").stat().st_size > 10_000, name
-    items = json.loads((ci_run / "report_items.json").read_text())
+    items = collect_report_items(ci_run)
     section = [i for i in items if i["section"] == "45_pilot_design"]
     assert len(section) >= 15 and sum(i["kind"] == "text" for i in section) == 2
     assert "Designing the fund" in (ci_run / "report.html").read_text()
