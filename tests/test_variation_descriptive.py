@@ -1,4 +1,4 @@
-"""Spending per inhabitant, seed 004's summary numbers and the recipients × unit-cost identity."""
+"""Spending per inhabitant, the summary numbers of Finansministeriet (2009) and the recipients × unit-cost identity."""
 
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ def seed004_table(mean: float, n_low: int, n_high: int, low: float, high: float,
     ids=["adults-2008", "children-2008"],
 )
 def test_reproduces_seed004_summary_numbers(mean, n_low, n_high, thresholds):
-    """Seed 004 (2008): adults 7,776 kr./18–66-year-old, 20 < 7,000, 17 > 9,000; children 9,105 kr., 21, 30."""
+    """Finansministeriet (2009), afsnit 2.1–2.2 (2008): adults 7,776 kr./18–66-year-old, 20 < 7,000, 17 > 9,000;
+    children 9,105 kr., 21, 30."""
     table = seed004_table(mean, n_low, n_high, seed=4, **thresholds)
     summary = describe_spending(table, per_capita="spend", population="pop", **thresholds).iloc[0]
     assert summary["weighted_mean"] == pytest.approx(mean, abs=1e-6)

@@ -221,5 +221,6 @@ def test_errors():
 def test_out_of_sample_benchmark_of_a_log_model_needs_positive_spending():
     data = municipalities(seed=9)
     model = SpendingVariationModel(log=True, boosting=False, cv_repeats=1).fit(data, y="spend", X=CRITERIA)
-    with pytest.raises(DataContractError, match=r"the model is in logs and 1 row\(s\) are ≤ 0 \(municipality: \[101\]\)"):
+    with pytest.raises(DataContractError,
+                       match=r"the model is in logs and 1 row\(s\) are ≤ 0 \(municipality: \[101\]\)"):
         model.benchmark(data.assign(spend=np.where(data["municipality"] == 101, -5.0, data["spend"])))

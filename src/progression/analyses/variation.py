@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from progression._validation import check_columns
+from progression.config import DisclosureParams
 from progression.config.analyses import VariationParams
 from progression.disclosure import declare
 from progression.exceptions import ParameterError
@@ -351,7 +352,8 @@ def between_within_table(panel: pd.DataFrame, params: VariationParams) -> pd.Dat
     frames = []
     for name, area in areas(params).items():
         part = _panel_outcome(panel, params, name)
-        frames.append(between_within(part, y="outcome", time="year", weights=_weights(params.weights)).assign(area=name))
+        table = between_within(part, y="outcome", time="year", weights=_weights(params.weights))
+        frames.append(table.assign(area=name))
     out = pd.concat(frames, ignore_index=True)
     return _public(out[["area", *[c for c in out.columns if c != "area"]]])
 
@@ -417,7 +419,7 @@ _UNIT_COST_COLUMNS = ["municipality", "name", "n_recipients", "spend_per_capita"
 
 
 def unit_cost_table(costs: pd.DataFrame, residence: pd.DataFrame, cross: pd.DataFrame, params: VariationParams, *,
-                    dominance_n: int = 2) -> pd.DataFrame:
+                    disclosure: DisclosureParams | None = None) -> pd.DataFrame:
     """Register spending per 18–66-year-old split into recipients per inhabitant × cost per recipient, per
     municipality of the analysis year (:func:`register_recipients`, :func:`unit_cost_decomposition`).
 
@@ -428,23 +430,26 @@ def unit_cost_table(costs: pd.DataFrame, residence: pd.DataFrame, cross: pd.Data
     cross : pandas.DataFrame
         The cross-section (:func:`cross_section`): names and populations of the adult area.
     params : VariationParams
-    dominance_n : int, default=2
-        The ``n`` of the dominance rule (``params.disclosure.dominance.n`` of the run).
+    disclosure : DisclosureParams, optional
+        The run's disclosure parameters: the ``n`` of their dominance rule sets how many of the largest
+        costs ``dominance_share`` adds up (default 2, Statistics Denmark's rule).
 
     Returns
     -------
     pandas.DataFrame
         ``municipality``, ``name``, ``n_recipients``, ``spend_per_capita`` (register cost per inhabitant),
-        ``unit_cost``, the three log differences from the country, ``recipients_per_1000`` and
-        ``population`` (inhabitants aged 18–66, public) and ``dominance_share``. Declared: ``n_recipients`` a count of persons with the national total as margin; register spending
-        per inhabitant and cost per recipient magnitudes under the dominance rule, resting on the
-        recipients; the coverage on the recipients; each log difference on what it is made of.
+        ``unit_cost``, the three log differences from the country, ``recipients_per_1000``,
+        ``population`` (inhabitants aged 18–66, public) and ``dominance_share``. Declared: ``n_recipients``
+        a count of persons with the national total as margin; register spending per inhabitant and cost per
+        recipient magnitudes under the dominance rule, resting on the recipients; the coverage on the
+        recipients; each log difference on what it is made of.
     """
+    dominance = disclosure.dominance if disclosure is not None else None
     adults = _area_rows(cross, "adults")
     year = costs[costs["year"] == params.year]
     recipients = register_recipients(year, residence[residence["year"] == params.year],
                                      services=params.register_services, payer=params.register_payer,
-                                     dominance_n=dominance_n)
+                                     dominance_n=dominance.n if dominance is not None else 2)
     recipients = recipients.merge(adults[["municipality", "name", "population"]], on="municipality")
     split = unit_cost_decomposition(recipients, spending="cost_dkk", recipients="n_recipients",
                                     population="population")
@@ -554,7 +559,8 @@ def key_numbers(comparison: pd.DataFrame, params: VariationParams):
                         f"{area}_r2_comparison": share["comparison"]})
         if synthetic:
             numbers[f"{area}_r2_truth"] = share["truth"]
-            numbers[f"{area}_r2_interval_covers_truth"] = bool(share["conf_low"] <= share["truth"] <= share["conf_high"])
+            covers = share["conf_low"] <= share["truth"] <= share["conf_high"]
+            numbers[f"{area}_r2_interval_covers_truth"] = bool(covers)
     numeric = [k for k, v in numbers.items() if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)]
     # model output on public municipality figures, and the generator's parameters
     return declare(numbers, safe=[k for k in numeric if k not in ("year", "price_year")],

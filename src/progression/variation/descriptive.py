@@ -50,16 +50,16 @@ __all__ = [
     "unit_cost_variance_shares",
 ]
 
-#: Thresholds (kr. per inhabitant) seed 004 counts municipalities against, 2008.
+#: Thresholds (kr. per inhabitant) Finansministeriet (2009, afsnit 2.1 and 2.2) counts municipalities against, 2008.
 SEED004_ADULTS = {"low": 7_000.0, "high": 9_000.0}
 SEED004_CHILDREN = {"low": 7_000.0, "high": 10_000.0}
 
 #: What Finansministeriet, Indenrigs- og Socialministeriet & KL (2009), *Det specialiserede socialområde –
 #: redskaber til styring og prioritering*, afsnit 2, reports for 2008 (98 municipalities, 2009 prices): the
 #: population-weighted mean per inhabitant of the age group (tabel 2.4 and 2.8, the national averages of
-#: figur 2.1 and 2.2), the counts under and over the thresholds (the text to figur 2.1 and 2.2) and the
-#: share of the variation explained by objective socioeconomic criteria (ibid., with notes 2 and 3 naming
-#: the criteria). ``explained_share`` is a reading of the words: "ca. 40 pct." is 0.40; "knap halvdelen"
+#: figur 2.1 and 2.2), the counts under and over the thresholds (afsnit 2.1 and 2.2) and the share of the
+#: variation explained by objective socioeconomic criteria (ibid., with fodnote 2 and 3 naming the
+#: criteria). ``explained_share`` is a reading of the words: "ca. 40 pct." is 0.40; "knap halvdelen"
 #: (just under half) is read as 0.48. The report names no estimator, weights or functional form.
 SEED004_REPORTED: dict[str, dict] = {
     "adults": {"year": 2008, "price_year": 2009, "population": "18-66", "weighted_mean": 7_776.0,
@@ -150,7 +150,7 @@ def spending_panel(
     """Spending per inhabitant of the relevant age beside the criteria, one row per municipality and year.
 
     A thin layer over :func:`per_capita_spending` that also refuses amounts in mixed price years
-    (comparisons over years and with seed 004 need fixed prices) and joins the criteria.
+    (comparisons over years and with Finansministeriet (2009) need fixed prices) and joins the criteria.
 
     Parameters
     ----------
@@ -250,8 +250,9 @@ def register_recipients(
     Examples
     --------
     >>> import pandas as pd
-    >>> costs = pd.DataFrame({"person_id": [1, 2, 3, 3], "year": 2022, "service": ["SEL85", "SEL108", "SEL85", "SEL107"],
-    ...                       "payer": "kommune", "cost_dkk": [50_000.0, 900_000.0, 40_000.0, 10_000.0]})
+    >>> costs = pd.DataFrame({"person_id": [1, 2, 3, 3], "year": 2022, "payer": "kommune",
+    ...                       "service": ["SEL85", "SEL108", "SEL85", "SEL107"],
+    ...                       "cost_dkk": [50_000.0, 900_000.0, 40_000.0, 10_000.0]})
     >>> residence = pd.DataFrame({"person_id": [1, 2, 3], "year": 2022, "municipality": [101, 101, 147]})
     >>> register_recipients(costs, residence, services=["SEL85", "SEL107", "SEL108"])
        municipality  year  n_recipients   cost_dkk  dominance_share

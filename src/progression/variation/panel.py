@@ -242,5 +242,6 @@ class RandomInterceptDecomposition:
         """Tidy table, one row per model (``empty``, ``criteria``): ``model``, ``sigma2_between``,
         ``sigma2_within``, ``icc``, ``loglik``, ``converged`` and ``share_removed`` (the same on both rows)."""
         if not hasattr(self, "variances_"):
-            raise NotFittedError("this RandomInterceptDecomposition is not fitted yet; call fit(data, y=..., X=...) first")
+            raise NotFittedError(
+                "this RandomInterceptDecomposition is not fitted yet; call fit(data, y=..., X=...) first")
         return self.variances_.reset_index().assign(share_removed=self.share_removed_)
