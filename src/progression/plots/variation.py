@@ -349,7 +349,8 @@ def plot_unit_cost_split(decomposition: pd.DataFrame, *, ax=None):
         ax.legend(fontsize=7, loc="upper right")
     hidden = int((coverage.isna() & cost.isna()).sum())
     if hidden:
-        ax.text(0.02, 0.98, f"· {hidden} municipalities suppressed (too few recipients to show)",
+        noun = "municipality" if hidden == 1 else "municipalities"
+        ax.text(0.02, 0.98, f"· {hidden} {noun} suppressed (too few recipients to show)",
                 transform=ax.transAxes, fontsize=7, va="top", color="#555555")
     ax.set_xlim(-reach, reach)
     ax.set_ylim(-reach, reach)
