@@ -113,7 +113,14 @@ class Area:
 
 def areas(params: VariationParams) -> dict[str, Area]:
     """The two areas as the parameters define them (adults: 5.38 per 18–66-year-old; children: 5.28 per
-    0–22-year-old)."""
+    0–22-year-old).
+
+    Examples
+    --------
+    >>> from progression.datasets import example_params
+    >>> areas(example_params().variation)["adults"].population
+    'pop_18_66'
+    """
     return {
         "adults": Area("adults", tuple(params.adult_functions), params.adult_population, tuple(params.adult_criteria)),
         "children": Area("children", tuple(params.child_functions), params.child_population,

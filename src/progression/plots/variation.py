@@ -89,6 +89,14 @@ def plot_spending_by_municipality(data: pd.DataFrame, *, value: str = "spend_per
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"spend_per_capita": [9_500.0, 6_500.0, 8_000.0]})
+    >>> ax = plot_spending_by_municipality(data, mean=8_000.0, low=7_000.0, high=9_000.0)
+    >>> [round(bar.get_height()) for bar in ax.patches]
+    [6500, 8000, 9500]
     """
     ax = new_axes(ax, figsize=(6, 3.6))
     _draw_spending(ax, data[value].to_numpy(dtype=float), mean, low, high)
@@ -332,6 +340,14 @@ def plot_unit_cost_split(decomposition: pd.DataFrame, *, ax=None):
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> split = pd.DataFrame({"log_diff_coverage": [0.1, -0.2, None], "log_diff_unit_cost": [0.0, 0.3, None]})
+    >>> ax = plot_unit_cost_split(split)
+    >>> [t.get_text() for t in ax.texts]
+    ['· 1 municipality suppressed (too few recipients to show)']
     """
     ax = new_axes(ax, figsize=(5, 5))
     coverage, cost = decomposition["log_diff_coverage"], decomposition["log_diff_unit_cost"]

@@ -114,6 +114,18 @@ def per_capita_spending(
         One row per key of ``population``: ``keys``, ``spending_dkk`` (sum over the selected functions),
         ``n_functions`` (rows summed), ``population_col``, ``name``. A key with no spending rows, or with a
         missing (suppressed) amount among its rows, gets a missing sum and per-capita value — never a zero.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> accounts = pd.DataFrame({"municipality": [101, 101, 147], "year": 2022,
+    ...                          "function": ["53850", "5.38.52", "52800"], "net_operating_dkk": [6.0e8, 3.0e8, 1.0e8]})
+    >>> population = pd.DataFrame({"municipality": [101, 147], "year": 2022, "pop_18_66": [450_000, 70_000]})
+    >>> out = per_capita_spending(accounts, population, functions="5.38", population_col="pop_18_66")
+    >>> print(out[["municipality", "n_functions", "spend_per_capita"]].to_string(index=False))
+     municipality  n_functions  spend_per_capita
+              101            2            2000.0
+              147            0               NaN
     """
     keys = list(keys)
     check_columns(spending, [*keys, function_col, value_col], name="spending")
@@ -384,6 +396,19 @@ def unit_cost_decomposition(
     pandas.DataFrame
         Id, ``spend_per_capita``, ``recipients_per_capita``, ``unit_cost``, ``log_diff_spending``,
         ``log_diff_coverage``, ``log_diff_unit_cost``. ``frame.attrs["national"]`` holds S, C and U.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"municipality": [101, 147, 151], "spending": [9.0e8, 1.5e8, 0.6e8],
+    ...                      "recipients": [3_000, 400, 250], "population": [450_000, 70_000, 30_000]})
+    >>> out = unit_cost_decomposition(data, spending="spending", recipients="recipients", population="population")
+    >>> print(out[["municipality", "log_diff_spending", "log_diff_coverage", "log_diff_unit_cost"]].round(3)
+    ...       .to_string(index=False))
+     municipality  log_diff_spending  log_diff_coverage  log_diff_unit_cost
+              101             -0.009              0.005              -0.014
+              147              0.060             -0.150               0.210
+              151             -0.009              0.228              -0.237
     """
     check_columns(data, [id_col])
     S, R, P = finite_matrix(data, [spending, recipients, population], id_col=id_col).T
@@ -425,6 +450,18 @@ def unit_cost_variance_shares(decomposition: pd.DataFrame, *, weights: np.ndarra
     pandas.Series
         ``var_log_spending``, ``var_log_coverage``, ``var_log_unit_cost``, ``cov``, ``share_coverage``,
         ``share_unit_cost``.
+
+    Examples
+    --------
+    The same cost per recipient everywhere: all of the variance is coverage.
+
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"municipality": [1, 2, 3], "population": [10_000.0, 20_000.0, 40_000.0],
+    ...                      "recipients": [50.0, 160.0, 200.0]})
+    >>> data["spending"] = data["recipients"] * 500_000
+    >>> split = unit_cost_decomposition(data, spending="spending", recipients="recipients", population="population")
+    >>> print(f"{unit_cost_variance_shares(split)['share_coverage']:.2f}")
+    1.00
     """
     c = decomposition["log_diff_coverage"].to_numpy()
     u = decomposition["log_diff_unit_cost"].to_numpy()

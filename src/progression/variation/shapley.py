@@ -13,7 +13,7 @@ All 2^p subset R² values come from one weighted Gram matrix of the standardised
 C, R²(C) = c_Cᵀ G_CC⁻¹ c_C with G the correlation-scale cross-product matrix of the predictors and c their
 cross-products with y. The systems are solved in batches of equal size, and for the bootstrap the Gram
 matrices of all replicates are formed at once from the resampling counts (a resample is the original data
-with integer frequency weights), so B replicates cost B small batched solves.
+with integer frequency weights), so ``n_boot`` replicates cost ``n_boot`` small batched solves.
 
 References
 ----------
@@ -176,6 +176,16 @@ def subset_r2(
     pandas.Series
         Indexed by the player mask (bit j set = player j in the model, in the order of the players);
         ``series.attrs["players"]`` lists the players.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> data = pd.DataFrame(rng.normal(size=(50, 2)), columns=["a", "b"])
+    >>> data["y"] = data["a"] + rng.normal(size=50)
+    >>> r2 = subset_r2(data, "y", ["a", "b"])
+    >>> r2.attrs["players"], {int(k): round(float(v), 3) for k, v in r2.items()}
+    (['a', 'b'], {0: 0.0, 1: 0.467, 2: 0.004, 3: 0.469})
     """
     names, members, Z, w = _prepare(data, y, X, groups, weights, log)
     r2 = _r2_from_gram(_gram(Z, w[None, :]), _column_sets(members))[0]
