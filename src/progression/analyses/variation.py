@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from progression._tidy import stream_seed
 from progression._validation import check_columns
 from progression.config import DisclosureParams
 from progression.config.analyses import VariationParams
@@ -94,10 +95,6 @@ __all__ = [
 
 #: The two spending areas, in the order of every table.
 AREAS = ("adults", "children")
-#: Seed offsets of the notebook's random draws (cross-validation folds, boosting, bootstraps).
-_SEED_BASE = 3_000
-_OFFSETS = {"adults": 1, "children": 2}
-_SHAPLEY_OFFSETS = {"seed004": 10, "all": 20}
 
 
 @dataclass(frozen=True)
@@ -129,8 +126,10 @@ def areas(params: VariationParams) -> dict[str, Area]:
 
 
 def _seed(seed: int, purpose: str, area: str) -> int:
-    """The seed of one random draw of the notebook: the run seed plus a fixed offset per purpose and area."""
-    return seed + _SEED_BASE + _OFFSETS[area] + (_SHAPLEY_OFFSETS[purpose] if purpose in _SHAPLEY_OFFSETS else 0)
+    """The seed of one kind of random draw of one area, from the run seed by a named stream:
+    ``variation.cv.<area>`` (cross-validation folds and boosting, shared by a model and its refits),
+    ``variation.shapley.<criteria set>.<area>`` (the municipality bootstrap of a decomposition)."""
+    return stream_seed(seed, f"variation.{purpose}.{area}")
 
 
 def _scale(log: bool) -> str:
@@ -248,7 +247,7 @@ def fit_models(cross: pd.DataFrame, params: VariationParams, *, seed: int) -> di
         data = _area_rows(cross, name)
         for criteria_set, weights, log in _specifications(params):
             headline = (weights, log) == (params.weights, params.log)
-            model = SpendingVariationModel(log=log, boosting=headline, seed=_seed(seed, "model", name), **settings)
+            model = SpendingVariationModel(log=log, boosting=headline, seed=_seed(seed, "cv", name), **settings)
             models[name, criteria_set, weights, _scale(log)] = model.fit(
                 data, y="spend_per_capita", X=list(area.criteria) if criteria_set == "seed004" else params.criteria,
                 weights=_weights(weights), exclude=params.exclude)
@@ -313,7 +312,7 @@ def influence_refits(models: Mapping, cross: pd.DataFrame, params: VariationPara
         samples = {"all": [], "without Copenhagen and the islands": list(SPECIAL_MUNICIPALITIES),
                    "without flagged municipalities": diagnostics.loc[diagnostics["flagged"], "municipality"].tolist()}
         for sample, left_out in samples.items():
-            refit = SpendingVariationModel(log=params.log, boosting=False, seed=_seed(seed, "model", name),
+            refit = SpendingVariationModel(log=params.log, boosting=False, seed=_seed(seed, "cv", name),
                                            **settings).fit(
                 _area_rows(cross, name), y="spend_per_capita", X=list(area.criteria),
                 weights=_weights(params.weights), exclude=[*params.exclude, *left_out])
@@ -329,10 +328,11 @@ def shapley_table(models: Mapping, params: VariationParams, *, seed: int) -> pd.
     frames = []
     for area in AREAS:
         boot = dict(n_boot=params.bootstrap_reps)
-        own = _headline(models, area, params).shapley_bootstrap(seed=_seed(seed, "seed004", area), **boot)
+        own = _headline(models, area, params).shapley_bootstrap(seed=_seed(seed, "shapley.seed004", area), **boot)
         extended = _headline(models, area, params, "all")
-        every = extended.shapley_bootstrap(seed=_seed(seed, "all", area), **boot)
-        grouped = extended.shapley_bootstrap(groups=params.criteria_groups, seed=_seed(seed, "all", area), **boot)
+        every = extended.shapley_bootstrap(seed=_seed(seed, "shapley.all", area), **boot)
+        grouped = extended.shapley_bootstrap(groups=params.criteria_groups, seed=_seed(seed, "shapley.all", area),
+                                             **boot)
         for model, table in (("seed004 criteria", own), ("all criteria", every), ("all criteria, groups", grouped)):
             frames.append(table.assign(area=area, model=model))
     out = pd.concat(frames, ignore_index=True)
