@@ -1,4 +1,4 @@
-"""Spending per inhabitant, seed 004's summary numbers and the recipients × unit-cost identity."""
+"""Spending per inhabitant, the summary numbers of Finansministeriet (2009) and the recipients × unit-cost identity."""
 
 from __future__ import annotations
 
@@ -48,9 +48,10 @@ def seed004_table(mean: float, n_low: int, n_high: int, low: float, high: float,
     ids=["adults-2008", "children-2008"],
 )
 def test_reproduces_seed004_summary_numbers(mean, n_low, n_high, thresholds):
-    """Seed 004 (2008): adults 7,776 kr./18–66-year-old, 20 < 7,000, 17 > 9,000; children 9,105 kr., 21, 30."""
+    """Finansministeriet (2009), afsnit 2.1–2.2 (2008): adults 7,776 kr./18–66-year-old, 20 < 7,000, 17 > 9,000;
+    children 9,105 kr., 21, 30."""
     table = seed004_table(mean, n_low, n_high, seed=4, **thresholds)
-    summary = describe_spending(table, per_capita="spend", population="pop", **thresholds)
+    summary = describe_spending(table, per_capita="spend", population="pop", **thresholds).iloc[0]
     assert summary["weighted_mean"] == pytest.approx(mean, abs=1e-6)
     assert (summary["n_below_low"], summary["n_above_high"]) == (n_low, n_high)
     assert summary["n_municipalities"] == 98
@@ -77,7 +78,7 @@ def test_reference_regk31_weighted_mean_matches_the_national_figure():
     population = read_noegletal(pop_path).query("year == 2022 and municipality.notna()")
     table = spend.merge(population, left_on="area", right_on="name", how="inner")
     assert len(table) == 98  # every municipality joins
-    summary = describe_spending(table, per_capita="per_capita", population="value", low=100, high=300)
+    summary = describe_spending(table, per_capita="per_capita", population="value", low=100, high=300).iloc[0]
     assert summary["weighted_mean"] == pytest.approx(national, abs=1.0)
     assert summary["unweighted_mean"] != pytest.approx(summary["weighted_mean"], abs=1.0)
 

@@ -87,11 +87,12 @@ def test_register_recipients_counts_persons_once_and_keeps_the_payer():
                               "municipality": [101, 101, 101, 147, 147, 147]})
     out = register_recipients(costs, residence, services=["SEL85", "SEL108"])
     # person 2 is paid by the state, person 3 costs nothing, person 4 has another service
-    assert out.to_dict("records") == [
+    assert out.drop(columns="dominance_share").to_dict("records") == [
         {"municipality": 101, "year": 2022, "n_recipients": 1, "cost_dkk": 1000.0},
         {"municipality": 147, "year": 2022, "n_recipients": 1, "cost_dkk": 200.0},
         {"municipality": 147, "year": 2023, "n_recipients": 1, "cost_dkk": 110.0},
     ]
+    assert (out["dominance_share"] == 1.0).all()  # one recipient is the whole cell
     every_payer = register_recipients(costs, residence, services=["SEL85"], payer=None)
     assert every_payer.set_index(["municipality", "year"]).loc[(101, 2022), "n_recipients"] == 2
 
@@ -110,6 +111,25 @@ def test_register_counts_split_spending_into_coverage_times_unit_cost():
     np.testing.assert_allclose(split["unit_cost"], (by_hand["sum"] / by_hand["size"]).to_numpy())
     np.testing.assert_allclose(split["spend_per_capita"], split["recipients_per_capita"] * split["unit_cost"])
     assert counts["n_recipients"].sum() == n_persons and counts.attrs["n_without_residence"] == 0
+
+
+def test_register_dominance_share_is_that_of_the_per_person_costs():
+    """The share of a municipality's cost that its two (or n) most expensive recipients make up, a person's
+    cost summed over services first: the input of the (n, k) dominance rule."""
+    costs = pd.DataFrame({
+        "person_id": [1, 1, 2, 3, 4, 5, 6, 7],
+        "year": 2022,
+        "service": ["SEL85", "SEL108", "SEL85", "SEL85", "SEL85", "SEL85", "SEL85", "SEL85"],
+        "payer": "kommune",
+        "cost_dkk": [100_000.0, 800_000.0, 50_000.0, 40_000.0, 30_000.0, 60_000.0, 60_000.0, 60_000.0],
+    })
+    residence = pd.DataFrame({"person_id": [1, 2, 3, 4, 5, 6, 7], "year": 2022,
+                              "municipality": [101, 101, 101, 101, 147, 147, 147]})
+    out = register_recipients(costs, residence, services=["SEL85", "SEL108"]).set_index("municipality")
+    assert out.loc[101, "dominance_share"] == pytest.approx((900_000 + 50_000) / 1_020_000)
+    assert out.loc[147, "dominance_share"] == pytest.approx(2 / 3)
+    three = register_recipients(costs, residence, services=["SEL85", "SEL108"], dominance_n=3)
+    assert three.set_index("municipality").loc[147, "dominance_share"] == pytest.approx(1.0)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -48,9 +48,10 @@ def fitted():
 
 def test_summary_is_tidy_and_covers_true_coefficients(fitted):
     _, model = fitted
-    table = model.summary
-    assert list(table.columns) == ["estimate", "std_error", "conf_low", "conf_high", "statistic", "p_value"]
-    assert table.index.tolist() == ["const", *CRITERIA]
+    table = model.summary()
+    assert list(table.columns) == ["term", "estimate", "std_error", "conf_low", "conf_high", "statistic", "p_value"]
+    assert table["term"].tolist() == ["const", *CRITERIA]
+    table = table.set_index("term")
     # each true coefficient within 3 robust standard errors
     assert (np.abs(table["estimate"] - BETA) < 3 * table["std_error"]).all()
     assert table.loc["share_no_employment_20_59", "p_value"] < 1e-6
@@ -60,8 +61,8 @@ def test_robust_standard_errors_are_hc3_of_the_wls_fit(fitted):
     data, model = fitted
     exog = sm.add_constant(data[CRITERIA])
     reference = sm.WLS(data["spend"], exog, weights=data["pop_18_66"]).fit(cov_type="HC3")
-    np.testing.assert_allclose(model.summary["std_error"], reference.bse, rtol=1e-10)
-    np.testing.assert_allclose(model.summary["estimate"], reference.params, rtol=1e-10)
+    np.testing.assert_allclose(model.summary()["std_error"], reference.bse, rtol=1e-10)
+    np.testing.assert_allclose(model.summary()["estimate"], reference.params, rtol=1e-10)
 
 
 def test_fit_statistics(fitted):
@@ -89,9 +90,9 @@ def test_population_r2_is_recovered_by_the_weighted_bootstrap():
     for seed in range(30):
         model = SpendingVariationModel(boosting=False, cv_repeats=1, seed=seed)
         model.fit(municipalities(seed), y="spend", X=CRITERIA, weights="pop_18_66")
-        table = model.shapley_bootstrap(n_boot=200)
+        table = model.shapley_bootstrap(n_boot=200).set_index("term")
         hits += table.loc["R2", "conf_low"] <= truth <= table.loc["R2", "conf_high"]
-        assert model.shapley().sum() == pytest.approx(model.fit_stats_["r2"], abs=1e-10)
+        assert model.shapley()["estimate"].sum() == pytest.approx(model.fit_stats_["r2"], abs=1e-10)
     assert hits / 30 >= 0.80
 
 
@@ -149,7 +150,7 @@ def test_prediction_intervals_cover_new_draws():
         noise = rng.normal(size=len(data)) * SIGMA * np.sqrt(data["pop_18_66"].mean() / data["pop_18_66"])
         fresh["spend"] = BETA[0] + data[CRITERIA].to_numpy() @ BETA[1:] + noise
         bench = model.benchmark(fresh)
-        covered.append(((bench["actual"] >= bench["pi_low"]) & (bench["actual"] <= bench["pi_high"])).mean())
+        covered.append(((bench["actual"] >= bench["pred_low"]) & (bench["actual"] <= bench["pred_high"])).mean())
     assert 0.90 <= np.mean(covered) <= 0.99
 
 
@@ -161,8 +162,10 @@ def test_benchmark_columns_and_interval_formula(fitted):
     res = model.results_
     q = st.t.ppf(0.975, res.df_resid)
     w = data["pop_18_66"].to_numpy()
-    half = q * np.sqrt(res.scale / w + bench["expected_se"].to_numpy() ** 2)
-    np.testing.assert_allclose(bench["pi_high"] - bench["expected"], half, rtol=1e-9)
+    half = q * np.sqrt(res.scale / w + bench["expected_std_error"].to_numpy() ** 2)
+    np.testing.assert_allclose(bench["pred_high"] - bench["expected"], half, rtol=1e-9)
+    # the confidence interval of the expected level is the narrower one, t-based on the same df
+    np.testing.assert_allclose(bench["conf_high"] - bench["expected"], q * bench["expected_std_error"], rtol=1e-9)
     np.testing.assert_allclose(bench["residual"], bench["actual"] - bench["expected"])
 
 
@@ -171,7 +174,7 @@ def test_exclude_and_out_of_sample_benchmark():
     model = SpendingVariationModel(boosting=False, cv_repeats=1).fit(
         data, y="spend", X=CRITERIA, weights="pop_18_66", exclude=[825, 999]
     )
-    assert model.excluded_ == [825] and model.fit_stats_["n"] == 97
+    assert model.excluded_ == [825] and model.fit_stats_["n_municipalities"] == 97
     island = model.benchmark(data.loc[data["municipality"] == 825])
     assert len(island) == 1 and np.isnan(island["std_resid"].iloc[0])
 
@@ -187,24 +190,27 @@ def test_log_model_ratios():
 def test_funnel_limits_and_z_scores(fitted):
     data, model = fitted
     funnel = model.funnel(levels=(0.95, 0.998))
-    assert funnel.points["outside_0.95"].mean() < 0.12  # about 5 % under a correct variance model
-    limits = funnel.limits.query("level == 0.95")
-    np.testing.assert_allclose(limits["upper"], 1.959964 * funnel.sigma / np.sqrt(limits["size"]), rtol=1e-6)
-    assert np.isclose(funnel.points["z"].std(), 1.0, atol=0.2)
+    assert len(funnel) == 2 * 98 and set(funnel["level"]) == {0.95, 0.998}
+    limits = funnel.query("level == 0.95")
+    assert limits["outside"].mean() < 0.12  # about 5 % under a correct variance model
+    np.testing.assert_allclose(limits["limit_high"], 1.959964 * limits["sigma"] / np.sqrt(limits["size"]), rtol=1e-6)
+    np.testing.assert_allclose(limits["limit_low"], -limits["limit_high"])
+    assert (limits["outside"] == (limits["deviation"].abs() > limits["limit_high"])).all()
+    assert np.isclose(limits["z"].std(), 1.0, atol=0.2)
 
 
 def test_errors():
     data = municipalities(seed=8)
     with pytest.raises(NotFittedError, match="call fit"):
-        SpendingVariationModel().summary
-    with pytest.raises(ParameterError, match="cov_type of SpendingVariationModel must be one of"):
+        SpendingVariationModel().summary()
+    with pytest.raises(ParameterError, match="cov_type must be one of"):
         SpendingVariationModel(cov_type="HC9").fit(data, y="spend", X=CRITERIA)
     with pytest.raises(DataContractError, match=r"'municipality' must be unique.*\[101\]"):
         SpendingVariationModel().fit(pd.concat([data, data.iloc[[0]]]), y="spend", X=CRITERIA)
     negative = data.assign(spend=data["spend"] - 20_000)
     with pytest.raises(DataContractError, match="log=True needs positive spending"):
         SpendingVariationModel(log=True).fit(negative, y="spend", X=CRITERIA)
-    with pytest.raises(DataContractError, match=r"\['nope'\] not in data"):
+    with pytest.raises(DataContractError, match=r"\['nope'\] \(given as \['X\[0\]'\]\) not found"):
         SpendingVariationModel().fit(data, y="spend", X=["nope"])
     with pytest.raises(DataContractError, match="collinear"):
         SpendingVariationModel().fit(data.assign(copy=data[CRITERIA[0]] * 2), y="spend", X=[*CRITERIA, "copy"])
@@ -215,5 +221,6 @@ def test_errors():
 def test_out_of_sample_benchmark_of_a_log_model_needs_positive_spending():
     data = municipalities(seed=9)
     model = SpendingVariationModel(log=True, boosting=False, cv_repeats=1).fit(data, y="spend", X=CRITERIA)
-    with pytest.raises(DataContractError, match=r"the model is in logs and 1 row\(s\) are ≤ 0 \(municipality: \[101\]\)"):
+    with pytest.raises(DataContractError,
+                       match=r"the model is in logs and 1 row\(s\) are ≤ 0 \(municipality: \[101\]\)"):
         model.benchmark(data.assign(spend=np.where(data["municipality"] == 101, -5.0, data["spend"])))

@@ -14,8 +14,8 @@ from progression.variation import SEED004_REPORTED
 
 pytestmark = pytest.mark.notebooks
 
-TABLES = ("spending_summary", "fit", "coefficients", "influence", "influence_refits", "shapley", "between_within",
-          "icc", "benchmark_adults", "benchmark_children", "benchmark_outside", "unit_cost", "seed004")
+TABLES = ("spending", "spending_summary", "fit", "coefficients", "influence", "influence_refits", "shapley",
+          "between_within", "icc", "benchmark", "funnel", "benchmark_outside", "unit_cost", "seed004")
 FIGURES = ("spending_by_municipality", "shapley", "benchmark", "unit_cost")
 AREAS = ("adults", "children")
 
@@ -37,6 +37,8 @@ def test_tables_figures_and_report_items_exist(ci_run):
     items = json.loads((ci_run / "report_items.json").read_text())
     assert sum(i["section"] == "30_spending_variation" for i in items) >= 12
     assert "Spending variation between municipalities" in (ci_run / "report.html").read_text()
+    texts = [i["caption"] for i in items if i["section"] == "30_spending_variation" and i["kind"] == "text"]
+    assert any("calibrated" in t and "no reproduction" in t for t in texts)  # synthetic R² are calibration targets
 
 
 def test_explained_share_interval_covers_the_generating_r2(ci_run, truth):
@@ -83,20 +85,29 @@ def test_shapley_parts_add_up_to_the_models_r2(ci_run):
 
 
 def test_benchmark_covers_every_municipality(ci_run):
+    benchmark, funnel = result(ci_run, "benchmark"), result(ci_run, "funnel")
     for area in AREAS:
-        bench = result(ci_run, f"benchmark_{area}")
+        bench = benchmark[benchmark["area"] == area]
         assert len(bench) == 98 and bench["municipality"].is_unique
         assert sorted(bench["rank"]) == list(range(1, 99))
-        above = bench["actual"] > bench["pi_high"]
-        below = bench["actual"] < bench["pi_low"]
+        above = bench["actual"] > bench["pred_high"]
+        below = bench["actual"] < bench["pred_low"]
         expected = np.select([above, below], ["above", "below"], "within")
         assert (bench["position"] == expected).all()
         np.testing.assert_allclose(bench["residual"], bench["actual"] - bench["expected"], atol=1e-4)  # CSV: 10 digits
         assert 0.85 <= (bench["position"] == "within").mean() <= 1.0  # 95 % intervals
+        # the confidence interval of the expected level lies inside the prediction interval
+        assert ((bench["pred_low"] <= bench["conf_low"]) & (bench["conf_high"] <= bench["pred_high"])).all()
+        limits = funnel[(funnel["area"] == area) & (funnel["level"] == 0.95)]
+        assert len(limits) == 98 and (limits["limit_high"] > 0).all()
 
 
 def test_seed004_numbers_sit_beside_the_report(ci_run, truth):
     rows = result(ci_run, "seed004").set_index(["area", "quantity"])
+    # on synthetic data the means and R² are calibration targets of the generator, never a reproduction
+    assert set(rows["comparison"]) == {"calibration target", "partly calibrated"}
+    assert (rows.xs("explained_share", level="quantity")["comparison"] == "calibration target").all()
+    assert (rows.xs("n_below_low", level="quantity")["comparison"] == "partly calibrated").all()
     summary = result(ci_run, "spending_summary").set_index("area")
     year = str(load_params(ci_run / "params.yaml").variation.year)
     for area in AREAS:
@@ -117,6 +128,12 @@ def test_register_split_is_disclosure_controlled(ci_run):
     assert (split.loc[shown, "n_recipients"] >= minimum).all()
     for column in ("unit_cost", "recipients_per_1000", "spend_per_capita", "log_diff_unit_cost"):
         assert split.loc[~shown, column].isna().all(), column
+    # cost magnitudes fall under the dominance rule: hidden with their cost, the log differences built on them
+    hidden_cost = split["unit_cost"].isna()
+    assert split.loc[hidden_cost, ["spend_per_capita", "log_diff_unit_cost", "log_diff_spending"]].isna().all().all()
+    assert "dominance_share" not in split.columns  # used for the rule, never written
+    log = json.loads((ci_run / "disclosure.json").read_text())["variation_unit_cost"]
+    assert log["count_columns"] == ["n_recipients"] and log["dominance"] >= 2 * (~shown).sum()
     np.testing.assert_allclose(split.loc[shown, "log_diff_spending"],
                                split.loc[shown, "log_diff_coverage"] + split.loc[shown, "log_diff_unit_cost"],
                                atol=1e-8)

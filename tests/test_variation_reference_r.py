@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from progression.variation import SpendingVariationModel, random_intercept_icc
+from progression.variation import RandomInterceptDecomposition, SpendingVariationModel
 
 pytestmark = pytest.mark.reference_r
 
@@ -63,8 +63,8 @@ write.csv(rbind(cbind(kind = "coef", out, municipality = NA, h = NA, cook = NA, 
     model = SpendingVariationModel(boosting=False, cv_repeats=1).fit(data, y="spend", X=["a", "b", "c"], weights="pop")
     coef = r.loc[r["kind"] == "coef"].set_index("term")
     coef.index = ["const", "a", "b", "c"]
-    np.testing.assert_allclose(model.summary["estimate"], coef["estimate"], rtol=1e-8)
-    np.testing.assert_allclose(model.summary["std_error"], coef["se"], rtol=1e-8)
+    np.testing.assert_allclose(model.summary()["estimate"], coef["estimate"], rtol=1e-8)
+    np.testing.assert_allclose(model.summary()["std_error"], coef["se"], rtol=1e-8)
     assert model.fit_stats_["r2"] == pytest.approx(coef["r2"].iloc[0], rel=1e-10)
     assert model.fit_stats_["adj_r2"] == pytest.approx(coef["adj"].iloc[0], rel=1e-10)
     infl = r.loc[r["kind"] == "infl"].set_index("municipality")
@@ -97,6 +97,6 @@ write.csv(data.frame(model = c("empty", "criteria"), between = out[, 1], within 
           stdout(), row.names = FALSE)
 """
     r = run_r(script, data, ["lme4"], tmp_path).set_index("model")
-    ours = random_intercept_icc(data, y="spend", X=["z"], time="year")
-    np.testing.assert_allclose(ours.table["sigma2_between"], r.loc[["empty", "criteria"], "between"], rtol=1e-3)
-    np.testing.assert_allclose(ours.table["sigma2_within"], r.loc[["empty", "criteria"], "within"], rtol=1e-3)
+    ours = RandomInterceptDecomposition().fit(data, y="spend", X=["z"], time="year").variances_
+    np.testing.assert_allclose(ours["sigma2_between"], r.loc[["empty", "criteria"], "between"], rtol=1e-3)
+    np.testing.assert_allclose(ours["sigma2_within"], r.loc[["empty", "criteria"], "within"], rtol=1e-3)

@@ -66,9 +66,10 @@ def test_agrees_with_permutation_brute_force(weights):
     X = [f"crit_{i}" for i in range(5)]
     ours = shapley_r2(frame, "spend", X, weights=weights)
     truth = brute_force_shapley(frame, "spend", {c: [c] for c in X}, weights=weights)
-    np.testing.assert_allclose(ours.to_numpy(), truth[ours.index].to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(ours["estimate"].to_numpy(), truth[ours["term"]].to_numpy(), atol=1e-6)
     full = wls_r2(frame, "spend", X, np.ones(98) if weights is None else frame["pop"].to_numpy())
-    assert ours.sum() == pytest.approx(full, abs=1e-10)
+    assert ours["estimate"].sum() == pytest.approx(full, abs=1e-10)
+    np.testing.assert_allclose(ours["share"], ours["estimate"] / full, rtol=1e-9)
     assert ours.attrs["r2"] == pytest.approx(full, abs=1e-10)
 
 
@@ -77,11 +78,11 @@ def test_groups_agree_with_brute_force_and_sum_to_r2():
     X = [f"crit_{i}" for i in range(7)]
     groups = {"labour": ["crit_0", "crit_1", "crit_2"], "housing": ["crit_3", "crit_4"]}
     ours = shapley_r2(frame, "spend", X, groups=groups, weights="pop")
-    assert ours.index.tolist() == ["labour", "housing", "crit_5", "crit_6"]  # ungrouped columns play alone
+    assert ours["term"].tolist() == ["labour", "housing", "crit_5", "crit_6"]  # ungrouped columns play alone
     players = {**groups, "crit_5": ["crit_5"], "crit_6": ["crit_6"]}
     truth = brute_force_shapley(frame, "spend", players, weights="pop")
-    np.testing.assert_allclose(ours.to_numpy(), truth[ours.index].to_numpy(), atol=1e-6)
-    assert ours.sum() == pytest.approx(wls_r2(frame, "spend", X, frame["pop"].to_numpy()), abs=1e-10)
+    np.testing.assert_allclose(ours["estimate"].to_numpy(), truth[ours["term"]].to_numpy(), atol=1e-6)
+    assert ours["estimate"].sum() == pytest.approx(wls_r2(frame, "spend", X, frame["pop"].to_numpy()), abs=1e-10)
 
 
 def test_orthogonal_predictors_get_their_squared_correlation():
@@ -95,7 +96,7 @@ def test_orthogonal_predictors_get_their_squared_correlation():
     frame = pd.DataFrame(Q, columns=list("abcd")).assign(y=y)
     ours = shapley_r2(frame, "y", list("abcd"))
     expected = [np.corrcoef(frame[c], frame["y"])[0, 1] ** 2 for c in "abcd"]
-    np.testing.assert_allclose(ours.to_numpy(), expected, atol=1e-12)
+    np.testing.assert_allclose(ours["estimate"].to_numpy(), expected, atol=1e-12)
 
 
 def test_independent_predictors_recover_population_shares():
@@ -111,7 +112,7 @@ def test_independent_predictors_recover_population_shares():
     truth = explained / (explained.sum() + noise_var)
     frame = pd.DataFrame(X, columns=list("abcd")).assign(y=y)
     ours = shapley_r2(frame, "y", list("abcd"))
-    np.testing.assert_allclose(ours.to_numpy(), truth, atol=0.015)
+    np.testing.assert_allclose(ours["estimate"].to_numpy(), truth, atol=0.015)
 
 
 def test_subset_r2_matches_direct_fits():
@@ -130,7 +131,7 @@ def test_log_outcome_and_collinear_group():
     out = shapley_r2(frame, "spend", ["crit_0", "copy", "crit_1", "crit_2"], groups={"c0": ["crit_0", "copy"]}, log=True)
     logged = frame.assign(spend=np.log(frame["spend"]))
     full = wls_r2(logged, "spend", ["crit_0", "crit_1", "crit_2"], np.ones(98))
-    assert out.sum() == pytest.approx(full, abs=1e-8)
+    assert out["estimate"].sum() == pytest.approx(full, abs=1e-8)
 
 
 def test_errors_name_the_problem():
@@ -160,8 +161,10 @@ def test_bootstrap_is_reproducible_and_consistent():
     second = shapley_r2_bootstrap(frame, "spend", X, weights="pop", n_boot=150, seed=12)
     pd.testing.assert_frame_equal(first, second)
     point = shapley_r2(frame, "spend", X, weights="pop")
-    np.testing.assert_allclose(first["estimate"].iloc[:-1], point, atol=1e-12)
-    assert first.loc["R2", "estimate"] == pytest.approx(point.sum())
+    np.testing.assert_allclose(first["estimate"].iloc[:-1], point["estimate"], atol=1e-12)
+    assert first["term"].tolist() == [*X, "R2"]
+    first = first.set_index("term")
+    assert first.loc["R2", "estimate"] == pytest.approx(point["estimate"].sum())
     assert (first["conf_low"] <= first["conf_high"]).all()
     assert first["share"].iloc[:-1].sum() == pytest.approx(1.0)
 
@@ -176,7 +179,7 @@ def test_bootstrap_draws_match_refits_on_resamples():
     for b in range(5):
         resample = frame.loc[np.repeat(np.arange(50), counts[b])].reset_index(drop=True)
         refit = shapley_r2(resample, "spend", X)
-        np.testing.assert_allclose(draws.iloc[b, :3].to_numpy(), refit.to_numpy(), atol=1e-10)
+        np.testing.assert_allclose(draws.iloc[b, :3].to_numpy(), refit["estimate"].to_numpy(), atol=1e-10)
 
 
 def _population_r2_data(seed: int, r2: float = 0.40, n: int = 98) -> pd.DataFrame:
@@ -195,7 +198,7 @@ def _coverage(n_samples: int, n_boot: int) -> float:
     X = ["no_employment", "no_vocational", "psychiatric"]
     hits = 0
     for seed in range(n_samples):
-        table = shapley_r2_bootstrap(_population_r2_data(seed), "spend", X, n_boot=n_boot, seed=seed)
+        table = shapley_r2_bootstrap(_population_r2_data(seed), "spend", X, n_boot=n_boot, seed=seed).set_index("term")
         hits += table.loc["R2", "conf_low"] <= 0.40 <= table.loc["R2", "conf_high"]
     return hits / n_samples
 

@@ -60,7 +60,9 @@ class TransitionsParams(Section):
 
 
 class VariationParams(Section):
-    """30_spending_variation: outcome, criteria, models and decompositions (seed 004, domain.md §5)."""
+    """30_spending_variation: outcome, criteria, models and decompositions (Finansministeriet, Indenrigs- og
+    Socialministeriet & KL 2009, *Det specialiserede socialområde – redskaber til styring og prioritering*,
+    kapitel 2; domain.md §5)."""
 
     year: int = Field(2022, ge=2000, le=2100, description="accounts year of the cross-section")
     panel_years: tuple[int, int] | None = Field(
@@ -73,10 +75,10 @@ class VariationParams(Section):
     child_population: str = Field("pop_0_22", description="population column children's spending is divided by")
     adult_criteria: list[str] = Field(
         default_factory=lambda: ["share_no_vocational_25_49", "share_handicap_diagnoses", "share_psychiatric_patients"],
-        min_length=1, description="criteria of the adult model (seed 004 L516)")
+        min_length=1, description="criteria of the adult model (Finansministeriet 2009, afsnit 2.2, fodnote 3)")
     child_criteria: list[str] = Field(
         default_factory=lambda: ["share_children_low_education", "share_non_western_immigrants"],
-        min_length=1, description="criteria of the children's model (seed 004 L421)")
+        min_length=1, description="criteria of the children's model (Finansministeriet 2009, afsnit 2.1, fodnote 2)")
     criteria: list[str] = Field(default_factory=lambda: [
         "share_no_employment_20_59", "share_no_vocational_25_49", "share_cheap_rentals",
         "share_psychiatric_patients", "share_social_family_housing", "share_children_low_education",

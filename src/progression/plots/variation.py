@@ -1,181 +1,84 @@
-"""Figures of the spending-variation analysis: spending by municipality, R² decomposition, caterpillar and
-funnel plots, and the split of spending into coverage and unit cost.
+"""Figures of the spending-variation analysis: spending by municipality, the decomposition of R²,
+caterpillar and funnel plots, and the split of spending into coverage and unit cost.
 
-Each function takes the tidy output of :mod:`progression.variation` and ``ax=None``, imports matplotlib
-inside, draws on the given (or current) Axes and returns it. Nothing is computed here.
+Each function takes disclosed tidy tables (the tables :mod:`progression.analyses.variation` returns, after
+``ctx.write_result``) and ``ax=None``, imports matplotlib only through :func:`progression.plots._base.new_axes`
+(or inside the function), draws and returns the Axes (or the Figure of a multi-panel function). Nothing is
+estimated here. Suppressed cells are drawn as such, never silently left out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from progression.plots._base import draws, new_axes
+
 __all__ = [
+    "plot_spending_by_municipality",
+    "plot_spending_panels",
+    "plot_shapley_decomposition",
+    "plot_shapley_panels",
     "plot_caterpillar",
     "plot_funnel",
-    "plot_shapley_decomposition",
-    "plot_spending_by_municipality",
+    "plot_benchmark_panels",
     "plot_unit_cost_split",
 ]
 
 _POSITION_COLOURS = {"above": "#b2182b", "below": "#2166ac", "within": "#7f7f7f"}
+_SUPPRESSED = "#bdbdbd"
+#: The age group each area's spending is divided by (for titles).
+_AGE_GROUPS = {"adults": "18–66", "children": "0–22"}
 
 
-def _axes(ax):
+def _subplots(n_rows: int, n_cols: int, figsize):
     import matplotlib.pyplot as plt
 
-    return plt.gca() if ax is None else ax
+    return plt.subplots(n_rows, n_cols, figsize=figsize, squeeze=False)
 
 
-def plot_shapley_decomposition(
-    decomposition: pd.Series | pd.DataFrame,
-    *,
-    share: bool = False,
-    labels: Mapping[str, str] | None = None,
-    ax=None,
-):
-    """Horizontal bars of each criterion's (or group's) part of R², with bootstrap intervals when given.
-
-    Parameters
-    ----------
-    decomposition : pandas.Series or pandas.DataFrame
-        Output of ``shapley_r2`` (a Series) or ``shapley_r2_bootstrap`` (a frame with ``estimate``,
-        ``conf_low``, ``conf_high``, ``share`` …; its ``"R2"`` row is shown in the title).
-    share : bool, default=False
-        Show parts as shares of R² (summing to 1) instead of R² points.
-    labels : mapping, optional
-        Display names of the terms (e.g. English labels of Danish criteria).
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    ax = _axes(ax)
-    if isinstance(decomposition, pd.Series):
-        frame = decomposition.to_frame("estimate")
-        total = decomposition.attrs.get("r2", decomposition.sum())
-        frame["share"] = frame["estimate"] / total
-    else:
-        frame = decomposition.drop(index="R2", errors="ignore").copy()
-        total = decomposition.loc["R2", "estimate"] if "R2" in decomposition.index else frame["estimate"].sum()
-    column = "share" if share else "estimate"
-    frame = frame.sort_values(column)
-    names = [labels.get(t, t) if labels else t for t in frame.index]
-    values = frame[column].to_numpy()
-    errors = None
-    low, high = ("share_conf_low", "share_conf_high") if share else ("conf_low", "conf_high")
-    if low in frame.columns:
-        errors = np.vstack([values - frame[low].to_numpy(), frame[high].to_numpy() - values]).clip(min=0)
-    ax.barh(names, values, xerr=errors, color="#4c72b0", ecolor="#333333", capsize=3)
-    ax.set_xlabel("share of explained variance" if share else "part of R²")
-    ax.set_title(f"Shapley decomposition of R² = {total:.2f}")
-    ax.axvline(0, color="black", linewidth=0.8)
-    return ax
+def _rows(table: pd.DataFrame, **where) -> pd.DataFrame:
+    for column, value in where.items():
+        table = table[table[column] == value]
+    return table
 
 
-def plot_caterpillar(
-    benchmark: pd.DataFrame,
-    *,
-    id_col: str = "municipality",
-    labels: Mapping | None = None,
-    ax=None,
-):
-    """Actual minus expected spending per municipality, sorted, with the prediction interval around zero.
-
-    Parameters
-    ----------
-    benchmark : pandas.DataFrame
-        Output of ``SpendingVariationModel.benchmark()``.
-    id_col : str, default="municipality"
-    labels : mapping, optional
-        Id → name of the municipalities to annotate (e.g. ``SPECIAL_MUNICIPALITIES``).
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        Points coloured by whether the municipality lies above, below or within its interval.
-    """
-    ax = _axes(ax)
-    frame = benchmark.sort_values("residual").reset_index(drop=True)
-    x = np.arange(len(frame))
-    lower = frame["pi_low"] - frame["expected"]
-    upper = frame["pi_high"] - frame["expected"]
-    ax.vlines(x, lower, upper, color="#c0c0c0", linewidth=2)
-    for position, colour in _POSITION_COLOURS.items():
-        part = frame["position"] == position
-        ax.scatter(x[part], frame.loc[part, "residual"], s=14, color=colour, label=position, zorder=3)
-    for key, name in (labels or {}).items():
-        hit = frame.index[frame[id_col] == key]
-        if len(hit):
-            ax.annotate(str(name), (x[hit[0]], frame.loc[hit[0], "residual"]), fontsize=7,
-                        xytext=(3, 3), textcoords="offset points")
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("municipalities, sorted by actual − expected")
-    ax.set_ylabel("actual − expected spending per inhabitant")
-    ax.legend(title="vs. prediction interval", fontsize=7, title_fontsize=7)
-    return ax
+# -- spending per inhabitant -----------------------------------------------------------------------------
+def _draw_spending(ax, values: np.ndarray, mean, low, high) -> None:
+    values = np.sort(values)
+    colours = np.full(len(values), _POSITION_COLOURS["within"], dtype=object)
+    if low is not None:
+        colours[values < low] = _POSITION_COLOURS["below"]
+    if high is not None:
+        colours[values > high] = _POSITION_COLOURS["above"]
+    ax.bar(np.arange(len(values)), values, width=0.85, color=list(colours))
+    if mean is not None:
+        ax.axhline(mean, color="black", linewidth=1, label=f"mean {mean:,.0f}")
+        ax.legend(fontsize=7)
+    for threshold in (low, high):
+        if threshold is not None:
+            ax.axhline(threshold, color="black", linestyle=":", linewidth=1)
+    ax.set_xticks([])
+    ax.set_xlabel(f"{len(values)} municipalities, sorted")
+    ax.set_ylabel("spending per inhabitant")
 
 
-def plot_funnel(funnel, *, id_col: str = "municipality", labels: Mapping | None = None, ax=None):
-    """Funnel plot: deviation from expected spending against population, with control limits.
-
-    Parameters
-    ----------
-    funnel : FunnelData
-        Output of ``SpendingVariationModel.funnel()``.
-    id_col : str, default="municipality"
-    labels : mapping, optional
-        Id → name of the municipalities to annotate.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    ax = _axes(ax)
-    points, limits = funnel.points, funnel.limits
-    styles = ["--", ":", "-."]
-    for i, (level, part) in enumerate(limits.groupby("level", sort=True)):
-        style = styles[i % len(styles)]
-        ax.plot(part["size"], part["upper"], style, color="#555555", linewidth=1, label=f"{level:.1%} limits")
-        ax.plot(part["size"], part["lower"], style, color="#555555", linewidth=1)
-    ax.scatter(points["size"], points["deviation"], s=14, color="#4c72b0", zorder=3)
-    for key, name in (labels or {}).items():
-        hit = points.loc[points[id_col] == key]
-        if len(hit):
-            ax.annotate(str(name), (hit["size"].iloc[0], hit["deviation"].iloc[0]), fontsize=7,
-                        xytext=(3, 3), textcoords="offset points")
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xscale("log")
-    ax.set_xlabel("population (log scale)")
-    ax.set_ylabel("actual − expected spending per inhabitant")
-    ax.legend(fontsize=7)
-    return ax
-
-
-def plot_spending_by_municipality(
-    data: pd.DataFrame,
-    *,
-    value: str,
-    mean: float | None = None,
-    low: float | None = None,
-    high: float | None = None,
-    ax=None,
-):
+@draws
+def plot_spending_by_municipality(data: pd.DataFrame, *, value: str = "spend_per_capita", mean: float | None = None,
+                                  low: float | None = None, high: float | None = None, ax=None):
     """Spending per inhabitant of each municipality as sorted bars, with the mean and two thresholds.
 
-    The layout of seed 004's Figures 2.1 and 2.2 (bars by municipality, the national average as a line);
-    the thresholds the report counts municipalities against are drawn as dotted lines.
+    The layout of figur 2.1 and 2.2 of Finansministeriet, Indenrigs- og Socialministeriet & KL (2009),
+    *Det specialiserede socialområde – redskaber til styring og prioritering* (bars by municipality, the
+    national average as a line); the thresholds the report counts municipalities against are dotted.
 
     Parameters
     ----------
     data : pandas.DataFrame
         One row per municipality.
-    value : str
+    value : str, default="spend_per_capita"
         Spending per inhabitant.
     mean : float, optional
         The (population-weighted) national mean, drawn as a solid line.
@@ -186,53 +89,285 @@ def plot_spending_by_municipality(
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"spend_per_capita": [9_500.0, 6_500.0, 8_000.0]})
+    >>> ax = plot_spending_by_municipality(data, mean=8_000.0, low=7_000.0, high=9_000.0)
+    >>> [round(bar.get_height()) for bar in ax.patches]
+    [6500, 8000, 9500]
     """
-    ax = _axes(ax)
-    values = np.sort(data[value].to_numpy(dtype=float))
-    colours = np.full(len(values), "#7f7f7f", dtype=object)
-    if low is not None:
-        colours[values < low] = _POSITION_COLOURS["below"]
-    if high is not None:
-        colours[values > high] = _POSITION_COLOURS["above"]
-    ax.bar(np.arange(len(values)), values, width=0.85, color=list(colours))
-    if mean is not None:
-        ax.axhline(mean, color="black", linewidth=1, label=f"mean {mean:,.0f}")
-    for threshold in (low, high):
-        if threshold is not None:
-            ax.axhline(threshold, color="black", linestyle=":", linewidth=1)
-    ax.set_xticks([])
-    ax.set_xlabel(f"{len(values)} municipalities, sorted")
-    ax.set_ylabel("spending per inhabitant")
-    if mean is not None:
-        ax.legend(fontsize=7)
+    ax = new_axes(ax, figsize=(6, 3.6))
+    _draw_spending(ax, data[value].to_numpy(dtype=float), mean, low, high)
     return ax
 
 
-def plot_unit_cost_split(decomposition: pd.DataFrame, *, ax=None):
-    """Coverage against unit cost, both as log differences from the country, one point per municipality.
-
-    Points on a diagonal line x + y = c spend the same per inhabitant; the lines are drawn at c = 0 (the
-    national level) and ±log(1.25). Takes the (disclosure-controlled) output of
-    ``unit_cost_decomposition``; rows with a suppressed value are left out.
+@draws
+def plot_spending_panels(spending: pd.DataFrame, summary: pd.DataFrame):
+    """One panel per area of :func:`plot_spending_by_municipality`, with the area's mean and thresholds.
 
     Parameters
     ----------
-    decomposition : pandas.DataFrame
-        ``log_diff_coverage`` and ``log_diff_unit_cost`` per municipality.
+    spending : pandas.DataFrame
+        The cross-section (``area``, ``spend_per_capita``, ``year``).
+    summary : pandas.DataFrame
+        The spending summary (``area``, ``weighted_mean``, ``low``, ``high``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    areas = list(dict.fromkeys(summary["area"]))
+    fig, axes = _subplots(1, len(areas), figsize=(5.5 * len(areas), 3.6))
+    for ax, area in zip(axes[0], areas):
+        row = _rows(summary, area=area).iloc[0]
+        part = _rows(spending, area=area)
+        _draw_spending(ax, part["spend_per_capita"].to_numpy(dtype=float), row["weighted_mean"], row["low"],
+                       row["high"])
+        age = _AGE_GROUPS.get(area)
+        ax.set_title(f"{area}: kr. per inhabitant" + (f" aged {age}" if age else "")
+                     + f", {int(part['year'].iloc[0])}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# -- Shapley decomposition -------------------------------------------------------------------------------
+def _draw_shapley(ax, table: pd.DataFrame, share: bool, labels: Mapping[str, str] | None) -> float:
+    frame = table[table["term"] != "R2"]
+    total_row = table[table["term"] == "R2"]
+    total = float(total_row["estimate"].iloc[0]) if len(total_row) else float(frame["estimate"].sum())
+    column = "share" if share else "estimate"
+    frame = frame.sort_values(column)
+    names = [labels.get(t, t) if labels else t for t in frame["term"]]
+    values = frame[column].to_numpy(dtype=float)
+    low, high = ("share_conf_low", "share_conf_high") if share else ("conf_low", "conf_high")
+    errors = None
+    if low in frame.columns:
+        errors = np.vstack([values - frame[low].to_numpy(dtype=float), frame[high].to_numpy(dtype=float) - values])
+        errors = np.nan_to_num(errors.clip(min=0))
+    ax.barh(names, values, xerr=errors, color="#4c72b0", ecolor="#333333", capsize=3)
+    ax.set_xlabel("share of explained variance" if share else "part of R²")
+    ax.set_title(f"Shapley decomposition of R² = {total:.2f}")
+    ax.axvline(0, color="black", linewidth=0.8)
+    return total
+
+
+@draws
+def plot_shapley_decomposition(table: pd.DataFrame, *, share: bool = False, labels: Mapping[str, str] | None = None,
+                               ax=None):
+    """Horizontal bars of each criterion's (or group's) part of R², with bootstrap intervals when given.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One decomposition: ``term``, ``estimate``, ``share`` and, from the bootstrap, ``conf_low``,
+        ``conf_high``, ``share_conf_low``, ``share_conf_high``; a row ``term == "R2"`` gives the total
+        shown in the title.
+    share : bool, default=False
+        Show parts as shares of R² (summing to 1) instead of R² points.
+    labels : mapping, optional
+        Display names of the terms (e.g. English labels of Danish criteria).
     ax : matplotlib Axes, optional
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    ax = _axes(ax)
-    shown = decomposition.dropna(subset=["log_diff_coverage", "log_diff_unit_cost"])
-    x, y = shown["log_diff_coverage"].to_numpy(), shown["log_diff_unit_cost"].to_numpy()
+    ax = new_axes(ax, figsize=(5.5, 3))
+    _draw_shapley(ax, table, share, labels)
+    return ax
+
+
+@draws
+def plot_shapley_panels(shapley: pd.DataFrame, *, models: Sequence[str] = ("seed004 criteria", "all criteria, groups"),
+                        labels: Mapping[str, str] | None = None):
+    """The decompositions of both areas (rows) and two models (columns) in one figure.
+
+    Parameters
+    ----------
+    shapley : pandas.DataFrame
+        The Shapley table (``area``, ``model``, ``term``, ``estimate``, intervals).
+    models : sequence of str
+        The values of ``model`` to show, one column each.
+    labels : mapping, optional
+        Display names of the terms.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    areas = list(dict.fromkeys(shapley["area"]))
+    fig, axes = _subplots(len(areas), len(models), figsize=(5.5 * len(models), 3 * len(areas)))
+    for row, area in zip(axes, areas):
+        for ax, model in zip(row, models):
+            total = _draw_shapley(ax, _rows(shapley, area=area, model=model), False, labels)
+            ax.set_title(f"{area}, {model}: R² = {total:.2f}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# -- expected against actual -----------------------------------------------------------------------------
+def _annotate(ax, frame: pd.DataFrame, x, y: str, id_col: str, labels: Mapping | None) -> None:
+    for key, name in (labels or {}).items():
+        hit = np.flatnonzero(frame[id_col].to_numpy() == key)
+        if len(hit):
+            ax.annotate(str(name), (x[hit[0]], frame[y].iloc[hit[0]]), fontsize=7, xytext=(3, 3),
+                        textcoords="offset points")
+
+
+def _draw_caterpillar(ax, benchmark: pd.DataFrame, id_col: str, labels: Mapping | None) -> None:
+    frame = benchmark.sort_values("residual").reset_index(drop=True)
+    x = np.arange(len(frame))
+    ax.vlines(x, frame["pred_low"] - frame["expected"], frame["pred_high"] - frame["expected"], color="#c0c0c0",
+              linewidth=2)
+    for position, colour in _POSITION_COLOURS.items():
+        part = (frame["position"] == position).to_numpy()
+        ax.scatter(x[part], frame.loc[part, "residual"], s=14, color=colour, label=position, zorder=3)
+    _annotate(ax, frame, x, "residual", id_col, labels)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("municipalities, sorted by actual − expected")
+    ax.set_ylabel("actual − expected spending per inhabitant")
+    ax.legend(title="vs. prediction interval", fontsize=7, title_fontsize=7)
+
+
+@draws
+def plot_caterpillar(benchmark: pd.DataFrame, *, id_col: str = "municipality", labels: Mapping | None = None, ax=None):
+    """Actual minus expected spending per municipality, sorted, with the prediction interval around zero.
+
+    Parameters
+    ----------
+    benchmark : pandas.DataFrame
+        One area's rows of the benchmark table (``residual``, ``expected``, ``pred_low``, ``pred_high``,
+        ``position``).
+    id_col : str, default="municipality"
+    labels : mapping, optional
+        Id → name of the municipalities to annotate (e.g. ``SPECIAL_MUNICIPALITIES``).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Points coloured by whether the municipality lies above, below or within its interval.
+    """
+    ax = new_axes(ax, figsize=(6, 3.5))
+    _draw_caterpillar(ax, benchmark, id_col, labels)
+    return ax
+
+
+def _draw_funnel(ax, funnel: pd.DataFrame, id_col: str, labels: Mapping | None) -> None:
+    styles = ["--", ":", "-."]
+    for i, (level, part) in enumerate(funnel.groupby("level", sort=True)):
+        part = part.sort_values("size")
+        style = styles[i % len(styles)]
+        ax.plot(part["size"], part["limit_high"], style, color="#555555", linewidth=1, label=f"{level:.1%} limits")
+        ax.plot(part["size"], part["limit_low"], style, color="#555555", linewidth=1)
+    points = funnel.drop_duplicates(id_col).reset_index(drop=True)
+    ax.scatter(points["size"], points["deviation"], s=14, color="#4c72b0", zorder=3)
+    _annotate(ax, points, points["size"].to_numpy(), "deviation", id_col, labels)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("population (log scale)")
+    ax.set_ylabel("actual − expected spending per inhabitant")
+    ax.legend(fontsize=7)
+
+
+@draws
+def plot_funnel(funnel: pd.DataFrame, *, id_col: str = "municipality", labels: Mapping | None = None, ax=None):
+    """Funnel plot: deviation from expected spending against population, with control limits.
+
+    Parameters
+    ----------
+    funnel : pandas.DataFrame
+        One area's rows of the funnel table (``size``, ``deviation``, ``level``, ``limit_low``,
+        ``limit_high``; one row per municipality and level).
+    id_col : str, default="municipality"
+    labels : mapping, optional
+        Id → name of the municipalities to annotate.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = new_axes(ax, figsize=(6, 3.5))
+    _draw_funnel(ax, funnel, id_col, labels)
+    return ax
+
+
+@draws
+def plot_benchmark_panels(benchmark: pd.DataFrame, funnel: pd.DataFrame, *, labels: Mapping | None = None):
+    """Per area (rows): the caterpillar plot (left) and the funnel plot (right).
+
+    Parameters
+    ----------
+    benchmark, funnel : pandas.DataFrame
+        The benchmark and funnel tables of both areas (``area`` column).
+    labels : mapping, optional
+        Id → name of the municipalities to annotate.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    areas = list(dict.fromkeys(benchmark["area"]))
+    fig, axes = _subplots(len(areas), 2, figsize=(11, 3.5 * len(areas)))
+    for (left, right), area in zip(axes, areas):
+        _draw_caterpillar(left, _rows(benchmark, area=area), "municipality", labels)
+        _draw_funnel(right, _rows(funnel, area=area), "municipality", labels)
+        left.set_title(f"{area}: actual − expected with 95 % prediction intervals", fontsize=9)
+        right.set_title(f"{area}: deviation against population", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# -- coverage × unit cost --------------------------------------------------------------------------------
+@draws
+def plot_unit_cost_split(decomposition: pd.DataFrame, *, ax=None):
+    """Coverage against unit cost, both as log differences from the country, one point per municipality.
+
+    Points on a diagonal line x + y = c spend the same per inhabitant; the lines are drawn at c = 0 (the
+    national level) and ±log(1.25). Municipalities whose unit cost is suppressed but whose coverage is shown
+    are grey ticks on the x axis at their coverage; the number of municipalities with both suppressed is
+    written in the corner.
+
+    Parameters
+    ----------
+    decomposition : pandas.DataFrame
+        The disclosed unit-cost table: ``log_diff_coverage`` and ``log_diff_unit_cost`` per municipality.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> split = pd.DataFrame({"log_diff_coverage": [0.1, -0.2, None], "log_diff_unit_cost": [0.0, 0.3, None]})
+    >>> ax = plot_unit_cost_split(split)
+    >>> [t.get_text() for t in ax.texts]
+    ['· 1 municipality suppressed (too few recipients to show)']
+    """
+    ax = new_axes(ax, figsize=(5, 5))
+    coverage, cost = decomposition["log_diff_coverage"], decomposition["log_diff_unit_cost"]
+    both = coverage.notna() & cost.notna()
+    x, y = coverage[both].to_numpy(dtype=float), cost[both].to_numpy(dtype=float)
     ax.scatter(x, y, s=14, color="#4c72b0", zorder=3)
     reach = max(np.abs(np.r_[x, y]).max(initial=0.1) * 1.1, 0.1)
     grid = np.array([-reach, reach])
     for level, style in ((0.0, "-"), (np.log(1.25), ":"), (-np.log(1.25), ":")):
         ax.plot(grid, level - grid, style, color="#555555", linewidth=1)
+    partly = coverage.notna() & cost.isna()
+    if partly.any():
+        ax.plot(coverage[partly], np.full(int(partly.sum()), -reach), "|", color=_SUPPRESSED, markersize=12,
+                label=f"{int(partly.sum())} with cost per recipient suppressed")
+        ax.legend(fontsize=7, loc="upper right")
+    hidden = int((coverage.isna() & cost.isna()).sum())
+    if hidden:
+        noun = "municipality" if hidden == 1 else "municipalities"
+        ax.text(0.02, 0.98, f"· {hidden} {noun} suppressed (too few recipients to show)",
+                transform=ax.transAxes, fontsize=7, va="top", color="#555555")
     ax.set_xlim(-reach, reach)
     ax.set_ylim(-reach, reach)
     ax.set_xlabel("log(recipients per inhabitant / national)")

@@ -2,13 +2,21 @@
 
 The outcome is net operating expenditure per inhabitant of the relevant age (adults: function 5.38 per
 18–66-year-old; children: 5.28 per 0–22-year-old), the explanatory variables are the socioeconomic
-criteria of the equalisation law, as shares. Seed 004 (Finansministeriet 2009) reports that they explain
-about 40 % of the variation for adults and just under half for children.
+criteria of the equalisation law, as shares. Finansministeriet, Indenrigs- og Socialministeriet & KL
+(2009), *Det specialiserede socialområde – redskaber til styring og prioritering*, afsnit 2, reports that
+they explain about 40 % of the variation for adults and just under half for children.
 
-Modules: :mod:`~progression.variation.model` (OLS/WLS, fit statistics, influence, benchmarks),
+Modules: :mod:`~progression.variation.model` (OLS/WLS, fit statistics, influence, benchmarks, funnel),
 :mod:`~progression.variation.shapley` (Shapley/LMG decomposition of R²), :mod:`~progression.variation.panel`
 (between/within, random-intercept ICC), :mod:`~progression.variation.descriptive` (spending per
-inhabitant, seed 004's summary numbers, recipients × unit cost). Figures: :mod:`progression.plots.variation`.
+inhabitant, the report's summary numbers, recipients × unit cost). The notebook's steps are in
+:mod:`progression.analyses.variation`, the figures in :mod:`progression.plots.variation`.
+
+Examples
+--------
+>>> from progression.variation import SEED004_REPORTED
+>>> SEED004_REPORTED["adults"]["weighted_mean"]
+7776.0
 """
 
 from progression.variation.descriptive import (
@@ -22,8 +30,8 @@ from progression.variation.descriptive import (
     unit_cost_decomposition,
     unit_cost_variance_shares,
 )
-from progression.variation.model import SPECIAL_MUNICIPALITIES, FunnelData, SpendingVariationModel
-from progression.variation.panel import RandomInterceptDecomposition, between_within, random_intercept_icc
+from progression.variation.model import SPECIAL_MUNICIPALITIES, SpendingVariationModel
+from progression.variation.panel import RandomInterceptDecomposition, between_within
 from progression.variation.shapley import shapley_r2, shapley_r2_bootstrap, subset_r2
 
 __all__ = [
@@ -31,13 +39,11 @@ __all__ = [
     "SEED004_CHILDREN",
     "SEED004_REPORTED",
     "SPECIAL_MUNICIPALITIES",
-    "FunnelData",
     "RandomInterceptDecomposition",
     "SpendingVariationModel",
     "between_within",
     "describe_spending",
     "per_capita_spending",
-    "random_intercept_icc",
     "register_recipients",
     "shapley_r2",
     "shapley_r2_bootstrap",

@@ -1,4 +1,8 @@
-"""Input checks shared by the variation functions: columns present, finite, weights positive."""
+"""Input checks of the variation package beyond the shared checker: finite matrices, positive weights.
+
+Column presence and argument shapes are checked by :mod:`progression._validation`; what is particular to
+regressions on municipalities (every value finite, weights positive, the weighted R²) lives here.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +11,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from progression._validation import as_list, check_columns
 from progression.exceptions import DataContractError, ParameterError
 
 
-def require_columns(data: pd.DataFrame, columns: Sequence[str], *, role: str = "column") -> None:
-    """Raise when a column is missing, naming it and the columns present."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame; found {type(data).__name__}")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise DataContractError(f"{role} {missing} not in data; columns present: {list(data.columns)}")
-
-
-def as_list(columns: str | Sequence[str], name: str) -> list[str]:
-    """A single column name or a sequence of names as a list (empty lists are an error)."""
-    out = [columns] if isinstance(columns, str) else list(columns)
-    if not out:
-        raise ParameterError(f"{name} must name at least one column; found an empty list")
+def column_list(columns: str | Sequence[str], *, name: str) -> list[str]:
+    """``columns`` as a non-empty list without repeats (a regression cannot take a column twice)."""
+    out = as_list(columns, name=name)
     if len(set(out)) != len(out):
         raise ParameterError(f"{name} lists a column twice: {out}")
     return out
@@ -38,7 +32,7 @@ def finite_matrix(
     data: pd.DataFrame, columns: Sequence[str], *, id_col: str | None = None, role: str = "column"
 ) -> np.ndarray:
     """The columns as a float matrix; missing or infinite values are an error naming the rows."""
-    require_columns(data, columns, role=role)
+    check_columns(data, list(columns), name="data")
     values = data[list(columns)].to_numpy(dtype=float, na_value=np.nan)
     bad = ~np.isfinite(values)
     if bad.any():

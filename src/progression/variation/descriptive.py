@@ -1,18 +1,29 @@
-"""Descriptive building blocks: spending per inhabitant, seed 004's summary numbers, recipients × unit cost.
+"""Descriptive building blocks: spending per inhabitant, the summary numbers of Finansministeriet (2009),
+recipients × unit cost.
 
 * :func:`per_capita_spending` turns the long accounts table (municipality, year, function, net operating
   expenditure) and a population table into spending per inhabitant of the relevant age.
-* :func:`describe_spending` gives the numbers Finansministeriet (2009, "Det specialiserede socialområde –
-  redskaber til styring og prioritering", section 2) reports: the population-weighted mean and how many
-  municipalities lie under and over two thresholds (7,000 and 9,000 kr. per 18–66-year-old for adults;
-  7,000 and 10,000 kr. per 0–22-year-old for children).
+* :func:`describe_spending` gives the numbers Finansministeriet, Indenrigs- og Socialministeriet & KL (2009),
+  *Det specialiserede socialområde – redskaber til styring og prioritering*, afsnit 2, reports: the
+  population-weighted mean and how many municipalities lie under and over two thresholds (7,000 and
+  9,000 kr. per 18–66-year-old for adults; 7,000 and 10,000 kr. per 0–22-year-old for children).
 * :func:`unit_cost_decomposition` splits each municipality's spending per inhabitant into recipients per
   inhabitant × spending per recipient, the identity KORA/VIVE benchmarking rests on, in log differences
   from the national values so the two parts add up exactly; :func:`register_recipients` counts the
-  recipients and sums their costs per municipality from person-level registers.
+  recipients and sums their costs per municipality from person-level registers, with the share of each
+  municipality's cost that its largest recipients make up (for the dominance rule of disclosure control).
 * :func:`spending_panel` builds the analysis table: spending per inhabitant with the criteria, one row per
   municipality and year, at one price level.
 * ``SEED004_REPORTED`` holds the numbers the report gives for 2008, to set results beside.
+
+Examples
+--------
+>>> from progression.datasets import load_example
+>>> from progression.variation import spending_panel
+>>> panel = spending_panel(load_example("municipal_accounts"), load_example("municipality_years"),
+...                        functions="5.38", population_col="pop_18_66", criteria=["share_psychiatric_patients"])
+>>> panel.shape[0] == 98 * panel["year"].nunique()
+True
 """
 
 from __future__ import annotations
@@ -22,8 +33,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from progression._validation import check_columns, check_positive_int
+from progression.disclosure import dominance_share
 from progression.exceptions import DataContractError, ParameterError
-from progression.variation._data import finite_matrix, positive_weights, require_columns
+from progression.variation._data import finite_matrix, positive_weights
 
 __all__ = [
     "SEED004_ADULTS",
@@ -37,15 +50,17 @@ __all__ = [
     "unit_cost_variance_shares",
 ]
 
-#: Thresholds (kr. per inhabitant) seed 004 counts municipalities against, 2008.
+#: Thresholds (kr. per inhabitant) Finansministeriet (2009, afsnit 2.1 and 2.2) counts municipalities against, 2008.
 SEED004_ADULTS = {"low": 7_000.0, "high": 9_000.0}
 SEED004_CHILDREN = {"low": 7_000.0, "high": 10_000.0}
 
-#: What seed 004 reports for 2008 (98 municipalities, 2009 prices): the population-weighted mean per
-#: inhabitant of the age group (Tables 2.4 and 2.8, L397, L507), the counts under and over the thresholds
-#: (L401, L510) and the share of the variation explained by objective socioeconomic criteria (L403, L512).
-#: ``explained_share`` is a reading of the words: "ca. 40 pct." is 0.40; "knap halvdelen" (just under half)
-#: is read as 0.48. The report names no estimator, weights or functional form.
+#: What Finansministeriet, Indenrigs- og Socialministeriet & KL (2009), *Det specialiserede socialområde –
+#: redskaber til styring og prioritering*, afsnit 2, reports for 2008 (98 municipalities, 2009 prices): the
+#: population-weighted mean per inhabitant of the age group (tabel 2.4 and 2.8, the national averages of
+#: figur 2.1 and 2.2), the counts under and over the thresholds (afsnit 2.1 and 2.2) and the share of the
+#: variation explained by objective socioeconomic criteria (ibid., with fodnote 2 and 3 naming the
+#: criteria). ``explained_share`` is a reading of the words: "ca. 40 pct." is 0.40; "knap halvdelen"
+#: (just under half) is read as 0.48. The report names no estimator, weights or functional form.
 SEED004_REPORTED: dict[str, dict] = {
     "adults": {"year": 2008, "price_year": 2009, "population": "18-66", "weighted_mean": 7_776.0,
                "n_below_low": 20, "n_above_high": 17, **SEED004_ADULTS, "explained_share": 0.40,
@@ -99,10 +114,22 @@ def per_capita_spending(
         One row per key of ``population``: ``keys``, ``spending_dkk`` (sum over the selected functions),
         ``n_functions`` (rows summed), ``population_col``, ``name``. A key with no spending rows, or with a
         missing (suppressed) amount among its rows, gets a missing sum and per-capita value — never a zero.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> accounts = pd.DataFrame({"municipality": [101, 101, 147], "year": 2022,
+    ...                          "function": ["53850", "5.38.52", "52800"], "net_operating_dkk": [6.0e8, 3.0e8, 1.0e8]})
+    >>> population = pd.DataFrame({"municipality": [101, 147], "year": 2022, "pop_18_66": [450_000, 70_000]})
+    >>> out = per_capita_spending(accounts, population, functions="5.38", population_col="pop_18_66")
+    >>> print(out[["municipality", "n_functions", "spend_per_capita"]].to_string(index=False))
+     municipality  n_functions  spend_per_capita
+              101            2            2000.0
+              147            0               NaN
     """
     keys = list(keys)
-    require_columns(spending, [*keys, function_col, value_col], role="spending column")
-    require_columns(population, [*keys, population_col], role="population column")
+    check_columns(spending, [*keys, function_col, value_col], name="spending")
+    check_columns(population, [*keys, population_col], name="population")
     prefixes = _function_prefixes(functions)
     codes = spending[function_col].astype(str).str.replace(".", "", regex=False).str.lstrip("0")
     selected = spending.loc[codes.map(lambda c: any(c.startswith(p) for p in prefixes)).astype(bool)]
@@ -135,7 +162,7 @@ def spending_panel(
     """Spending per inhabitant of the relevant age beside the criteria, one row per municipality and year.
 
     A thin layer over :func:`per_capita_spending` that also refuses amounts in mixed price years
-    (comparisons over years and with seed 004 need fixed prices) and joins the criteria.
+    (comparisons over years and with Finansministeriet (2009) need fixed prices) and joins the criteria.
 
     Parameters
     ----------
@@ -168,11 +195,11 @@ def spending_panel(
     """
     keys = list(keys)
     criteria = list(criteria)
-    require_columns(municipality_years, [*keys, population_col, *criteria], role="municipality_years column")
+    check_columns(municipality_years, [*keys, population_col, *criteria], name="municipality_years")
     out = per_capita_spending(accounts, municipality_years, functions=functions, population_col=population_col,
                               value_col=value_col, function_col=function_col, keys=keys, name=name)
     if price_col is not None:
-        require_columns(accounts, [price_col], role="accounts column")
+        check_columns(accounts, [price_col], name="accounts")
         prefixes = _function_prefixes(functions)
         codes = accounts[function_col].astype(str).str.replace(".", "", regex=False).str.lstrip("0")
         chosen = codes.map(lambda c: any(c.startswith(p) for p in prefixes)).astype(bool)
@@ -200,6 +227,7 @@ def register_recipients(
     payer_col: str = "payer",
     cost_col: str = "cost_dkk",
     municipality_col: str = "municipality",
+    dominance_n: int = 2,
 ) -> pd.DataFrame:
     """Recipients and their costs per municipality and year, from person-level register costs.
 
@@ -219,20 +247,37 @@ def register_recipients(
     payer : str or None, default="kommune"
         Keep costs paid by this payer; ``None`` keeps every payer.
     person_col, year_col, service_col, payer_col, cost_col, municipality_col : str
+    dominance_n : int, default=2
+        The ``n`` of the (n, k) dominance rule: ``dominance_share`` is the share of a cell's cost that
+        its ``dominance_n`` most expensive recipients make up.
 
     Returns
     -------
     pandas.DataFrame
-        ``municipality_col``, ``year_col``, ``n_recipients`` (persons), ``cost_dkk`` (their summed costs);
-        sorted. ``frame.attrs["n_without_residence"]`` counts recipient-years with no residence row (left
-        out).
+        ``municipality_col``, ``year_col``, ``n_recipients`` (persons), ``cost_dkk`` (their summed costs),
+        ``dominance_share`` (:func:`progression.disclosure.dominance_share` of the per-person costs: declare
+        it as the dominance column of every sum or mean of ``cost_dkk``); sorted.
+        ``frame.attrs["n_without_residence"]`` counts recipient-years with no residence row (left out).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> costs = pd.DataFrame({"person_id": [1, 2, 3, 3], "year": 2022, "payer": "kommune",
+    ...                       "service": ["SEL85", "SEL108", "SEL85", "SEL107"],
+    ...                       "cost_dkk": [50_000.0, 900_000.0, 40_000.0, 10_000.0]})
+    >>> residence = pd.DataFrame({"person_id": [1, 2, 3], "year": 2022, "municipality": [101, 101, 147]})
+    >>> register_recipients(costs, residence, services=["SEL85", "SEL107", "SEL108"])
+       municipality  year  n_recipients   cost_dkk  dominance_share
+    0           101  2022             2   950000.0              1.0
+    1           147  2022             1    50000.0              1.0
     """
     services = list(services)
     if not services:
         raise ParameterError("services must name at least one service of the area; found an empty list")
-    require_columns(costs, [person_col, year_col, service_col, cost_col] + ([payer_col] if payer else []),
-                    role="costs column")
-    require_columns(residence, [person_col, year_col, municipality_col], role="residence column")
+    dominance_n = check_positive_int(dominance_n, name="dominance_n")
+    check_columns(costs, [person_col, year_col, service_col, cost_col] + ([payer_col] if payer else []),
+                  name="costs")
+    check_columns(residence, [person_col, year_col, municipality_col], name="residence")
     chosen = costs[service_col].isin(services) & (costs[cost_col] > 0)
     if payer is not None:
         chosen &= costs[payer_col] == payer
@@ -250,9 +295,12 @@ def register_recipients(
         )
     located = per_person.merge(residence[[person_col, year_col, municipality_col]], on=[person_col, year_col],
                                how="inner")
-    out = (located.groupby([municipality_col, year_col])
+    keys = [municipality_col, year_col]
+    out = (located.groupby(keys)
            .agg(n_recipients=(person_col, "size"), cost_dkk=(cost_col, "sum"))
-           .reset_index().sort_values([municipality_col, year_col]).reset_index(drop=True))
+           .reset_index().sort_values(keys).reset_index(drop=True))
+    dominance = dominance_share(located[cost_col], located[keys], n=dominance_n).rename("dominance_share")
+    out = out.merge(dominance.reset_index(), on=keys, how="left")
     out.attrs["n_without_residence"] = int(len(per_person) - len(located))
     return out
 
@@ -264,27 +312,42 @@ def describe_spending(
     population: str,
     low: float,
     high: float,
-) -> pd.Series:
-    """Seed 004's summary of spending per inhabitant across municipalities (one year).
+) -> pd.DataFrame:
+    """The summary of spending per inhabitant across municipalities that Finansministeriet (2009) gives.
 
     Parameters
     ----------
     data : pandas.DataFrame
-        One row per municipality.
+        One row per municipality (one year).
     per_capita : str
         Spending per inhabitant of the relevant age.
     population : str
         The relevant population (the weights of the mean).
     low, high : float
-        Count municipalities strictly under ``low`` and strictly over ``high`` (seed 004: 7,000 and 9,000
-        kr. for adults, 7,000 and 10,000 kr. for children; see ``SEED004_ADULTS``/``SEED004_CHILDREN``).
+        Count municipalities strictly under ``low`` and strictly over ``high`` (Finansministeriet 2009,
+        afsnit 2: 7,000 and 9,000 kr. for adults, 7,000 and 10,000 kr. for children; see
+        ``SEED004_ADULTS``/``SEED004_CHILDREN``).
 
     Returns
     -------
-    pandas.Series
-        ``n_municipalities``, ``weighted_mean`` (Σ spending / Σ population = Σ p_i s_i / Σ p_i),
+    pandas.DataFrame
+        One row: ``n_municipalities``, ``weighted_mean`` (Σ spending / Σ population = Σ p_i s_i / Σ p_i),
         ``unweighted_mean``, ``weighted_cv`` (population-weighted coefficient of variation),
         ``p90_p10_ratio``, ``n_below_low``, ``n_above_high``, ``low``, ``high``.
+
+    Raises
+    ------
+    ParameterError
+        When ``low`` is not below ``high``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"spend": [6_000.0, 8_000.0, 9_500.0], "pop": [10_000, 30_000, 10_000]})
+    >>> row = describe_spending(data, per_capita="spend", population="pop", low=7_000, high=9_000)
+    >>> print(row[["weighted_mean", "n_below_low", "n_above_high"]].to_string(index=False))
+     weighted_mean  n_below_low  n_above_high
+            7900.0            1             1
     """
     if not low < high:
         raise ParameterError(f"low must be below high; found low={low!r}, high={high!r}")
@@ -293,21 +356,17 @@ def describe_spending(
     mean = np.average(values, weights=weights)
     sd = np.sqrt(np.average((values - mean) ** 2, weights=weights))
     p10, p90 = np.quantile(values, [0.1, 0.9])
-    return pd.Series(
-        {
-            "n_municipalities": int(len(values)),
-            "weighted_mean": float(mean),
-            "unweighted_mean": float(values.mean()),
-            "weighted_cv": float(sd / mean),
-            "p90_p10_ratio": float(p90 / p10),
-            "n_below_low": int((values < low).sum()),
-            "n_above_high": int((values > high).sum()),
-            "low": float(low),
-            "high": float(high),
-        },
-        name=per_capita,
-        dtype=object,
-    )
+    return pd.DataFrame([{
+        "n_municipalities": int(len(values)),
+        "weighted_mean": float(mean),
+        "unweighted_mean": float(values.mean()),
+        "weighted_cv": float(sd / mean),
+        "p90_p10_ratio": float(p90 / p10),
+        "n_below_low": int((values < low).sum()),
+        "n_above_high": int((values > high).sum()),
+        "low": float(low),
+        "high": float(high),
+    }])
 
 
 def unit_cost_decomposition(
@@ -337,8 +396,21 @@ def unit_cost_decomposition(
     pandas.DataFrame
         Id, ``spend_per_capita``, ``recipients_per_capita``, ``unit_cost``, ``log_diff_spending``,
         ``log_diff_coverage``, ``log_diff_unit_cost``. ``frame.attrs["national"]`` holds S, C and U.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"municipality": [101, 147, 151], "spending": [9.0e8, 1.5e8, 0.6e8],
+    ...                      "recipients": [3_000, 400, 250], "population": [450_000, 70_000, 30_000]})
+    >>> out = unit_cost_decomposition(data, spending="spending", recipients="recipients", population="population")
+    >>> print(out[["municipality", "log_diff_spending", "log_diff_coverage", "log_diff_unit_cost"]].round(3)
+    ...       .to_string(index=False))
+     municipality  log_diff_spending  log_diff_coverage  log_diff_unit_cost
+              101             -0.009              0.005              -0.014
+              147              0.060             -0.150               0.210
+              151             -0.009              0.228              -0.237
     """
-    require_columns(data, [id_col])
+    check_columns(data, [id_col])
     S, R, P = finite_matrix(data, [spending, recipients, population], id_col=id_col).T
     for label, values in ((spending, S), (recipients, R), (population, P)):
         bad = values <= 0
@@ -378,6 +450,18 @@ def unit_cost_variance_shares(decomposition: pd.DataFrame, *, weights: np.ndarra
     pandas.Series
         ``var_log_spending``, ``var_log_coverage``, ``var_log_unit_cost``, ``cov``, ``share_coverage``,
         ``share_unit_cost``.
+
+    Examples
+    --------
+    The same cost per recipient everywhere: all of the variance is coverage.
+
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"municipality": [1, 2, 3], "population": [10_000.0, 20_000.0, 40_000.0],
+    ...                      "recipients": [50.0, 160.0, 200.0]})
+    >>> data["spending"] = data["recipients"] * 500_000
+    >>> split = unit_cost_decomposition(data, spending="spending", recipients="recipients", population="population")
+    >>> print(f"{unit_cost_variance_shares(split)['share_coverage']:.2f}")
+    1.00
     """
     c = decomposition["log_diff_coverage"].to_numpy()
     u = decomposition["log_diff_unit_cost"].to_numpy()

@@ -9,50 +9,34 @@ of criteria by OLS, or by WLS with population weights, and reports
   non-linear model would add;
 * influence diagnostics (leverage, Cook's distance, DFFITS; Belsley, Kuh & Welsch 1980) that flag
   municipalities such as Copenhagen and the small islands;
-* expected against actual spending per municipality with prediction intervals, standardised residuals and
-  funnel-plot limits (Spiegelhalter 2005);
+* expected against actual spending per municipality with confidence intervals of the expected level
+  (``conf_low``, ``conf_high``) and prediction intervals for one municipality (``pred_low``,
+  ``pred_high``), standardised residuals and funnel-plot limits (Spiegelhalter 2005);
 * the Shapley decomposition of its R² (:mod:`progression.variation.shapley`).
+
+Every result is a tidy DataFrame (:meth:`SpendingVariationModel.summary`, ``benchmark``, ``influence``,
+``funnel``, ``shapley_bootstrap``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from progression._tidy import RESULT_COLUMNS, z_value
+from progression._validation import check_choice, check_columns, check_level, check_positive_int
 from progression.exceptions import DataContractError, NotFittedError, ParameterError
-from progression.variation._data import as_list, finite_matrix, positive_weights, require_columns, weighted_r2
+from progression.variation._data import column_list, finite_matrix, positive_weights, weighted_r2
 from progression.variation.shapley import shapley_r2, shapley_r2_bootstrap
 
-__all__ = ["SPECIAL_MUNICIPALITIES", "FunnelData", "SpendingVariationModel"]
+__all__ = ["SPECIAL_MUNICIPALITIES", "SpendingVariationModel"]
 
 #: Municipalities that are routinely outliers in per-capita comparisons: the capital and the small islands.
 SPECIAL_MUNICIPALITIES: dict[int, str] = {101: "København", 492: "Ærø", 563: "Fanø", 741: "Samsø", 825: "Læsø"}
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
-
-
-@dataclass(frozen=True)
-class FunnelData:
-    """Points and control limits of a funnel plot.
-
-    Attributes
-    ----------
-    points : pandas.DataFrame
-        One row per municipality: id, ``size``, ``deviation`` (actual − expected), ``z`` and one
-        ``outside_<level>`` flag per level.
-    limits : pandas.DataFrame
-        ``size``, ``level``, ``lower``, ``upper`` on a grid of sizes.
-    sigma : float
-        σ̂ of the variance model Var(deviation) = σ²/size.
-    """
-
-    points: pd.DataFrame
-    limits: pd.DataFrame
-    sigma: float
 
 
 def _wls(design: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -69,8 +53,8 @@ class SpendingVariationModel:
         Model log(spending per inhabitant); residuals are then relative differences.
     cov_type : {"HC3", "HC0", "HC1", "HC2", "nonrobust"}, default="HC3"
         Covariance of the coefficients; HC3 suits small samples with influential units.
-    alpha : float, default=0.05
-        1 − confidence level of intervals.
+    cl : float, default=0.95
+        Confidence level of the intervals (of the coefficients, the expected levels and the predictions).
     cv_folds : int, default=10
         Folds of the K-fold cross-validation.
     cv_repeats : int, default=5
@@ -89,8 +73,8 @@ class SpendingVariationModel:
     results_ : statsmodels RegressionResults
         The fitted OLS/WLS model (with the chosen covariance).
     fit_stats_ : pandas.Series
-        ``n``, ``n_predictors``, ``r2``, ``adj_r2``, ``cv_r2``, ``cv_r2_sd`` (across repeats),
-        ``cv_r2_boosting``, ``rmse``, ``weighted``, ``log``, ``cov_type``.
+        ``n_municipalities``, ``n_predictors``, ``r2``, ``adj_r2``, ``cv_r2``, ``cv_r2_sd`` (across
+        repeats), ``cv_r2_boosting``, ``rmse``, ``weighted``, ``log``, ``cov_type``.
     data_ : pandas.DataFrame
         The rows used in the fit.
     excluded_ : list
@@ -98,11 +82,17 @@ class SpendingVariationModel:
 
     Examples
     --------
-    >>> model = SpendingVariationModel(log=False).fit(                       # doctest: +SKIP
-    ...     table, y="spend_per_18_66", X=["share_no_employment_20_59", "share_psychiatric_patients"],
-    ...     weights="pop_18_66")
-    >>> model.summary                                                          # doctest: +SKIP
-    >>> model.fit_stats_["r2"], model.fit_stats_["cv_r2"]                      # doctest: +SKIP
+    >>> from progression.datasets import load_example
+    >>> from progression.variation import spending_panel
+    >>> criteria = ["share_no_vocational_25_49", "share_handicap_diagnoses", "share_psychiatric_patients"]
+    >>> panel = spending_panel(load_example("municipal_accounts"), load_example("municipality_years"),
+    ...                        functions="5.38", population_col="pop_18_66", criteria=criteria)
+    >>> cross = panel[panel["year"] == 2022]
+    >>> model = SpendingVariationModel(boosting=False, cv_repeats=1).fit(cross, y="spend_per_capita", X=criteria)
+    >>> print(f"R² = {model.fit_stats_['r2']:.2f}")
+    R² = 0.40
+    >>> list(model.summary().columns)
+    ['term', 'estimate', 'std_error', 'conf_low', 'conf_high', 'statistic', 'p_value']
     """
 
     def __init__(
@@ -110,7 +100,7 @@ class SpendingVariationModel:
         *,
         log: bool = False,
         cov_type: str = "HC3",
-        alpha: float = 0.05,
+        cl: float = 0.95,
         cv_folds: int = 10,
         cv_repeats: int = 5,
         boosting: bool = True,
@@ -119,7 +109,7 @@ class SpendingVariationModel:
     ) -> None:
         self.log = log
         self.cov_type = cov_type
-        self.alpha = alpha
+        self.cl = cl
         self.cv_folds = cv_folds
         self.cv_repeats = cv_repeats
         self.boosting = boosting
@@ -130,14 +120,11 @@ class SpendingVariationModel:
     # fitting
     # ----------------------------------------------------------------------------------------------
     def _check_settings(self, n: int) -> None:
-        if self.cov_type not in COV_TYPES:
-            raise ParameterError(f"cov_type of SpendingVariationModel must be one of {COV_TYPES}; found {self.cov_type!r}")
-        if not 0 < self.alpha < 1:
-            raise ParameterError(f"alpha of SpendingVariationModel must be in (0, 1); found {self.alpha!r}")
-        if not 2 <= int(self.cv_folds) <= n:
-            raise ParameterError(f"cv_folds of SpendingVariationModel must be in 2..{n} (rows); found {self.cv_folds!r}")
-        if int(self.cv_repeats) < 1:
-            raise ParameterError(f"cv_repeats of SpendingVariationModel must be ≥ 1; found {self.cv_repeats!r}")
+        check_choice(self.cov_type, COV_TYPES, name="cov_type")
+        check_level(self.cl)
+        if check_positive_int(self.cv_folds, name="cv_folds", minimum=2) > n:
+            raise ParameterError(f"cv_folds must be in 2..{n} (the rows of the fit); got {self.cv_folds!r}")
+        check_positive_int(self.cv_repeats, name="cv_repeats")
 
     def fit(
         self,
@@ -172,8 +159,9 @@ class SpendingVariationModel:
         """
         import statsmodels.api as sm
 
-        X = as_list(X, "X")
-        require_columns(data, [id_col, y, *X] + ([weights] if weights else []))
+        X = column_list(X, name="X")
+        check_columns(data, {"id_col": id_col, "y": y, **{f"X[{i}]": x for i, x in enumerate(X)},
+                             "weights": weights})
         duplicated = data[id_col][data[id_col].duplicated()].unique().tolist()
         if duplicated:
             raise DataContractError(
@@ -249,7 +237,7 @@ class SpendingVariationModel:
         rmse = np.sqrt(np.average(res.resid**2, weights=self._w))
         return pd.Series(
             {
-                "n": int(res.nobs),
+                "n_municipalities": int(res.nobs),
                 "n_predictors": len(self.X_),
                 "r2": float(res.rsquared),
                 "adj_r2": float(res.rsquared_adj),
@@ -268,18 +256,24 @@ class SpendingVariationModel:
     # ----------------------------------------------------------------------------------------------
     # coefficients
     # ----------------------------------------------------------------------------------------------
-    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
-        """Confidence intervals of the coefficients (t with n − k df, robust covariance)."""
+    def conf_int(self, cl: float | None = None) -> pd.DataFrame:
+        """Confidence intervals of the coefficients (t with n − k df, robust covariance), indexed by term.
+
+        Parameters
+        ----------
+        cl : float, optional
+            Confidence level; default the model's ``cl``.
+        """
         self._check_fitted()
-        ci = self.results_.conf_int(alpha=self.alpha if alpha is None else alpha)
+        cl = check_level(self.cl if cl is None else cl)
+        ci = self.results_.conf_int(alpha=1 - cl)
         ci.columns = ["conf_low", "conf_high"]
         ci.index.name = "term"
         return ci
 
-    @property
     def summary(self) -> pd.DataFrame:
-        """Tidy coefficient table: ``estimate``, ``std_error``, ``conf_low``, ``conf_high``, ``statistic``,
-        ``p_value``, indexed by term."""
+        """Tidy coefficient table, one row per term: ``term``, ``estimate``, ``std_error``, ``conf_low``,
+        ``conf_high`` (level ``cl``), ``statistic`` (t) and ``p_value``."""
         self._check_fitted()
         res = self.results_
         table = pd.DataFrame(
@@ -287,7 +281,7 @@ class SpendingVariationModel:
         )
         table.index.name = "term"
         table = table.join(self.conf_int())
-        return table[["estimate", "std_error", "conf_low", "conf_high", "statistic", "p_value"]]
+        return table[list(RESULT_COLUMNS)].reset_index()
 
     def __repr__(self) -> str:
         if not hasattr(self, "results_"):
@@ -295,7 +289,8 @@ class SpendingVariationModel:
         s = self.fit_stats_
         kind = "WLS" if s["weighted"] else "OLS"
         return (
-            f"SpendingVariationModel({kind}, y={'log ' if self.log else ''}{self.y_!r}, {s['n']} municipalities, "
+            f"SpendingVariationModel({kind}, y={'log ' if self.log else ''}{self.y_!r}, {s['n_municipalities']} "
+            f"municipalities, "
             f"{s['n_predictors']} criteria: R²={s['r2']:.3f}, adj.={s['adj_r2']:.3f}, CV={s['cv_r2']:.3f})"
         )
 
@@ -369,7 +364,7 @@ class SpendingVariationModel:
     # ----------------------------------------------------------------------------------------------
     # benchmark: expected vs actual
     # ----------------------------------------------------------------------------------------------
-    def benchmark(self, data: pd.DataFrame | None = None, *, alpha: float | None = None) -> pd.DataFrame:
+    def benchmark(self, data: pd.DataFrame | None = None, *, cl: float | None = None) -> pd.DataFrame:
         """Expected against actual spending per municipality, with confidence and prediction intervals.
 
         Parameters
@@ -377,31 +372,32 @@ class SpendingVariationModel:
         data : pandas.DataFrame, optional
             Rows to benchmark; default the rows of the fit. Other rows (e.g. municipalities left out with
             ``exclude``) are predicted out of sample (their ``std_resid`` is then missing).
-        alpha : float, optional
-            Default the model's ``alpha``.
+        cl : float, optional
+            Confidence level of the intervals; default the model's ``cl``.
 
         Returns
         -------
         pandas.DataFrame
-            Id, ``actual``, ``expected``, ``expected_se``, ``ci_low``, ``ci_high`` (of the expected mean),
-            ``pi_low``, ``pi_high`` (prediction interval for one municipality: for WLS its variance is
-            σ²/w_i + Var(x_iβ̂)), ``residual``, ``std_resid`` (internally studentised), ``position``
-            (``"above"``/``"below"``/``"within"`` the prediction interval) and ``rank`` (1 = largest
-            residual). With ``log=True`` the first columns are on the log scale and ``ratio`` =
-            actual/expected, ``expected_kr``, ``pi_low_kr``, ``pi_high_kr`` are added.
+            Id, ``actual``, ``expected``, ``expected_std_error``, ``conf_low``, ``conf_high`` (the
+            confidence interval of the expected level), ``pred_low``, ``pred_high`` (the prediction
+            interval for one municipality: for WLS its variance is σ²/w_i + Var(x_iβ̂)), ``residual``,
+            ``std_resid`` (internally studentised), ``position`` (``"above"``/``"below"``/``"within"`` the
+            prediction interval) and ``rank`` (1 = largest residual). With ``log=True`` the first columns
+            are on the log scale and ``ratio`` = actual/expected, ``expected_kr``, ``pred_low_kr``,
+            ``pred_high_kr`` are added.
 
         Notes
         -----
-        From statsmodels' ``get_prediction(exog, weights=w).summary_frame(alpha)``.
+        From statsmodels' ``get_prediction(exog, weights=w).summary_frame(alpha=1 - cl)``.
         """
         self._check_fitted()
-        alpha = self.alpha if alpha is None else alpha
+        cl = check_level(self.cl if cl is None else cl)
         in_fit = data is None
         frame = self.data_ if in_fit else data.reset_index(drop=True)
         if in_fit:
             design, target, w = self._design, self._target, self._w
         else:
-            require_columns(frame, [self.id_col_, self.y_, *self.X_] + ([self.weights_] if self.weights_ else []))
+            check_columns(frame, [self.id_col_, self.y_, *self.X_, self.weights_])
             design = np.column_stack([np.ones(len(frame)), finite_matrix(frame, self.X_, id_col=self.id_col_)])
             target = finite_matrix(frame, [self.y_], id_col=self.id_col_)[:, 0]
             if self.log and (target <= 0).any():
@@ -413,17 +409,17 @@ class SpendingVariationModel:
             w = positive_weights(frame, self.weights_, id_col=self.id_col_)
             w = np.ones(len(frame)) if w is None else w
         exog = pd.DataFrame(design, columns=self.results_.params.index)
-        pred = self.results_.get_prediction(exog, weights=w).summary_frame(alpha=alpha)
+        pred = self.results_.get_prediction(exog, weights=w).summary_frame(alpha=1 - cl)
         out = pd.DataFrame(
             {
                 self.id_col_: frame[self.id_col_].to_numpy(),
                 "actual": target,
                 "expected": pred["mean"].to_numpy(),
-                "expected_se": pred["mean_se"].to_numpy(),
-                "ci_low": pred["mean_ci_lower"].to_numpy(),
-                "ci_high": pred["mean_ci_upper"].to_numpy(),
-                "pi_low": pred["obs_ci_lower"].to_numpy(),
-                "pi_high": pred["obs_ci_upper"].to_numpy(),
+                "expected_std_error": pred["mean_se"].to_numpy(),
+                "conf_low": pred["mean_ci_lower"].to_numpy(),
+                "conf_high": pred["mean_ci_upper"].to_numpy(),
+                "pred_low": pred["obs_ci_lower"].to_numpy(),
+                "pred_high": pred["obs_ci_upper"].to_numpy(),
             }
         )
         out["residual"] = out["actual"] - out["expected"]
@@ -433,17 +429,17 @@ class SpendingVariationModel:
         else:
             out["std_resid"] = np.nan
         out["position"] = np.select(
-            [out["actual"] > out["pi_high"], out["actual"] < out["pi_low"]], ["above", "below"], "within"
+            [out["actual"] > out["pred_high"], out["actual"] < out["pred_low"]], ["above", "below"], "within"
         )
         out["rank"] = out["residual"].rank(ascending=False, method="first").astype(int)
         if self.log:
             out["ratio"] = np.exp(out["residual"])
-            for column in ("expected", "pi_low", "pi_high"):
+            for column in ("expected", "pred_low", "pred_high"):
                 out[f"{column}_kr"] = np.exp(out[column])
         return out
 
-    def funnel(self, *, size: str | None = None, levels: Sequence[float] = (0.95, 0.998), n_grid: int = 200) -> FunnelData:
-        """Funnel-plot data: deviations (actual − expected) against municipality size, with control limits.
+    def funnel(self, *, size: str | None = None, levels: Sequence[float] = (0.95, 0.998)) -> pd.DataFrame:
+        """Funnel-plot table: deviations (actual − expected) against municipality size, with control limits.
 
         The variance model is Var(deviation_i) = σ²/size_i, so the limits are ±z·σ̂/√size, with
         σ̂² = Σ size_i e_i² / (n − k) (Spiegelhalter 2005; the parameter uncertainty of the expected value is
@@ -455,8 +451,13 @@ class SpendingVariationModel:
             Size column (population); default the weight column.
         levels : sequence of float, default=(0.95, 0.998)
             Two-sided coverage of the limits (about 2 and 3 standard deviations).
-        n_grid : int, default=200
-            Points of the limit curves (log-spaced between the smallest and largest size).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per municipality of the fit and level: id, ``size``, ``deviation``, ``z``
+            (deviation·√size/σ̂), ``sigma`` (σ̂), ``level``, ``limit_low``, ``limit_high`` (the limits at
+            the municipality's size) and ``outside`` (the deviation lies beyond them).
 
         References
         ----------
@@ -473,33 +474,32 @@ class SpendingVariationModel:
         sigma = float(np.sqrt(np.sum(sizes * deviation**2) / (n - k)))
         points = pd.DataFrame(
             {self.id_col_: self.data_[self.id_col_].to_numpy(), "size": sizes, "deviation": deviation,
-             "z": deviation * np.sqrt(sizes) / sigma}
+             "z": deviation * np.sqrt(sizes) / sigma, "sigma": sigma}
         )
-        grid = np.geomspace(sizes.min(), sizes.max(), int(n_grid))
-        limits = []
+        tables = []
         for level in levels:
             if not 0 < level < 1:
                 raise ParameterError(f"levels must lie in (0, 1); found {level!r}")
-            z = stats.norm.ppf(0.5 + level / 2)
-            points[f"outside_{level:g}"] = np.abs(points["z"]) > z
-            half = z * sigma / np.sqrt(grid)
-            limits.append(pd.DataFrame({"size": grid, "level": level, "lower": -half, "upper": half}))
-        return FunnelData(points=points, limits=pd.concat(limits, ignore_index=True), sigma=sigma)
+            half = z_value(level) * sigma / np.sqrt(sizes)
+            tables.append(points.assign(level=level, limit_low=-half, limit_high=half,
+                                        outside=np.abs(points["z"]) > z_value(level)))
+        return pd.concat(tables, ignore_index=True)
 
     # ----------------------------------------------------------------------------------------------
     # decomposition of R²
     # ----------------------------------------------------------------------------------------------
-    def shapley(self, *, groups: Mapping[str, Sequence[str]] | None = None) -> pd.Series:
-        """Shapley/LMG decomposition of this model's R² (see :func:`shapley_r2`)."""
+    def shapley(self, *, groups: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
+        """Shapley/LMG decomposition of this model's R² (see :func:`progression.variation.shapley_r2`)."""
         self._check_fitted()
         return shapley_r2(self.data_, self.y_, self.X_, groups=groups, weights=self.weights_, log=self.log)
 
     def shapley_bootstrap(
         self, *, groups: Mapping[str, Sequence[str]] | None = None, n_boot: int = 1000, seed: int | None = None
     ) -> pd.DataFrame:
-        """Shapley decomposition with bootstrap intervals (see :func:`shapley_r2_bootstrap`)."""
+        """Shapley decomposition with bootstrap intervals at the model's ``cl``
+        (see :func:`progression.variation.shapley_r2_bootstrap`)."""
         self._check_fitted()
         return shapley_r2_bootstrap(
             self.data_, self.y_, self.X_, groups=groups, weights=self.weights_, log=self.log,
-            n_boot=n_boot, seed=self.seed if seed is None else seed, alpha=self.alpha,
+            n_boot=n_boot, seed=self.seed if seed is None else seed, cl=self.cl,
         )

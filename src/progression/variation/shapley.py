@@ -13,7 +13,7 @@ All 2^p subset R² values come from one weighted Gram matrix of the standardised
 C, R²(C) = c_Cᵀ G_CC⁻¹ c_C with G the correlation-scale cross-product matrix of the predictors and c their
 cross-products with y. The systems are solved in batches of equal size, and for the bootstrap the Gram
 matrices of all replicates are formed at once from the resampling counts (a resample is the original data
-with integer frequency weights), so B replicates cost B small batched solves.
+with integer frequency weights), so ``n_boot`` replicates cost ``n_boot`` small batched solves.
 
 References
 ----------
@@ -32,8 +32,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from progression._tidy import percentile_interval
+from progression._validation import check_level, check_positive_int
 from progression.exceptions import DataContractError, ParameterError
-from progression.variation._data import as_list, finite_matrix, positive_weights
+from progression.variation._data import column_list, finite_matrix, positive_weights
 
 __all__ = ["shapley_r2", "shapley_r2_bootstrap", "subset_r2"]
 
@@ -51,7 +53,7 @@ def _players(X: list[str], groups: Mapping[str, Sequence[str]] | None) -> tuple[
     position = {c: i for i, c in enumerate(X)}
     names, members, seen = [], [], {}
     for name, columns in groups.items():
-        columns = as_list(columns, f"groups[{name!r}]")
+        columns = column_list(columns, name=f"groups[{name!r}]")
         unknown = [c for c in columns if c not in position]
         if unknown:
             raise ParameterError(f"groups[{name!r}] names columns {unknown} that are not in X {X}")
@@ -132,7 +134,7 @@ def _shapley_from_subsets(r2: np.ndarray, p: int) -> np.ndarray:
 
 
 def _prepare(data, y, X, groups, weights, log):
-    X = as_list(X, "X")
+    X = column_list(X, name="X")
     if y in X:
         raise ParameterError(f"y {y!r} is also listed in X")
     names, members = _players(X, groups)
@@ -174,6 +176,16 @@ def subset_r2(
     pandas.Series
         Indexed by the player mask (bit j set = player j in the model, in the order of the players);
         ``series.attrs["players"]`` lists the players.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> data = pd.DataFrame(rng.normal(size=(50, 2)), columns=["a", "b"])
+    >>> data["y"] = data["a"] + rng.normal(size=50)
+    >>> r2 = subset_r2(data, "y", ["a", "b"])
+    >>> r2.attrs["players"], {int(k): round(float(v), 3) for k, v in r2.items()}
+    (['a', 'b'], {0: 0.0, 1: 0.467, 2: 0.004, 3: 0.469})
     """
     names, members, Z, w = _prepare(data, y, X, groups, weights, log)
     r2 = _r2_from_gram(_gram(Z, w[None, :]), _column_sets(members))[0]
@@ -191,7 +203,7 @@ def shapley_r2(
     groups: Mapping[str, Sequence[str]] | None = None,
     weights: str | None = None,
     log: bool = False,
-) -> pd.Series:
+) -> pd.DataFrame:
     """Shapley (LMG) decomposition of the R² of a linear regression of ``y`` on ``X``.
 
     Parameters
@@ -211,9 +223,9 @@ def shapley_r2(
 
     Returns
     -------
-    pandas.Series
-        Named ``"shapley_r2"``, indexed by predictor (or group); sums to the full model's R², which is also
-        in ``series.attrs["r2"]``.
+    pandas.DataFrame
+        One row per predictor (or group): ``term``, ``estimate`` (its part of R²) and ``share`` (its part
+        divided by R²). The parts sum to the full model's R², which is also in ``frame.attrs["r2"]``.
 
     Raises
     ------
@@ -226,13 +238,32 @@ def shapley_r2(
     -----
     Exact for up to 20 players (2^p subset fits); 12 predictors on 98 municipalities take a few hundredths
     of a second. See the module docstring for the formula and the method.
+
+    Examples
+    --------
+    The example data are calibrated so that OLS of adult spending on these criteria gives R² = 0.40:
+
+    >>> from progression.datasets import load_example
+    >>> from progression.variation import spending_panel
+    >>> criteria = ["share_no_vocational_25_49", "share_handicap_diagnoses", "share_psychiatric_patients"]
+    >>> panel = spending_panel(load_example("municipal_accounts"), load_example("municipality_years"),
+    ...                        functions="5.38", population_col="pop_18_66", criteria=criteria)
+    >>> parts = shapley_r2(panel[panel["year"] == 2022], "spend_per_capita", criteria)
+    >>> print(parts.round(3).to_string(index=False))
+                          term  estimate  share
+     share_no_vocational_25_49     0.140  0.351
+      share_handicap_diagnoses     0.132  0.329
+    share_psychiatric_patients     0.128  0.320
+    >>> print(f"{parts['estimate'].sum():.2f} {parts.attrs['r2']:.2f}")
+    0.40 0.40
     """
     names, members, Z, w = _prepare(data, y, X, groups, weights, log)
     r2 = _r2_from_gram(_gram(Z, w[None, :]), _column_sets(members))
     values = _shapley_from_subsets(r2, len(names))[0]
-    series = pd.Series(values, index=pd.Index(names, name="term"), name="shapley_r2")
-    series.attrs["r2"] = float(r2[0, -1])
-    return series
+    total = float(r2[0, -1])
+    frame = pd.DataFrame({"term": names, "estimate": values, "share": values / total})
+    frame.attrs["r2"] = total
+    return frame
 
 
 def shapley_r2_bootstrap(
@@ -245,7 +276,7 @@ def shapley_r2_bootstrap(
     log: bool = False,
     n_boot: int = 1000,
     seed: int | np.random.Generator = 0,
-    alpha: float = 0.05,
+    cl: float = 0.95,
     chunk_size: int = 100,
     return_draws: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
@@ -258,8 +289,8 @@ def shapley_r2_bootstrap(
     n_boot : int, default=1000
         Number of bootstrap resamples of the rows, with replacement.
     seed : int or numpy.random.Generator, default=0
-    alpha : float, default=0.05
-        The intervals are the α/2 and 1 − α/2 percentiles of the bootstrap draws.
+    cl : float, default=0.95
+        Confidence level: the intervals are the (1 − cl)/2 and (1 + cl)/2 percentiles of the draws.
     chunk_size : int, default=100
         Replicates handled in one batch (bounds memory: about chunk_size × 2^p small matrices).
     return_draws : bool, default=False
@@ -268,8 +299,8 @@ def shapley_r2_bootstrap(
     Returns
     -------
     pandas.DataFrame
-        Indexed by term, with a last row ``"R2"`` for the full model: ``estimate`` (on the full data),
-        ``share`` (estimate / R²), ``std_error`` (bootstrap standard deviation), ``conf_low``,
+        One row per term and a last row ``"R2"`` for the full model: ``term``, ``estimate`` (on the full
+        data), ``share`` (estimate / R²), ``std_error`` (bootstrap standard deviation), ``conf_low``,
         ``conf_high``, ``share_conf_low``, ``share_conf_high``.
 
     Notes
@@ -284,11 +315,21 @@ def shapley_r2_bootstrap(
     References
     ----------
     Efron, B., Tibshirani, R. (1993). An Introduction to the Bootstrap. Chapman & Hall, ch. 13.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> data = pd.DataFrame(rng.normal(size=(98, 2)), columns=["a", "b"])
+    >>> data["y"] = data["a"] + rng.normal(size=98)
+    >>> table = shapley_r2_bootstrap(data, "y", ["a", "b"], n_boot=200, seed=2)
+    >>> table["term"].tolist()
+    ['a', 'b', 'R2']
+    >>> bool((table["conf_low"] <= table["estimate"]).all() and (table["estimate"] <= table["conf_high"]).all())
+    True
     """
-    if int(n_boot) < 2:
-        raise ParameterError(f"n_boot must be at least 2; found {n_boot!r}")
-    if not 0 < alpha < 1:
-        raise ParameterError(f"alpha must be in (0, 1); found {alpha!r}")
+    n_boot = check_positive_int(n_boot, name="n_boot", minimum=2)
+    check_level(cl)
     names, members, Z, w = _prepare(data, y, X, groups, weights, log)
     column_sets = _column_sets(members)
     rng = np.random.default_rng(seed)
@@ -301,8 +342,8 @@ def shapley_r2_bootstrap(
     point = np.append(_shapley_from_subsets(point_r2, p)[0], point_r2[0, -1])
 
     draws = []
-    for start in range(0, int(n_boot), chunk_size):
-        size = min(chunk_size, int(n_boot) - start)
+    for start in range(0, n_boot, chunk_size):
+        size = min(chunk_size, n_boot - start)
         counts = rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(float)
         gram = _gram(Z, counts * w[None, :])
         degenerate = (np.diagonal(gram, axis1=1, axis2=2) <= 1e-10 * full_spread).any(axis=1)
@@ -310,27 +351,29 @@ def shapley_r2_bootstrap(
         values = np.column_stack([_shapley_from_subsets(r2, p), r2[:, -1]])
         draws.append(values[~degenerate])
     draws = np.vstack(draws)
-    n_dropped = int(n_boot) - len(draws)
+    n_dropped = n_boot - len(draws)
     if len(draws) < 2:
         raise DataContractError(
-            f"{n_dropped} of {int(n_boot)} bootstrap replicates have a column that does not vary; "
+            f"{n_dropped} of {n_boot} bootstrap replicates have a column that does not vary; "
             "too few rows vary to bootstrap the decomposition"
         )
 
     shares = draws[:, :p] / draws[:, [p]]
+    conf_low, conf_high = percentile_interval(draws, cl=cl)
+    share_low, share_high = percentile_interval(shares, cl=cl)
     frame = pd.DataFrame(
         {
+            "term": names + ["R2"],
             "estimate": point,
             "share": np.append(point[:p] / point[p], 1.0),
             "std_error": draws.std(axis=0, ddof=1),
-            "conf_low": np.quantile(draws, alpha / 2, axis=0),
-            "conf_high": np.quantile(draws, 1 - alpha / 2, axis=0),
-            "share_conf_low": np.append(np.quantile(shares, alpha / 2, axis=0), 1.0),
-            "share_conf_high": np.append(np.quantile(shares, 1 - alpha / 2, axis=0), 1.0),
-        },
-        index=pd.Index(names + ["R2"], name="term"),
+            "conf_low": conf_low,
+            "conf_high": conf_high,
+            "share_conf_low": np.append(share_low, 1.0),
+            "share_conf_high": np.append(share_high, 1.0),
+        }
     )
-    frame.attrs.update({"n_boot": int(n_boot), "n_dropped": n_dropped, "alpha": alpha})
+    frame.attrs.update({"n_boot": n_boot, "n_dropped": n_dropped, "cl": cl})
     if return_draws:
         return frame, pd.DataFrame(draws, columns=names + ["R2"])
     return frame
