@@ -234,14 +234,18 @@ class RunContext:
         self._record_read(path)
         return path
 
-    def table(self, table: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
-        """Read a validated input table (person level: it never leaves the run)."""
+    def table(self, table: str, columns: Sequence[str] | None = None, filters=None) -> pd.DataFrame:
+        """Read a validated input table (person level: it never leaves the run).
+
+        ``columns`` reads only those columns; ``filters`` only the rows that pass them (pyarrow's filter
+        syntax, e.g. ``[("year", "==", 2022)]``), both without reading the rest from disk.
+        """
         path = self.data_path(table)
         if not path.exists():
             present = sorted(p.stem for p in path.parent.glob("*.parquet"))
             raise FileNotFoundError(f"input table '{table}' not in {path.parent} (tables: {present}); "
                                     "run 00_data first")
-        return pd.read_parquet(path, columns=list(columns) if columns else None)
+        return pd.read_parquet(path, columns=list(columns) if columns else None, filters=filters)
 
     def truth(self) -> dict | None:
         """The generating truth of synthetic data (None for real data)."""
@@ -408,11 +412,13 @@ class RunContext:
                     data=None) -> Path:
         """Save a figure of disclosed aggregates to ``figures/<name>.png`` and list it in the report.
 
-        A figure is an aggregate too: it must be drawn from disclosed tables. The plotting functions of
+        ``fig`` is a Figure, or an Axes standing for its figure. A figure is an aggregate too: it must be
+        drawn from disclosed tables. The plotting functions of
         :mod:`progression.plots` record the tables they draw; a figure drawn otherwise names its tables
         in ``data`` (one table or a list). A figure with no recorded or named data, or with data that
         did not pass :meth:`write_result` (or :meth:`result`), is refused.
         """
+        fig = getattr(fig, "figure", fig) if not hasattr(fig, "savefig") else fig  # an Axes stands for its figure
         given = [] if data is None else (list(data) if isinstance(data, (list, tuple)) else [data])
         sources = _figure_sources(fig) + [(type(d).__name__, d.attrs.get(DISCLOSED_ATTR) if isinstance(
             d, pd.DataFrame) else getattr(d, "disclosed", None)) for d in given]
