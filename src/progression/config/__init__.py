@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError
 
 from ..exceptions import ParameterError
 from ._base import Section
-from .analyses import FundParams, ProgressionParams, TransitionsParams, VariationParams
+from .analyses import FundParams, ProgressionParams, SteeringParams, TransitionsParams, VariationParams
 from .core import (
     DataParams, DisclosureParams, DominanceParams, FileParams, ReportParams, RunParams, StaircaseParams, Step,
     SyntheticParams,
@@ -24,7 +24,7 @@ from .core import (
 __all__ = [
     "Params", "load_params", "RunParams", "DataParams", "SyntheticParams", "FileParams",
     "StaircaseParams", "Step", "DisclosureParams", "ProgressionParams", "TransitionsParams",
-    "VariationParams", "FundParams", "DominanceParams", "ReportParams",
+    "VariationParams", "FundParams", "DominanceParams", "ReportParams", "SteeringParams",
 ]
 
 
@@ -38,6 +38,7 @@ class Params(Section):
     transitions: TransitionsParams = Field(default_factory=TransitionsParams)
     variation: VariationParams = Field(default_factory=VariationParams)
     fund: FundParams = Field(default_factory=FundParams)
+    steering: SteeringParams = Field(default_factory=SteeringParams)
     disclosure: DisclosureParams = Field(default_factory=DisclosureParams)
     report: ReportParams = Field(default_factory=ReportParams)
     source_file: Path | None = Field(None, description="the parameter file these were loaded from (set by the loader)")
