@@ -512,7 +512,7 @@ def _two_years(volume: pd.DataFrame, start: int, end: int) -> pd.DataFrame:
     keys = ["level", "group", "part_of", "label"]
     a = volume[volume["year"] == start].set_index(keys)
     b = volume[volume["year"] == end].set_index(keys)
-    both = a.join(b, how="outer", lsuffix="_start", rsuffix="_end")
+    both = a.add_suffix("_start").join(b.add_suffix("_end"), how="outer")
     for c in ("n_persons", "user_years", "spending"):
         both[[f"{c}_start", f"{c}_end"]] = both[[f"{c}_start", f"{c}_end"]].fillna(0.0)
     both["unit_cost_start"] = both["unit_cost_start"].fillna(both["unit_cost_end"])

@@ -84,7 +84,8 @@ def plot_decomposition(table: pd.DataFrame, *, parts: Sequence[str], label_col: 
     """Horizontal stacked bars of the parts of a change, one bar per row, with the total change marked.
 
     Positive parts stack to the right of zero, negative ones to the left; the black tick is the
-    change (their sum). A suppressed part is drawn as a grey "·" at zero.
+    change (their sum). A row whose change is suppressed is drawn as a grey "·" at zero; a missing
+    part beside a shown change is not a factor of that row and is left out.
 
     Parameters
     ----------
@@ -126,9 +127,9 @@ def plot_decomposition(table: pd.DataFrame, *, parts: Sequence[str], label_col: 
         ax.barh(y, positive, left=right, height=0.6, color=colour, label=_label(part, language))
         ax.barh(y, negative, left=left, height=0.6, color=colour)
         right, left = right + positive, left + negative
-        for yi in y[np.isnan(values)]:
-            ax.text(0, yi, _SUPPRESSED, ha="center", va="center", color="grey", fontsize=14)
     change = rows["change"].to_numpy(dtype=float) / scale
+    for yi in y[np.isnan(change)]:  # a suppressed row (a part missing beside a shown change is not a factor)
+        ax.text(0, yi, _SUPPRESSED, ha="center", va="center", color="grey", fontsize=14)
     ax.plot(change, y, "|", color="black", ms=14, mew=2, label=_label("change", language))
     ax.axvline(0, color="black", lw=0.6)
     ends = np.concatenate([left, right, np.nan_to_num(change), [0.0]])

@@ -125,10 +125,17 @@ def shapley_product(start: Mapping | pd.DataFrame, end: Mapping | pd.DataFrame) 
 
 def _values(arg, data: pd.DataFrame | None, name: str) -> np.ndarray:
     if data is not None:
-        if not isinstance(arg, str):
-            raise ParameterError(f"with data=, {name} must be a column name; got {type(arg).__name__}")
         return data[arg].to_numpy(dtype=float)
     return np.atleast_1d(np.asarray(arg, dtype=float))
+
+
+def _check_data(data: pd.DataFrame | None, args: dict) -> None:
+    if data is None:
+        return
+    for name, arg in args.items():
+        if not isinstance(arg, str):
+            raise ParameterError(f"with data=, {name} must be a column name; got {type(arg).__name__}")
+    check_columns(data, args, name="data")
 
 
 def _frame(columns: dict, data: pd.DataFrame | None) -> pd.DataFrame:
@@ -187,8 +194,7 @@ def price_volume(q0, p0, q1, p1, *, data: pd.DataFrame | None = None, method: st
     0      55000000.0    61600000.0  6600000.0  5550000.0  1050000.0
     """
     check_choice(method, PRICE_VOLUME_METHODS, name="method")
-    if data is not None:
-        check_columns(data, {"q0": q0, "p0": p0, "q1": q1, "p1": p1}, name="data")
+    _check_data(data, {"q0": q0, "p0": p0, "q1": q1, "p1": p1})
     a_q0, a_p0, a_q1, a_p1 = (_values(v, data, n) for v, n in ((q0, "q0"), (p0, "p0"), (q1, "q1"), (p1, "p1")))
     try:
         a_q0, a_p0, a_q1, a_p1 = np.broadcast_arrays(a_q0, a_p0, a_q1, a_p1)
@@ -251,8 +257,7 @@ def price_volume_demography(n0, c0, p0, n1, c1, p1, *, data: pd.DataFrame | None
     """
     check_choice(method, ("shapley", "nested"), name="method")
     args = {"n0": n0, "c0": c0, "p0": p0, "n1": n1, "c1": c1, "p1": p1}
-    if data is not None:
-        check_columns(data, args, name="data")
+    _check_data(data, args)
     v = {k: _values(a, data, k) for k, a in args.items()}
     try:
         keys = list(v)
