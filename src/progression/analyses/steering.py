@@ -423,7 +423,8 @@ def register_commitments(spells: pd.DataFrame, unit_costs: pd.DataFrame, *, serv
     """
     stairs = as_staircase(staircase)
     out = commitments(spells, unit_costs, services=services, payer=payer)
-    out["step"] = out["paragraph"].map(lambda p: stairs.step_of(p) or OTHER_STEP)
+    steps = {p: stairs.step_of(p) or OTHER_STEP for p in out["paragraph"].unique()}
+    out["step"] = out["paragraph"].map(steps)
     return out
 
 
