@@ -97,7 +97,7 @@ def seed004_sums(tables: pd.DataFrame | None = None) -> pd.DataFrame:
     True
     """
     tables = load_seed004_tables() if tables is None else tables
-    return declare(check_sums(tables), safe=["n_items", "published", "recomputed", "difference", "allowed"])
+    return declare(check_sums(tables), safe=["items_added", "published", "recomputed", "difference", "allowed"])
 
 
 def seed004_populations(tables: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -191,7 +191,7 @@ def check_sums(tables: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         ``check`` ("items add up to the total" or "same total in two tables"), ``table``, ``item``
-        (the total), ``measure``, ``period``, ``basis``, ``n_items``, ``published`` (the total),
+        (the total), ``measure``, ``period``, ``basis``, ``items_added``, ``published`` (the total),
         ``recomputed`` (the sum of its items, or the other table's total), ``difference``,
         ``allowed`` (what rounding allows: half a unit for each item and for the total) and
         ``within``.
@@ -215,7 +215,7 @@ def check_sums(tables: pd.DataFrame) -> pd.DataFrame:
         published = float(total["value"].item())
         allowed = half * (len(items) + 1)
         rows.append({"check": "items add up to the total", "table": table, "item": parent, "measure": measure,
-                     "period": period, "basis": basis, "n_items": len(items), "published": published,
+                     "period": period, "basis": basis, "items_added": len(items), "published": published,
                      "recomputed": recomputed, "difference": round(recomputed - published, 9), "allowed": allowed,
                      "within": bool(abs(recomputed - published) <= allowed + 1e-9)})
     repeated = {"udsatte_boern_unge": "2.2", "udsatte_voksne_handicappede": "2.6"}
@@ -226,7 +226,7 @@ def check_sums(tables: pd.DataFrame) -> pd.DataFrame:
             both = a.merge(b, on=["period", "basis"], suffixes=("", "_other"))
             for r in both.itertuples():
                 rows.append({"check": "same total in two tables", "table": f"2.1 / {other}", "item": item,
-                             "measure": measure, "period": r.period, "basis": r.basis, "n_items": 1,
+                             "measure": measure, "period": r.period, "basis": r.basis, "items_added": 1,
                              "published": float(r.value), "recomputed": float(r.value_other),
                              "difference": float(r.value_other) - float(r.value), "allowed": 0.0,
                              "within": bool(abs(float(r.value_other) - float(r.value)) <= 1e-9)})
