@@ -22,6 +22,7 @@ SECTION_TITLES = {
     "10_progression": "Recovery-oriented progression",
     "20_transitions": "Step transitions on the indsatstrappe",
     "30_spending_variation": "Spending variation between municipalities",
+    "35_steering": "Steering tools: growth, price and volume, budget follow-up",
     "40_fund_evaluation": "Preventive interventions and a result-payment fund",
     "45_pilot_design": "Designing the fund's pilot",
 }

@@ -15,7 +15,9 @@ from pydantic import Field, ValidationError
 
 from ..exceptions import ParameterError
 from ._base import Section
-from .analyses import DesignParams, FundParams, ProgressionParams, TransitionsParams, VariationParams
+from .analyses import (
+    DesignParams, FundParams, ProgressionParams, SteeringParams, TransitionsParams, VariationParams,
+)
 from .core import (
     DataParams, DisclosureParams, DominanceParams, FileParams, ReportParams, RunParams, StaircaseParams, Step,
     SyntheticParams,
@@ -24,7 +26,7 @@ from .core import (
 __all__ = [
     "Params", "load_params", "RunParams", "DataParams", "SyntheticParams", "FileParams",
     "StaircaseParams", "Step", "DisclosureParams", "ProgressionParams", "TransitionsParams",
-    "VariationParams", "FundParams", "DesignParams", "DominanceParams", "ReportParams",
+    "VariationParams", "FundParams", "DesignParams", "SteeringParams", "DominanceParams", "ReportParams",
 ]
 
 
@@ -38,6 +40,7 @@ class Params(Section):
     transitions: TransitionsParams = Field(default_factory=TransitionsParams)
     variation: VariationParams = Field(default_factory=VariationParams)
     fund: FundParams = Field(default_factory=FundParams)
+    steering: SteeringParams = Field(default_factory=SteeringParams)
     design: DesignParams = Field(default_factory=DesignParams)
     disclosure: DisclosureParams = Field(default_factory=DisclosureParams)
     report: ReportParams = Field(default_factory=ReportParams)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ._base import Section
 
@@ -141,6 +141,47 @@ class FundParams(Section):
     som_ages: tuple[int, int] = Field((18, 64), description="ages of the SØM employment cohort")
     indigo_path: str = Field("../shared/reference-data/indigo",
                              description="INDIGO export folder (relative to the project root); skipped when absent")
+
+
+class SteeringParams(Section):
+    """35_steering: growth by area, volume × unit cost of the register, budget follow-up (Finansministeriet 2009)."""
+
+    areas: dict[str, list[str]] = Field(
+        default_factory=lambda: {"adults": ["5.38"], "children": ["5.28"]}, min_length=1,
+        description="spending area -> its account functions (codes or prefixes, dotted or not)")
+    area_populations: dict[str, str] = Field(
+        default_factory=lambda: {"adults": "pop_18_66", "children": "pop_0_22"},
+        description="spending area -> the municipality_years population its spending is divided by")
+    growth_years: tuple[int, int] | None = Field(
+        None, description="first and last accounts year of the growth table (default: the accounts' first and last)")
+    services: list[str] | None = Field(
+        None, description="paragraphs of the register's commitments (default: every paragraph priced per unit of time)")
+    payer: str = Field("kommune", description="payer whose unit costs price the commitments")
+    register_years: tuple[int, int] | None = Field(
+        None, description="first and last year of the register series (default: the data's window)")
+    price_volume_years: tuple[int, int] | None = Field(
+        None, description="the two years whose spending change is split into volume and price (default: "
+                          "the first and last register year)")
+    register_population: str = Field("pop_18_66", description="population of the demography split of the register")
+    followup_year: int | None = Field(None, ge=2000, le=2100,
+                                      description="budget year of the follow-up (default: the last register year)")
+    followup_month: int = Field(6, ge=1, le=12, description="month at whose end the year's spending is forecast")
+    budget_volume_change: float = Field(0.0, gt=-1, le=1, description="budget's assumed change in user-years from "
+                                                                      "the year before (0.02 = +2 %)")
+    budget_price_change: float = Field(0.0, gt=-1, le=1, description="budget's assumed change in unit cost from the "
+                                                                     "year before")
+
+    @model_validator(mode="after")
+    def _areas_have_populations(self):
+        missing = sorted(set(self.areas) - set(self.area_populations))
+        if missing:
+            raise ValueError(f"area(s) {missing} have no entry in area_populations; give the population column "
+                             "their spending is divided by")
+        for name, years in (("growth_years", self.growth_years), ("register_years", self.register_years),
+                            ("price_volume_years", self.price_volume_years)):
+            if years is not None and not years[0] < years[1]:
+                raise ValueError(f"{name}: the first year must be before the last; got {list(years)}")
+        return self
 
 
 class DesignParams(Section):
