@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from progression.chain.run_context import collect_report_items
+
 pytestmark = pytest.mark.notebooks
 
 TABLES = ("seed004_growth", "seed004_sums", "seed004_populations", "seed004_means", "seed004_decomposition",
@@ -27,7 +29,7 @@ def test_tables_figures_and_report_section_exist(ci_run):
         assert len(result(ci_run, name)) > 0, name
     for name in FIGURES:
         assert (ci_run / "figures" / f"steering_{name}.png").stat().st_size > 10_000, name
-    items = [i for i in json.loads((ci_run / "report_items.json").read_text()) if i["section"] == SECTION]
+    items = [i for i in collect_report_items(ci_run) if i["section"] == SECTION]
     assert sum(i["kind"] == "figure" for i in items) == len(FIGURES)
     assert sum(i["kind"] == "text" for i in items) >= 4
     html = (ci_run / "report.html").read_text()
