@@ -286,6 +286,9 @@ class _Manifest:
                 "refused": disclosure.get("_refused", {}),
             }
             self.path.write_text(json.dumps(manifest, indent=2, default=str, ensure_ascii=False))
+            # every section's disclosure log in one file, for whoever reviews what left the run
+            (self.run_dir / "disclosure.json").write_text(json.dumps(disclosure, indent=2, sort_keys=True,
+                                                                      ensure_ascii=False))
             return self.path
 
 
