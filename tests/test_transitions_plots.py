@@ -17,7 +17,8 @@ from progression.plots.transitions import (  # noqa: E402
     plot_transition_heatmap,
 )
 from progression.transitions.projection import current_stock, project_occupancy  # noqa: E402
-from progression.transitions import SEED002_FLOW_FROM_SEL85, CohortFlow, TransitionMatrix  # noqa: E402
+from progression.transitions import CohortFlow, TransitionMatrix  # noqa: E402
+from progression.transitions.published import PUBLISHED_FLOW_FROM_SEL85  # noqa: E402
 from test_transitions import chain_panel, simulate_chain  # noqa: E402
 
 
@@ -37,7 +38,7 @@ def close_figures():
 
 def test_heatmap_annotates_percentages_and_hides_small_cells(panel):
     tm = TransitionMatrix(n_boot=0).fit(panel, groups=["municipality_set"])
-    summary = tm.summary
+    summary = tm.summary()
     ax = plot_transition_heatmap(summary, where={"municipality_set": "case"}, min_cell=20)
     texts = [t.get_text() for t in ax.texts]
     assert "<20" in texts
@@ -48,7 +49,7 @@ def test_heatmap_annotates_percentages_and_hides_small_cells(panel):
 
 def test_flow_bars_put_the_panel_next_to_seed_002(panel):
     flow = CohortFlow(start=2015, stop=2017, n_boot=0).fit(panel, groups=["municipality_set"])
-    ax = plot_flow_bars(flow.summary, group_col="municipality_set", reference=SEED002_FLOW_FROM_SEL85)
+    ax = plot_flow_bars(flow.summary(), group_col="municipality_set", reference=PUBLISHED_FLOW_FROM_SEL85)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0].startswith("case (n=") and labels[-1] == "seed 002: national"
     assert len(labels) == 4
@@ -56,18 +57,18 @@ def test_flow_bars_put_the_panel_next_to_seed_002(panel):
     assert "none_or_lower" in legend and "lower" not in legend
     # the reference bars are hatched and their widths are seed 002's shares
     hatched = [p for p in ax.patches if p.get_hatch()]
-    assert sorted(round(p.get_width(), 2) for p in hatched) == sorted(SEED002_FLOW_FROM_SEL85.share.round(2))
+    assert sorted(round(p.get_width(), 2) for p in hatched) == sorted(PUBLISHED_FLOW_FROM_SEL85.share.round(2))
 
 
 def test_alluvial_bands_add_up(panel):
     tm = TransitionMatrix(n_boot=0).fit(panel)
-    ax = plot_alluvial(tm.summary, min_cell=0)
+    ax = plot_alluvial(tm.summary(), min_cell=0)
     blocks = [p for p in ax.patches if type(p).__name__ == "Rectangle"]
     heights = sum(p.get_height() for p in blocks)
     n_states = len(blocks)
     assert heights == pytest.approx(2 * (1 - 0.02 * (n_states / 2 - 1)), abs=0.05)
     with pytest.raises(ValueError, match="no flows"):
-        plot_alluvial(tm.summary.assign(n=0))
+        plot_alluvial(tm.summary().assign(n=0))
 
 
 def test_km_and_projection_figures(panel):

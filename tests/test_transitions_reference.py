@@ -9,7 +9,8 @@ they are left out of the denominator here.
 
 import pytest
 
-from progression.transitions import SEED002_FLOW_FROM_SEL85, CohortFlow, label_municipalities
+from progression.transitions import CohortFlow, label_municipalities
+from progression.transitions.published import PUBLISHED_FLOW_FROM_SEL85
 
 CASE = [265, 169, 657, 751]
 
@@ -31,14 +32,14 @@ RELABEL = {"none": "none_or_lower", "lower": "none_or_lower", "died": None, "emi
 
 
 def _reference(group):
-    ref = SEED002_FLOW_FROM_SEL85[SEED002_FLOW_FROM_SEL85.group == group]
+    ref = PUBLISHED_FLOW_FROM_SEL85[PUBLISHED_FLOW_FROM_SEL85.group == group]
     return ref.set_index("category")["share"]
 
 
 @pytest.mark.slow
 def test_national_flow_from_sel85_matches_seed_002(panel):
     flow = CohortFlow(start=2020, stop=2022, relabel=RELABEL, n_boot=200, seed=1).fit(panel)
-    shares = flow.summary.set_index("category")["share"]
+    shares = flow.summary().set_index("category")["share"]
     reference = _reference("national")
     assert shares["none_or_lower"] == pytest.approx(reference["none_or_lower"], abs=0.05)
     assert shares["higher"] == pytest.approx(reference["higher"], abs=0.03)
@@ -50,11 +51,11 @@ def test_case_municipalities_flow_matches_seed_002(panel):
     municipalities vary, so only the published level is checked, not the 4-point gap to the rest."""
     flow = CohortFlow(start=2020, stop=2022, relabel=RELABEL, n_boot=200, seed=1).fit(
         panel, groups=["municipality_set"])
-    shares = flow.summary.set_index(["municipality_set", "category"])["share"]
+    shares = flow.summary().set_index(["municipality_set", "category"])["share"]
     reference = _reference("case municipalities")
     assert shares[("case", "none_or_lower")] == pytest.approx(reference["none_or_lower"], abs=0.07)
     assert shares[("case", "higher")] == pytest.approx(reference["higher"], abs=0.04)
     diff = flow.compare("municipality_set", "case", "rest").set_index("category")
     gap = shares[("case", "none_or_lower")] - shares[("rest", "none_or_lower")]
     assert diff.loc["none_or_lower", "diff"] == pytest.approx(gap)
-    assert diff.loc["none_or_lower", "ci_lower"] < gap < diff.loc["none_or_lower", "ci_upper"]
+    assert diff.loc["none_or_lower", "conf_low"] < gap < diff.loc["none_or_lower", "conf_high"]

@@ -47,10 +47,13 @@ import pyarrow.parquet as pq
 from progression.exceptions import DataContractError, ParameterError
 from progression.staircase import STATUSES, Staircase, as_staircase
 
-__all__ = ["build_panel", "read_panel", "infer_period", "period_number", "PANEL_COLUMNS", "PERIODS"]
+__all__ = ["build_panel", "read_panel", "infer_period", "period_number", "PANEL_COLUMNS", "PERIODS",
+           "PERIODS_PER_YEAR"]
 
 PANEL_COLUMNS = ("person_id", "period", "step", "level", "municipality", "status")
 PERIODS = ("month", "quarter", "year")
+#: Periods in a calendar year.
+PERIODS_PER_YEAR = {"month": 12, "quarter": 4, "year": 1}
 _INTERVAL = {"month": "1 MONTH", "quarter": "3 MONTH", "year": "1 YEAR"}
 _RULES = ("highest", "end", "longest")
 _REQUIRED = {
