@@ -47,7 +47,7 @@ import pyarrow.parquet as pq
 from progression.exceptions import DataContractError, ParameterError
 from progression.staircase import STATUSES, Staircase, as_staircase
 
-__all__ = ["build_panel", "read_panel", "infer_period", "period_number", "PANEL_COLUMNS", "PERIODS",
+__all__ = ["build_panel", "read_panel", "data_panel", "infer_period", "period_number", "PANEL_COLUMNS", "PERIODS",
            "PERIODS_PER_YEAR"]
 
 PANEL_COLUMNS = ("person_id", "period", "step", "level", "municipality", "status")
@@ -496,6 +496,43 @@ def read_panel(path: str | os.PathLike, *, period: str | None = None, staircase=
         panel["period"] = pd.to_datetime(panel["period"]).astype("datetime64[ns]")
         panel.attrs["period"] = period or infer_period(panel["period"])
     return panel
+
+
+def data_panel(data_dir: str | os.PathLike, *, period: str = "year", rule: str | None = None, start=None, end=None,
+               build: bool = True, staircase=None) -> pd.DataFrame:
+    """The person-period panel of a run's data folder, built from its tables or read back.
+
+    A run's ``data`` folder holds the validated ``spells``, ``persons`` and ``moves`` tables (written by
+    ``00_data``). The panel is written beside them as ``panel_<period>.parquet`` (the staircase's
+    rule) or ``panel_<period>_<rule>.parquet``, and read with :func:`read_panel`.
+
+    Parameters
+    ----------
+    data_dir : path
+        The run's ``data`` folder.
+    period : {"month", "quarter", "year"}, default="year"
+    rule : {"highest", "end", "longest"}, optional
+        The step of a period; default the staircase's rule (the file name then has no rule).
+    start, end : date, str or int
+        Observation window of a panel that is built (see :func:`build_panel`).
+    build : bool, default=True
+        Build the panel (replacing the file), or only read the file written before.
+    staircase : Staircase or StaircaseParams, optional
+
+    Returns
+    -------
+    DataFrame
+        :func:`read_panel`.
+    """
+    data_dir = Path(data_dir)
+    path = data_dir / f"panel_{period}{'' if rule is None else '_' + rule}.parquet"
+    if build:
+        moves = data_dir / "moves.parquet"
+        build_panel(data_dir / "spells.parquet", data_dir / "persons.parquet", moves if moves.exists() else None,
+                    start=start, end=end, period=period, rule=rule, staircase=staircase, output=path)
+    elif not path.exists():
+        raise FileNotFoundError(f"no panel {path.name} in {data_dir}; build it (build=True) or run 00_data first")
+    return read_panel(path, period=period, staircase=staircase)
 
 
 def infer_period(periods: pd.Series) -> str:

@@ -116,6 +116,11 @@ class Staircase:
         return next(s for s in self.steps if s not in held)
 
     @property
+    def service_steps(self) -> tuple[str, ...]:
+        """The steps with services: every step but the no-service step, least to most intensive."""
+        return tuple(s for s in self.steps if s != self.none_step)
+
+    @property
     def none_level(self) -> float:
         """Level of the "no service" step."""
         return self.level_of(self.none_step)

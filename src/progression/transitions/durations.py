@@ -123,10 +123,25 @@ def _km_table(times, at_risk, n_events, n_censored, cl) -> pd.DataFrame:
     })
 
 
-def median_time(km: pd.DataFrame, *, by: Sequence[str] = ()) -> pd.DataFrame | float:
-    """Smallest time with survival <= 0.5 (NaN when the curve stays above one half)."""
+def median_time(km: pd.DataFrame, *, by: Sequence[str] = (), x: str = "time") -> pd.DataFrame | float:
+    """Smallest time with survival <= 0.5 (NaN when the curve stays above one half).
+
+    Parameters
+    ----------
+    km : DataFrame
+        Kaplan-Meier curves in time order (:func:`kaplan_meier`, :func:`time_on_step`, ...).
+    by : sequence of str
+        Columns identifying the curves (none: one curve, a float is returned).
+    x : {"time", "years"}
+        The time column.
+
+    Examples
+    --------
+    >>> median_time(kaplan_meier([1, 2, 2, 3, 4], [True, True, False, True, False]))
+    3.0
+    """
     def one(frame):
-        below = frame.loc[frame["survival"] <= 0.5, "time"]
+        below = frame.loc[frame["survival"] <= 0.5, x]
         return float(below.iloc[0]) if len(below) else np.nan
 
     if not by:
@@ -258,7 +273,7 @@ def time_on_step(panel: pd.DataFrame, *, groups: Sequence[str] = (), steps: Sequ
     True
     """
     stairs = as_staircase(staircase)
-    steps = list(steps) if steps is not None else [s for s in stairs.steps if s != stairs.none_step]
+    steps = list(steps) if steps is not None else list(stairs.service_steps)
     stairs.check_steps(steps, column="steps")
     episodes = step_episodes(panel, groups=groups, include_prevalent=include_prevalent, exits=exits,
                              staircase=stairs, person_col=person_col, period_col=period_col, step_col=step_col,
@@ -337,7 +352,7 @@ def reentry_shares(panel: pd.DataFrame, *, horizons: Sequence[float] = (1, 2), g
     DataFrame
         Groups, ``horizon_years``, ``share``, ``conf_low``, ``conf_high`` (with a bootstrap),
         ``n_episodes``, ``n_persons``; declared for disclosure control (episodes and persons are
-        counts, the share and its limits rest on the persons).
+        counts, the share and its limits rest on the persons, the horizon is a label).
 
     Examples
     --------
@@ -382,7 +397,8 @@ def reentry_shares(panel: pd.DataFrame, *, horizons: Sequence[float] = (1, 2), g
     persons = sizes[person_col].nunique().to_numpy() if groups else [episodes[person_col].nunique()]
     out["n_persons"] = np.repeat(persons, len(horizon_periods))
     return declare(out, counts=["n_episodes", "n_persons"],
-                   stats={c: "n_persons" for c in ("share", "conf_low", "conf_high") if c in out})
+                   stats={c: "n_persons" for c in ("share", "conf_low", "conf_high") if c in out},
+                   labels=["horizon_years"])
 
 
 def _share_within(counts: np.ndarray, horizons: np.ndarray) -> np.ndarray:
@@ -419,8 +435,8 @@ def km_disclosed(km: pd.DataFrame, *, by: Sequence[str], min_cell_size: int) -> 
     Returns
     -------
     DataFrame
-        The rows before each curve's cut, declaring :data:`KM_COUNTS` as counts and the survival
-        and its interval as resting on ``n_at_risk``.
+        The rows before each curve's cut, declaring :data:`KM_COUNTS` as counts, the survival and
+        its interval as resting on ``n_at_risk`` and the times as labels.
 
     Examples
     --------
@@ -433,5 +449,5 @@ def km_disclosed(km: pd.DataFrame, *, by: Sequence[str], min_cell_size: int) -> 
     keys = list(by)
     cut = small.groupby([km[k] for k in keys], observed=True, sort=False).cummax() if keys else small.cummax()
     out = km[~cut.to_numpy(dtype=bool)].reset_index(drop=True)
-    return declare(out, counts=list(KM_COUNTS), stats={c: "n_at_risk" for c in ("survival", "std_error", "conf_low",
-                                                                                "conf_high") if c in out})
+    stats = {c: "n_at_risk" for c in ("survival", "std_error", "conf_low", "conf_high") if c in out}
+    return declare(out, counts=list(KM_COUNTS), stats=stats, labels=[c for c in ("time", "years") if c in out])

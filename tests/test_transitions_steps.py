@@ -1,4 +1,4 @@
-"""The glue of 20_transitions: disclosure-ready matrices, comparisons, cut Kaplan-Meier curves, the
+"""The steps of 20_transitions: disclosure-ready matrices, comparisons, cut Kaplan-Meier curves, the
 multi-state model's observations and the projection's inputs, on small panels with known answers."""
 
 from __future__ import annotations
@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 
 from progression.analyses import transitions as sa
-from progression.disclosure import suppress
+from progression.disclosure import declaration_of, suppress
+from progression.transitions.durations import km_disclosed
+from progression.transitions.projection import entrants, implied_stepdown_factor, yearly_inflow
 from progression.exceptions import DataContractError, ParameterError
 from progression.transitions import TransitionMatrix
 from test_transitions import P_TRUE, STEPS, chain_panel, simulate_chain
@@ -34,13 +36,12 @@ def test_matrix_table_describes_empty_cells_by_their_row_and_hides_a_second_cell
     so is the next smallest cell of the row (the stayers), while the empty cells show a zero."""
     paths = {i: ["SEL85", "SEL85"] for i in range(1, 13)} | {13: ["SEL85", "none"], 14: ["SEL85", "none"]}
     panel = panel_of(paths)
-    tm = TransitionMatrix(n_boot=0).fit(panel)
-    table = sa.matrix_table(tm, panel)
+    table = TransitionMatrix(n_boot=0).fit(panel).summary()
     row = table[table["from_step"] == "SEL85"].set_index("to_step")
     assert row["n_persons_from"].unique().tolist() == [14]
     assert row.loc["none", "n_described"] == 2 and row.loc["SEL85", "n_described"] == 12
     assert row.loc["SEL108", "n_described"] == 14  # empty: describes the row
-    safe, report = suppress(table, table="m", min_cell_size=5, **sa.matrix_disclosure(table))
+    safe, report = suppress(table, table_name="m", min_cell_size=5)
     shown = safe[safe["from_step"] == "SEL85"].set_index("to_step")
     assert shown.loc[["none", "SEL85"], ["prob", "n", "n_persons", "n_described"]].isna().all().all()
     assert (shown.drop(index=["none", "SEL85"])["prob"] == 0).all()
@@ -53,8 +54,9 @@ def test_compare_table_hides_the_difference_wherever_either_group_is_hidden():
     panel = chain_panel(states, first, municipality=np.where(np.arange(3000) < 300, 265, 101))
     panel = panel.assign(municipality_set=np.where(panel["municipality"] == 265, "case", "rest"))
     table, fitted = sa.matrices_by(panel, ["municipality_set"], n_boot=200, seed=1)
-    shown, _ = suppress(table, table="g", min_cell_size=5, **sa.matrix_disclosure(table, ["grouping", "group"]))
-    diff = sa.compare_table(fitted["municipality_set"], table, shown, by="municipality_set", a="case", b="rest")
+    shown, _ = suppress(table, table_name="g", min_cell_size=5)
+    diff = sa.case_vs_rest(fitted["municipality_set"], table, shown, by="municipality_set", a="case", b="rest")
+    assert declaration_of(diff).stats["diff"] == ("n_described",)
     side = {g: shown[shown["group"] == g].set_index(["from_step", "to_step"])["prob"] for g in ("case", "rest")}
     keyed = diff.set_index(["from_step", "to_step"])
     either = (side["case"].isna() | side["rest"].isna()).reindex(keyed.index).to_numpy()
@@ -63,7 +65,7 @@ def test_compare_table_hides_the_difference_wherever_either_group_is_hidden():
     np.testing.assert_allclose(keyed.loc[ok, "diff"], keyed.loc[ok, "prob_a"] - keyed.loc[ok, "prob_b"])
     # both groups follow the same chain: the stayers' differences are small and their intervals cover zero
     stay = keyed[(keyed.index.get_level_values(0) == keyed.index.get_level_values(1)) & ok]
-    assert (stay["ci_lower"] <= 0).mean() >= 0.6 and (stay["ci_upper"] >= 0).mean() >= 0.6
+    assert (stay["conf_low"] <= 0).mean() >= 0.6 and (stay["conf_high"] >= 0).mean() >= 0.6
     assert set(diff["n_described"].dropna()) and (diff["n_described"] >= 0).all()
 
 
@@ -76,7 +78,7 @@ def test_km_disclosed_cuts_each_curve_at_its_first_small_count():
         "n_censored": [0, 0, 17, 5, 0, 10, 30],
         "survival": [0.6, 0.3, 0.27, 0.135, 0.8, 0.6, 0.6],
     })
-    out = sa.km_disclosed(km, by=["step"], min_cell_size=5)
+    out = km_disclosed(km, by=["step"], min_cell_size=5)
     assert out.groupby("step")["time"].max().to_dict() == {"a": 2, "b": 3}
     summary = sa.km_summary(out.assign(years=out["time"]), by=["step"], years=(1, 3))
     assert summary.set_index("step")["median_years"].to_dict() == {"a": 2.0, "b": pytest.approx(np.nan, nan_ok=True)}
@@ -134,15 +136,15 @@ def test_implied_stepdown_factor_and_inflow():
     lower = np.tril(np.ones((6, 6), dtype=bool), k=-1)
     doubled = p.where(~lower, 2 * p)
     stock = pd.Series([100, 50, 400, 80, 120, 60], index=STEPS)
-    assert sa.implied_stepdown_factor(doubled, p, stock) == pytest.approx(2.0)
-    entrants = pd.DataFrame({"year": [2022, 2022, 2023, 2023, 2024], "step": ["SEL85", "SEL82", "SEL85", "SEL108",
+    assert implied_stepdown_factor(doubled, p, stock) == pytest.approx(2.0)
+    new = pd.DataFrame({"year": [2022, 2022, 2023, 2023, 2024], "step": ["SEL85", "SEL82", "SEL85", "SEL108",
                                                                               "SEL85"],
                              "n": [10, 4, 20, 2, 30], "n_young": [3, 0, 5, 1, 6]})
-    inflow = sa.yearly_inflow(entrants, years=[2023, 2024])
+    inflow = yearly_inflow(new, years=[2023, 2024])
     assert inflow.to_dict() == {"none": 0.0, "SEL82": 0.0, "SEL85": 25.0, "SEL107": 0.0, "ABL105": 0.0,
                                 "SEL108": 1.0}
     with pytest.raises(ParameterError, match="no entrants"):
-        sa.yearly_inflow(entrants, years=[2019])
+        yearly_inflow(new, years=[2019])
 
 
 def test_entrant_table_counts_new_citizens_and_the_young():
@@ -150,7 +152,7 @@ def test_entrant_table_counts_new_citizens_and_the_young():
     panel = panel[~((panel["person_id"] == 2) & (panel["period"].dt.year == 2020))]  # person 2 enters in 2021
     panel = pd.concat([panel, panel_of({4: ["SEL107"]}, first_year=2022)], ignore_index=True)
     persons = pd.DataFrame({"person_id": [1, 2, 3, 4], "birth_year": [1980, 2003, 1990, 1950]})
-    table = sa.entrant_table(panel, persons).set_index(["year", "step"])
+    table = entrants(panel, persons).set_index(["year", "step"])
     assert table.loc[(2021, "SEL85"), "n"] == 1 and table.loc[(2021, "SEL85"), "n_young"] == 1  # aged 18
     assert table.loc[(2022, "SEL107"), "n"] == 1 and table.loc[(2022, "SEL107"), "n_young"] == 0
     assert table["n"].sum() == 2  # persons 1 and 3 are the first year's stock
