@@ -31,7 +31,7 @@ def panel_of(paths: dict[int, list[str]], first_year: int = 2020, municipality: 
     return frame
 
 
-def test_matrix_table_describes_empty_cells_by_their_row_and_hides_a_second_cell():
+def test_summary_describes_empty_cells_by_their_row_and_hides_a_second_cell():
     """Row SEL85: 12 stay, 2 go to none, nobody anywhere else. The 'none' cell (2 persons) is hidden, and
     so is the next smallest cell of the row (the stayers), while the empty cells show a zero."""
     paths = {i: ["SEL85", "SEL85"] for i in range(1, 13)} | {13: ["SEL85", "none"], 14: ["SEL85", "none"]}
@@ -49,7 +49,7 @@ def test_matrix_table_describes_empty_cells_by_their_row_and_hides_a_second_cell
     assert report.primary == 1 and report.secondary == 1
 
 
-def test_compare_table_hides_the_difference_wherever_either_group_is_hidden():
+def test_case_vs_rest_hides_the_difference_wherever_either_group_is_hidden():
     states, first = simulate_chain(3000, 6, seed=5)
     panel = chain_panel(states, first, municipality=np.where(np.arange(3000) < 300, 265, 101))
     panel = panel.assign(municipality_set=np.where(panel["municipality"] == 265, "case", "rest"))
@@ -147,7 +147,7 @@ def test_implied_stepdown_factor_and_inflow():
         yearly_inflow(new, years=[2019])
 
 
-def test_entrant_table_counts_new_citizens_and_the_young():
+def test_entrants_count_new_citizens_and_the_young():
     panel = panel_of({1: ["SEL85", "SEL85"], 2: ["none", "SEL85", "SEL108"], 3: ["SEL82"]}, first_year=2020)
     panel = panel[~((panel["person_id"] == 2) & (panel["period"].dt.year == 2020))]  # person 2 enters in 2021
     panel = pd.concat([panel, panel_of({4: ["SEL107"]}, first_year=2022)], ignore_index=True)
