@@ -170,3 +170,41 @@ def test_analysis_panel_keeps_the_window_and_labels_groups():
     assert bands[(1, 2014)] == "under 18" and bands[(1, 2015)] == "18-29" and bands[(2, 2014)] == "50+"
     with pytest.raises(ParameterError, match="no panel rows"):
         sa.in_years(panel, 2030, 2031)
+
+
+@pytest.fixture(scope="module")
+def example_panel():
+    from progression.datasets import load_example
+
+    return sa.analysis_panel(load_example("panel_year"), load_example("persons"), start_year=2014, end_year=2024,
+                             case_municipalities=[265, 169, 657, 751], age_bands=[18, 30, 50, 67])
+
+
+@pytest.mark.filterwarnings("ignore:n_boot=")
+def test_projection_starts_from_the_stock_and_counts_the_young_from_the_counts(example_panel):
+    from progression.datasets import load_example
+
+    persons = load_example("persons")
+    out = sa.project_staircase(example_panel, persons, base_years=3, years=2, stepdown_scenario=1.2, n_boot=20, seed=1)
+    first = out.occupancy[out.occupancy["year"] == 2024]
+    assert np.allclose(first["n"], first["n_stock"]) and set(first["scenario"]) == {
+        "baseline", "step-down x 1.2", "as the case municipalities"}
+    new = entrants(example_panel, persons)
+    recent = new[new["year"] > 2021]
+    assert out.inputs["inflow_young_share"] == pytest.approx(recent["n_young"].sum() / recent["n"].sum())
+    assert out.inputs["stock_on_steps"] == first.loc[first["scenario"] == "baseline", "n_stock"].sum() - \
+        first.loc[(first["scenario"] == "baseline") & (first["state"] == "none"), "n_stock"].sum()
+    assert declaration_of(out.inputs).safe == ("stepdown_scenario", "implied_case_stepdown_factor")
+    assert declaration_of(out.occupancy).stats["conf_high"] == ("n_stock",)
+
+
+@pytest.mark.filterwarnings("ignore:n_boot=")
+def test_duration_steps_are_cut_and_declared(example_panel):
+    on_step = sa.time_on_step_by(example_panel, [None, "municipality_set"], min_cell_size=5)
+    counts = on_step[["n_at_risk", "n_events", "n_censored"]]
+    assert not ((counts > 0) & (counts < 5)).any().any()
+    assert set(on_step["grouping"]) == {"all", "municipality_set"}
+    assert declaration_of(on_step).labels == ("time", "years")
+    shares = sa.reentry_shares_by(example_panel, horizons=[1, 2], n_boot=20, seed=3)
+    assert shares["municipality_set"].tolist()[:2] == ["all", "all"]
+    assert declaration_of(shares).stats["share"] == ("n_persons",)

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from progression.constants import TARGET_GROUPS
-from progression.disclosure import declare
+from progression.disclosure import declaration_of, declare
 from progression.exceptions import DataContractError, ParameterError, StatisticalWarning
 from progression.panel import PERIODS, PERIODS_PER_YEAR, data_panel
 from progression.staircase import as_staircase
@@ -598,9 +598,8 @@ def reentry_shares_by(panel: pd.DataFrame, *, horizons: Sequence[float], n_boot:
         grouped = reentry_shares(panel, horizons=horizons, groups=[by], n_boot=n_boot, seed=seed + 1,
                                  staircase=staircase)
     out = pd.concat([overall.assign(**{by: "all"}), grouped], ignore_index=True)
-    return declare(out, counts=["n_episodes", "n_persons"],
-                   stats={c: "n_persons" for c in ("share", "conf_low", "conf_high") if c in out},
-                   labels=["horizon_years"])
+    declaration = declaration_of(grouped)  # the shares' own declaration, for the stacked table
+    return declare(out, counts=declaration.counts, stats=declaration.stats, labels=declaration.labels)
 
 
 # -- projections -----------------------------------------------------------------------------------

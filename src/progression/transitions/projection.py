@@ -353,11 +353,9 @@ def implied_stepdown_factor(p: Matrix, reference: Matrix, stock, *, staircase=No
 
     Examples
     --------
-    >>> from progression.datasets import load_example
-    >>> from progression.transitions import TransitionMatrix
-    >>> panel = load_example("panel_year")
-    >>> p = TransitionMatrix(n_boot=0).fit(panel).matrix()
-    >>> round(implied_stepdown_factor(scale_stepdown(p, 1.5), p, current_stock(panel)), 6)
+    >>> steps = ["none", "SEL82", "SEL85", "SEL107", "ABL105", "SEL108"]
+    >>> p = pd.DataFrame(0.02 + 0.88 * np.eye(6), index=steps, columns=steps)
+    >>> round(implied_stepdown_factor(scale_stepdown(p, 1.5), p, pd.Series(100, index=steps)), 6)
     1.5
     """
     stairs = as_staircase(staircase)
