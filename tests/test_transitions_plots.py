@@ -59,7 +59,7 @@ def test_flow_bars_put_the_panel_next_to_seed_002(panel):
     assert len(labels) == 4
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "none_or_lower" in legend and "lower" not in legend
-    # the reference bars are hatched and their widths are seed 002's shares
+    # the reference bars are hatched and their widths are the published shares
     hatched = [p for p in ax.patches if p.get_hatch()]
     assert sorted(round(p.get_width(), 2) for p in hatched) == sorted(PUBLISHED_FLOW_FROM_SEL85.share.round(2))
 

@@ -5,7 +5,8 @@ start of the observation window) to the end of the window or a censoring event. 
 is decided by a rule when several services are held:
 
 ``highest``
-    the most intensive step held on any day of the period (seed 002's choice; the default);
+    the most intensive step held on any day of the period (the choice of Social- og Boligstyrelsen 2024,
+    *Kommunernes omlægning til Borgeren ved roret*; the default);
 ``end``
     the step held on the last observed day of the period (the highest if several, the no-service
     step if none);
@@ -352,7 +353,7 @@ def build_panel(
     rule : {"highest", "end", "longest"}, optional
         Step of a period when several are held; defaults to the staircase's rule.
     staircase : Staircase or StaircaseParams, optional
-        The step map; defaults to the seed-002 staircase.
+        The step map; defaults to the staircase of Social- og Boligstyrelsen (2024).
     output : path, optional
         Write the panel to this Parquet file (streamed chunk by chunk) and return the path;
         otherwise return a DataFrame.

@@ -142,7 +142,7 @@ def transition_pairs(
     groups : sequence of str
         Panel columns whose origin-period values label the transition.
     staircase : Staircase or StaircaseParams, optional
-        Step order; defaults to the seed-002 staircase.
+        Step order; defaults to the staircase of Social- og Boligstyrelsen (2024).
     period : {"month", "quarter", "year"}, optional
         Period length; from ``panel.attrs["period"]`` or inferred from the dates.
 
