@@ -109,18 +109,6 @@ CTMC_COLUMNS = {"age": "age10", "severity": "severity", "target_group": "target_
 REFERENCE_PERSON = {"age10": 0.0, "severity": 0.0, "target_group": REFERENCE_TARGET_GROUP, "recovery_oriented": 0.0}
 
 
-class _rough_intervals:
-    """Bootstraps of fewer than 100 replicates warn; the notebook says so once, so its steps do not repeat it."""
-
-    def __enter__(self):
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
-        warnings.filterwarnings("ignore", message="n_boot=", category=StatisticalWarning)
-
-    def __exit__(self, *exc):
-        return self._ctx.__exit__(*exc)
-
-
 # -- the analysis panel ----------------------------------------------------------------------------
 def period_panel(data_dir: str | Path, *, period: str = "year", rule: str | None = None, start: int, end: int,
                  staircase=None) -> pd.DataFrame:
@@ -214,8 +202,7 @@ def transition_matrix(panel: pd.DataFrame, *, n_boot: int, seed: int = 0, stairc
     DataFrame
         :meth:`progression.transitions.TransitionMatrix.summary`.
     """
-    with _rough_intervals():
-        return TransitionMatrix(n_boot=n_boot, seed=seed, staircase=staircase).fit(panel).summary()
+    return TransitionMatrix(n_boot=n_boot, seed=seed, staircase=staircase).fit(panel).summary()
 
 
 def matrices_by(panel: pd.DataFrame, columns: Sequence[str], *, n_boot: int, seed: int,
@@ -231,14 +218,13 @@ def matrices_by(panel: pd.DataFrame, columns: Sequence[str], *, n_boot: int, see
         is bootstrapped with seed ``seed + i``.
     """
     tables, fitted = [], {}
-    with _rough_intervals():
-        for i, column in enumerate(columns):
-            tm = TransitionMatrix(n_boot=n_boot, seed=seed + i, staircase=staircase).fit(panel, groups=[column])
-            table = tm.summary().rename(columns={column: "group"})
-            table.insert(0, "grouping", column)
-            table["group"] = table["group"].astype(str)
-            tables.append(table)
-            fitted[column] = tm
+    for i, column in enumerate(columns):
+        tm = TransitionMatrix(n_boot=n_boot, seed=seed + i, staircase=staircase).fit(panel, groups=[column])
+        table = tm.summary().rename(columns={column: "group"})
+        table.insert(0, "grouping", column)
+        table["group"] = table["group"].astype(str)
+        tables.append(table)
+        fitted[column] = tm
     table = pd.concat(tables, ignore_index=True)
     declaration = matrix_declaration(["grouping", "group"])
     return declare(table, counts=declaration.counts, stats=declaration.stats, margins=declaration.margins), fitted
@@ -322,9 +308,8 @@ def flow_case_vs_rest(panel: pd.DataFrame, *, from_step: str, start: int, stop: 
         in the category, or of the cohort where the category is empty); the cohorts and
         ``n_described`` are counts, the shares and the difference rest on ``n_described``.
     """
-    with _rough_intervals():
-        flow = CohortFlow(from_step=from_step, start=start, stop=stop, relabel=REPORT_GROUPING, n_boot=n_boot,
-                          seed=seed, staircase=staircase).fit(panel, groups=[by])
+    flow = CohortFlow(from_step=from_step, start=start, stop=stop, relabel=REPORT_GROUPING, n_boot=n_boot,
+                      seed=seed, staircase=staircase).fit(panel, groups=[by])
     summary = flow.summary()
     summary["category"] = summary["category"].astype(str)
     out = flow.compare(by, a, b).drop(columns="from_step")
@@ -593,10 +578,9 @@ def reentry_shares_by(panel: pd.DataFrame, *, horizons: Sequence[float], n_boot:
         :func:`progression.transitions.durations.reentry_shares`, overall (``by`` = ``all``) then
         by group, declared.
     """
-    with _rough_intervals():
-        overall = reentry_shares(panel, horizons=horizons, n_boot=n_boot, seed=seed, staircase=staircase)
-        grouped = reentry_shares(panel, horizons=horizons, groups=[by], n_boot=n_boot, seed=seed + 1,
-                                 staircase=staircase)
+    overall = reentry_shares(panel, horizons=horizons, n_boot=n_boot, seed=seed, staircase=staircase)
+    grouped = reentry_shares(panel, horizons=horizons, groups=[by], n_boot=n_boot, seed=seed + 1,
+                             staircase=staircase)
     out = pd.concat([overall.assign(**{by: "all"}), grouped], ignore_index=True)
     declaration = declaration_of(grouped)  # the shares' own declaration, for the stacked table
     return declare(out, counts=declaration.counts, stats=declaration.stats, labels=declaration.labels)
@@ -655,9 +639,8 @@ def project_staircase(panel: pd.DataFrame, persons: pd.DataFrame, *, base_years:
     stairs = as_staircase(staircase)
     last_year = int(panel["year"].max())
     base = in_years(panel, last_year - base_years, last_year)
-    with _rough_intervals():
-        national = TransitionMatrix(n_boot=n_boot, seed=seed, staircase=stairs).fit(base)
-        by_set = TransitionMatrix(n_boot=n_boot, seed=seed + 1, staircase=stairs).fit(base, groups=[by])
+    national = TransitionMatrix(n_boot=n_boot, seed=seed, staircase=stairs).fit(base)
+    by_set = TransitionMatrix(n_boot=n_boot, seed=seed + 1, staircase=stairs).fit(base, groups=[by])
     stock = current_stock(panel, staircase=stairs)
     new = entrants(panel, persons, staircase=stairs)
     inflow = yearly_inflow(new, years=range(last_year - base_years + 1, last_year + 1), staircase=stairs)

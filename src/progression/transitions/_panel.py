@@ -83,14 +83,19 @@ def coded_panel(panel: pd.DataFrame, *, stairs: Staircase, person_col: str, peri
     return panel, pnum, step, status
 
 
+_WARNED_N_BOOT: set[int] = set()
+
+
 def check_bootstrap(n_boot: int, cl: float) -> None:
     """Check the replicates and the confidence level of a citizen bootstrap.
 
     Fewer than 100 replicates give rough percentile intervals: a
-    :class:`~progression.exceptions.StatisticalWarning` says so.
+    :class:`~progression.exceptions.StatisticalWarning` says so, once per number of replicates in a
+    session (an analysis fits many matrices with the same setting).
     """
     check_positive_int(n_boot, name="n_boot", minimum=0)
     check_level(cl)
-    if 0 < n_boot < 100:
+    if 0 < n_boot < 100 and n_boot not in _WARNED_N_BOOT:
+        _WARNED_N_BOOT.add(int(n_boot))
         warnings.warn(f"n_boot={n_boot} gives rough percentile intervals; use 1000 or more",
                       StatisticalWarning, stacklevel=3)
