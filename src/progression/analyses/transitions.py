@@ -187,6 +187,14 @@ def stock_by_year(panel: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         ``year`` (a label), ``step``, ``n_persons`` (a count; the steps of a year add up).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> panel = analysis_panel(load_example("panel_year"), load_example("persons"), start_year=2014,
+    ...                        end_year=2024, case_municipalities=[265, 169, 657, 751], age_bands=[18, 30, 50, 67])
+    >>> stock_by_year(panel).groupby("year")["n_persons"].sum().index.tolist()[:3]
+    [2014, 2015, 2016]
     """
     observed = panel[panel["status"].astype(str) == "observed"]
     out = observed.groupby(["year", "step"], observed=False)["person_id"].nunique().rename("n_persons").reset_index()
@@ -216,6 +224,20 @@ def matrices_by(panel: pd.DataFrame, columns: Sequence[str], *, n_boot: int, see
         ``grouping`` (the column) and ``group`` (its value, as text) in front, declared with rows
         adding up within (grouping, group, from step); and the fitted matrices by column. Grouping i
         is bootstrapped with seed ``seed + i``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> panel = analysis_panel(load_example("panel_year"), load_example("persons"), start_year=2014,
+    ...                        end_year=2024, case_municipalities=[265, 169, 657, 751], age_bands=[18, 30, 50, 67])
+    >>> table, fitted = matrices_by(panel, ["municipality_set"], n_boot=0, seed=1)
+    >>> sorted(table["group"].unique()), list(fitted)
+    (['case', 'rest'], ['municipality_set'])
+    >>> from progression.disclosure import suppress
+    >>> shown, _ = suppress(table, table_name="by_group", min_cell_size=5)
+    >>> difference = case_vs_rest(fitted["municipality_set"], table, shown)
+    >>> bool(difference["diff"].isna().any())  # hidden wherever either group's probability is
+    True
     """
     tables, fitted = [], {}
     for i, column in enumerate(columns):
@@ -529,6 +551,15 @@ def km_summary(km: pd.DataFrame, *, by: Sequence[str], years: Sequence[float] = 
     """Per curve: episodes, median years on the step and the survival after each of ``years``.
 
     Values beyond the (possibly cut) curve are missing.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> panel = analysis_panel(load_example("panel_year"), load_example("persons"), start_year=2014,
+    ...                        end_year=2024, case_municipalities=[265, 169, 657, 751], age_bands=[18, 30, 50, 67])
+    >>> on_step = time_on_step_by(panel, [None], min_cell_size=5)
+    >>> km_summary(on_step, by=["grouping", "group", "step"]).columns.tolist()[3:]
+    ['n_episodes', 'median_years', 'survival_1y', 'survival_2y', 'survival_5y']
 
     Returns
     -------
