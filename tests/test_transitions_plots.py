@@ -125,3 +125,11 @@ def test_hazard_ratio_axes_read_as_plain_numbers():
         ticks = [t.get_text() for t in ax.get_xticklabels()]
         assert ticks and all("10" not in t or t == "10" for t in ticks) and "1" in ticks, ticks
     assert [ax.get_title() for ax in fig.axes] == ["severity", "recovery_oriented"]
+
+
+def test_a_matrix_read_back_from_csv_is_drawn_in_the_staircase_order(panel, tmp_path):
+    table = TransitionMatrix(n_boot=0).fit(panel).summary()
+    table.to_csv(tmp_path / "m.csv", index=False)
+    ax = plot_transition_heatmap(pd.read_csv(tmp_path / "m.csv"), min_cell=0)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["none", "SEL82", "SEL85", "SEL107", "ABL105", "SEL108"]
+    assert [t.get_text() for t in ax.get_xticklabels()][-3:] == ["died", "emigrated", "moved"]

@@ -107,7 +107,8 @@ def _size_column(frame: pd.DataFrame, fallback: str = "n") -> str:
 @draws
 def plot_transition_heatmap(summary: pd.DataFrame, *, where: Mapping | None = None, value: str = "prob",
                             from_col: str = "from_step", to_col: str = "to_step", min_cell: int = 5,
-                            labels: Mapping[str, str] | None = None, colorbar: bool = True, ax=None):
+                            labels: Mapping[str, str] | None = None, colorbar: bool = True, staircase=None,
+                            ax=None):
     """Annotated heatmap of a transition matrix (rows = from step, columns = destination).
 
     Parameters
@@ -125,6 +126,8 @@ def plot_transition_heatmap(summary: pd.DataFrame, *, where: Mapping | None = No
         Display labels for steps and states.
     colorbar : bool, default=True
         Draw the colour bar.
+    staircase : Staircase or StaircaseParams, optional
+        The order of the rows and columns (for tables read back from CSV files).
 
     Returns
     -------
@@ -144,8 +147,12 @@ def plot_transition_heatmap(summary: pd.DataFrame, *, where: Mapping | None = No
     frame = _select(summary, where)
     wide = frame.pivot_table(index=from_col, columns=to_col, values=value, observed=False, aggfunc="first",
                              dropna=False)
+    wide.index, wide.columns = wide.index.astype(str), wide.columns.astype(str)
+    wide = wide.reindex(index=_categories(frame[from_col], staircase), columns=_categories(frame[to_col], staircase))
     sizes = frame.pivot_table(index=from_col, columns=to_col, values=_size_column(frame), observed=False,
-                              aggfunc="first", dropna=False).reindex_like(wide)
+                              aggfunc="first", dropna=False)
+    sizes.index, sizes.columns = sizes.index.astype(str), sizes.columns.astype(str)
+    sizes = sizes.reindex_like(wide)
     small = (sizes < min_cell) & (sizes > 0)
     suppressed = wide.isna() & sizes.isna()
     shown = wide.mask(small)
@@ -301,8 +308,8 @@ def plot_flow_bars(flow: pd.DataFrame, *, group_col: str | None = None, referenc
 @draws
 def plot_alluvial(counts: pd.DataFrame, *, where: Mapping | None = None, from_col: str = "from_step",
                   to_col: str = "to_step", n_col: str = "n", min_cell: int = 5,
-                  from_states: Sequence[str] | None = None, labels: Mapping[str, str] | None = None, left_title: str = "from", right_title: str = "to",
-                  ax=None):
+                  from_states: Sequence[str] | None = None, labels: Mapping[str, str] | None = None,
+                  left_title: str = "from", right_title: str = "to", staircase=None, ax=None):
     """Alluvial (two-column Sankey) figure of flows between states, band widths proportional to counts.
 
     Parameters
@@ -335,14 +342,14 @@ def plot_alluvial(counts: pd.DataFrame, *, where: Mapping | None = None, from_co
     if total == 0:
         raise ValueError("no flows to draw (all empty or below min_cell)")
     names = labels or {}
-    left_order = [c for c in _categories(counts[from_col]) if c in set(frame[from_col].astype(str))]
-    right_order = [c for c in _categories(counts[to_col]) if c in set(frame[to_col].astype(str))]
+    left_order = [c for c in _categories(counts[from_col], staircase) if c in set(frame[from_col].astype(str))]
+    right_order = [c for c in _categories(counts[to_col], staircase) if c in set(frame[to_col].astype(str))]
     gap = 0.02
     left_pos, left_scale = _stack(frame.groupby(frame[from_col].astype(str))[n_col].sum().reindex(left_order)
                                   / total, gap)
     right_pos, right_scale = _stack(frame.groupby(frame[to_col].astype(str))[n_col].sum().reindex(right_order)
                                     / total, gap)
-    colours = step_colours([*left_order, *right_order])
+    colours = step_colours([*left_order, *right_order], staircase=staircase)
     left_fill = {k: v[0] for k, v in left_pos.items()}
     right_fill = {k: v[0] for k, v in right_pos.items()}
     rank = {**{("f", c): i for i, c in enumerate(left_order)}, **{("t", c): i for i, c in enumerate(right_order)}}
@@ -375,10 +382,16 @@ def plot_alluvial(counts: pd.DataFrame, *, where: Mapping | None = None, from_co
     return ax
 
 
-def _categories(values: pd.Series) -> list[str]:
+def _categories(values: pd.Series, staircase=None) -> list[str]:
+    """The states of a column in the staircase's order (steps, then exits), others after them.
+
+    A categorical column keeps its own order; a column read back from a CSV file is put in order here.
+    """
     if isinstance(values.dtype, pd.CategoricalDtype):
         return [str(c) for c in values.cat.categories]
-    return [str(v) for v in pd.unique(values)]
+    present = [str(v) for v in pd.unique(values.dropna())]
+    order = [*as_staircase(staircase).steps, *EXIT_STATUSES]
+    return [s for s in order if s in present] + [s for s in present if s not in order]
 
 
 def _stack(shares: pd.Series, gap: float) -> tuple[dict[str, tuple[float, float]], float]:
@@ -462,7 +475,7 @@ def plot_km_panels(on_step: pd.DataFrame, reentry: pd.DataFrame, *, labels: Mapp
 
 @draws
 def plot_projection(projection: pd.DataFrame, *, states: Sequence[str] | None = None, kind: str | None = "step",
-                    labels: Mapping[str, str] | None = None, legend: bool = True, ax=None):
+                    labels: Mapping[str, str] | None = None, legend: bool = True, staircase=None, ax=None):
     """Projected citizens per step by year, with bootstrap bands when present.
 
     Parameters
@@ -481,8 +494,8 @@ def plot_projection(projection: pd.DataFrame, *, states: Sequence[str] | None = 
     ax = new_axes(ax)
     frame = projection if kind is None or "kind" not in projection else projection[projection["kind"] == kind]
     names = labels or {}
-    wanted = list(states) if states is not None else _categories(frame["state"])
-    colours = step_colours(wanted)
+    wanted = list(states) if states is not None else _categories(frame["state"], staircase)
+    colours = step_colours(wanted, staircase=staircase)
     for state in wanted:
         rows = frame[frame["state"].astype(str) == state].sort_values("year")
         if rows.empty:
