@@ -15,6 +15,7 @@ that are friendly to colorblind people*. J*Fly.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -58,7 +59,8 @@ def step_colours(states: Sequence[str] | None = None, *, staircase=None) -> dict
     """One colour per step (and exit), the same in every figure.
 
     The no-service step is grey, the steps above it take :data:`STEP_PALETTE` in the staircase's
-    order, the exits :data:`EXIT_COLOURS`; other states (labels of groups) get the remaining colours.
+    order, the exits :data:`EXIT_COLOURS`; another state (a step of another staircase, a group) gets
+    one of the remaining colours, chosen by its name, so it too has the same colour in every figure.
 
     Parameters
     ----------
@@ -81,9 +83,9 @@ def step_colours(states: Sequence[str] | None = None, *, staircase=None) -> dict
     out = {stairs.none_step: NONE_COLOUR,
            **{s: STEP_PALETTE[i % len(STEP_PALETTE)] for i, s in enumerate(stairs.service_steps)},
            **EXIT_COLOURS}
-    others = [str(s) for s in (states or ()) if str(s) not in out]
     spare = [c for c in STEP_PALETTE if c not in out.values()] or list(STEP_PALETTE)
-    out.update({s: spare[i % len(spare)] for i, s in enumerate(others)})
+    # a state the staircase does not know keeps its colour from figure to figure: it follows from its name
+    out.update({str(s): spare[zlib.crc32(str(s).encode()) % len(spare)] for s in (states or ()) if str(s) not in out})
     return out
 
 
