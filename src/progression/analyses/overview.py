@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from progression._tidy import stream_seed
 from progression.disclosure import declare
 from progression.panel import data_panel
 from progression.staircase import as_staircase
@@ -121,7 +122,8 @@ def cohort_flow_by_set(panel: pd.DataFrame, *, from_step: str, start: int, stop:
 
     Destinations are grouped as in the report (:data:`progression.transitions.published.REPORT_GROUPING`):
     no service or a lower step, the same step, a higher step; deaths, emigrations and moves are left
-    out of the denominator.
+    out of the denominator. The bootstrap draws from the random stream ``overview.flow`` of the run's
+    ``seed``.
 
     Returns
     -------
@@ -135,7 +137,8 @@ def cohort_flow_by_set(panel: pd.DataFrame, *, from_step: str, start: int, stop:
 
     def fit(groups):
         flow = CohortFlow(from_step=from_step, start=start, stop=stop, relabel=REPORT_GROUPING,
-                          n_boot=n_boot, seed=seed, staircase=staircase).fit(labelled, groups=groups)
+                          n_boot=n_boot, seed=stream_seed(seed, "overview.flow"), staircase=staircase).fit(
+            labelled, groups=groups)
         return flow.summary()
 
     out = pd.concat([fit([]).assign(group="national"), fit(["group"])], ignore_index=True)

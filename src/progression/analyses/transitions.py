@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from progression._tidy import stream_seed
 from progression.constants import TARGET_GROUPS
 from progression.disclosure import declaration_of, declare
 from progression.exceptions import DataContractError, ParameterError, StatisticalWarning
@@ -205,12 +206,16 @@ def stock_by_year(panel: pd.DataFrame) -> pd.DataFrame:
 def transition_matrix(panel: pd.DataFrame, *, n_boot: int, seed: int = 0, staircase=None) -> pd.DataFrame:
     """One-period transition probabilities with citizen-bootstrap intervals, declared for disclosure.
 
+    The bootstrap draws from the random stream ``transitions.matrix`` of the run's ``seed``
+    (:func:`progression._tidy.stream_seed`).
+
     Returns
     -------
     DataFrame
         :meth:`progression.transitions.TransitionMatrix.summary`.
     """
-    return TransitionMatrix(n_boot=n_boot, seed=seed, staircase=staircase).fit(panel).summary()
+    return TransitionMatrix(n_boot=n_boot, seed=stream_seed(seed, "transitions.matrix"),
+                            staircase=staircase).fit(panel).summary()
 
 
 def matrices_by(panel: pd.DataFrame, columns: Sequence[str], *, n_boot: int, seed: int,
@@ -222,8 +227,9 @@ def matrices_by(panel: pd.DataFrame, columns: Sequence[str], *, n_boot: int, see
     (DataFrame, dict)
         The :meth:`~progression.transitions.TransitionMatrix.summary` of every grouping with
         ``grouping`` (the column) and ``group`` (its value, as text) in front, declared with rows
-        adding up within (grouping, group, from step); and the fitted matrices by column. Grouping i
-        is bootstrapped with seed ``seed + i``.
+        adding up within (grouping, group, from step); and the fitted matrices by column. The
+        grouping by a column draws from the random stream ``transitions.by_group.<column>`` of the
+        run's ``seed``.
 
     Examples
     --------
@@ -240,8 +246,9 @@ def matrices_by(panel: pd.DataFrame, columns: Sequence[str], *, n_boot: int, see
     True
     """
     tables, fitted = [], {}
-    for i, column in enumerate(columns):
-        tm = TransitionMatrix(n_boot=n_boot, seed=seed + i, staircase=staircase).fit(panel, groups=[column])
+    for column in columns:
+        tm = TransitionMatrix(n_boot=n_boot, seed=stream_seed(seed, f"transitions.by_group.{column}"),
+                              staircase=staircase).fit(panel, groups=[column])
         table = tm.summary().rename(columns={column: "group"})
         table.insert(0, "grouping", column)
         table["group"] = table["group"].astype(str)
@@ -320,7 +327,8 @@ def flow_case_vs_rest(panel: pd.DataFrame, *, from_step: str, start: int, stop: 
     """A cohort flow's shares in two groups and their difference, destinations grouped as in the report.
 
     Deaths, emigrations and moves are left out of the denominator, as in Social- og Boligstyrelsen
-    (2024) (:data:`progression.transitions.published.REPORT_GROUPING`).
+    (2024) (:data:`progression.transitions.published.REPORT_GROUPING`). The bootstrap draws from the
+    random stream ``transitions.flow`` of the run's ``seed``.
 
     Returns
     -------
@@ -331,7 +339,7 @@ def flow_case_vs_rest(panel: pd.DataFrame, *, from_step: str, start: int, stop: 
         ``n_described`` are counts, the shares and the difference rest on ``n_described``.
     """
     flow = CohortFlow(from_step=from_step, start=start, stop=stop, relabel=REPORT_GROUPING, n_boot=n_boot,
-                      seed=seed, staircase=staircase).fit(panel, groups=[by])
+                      seed=stream_seed(seed, "transitions.flow"), staircase=staircase).fit(panel, groups=[by])
     summary = flow.summary()
     summary["category"] = summary["category"].astype(str)
     out = flow.compare(by, a, b).drop(columns="from_step")
@@ -601,7 +609,8 @@ def reentry_shares_by(panel: pd.DataFrame, *, horizons: Sequence[float], n_boot:
                       by: str = "municipality_set", staircase=None) -> pd.DataFrame:
     """Shares back on a step within each horizon after leaving all services, overall and by ``by``.
 
-    The overall shares are bootstrapped with ``seed``, those by group with ``seed + 1``.
+    The overall shares draw from the random stream ``transitions.reentry.all`` of the run's ``seed``,
+    those by group from ``transitions.reentry.<by>``.
 
     Returns
     -------
@@ -609,9 +618,10 @@ def reentry_shares_by(panel: pd.DataFrame, *, horizons: Sequence[float], n_boot:
         :func:`progression.transitions.durations.reentry_shares`, overall (``by`` = ``all``) then
         by group, declared.
     """
-    overall = reentry_shares(panel, horizons=horizons, n_boot=n_boot, seed=seed, staircase=staircase)
-    grouped = reentry_shares(panel, horizons=horizons, groups=[by], n_boot=n_boot, seed=seed + 1,
+    overall = reentry_shares(panel, horizons=horizons, n_boot=n_boot, seed=stream_seed(seed, "transitions.reentry.all"),
                              staircase=staircase)
+    grouped = reentry_shares(panel, horizons=horizons, groups=[by], n_boot=n_boot,
+                             seed=stream_seed(seed, f"transitions.reentry.{by}"), staircase=staircase)
     out = pd.concat([overall.assign(**{by: "all"}), grouped], ignore_index=True)
     declaration = declaration_of(grouped)  # the shares' own declaration, for the stacked table
     return declare(out, counts=declaration.counts, stats=declaration.stats, labels=declaration.labels)
@@ -661,7 +671,8 @@ def project_staircase(panel: pd.DataFrame, persons: pd.DataFrame, *, base_years:
     ``stepdown_scenario``, :func:`~progression.transitions.projection.scale_stepdown`); and ``as the
     case municipalities`` (everyone stepping down with the case municipalities' probabilities,
     :func:`~progression.transitions.projection.match_stepdown`). The bands project every bootstrap
-    replicate of P (national: ``seed``; by municipality set: ``seed + 1``).
+    replicate of P, drawn from the random streams ``transitions.projection.national`` and
+    ``transitions.projection.<by>`` of the run's ``seed``.
 
     Returns
     -------
@@ -670,8 +681,10 @@ def project_staircase(panel: pd.DataFrame, persons: pd.DataFrame, *, base_years:
     stairs = as_staircase(staircase)
     last_year = int(panel["year"].max())
     base = in_years(panel, last_year - base_years, last_year)
-    national = TransitionMatrix(n_boot=n_boot, seed=seed, staircase=stairs).fit(base)
-    by_set = TransitionMatrix(n_boot=n_boot, seed=seed + 1, staircase=stairs).fit(base, groups=[by])
+    national = TransitionMatrix(n_boot=n_boot, seed=stream_seed(seed, "transitions.projection.national"),
+                                staircase=stairs).fit(base)
+    by_set = TransitionMatrix(n_boot=n_boot, seed=stream_seed(seed, f"transitions.projection.{by}"),
+                              staircase=stairs).fit(base, groups=[by])
     stock = current_stock(panel, staircase=stairs)
     new = entrants(panel, persons, staircase=stairs)
     inflow = yearly_inflow(new, years=range(last_year - base_years + 1, last_year + 1), staircase=stairs)
