@@ -20,11 +20,11 @@ from pathlib import Path
 
 from progression.analyses import transitions as sa
 from progression.config import load_params
-from progression.transitions.durations import reentry_shares
-from progression.sources.inputs import load_inputs
 from progression.panel import build_panel, read_panel
+from progression.sources.inputs import load_inputs
 from progression.staircase import as_staircase
 from progression.transitions import TransitionMatrix
+from progression.transitions.durations import reentry_shares
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS: list[tuple[str, str, float, float]] = []
@@ -62,7 +62,7 @@ def main() -> None:
                               end_year=p.end_year, case_municipalities=p.case_municipalities, age_bands=p.age_bands)
     size = f"{panel['person_id'].nunique():,} persons, {len(panel):,} rows"
     timed(f"overall matrix, B={args.boot}", size,
-          lambda: sa.matrix_table(TransitionMatrix(n_boot=args.boot, seed=1, staircase=stairs).fit(panel), panel))
+          lambda: sa.transition_matrix(panel, n_boot=args.boot, seed=1, staircase=stairs))
     timed(f"matrices by 4 groupings, B={args.boot}", size,
           lambda: sa.matrices_by(panel, ["municipality_set", "target_group", "age_band", "year"], n_boot=args.boot,
                                  seed=10, staircase=stairs))
@@ -73,15 +73,15 @@ def main() -> None:
     observations = timed("multi-state model data", "", lambda: sa.ctmc_data(
         read_panel(snapshots, period="year", staircase=stairs), persons, covariates=p.ctmc_covariates,
         start_year=p.start_year, end_year=p.end_year, municipalities=municipalities))
-    q = timed("allowed transitions and crude inits", f"{len(observations):,} observations",
-              lambda: sa.ctmc_qmatrix(observations, min_moves=p.ctmc_min_moves, staircase=stairs))
-    model = timed("multi-state model fit", f"{len(observations):,} observations",
-                  lambda: sa.fit_ctmc(observations, q, p.ctmc_covariates))
+    timed("allowed transitions and crude inits", f"{len(observations):,} observations",
+          lambda: sa.ctmc_qmatrix(observations, min_moves=p.ctmc_min_moves, staircase=stairs))
+    model = timed("multi-state model fit (with its allowed transitions)", f"{len(observations):,} observations",
+                  lambda: sa.fit_ctmc(observations, covariates=p.ctmc_covariates, min_moves=p.ctmc_min_moves,
+                                      staircase=stairs))
     ROWS[-1] = (ROWS[-1][0], f"{model.n_subjects_:,} subjects, {len(model.params_)} parameters, "
                              f"{model.n_iter_} BFGS iterations", *ROWS[-1][2:])
-    timed("extractors (Q, HR, sojourn, pnext, P(1), P(5) with CIs, totlos)", "", lambda: (
-        model.qmatrix(), model.hazard_ratios(), model.sojourn(), model.pnext(), model.pmatrix(1, ci="delta"),
-        model.pmatrix(5, ci="delta"), sa.totlos_by_start(model, horizon=10.0, ci="none")))
+    timed("extractors (Q, HR, sojourn, pnext, P(1), P(5) with CIs, totlos, P(t) curves)", "",
+          lambda: sa.ctmc_tables(model, horizon=10.0))
 
     timed("Kaplan-Meier time on step, 3 groupings", size,
           lambda: sa.time_on_step_by(panel, [None, "municipality_set", "target_group"], min_cell_size=5,

@@ -188,7 +188,7 @@ def test_simulate_panel_is_reproducible_and_records_exact_deaths():
 
 
 def test_simulate_panel_truth_recovered_within_confidence_limits(model):
-    table = model.summary
+    table = model.summary()
     xbar = model.covariate_means_["x"]
     rows, cols = np.nonzero((Q_TRUE > 0) & ~np.eye(3, dtype=bool))
     truth_baseline = Q_TRUE[rows, cols] * np.exp(BETA_TRUE["x"][rows, cols] * xbar)
@@ -205,7 +205,7 @@ def test_large_panel_recovers_intensities_closely():
 
 # --------------------------------------------------------------- the model
 def test_summary_columns_and_rows(model):
-    table = model.summary
+    table = model.summary()
     assert list(table.columns) == [
         "from_state", "to_state", "term", "estimate", "std_error", "conf_low", "conf_high", "statistic", "p_value",
     ]
@@ -369,14 +369,14 @@ def test_observations_after_death(panel):
 
 
 def test_missing_columns_and_values(panel):
-    with pytest.raises(DataContractError, match=r"columns \['visit'\] not in data; columns present"):
+    with pytest.raises(DataContractError, match=r"column\(s\) \['visit'\] not found; columns present"):
         ctmc.fit(panel, subject="subject", time="visit", state="state", qmatrix=Q_TRUE)
-    with pytest.raises(DataContractError, match=r"column 'x' has 1 missing values"):
+    with pytest.raises(DataContractError, match=r"column 'x' has 1 missing value\(s\)"):
         ctmc.fit(panel.assign(x=panel["x"].where(panel.index != 5)), **COLS, qmatrix=Q_TRUE, covariates=["x"])
 
 
 def test_settings_errors_and_not_fitted(panel):
-    with pytest.raises(ParameterError, match="cl must be a number between 0 and 1; found 95"):
+    with pytest.raises(ParameterError, match=r"cl must be a confidence level in \(0, 1\); got 95"):
         ctmc.fit(panel, **COLS, qmatrix=Q_TRUE, cl=95)
     with pytest.raises(NotFittedError, match="call fit"):
         ctmc.MultiStateModel().qmatrix()

@@ -26,7 +26,7 @@ def _covered(seed: int) -> np.ndarray:
                      covariates=["x"])
     xbar = model.covariate_means_["x"]
     truth = np.r_[Q_TRUE[ROWS, COLS] * np.exp(BETA[ROWS, COLS] * xbar), np.exp(BETA[ROWS, COLS])]
-    table = model.summary
+    table = model.summary()
     return ((table["conf_low"] <= truth) & (truth <= table["conf_high"])).to_numpy()
 
 

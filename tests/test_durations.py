@@ -26,11 +26,11 @@ def test_kaplan_meier_by_hand():
     assert km["n_events"].tolist() == [1, 1, 1, 1, 0]
     np.testing.assert_allclose(km["survival"], [6 / 7, 5 / 7, 15 / 28, 5 / 14, 5 / 14])
     greenwood = np.cumsum([1 / 42, 1 / 30, 1 / 12, 1 / 6, 0])
-    np.testing.assert_allclose(km["se"], km["survival"] * np.sqrt(greenwood))
+    np.testing.assert_allclose(km["std_error"], km["survival"] * np.sqrt(greenwood))
     # log(-log) interval at t = 1 by hand
     s, v = 6 / 7, 1 / 42
     half = 1.959964 * np.sqrt(v) / abs(np.log(s))
-    np.testing.assert_allclose([km.ci_lower[0], km.ci_upper[0]],
+    np.testing.assert_allclose([km.conf_low[0], km.conf_high[0]],
                                [s ** np.exp(half), s ** np.exp(-half)], rtol=1e-6)
     assert median_time(km) == 4
 
@@ -43,7 +43,7 @@ def test_kaplan_meier_matches_statsmodels():
     peer = SurvfuncRight(time, event.astype(int))
     at_events = ours[ours.n_events > 0]
     np.testing.assert_allclose(at_events["survival"], peer.surv_prob, rtol=1e-12)
-    np.testing.assert_allclose(at_events["se"], peer.surv_prob_se, rtol=1e-10)
+    np.testing.assert_allclose(at_events["std_error"], peer.surv_prob_se, rtol=1e-10)
     np.testing.assert_allclose(at_events["n_at_risk"], peer.n_risk)
 
 
@@ -63,12 +63,12 @@ def test_time_on_step_recovers_geometric_sojourns(chain):
         curve = km[(km.step == step) & (km.time <= 4)]
         truth = (1 - change) ** curve["time"]
         # the points of one curve are strongly correlated, so judge each by its Greenwood error
-        assert (np.abs(curve.survival - truth) <= 4 * curve.se + 1e-12).all()
+        assert (np.abs(curve.survival - truth) <= 4 * curve.std_error + 1e-12).all()
         assert np.abs(curve.survival - truth).max() < 0.03
     with_exits = time_on_step(chain, steps=["SEL108"], exits="event")
     curve = with_exits[with_exits.time <= 4]
     truth = P_TRUE[5, 5] ** curve.time
-    assert (np.abs(curve.survival - truth) <= 4 * curve.se + 1e-12).all()
+    assert (np.abs(curve.survival - truth) <= 4 * curve.std_error + 1e-12).all()
 
 
 def test_prevalent_episodes_are_left_out_by_default(chain):
@@ -87,7 +87,7 @@ def test_reentry_share_matches_the_chain(chain):
     hazard = 1 - P_TRUE[0, 0] - P_TRUE[0, 6]
     for h in (1, 2):
         truth = 1 - (1 - hazard) ** h
-        assert shares.loc[h, "ci_lower"] < truth < shares.loc[h, "ci_upper"]
+        assert shares.loc[h, "conf_low"] < truth < shares.loc[h, "conf_high"]
         assert abs(shares.loc[h, "share"] - truth) < 0.02
     km = time_to_reentry(chain)
     assert km.loc[km.time == 1, "survival"].item() == pytest.approx(1 - shares.loc[1, "share"])

@@ -249,3 +249,18 @@ def _day_reference(spells, persons, stairs, start, end, period):
                 rows_out[rule].append((person, q, name[level] if level >= 0 else "none", status))
     return {rule: pd.DataFrame(r, columns=["person_id", "period", "step", "status"]).set_index(["person_id", "period"])
             for rule, r in rows_out.items()}
+
+
+def test_data_panel_builds_into_the_run_folder_and_reads_back(tmp_path):
+    from progression.panel import data_panel
+
+    spells = pd.DataFrame({"person_id": [1, 2], "paragraph": ["SEL85", "SEL108"], "municipality": [101, 101],
+                           "start_date": pd.to_datetime(["2020-03-01", "2021-01-01"]), "end_date": pd.NaT})
+    persons = pd.DataFrame({"person_id": [1, 2], "death_date": pd.NaT, "emigration_date": pd.NaT})
+    spells.to_parquet(tmp_path / "spells.parquet")
+    persons.to_parquet(tmp_path / "persons.parquet")
+    with pytest.raises(FileNotFoundError, match="panel_year_end.parquet"):
+        data_panel(tmp_path, rule="end", build=False)
+    built = data_panel(tmp_path, rule="end", start=2020, end=2022)
+    assert (tmp_path / "panel_year_end.parquet").exists() and len(built) == 5
+    assert data_panel(tmp_path, rule="end", build=False).equals(built)

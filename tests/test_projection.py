@@ -83,12 +83,12 @@ def test_bands_from_bootstrap_replicates():
     tm = TransitionMatrix(n_boot=200, seed=2).fit(chain_panel(states, first))
     proj = project_occupancy(STOCK, tm.matrix(), years=5, inflow=INFLOW, replicates=tm.replicates())
     steps = proj[proj.kind == "step"]
-    assert (steps.n_lower <= steps.n + 1e-9).all() and (steps.n <= steps.n_upper + 1e-9).all()
-    width = (steps.n_upper - steps.n_lower).groupby(steps.year).sum()
+    assert (steps.conf_low <= steps.n + 1e-9).all() and (steps.n <= steps.conf_high + 1e-9).all()
+    width = (steps.conf_high - steps.conf_low).groupby(steps.year).sum()
     assert width.iloc[0] == 0 and width.is_monotonic_increasing
     truth = project_occupancy(STOCK, _full(P_TRUE), years=5, inflow=INFLOW)
-    inside = (steps.n_lower.to_numpy() <= truth.loc[steps.index, "n"].to_numpy() + 1e-9) & (
-        truth.loc[steps.index, "n"].to_numpy() <= steps.n_upper.to_numpy() + 1e-9)
+    inside = (steps.conf_low.to_numpy() <= truth.loc[steps.index, "n"].to_numpy() + 1e-9) & (
+        truth.loc[steps.index, "n"].to_numpy() <= steps.conf_high.to_numpy() + 1e-9)
     assert inside.mean() >= 0.8
 
 
@@ -144,10 +144,10 @@ def test_stock_and_entrants_from_a_panel():
     assert stock.sum() == len(last)
     assert list(stock.index) == STEPS
     new = entrants(panel)
-    assert new.to_numpy().sum() == 0  # everyone starts in the first year in this chain
+    assert new["n"].sum() == 0  # everyone starts in the first year in this chain
     late = panel[panel.person_id > 200].copy()
     late = late[late.period > late.period.min()]
-    assert entrants(pd.concat([panel[panel.person_id <= 200], late])).to_numpy().sum() == late.person_id.nunique()
+    assert entrants(pd.concat([panel[panel.person_id <= 200], late]))["n"].sum() == late.person_id.nunique()
 
 
 def test_errors_name_rows_and_labels():

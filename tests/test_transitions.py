@@ -123,13 +123,13 @@ def test_recovers_known_p_within_bootstrap_intervals(chain_through_spells):
     prob = tm.matrix()
     truth = pd.DataFrame(P_TRUE, index=STEPS, columns=STEPS + ["died"])
     estimated = prob[STEPS + ["died"]].loc[STEPS[1:]]  # nobody starts on 'none', but many move there
-    low = tm.matrix("ci_lower")[STEPS + ["died"]].loc[STEPS[1:]]
-    high = tm.matrix("ci_upper")[STEPS + ["died"]].loc[STEPS[1:]]
+    low = tm.matrix("conf_low")[STEPS + ["died"]].loc[STEPS[1:]]
+    high = tm.matrix("conf_high")[STEPS + ["died"]].loc[STEPS[1:]]
     positive = truth.loc[STEPS[1:]] > 0
     covered = ((low <= truth.loc[STEPS[1:]]) & (truth.loc[STEPS[1:]] <= high))[positive]
     assert covered.to_numpy()[positive.to_numpy()].mean() >= 0.85
     # and every estimate within five bootstrap standard errors
-    se = tm.matrix("se")[STEPS + ["died"]].loc[STEPS[1:]]
+    se = tm.matrix("std_error")[STEPS + ["died"]].loc[STEPS[1:]]
     z = ((estimated - truth.loc[STEPS[1:]]) / se)[positive]
     assert np.nanmax(np.abs(z.to_numpy())) < 5
     assert np.allclose(prob.sum(axis=1).loc[STEPS[1:]], 1)
@@ -145,7 +145,7 @@ def test_two_period_matrix_is_the_square_of_the_one_period_matrix():
     full[6, 6] = 1
     p2 = (full @ full)[:6]
     est = tm2.probabilities()
-    low, high = tm2.matrix("ci_lower").to_numpy(), tm2.matrix("ci_upper").to_numpy()
+    low, high = tm2.matrix("conf_low").to_numpy(), tm2.matrix("conf_high").to_numpy()
     cols = list(range(6)) + [6]
     truth = p2[1:, :]
     inside = (low[1:, cols] - 1e-12 <= truth) & (truth <= high[1:, cols] + 1e-12)
@@ -180,10 +180,10 @@ def test_bootstrap_is_seeded_and_resamples_citizens():
 def test_same_seed_same_summary():
     states, first = simulate_chain(500, 5, seed=2)
     panel = chain_panel(states, first)
-    one = TransitionMatrix(n_boot=200, seed=9).fit(panel).summary
-    two = TransitionMatrix(n_boot=200, seed=9).fit(panel).summary
+    one = TransitionMatrix(n_boot=200, seed=9).fit(panel).summary()
+    two = TransitionMatrix(n_boot=200, seed=9).fit(panel).summary()
     pd.testing.assert_frame_equal(one, two)
-    assert {"n", "n_from", "prob", "se", "ci_lower", "ci_upper", "n_persons"} <= set(one.columns)
+    assert {"n", "n_from", "prob", "std_error", "conf_low", "conf_high", "n_persons"} <= set(one.columns)
     # n_persons counts distinct citizens behind a cell (what disclosure control needs)
     pairs = transition_pairs(panel)
     distinct = pairs.groupby(["from_step", "to"], observed=True)["person_id"].nunique()
@@ -215,23 +215,23 @@ def _flow_panel():
 
 def test_cohort_flow_categories_on_a_hand_built_panel():
     flow = CohortFlow(from_step="SEL85", start=2020, stop=2022, n_boot=0).fit(_flow_panel())
-    got = flow.summary.set_index("category")["n"].to_dict()
+    got = flow.summary().set_index("category")["n"].to_dict()
     assert got == {"none": 1, "lower": 1, "same": 2, "higher": 1, "died": 1, "emigrated": 0, "moved": 0}
-    assert flow.summary["n_cohort"].unique().tolist() == [6]
-    assert flow.summary.set_index("category").loc["same", "share"] == pytest.approx(2 / 6)
+    assert flow.summary()["n_cohort"].unique().tolist() == [6]
+    assert flow.summary().set_index("category").loc["same", "share"] == pytest.approx(2 / 6)
 
 
 def test_cohort_flow_relabel_to_seed_002_categories_and_compare():
     relabel = {"none": "none_or_lower", "lower": "none_or_lower", "died": None, "emigrated": None, "moved": None}
     flow = CohortFlow(start=2020, stop=2022, relabel=relabel, n_boot=200, seed=2).fit(
         _flow_panel(), groups=["municipality_set"])
-    shares = flow.summary.set_index(["municipality_set", "category"])["share"]
+    shares = flow.summary().set_index(["municipality_set", "category"])["share"]
     assert list(flow.cols_) == ["none_or_lower", "same", "higher"]
     assert shares[("case", "none_or_lower")] == pytest.approx(2 / 3)
     assert shares[("rest", "same")] == pytest.approx(1 / 2)  # person 5 died: out of the denominator
     diff = flow.compare("municipality_set", "case", "rest").set_index("category")
     assert diff.loc["higher", "diff"] == pytest.approx(0 - 1 / 2)
-    assert (diff["ci_lower"] <= diff["diff"] + 1e-12).all() and (diff["diff"] <= diff["ci_upper"] + 1e-12).all()
+    assert (diff["conf_low"] <= diff["diff"] + 1e-12).all() and (diff["diff"] <= diff["conf_high"] + 1e-12).all()
 
 
 def test_group_comparison_difference_interval_covers_a_known_gap():
@@ -247,8 +247,8 @@ def test_group_comparison_difference_interval_covers_a_known_gap():
     tm = TransitionMatrix(n_boot=300, seed=5).fit(panel, groups=["municipality_set"])
     cmp = tm.compare("municipality_set", "case", "rest").set_index(["from_step", "to_step"])
     row = cmp.loc[("SEL85", "none")]
-    assert row.ci_lower < 0.06 < row.ci_upper
-    assert row.ci_lower > 0  # the gap is detected
+    assert row.conf_low < 0.06 < row.conf_high
+    assert row.conf_low > 0  # the gap is detected
     assert {"prob_a", "prob_b"} <= set(cmp.columns)
     assert tm.matrix(municipality_set="case").loc["SEL85", "none"] == pytest.approx(row.prob_a)
 
@@ -310,7 +310,7 @@ def test_errors_name_the_problem():
     with pytest.raises(DataContractError, match="'target_group'"):
         TransitionMatrix(n_boot=0).fit(panel, groups=["target_group"])
     with pytest.raises(NotFittedError):
-        TransitionMatrix().summary
+        TransitionMatrix().summary()
     with pytest.raises(ParameterError, match="exits"):
         TransitionMatrix(exits="keep", n_boot=0).fit(panel)
     tm = TransitionMatrix(n_boot=0).fit(panel, groups=["municipality_set"])

@@ -69,8 +69,8 @@ def test_citizen_bootstrap_has_nominal_coverage_and_transition_bootstrap_does_no
     for rep in range(150):
         panel = chain_panel(_simulate(1000 + rep), 2014)
         tm = TransitionMatrix(n_boot=400, seed=rep).fit(panel)
-        low = tm.matrix("ci_lower").to_numpy()[1:, columns]
-        high = tm.matrix("ci_upper").to_numpy()[1:, columns]
+        low = tm.matrix("conf_low").to_numpy()[1:, columns]
+        high = tm.matrix("conf_high").to_numpy()[1:, columns]
         hits.append(((low <= target[1:]) & (target[1:] <= high))[cells])
         # the same percentile bootstrap with every transition its own cluster
         counts = tm.counts_[0]

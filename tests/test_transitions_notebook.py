@@ -82,8 +82,8 @@ def test_rows_of_probabilities_sum_to_one_where_not_suppressed(ci_run, name, key
         else:
             assert row["prob"].sum() <= 1.0 + 1e-9
     assert complete >= min_complete  # rows with nothing hidden, where the sums are checked
-    shown = table.dropna(subset=["prob", "ci_lower", "ci_upper"])
-    assert ((shown["ci_lower"] <= shown["prob"] + 1e-12) & (shown["prob"] <= shown["ci_upper"] + 1e-12)).all()
+    shown = table.dropna(subset=["prob", "conf_low", "conf_high"])
+    assert ((shown["conf_low"] <= shown["prob"] + 1e-12) & (shown["prob"] <= shown["conf_high"] + 1e-12)).all()
 
 
 def test_counts_respect_the_minimum_cell_size(ci_run, min_n):
@@ -96,7 +96,7 @@ def test_counts_respect_the_minimum_cell_size(ci_run, min_n):
     # a probability is shown only when the persons it describes are
     for name in ("matrix", "by_group"):
         table = result(ci_run, name)
-        assert table.loc[table["n_described"].isna(), ["prob", "n", "n_persons", "ci_lower"]].isna().all().all()
+        assert table.loc[table["n_described"].isna(), ["prob", "n", "n_persons", "conf_low"]].isna().all().all()
         suppressed = json.loads((ci_run / "disclosure.json").read_text())[f"transitions_{name}"]
         assert suppressed["primary"] > 0 and suppressed["secondary"] > 0  # the ci data have small cells to hide
     # each Kaplan-Meier curve stops before its first small count, so no later step can reveal one
@@ -150,15 +150,15 @@ def test_flow_comparison_agrees_with_the_data_overview(ci_run):
         assert len(both) and np.allclose(both.iloc[:, 0], both.iloc[:, 1])
     shown = ours.dropna(subset=["diff"])
     assert np.allclose(shown["diff"], shown["share_a"] - shown["share_b"])
-    assert ((shown["ci_lower"] <= shown["diff"]) & (shown["diff"] <= shown["ci_upper"])).all()
+    assert ((shown["conf_low"] <= shown["diff"]) & (shown["diff"] <= shown["conf_high"])).all()
 
 
 def test_projection_starts_from_the_stock_and_the_scenario_steps_down(ci_run):
     projection = result(ci_run, "projection")
     first = projection[projection["year"] == projection["year"].min()].dropna(subset=["n"])
-    assert np.allclose(first["n"], first["n_stock"]) and np.allclose(first["n_lower"], first["n_upper"])
+    assert np.allclose(first["n"], first["n_stock"]) and np.allclose(first["conf_low"], first["conf_high"])
     shown = projection.dropna(subset=["n"])
-    assert ((shown["n_lower"] <= shown["n"] + 1e-6) & (shown["n"] <= shown["n_upper"] + 1e-6)).all()
+    assert ((shown["conf_low"] <= shown["n"] + 1e-6) & (shown["n"] <= shown["conf_high"] + 1e-6)).all()
     last = projection[projection["year"] == projection["year"].max()]
     botilbud = last[last["state"].isin(["SEL107", "ABL105", "SEL108"])].groupby("scenario")["n"].sum()
     scaled = next(s for s in botilbud.index if s.startswith("step-down"))
@@ -170,6 +170,6 @@ def test_projection_starts_from_the_stock_and_the_scenario_steps_down(ci_run):
 
 def test_reentry_shares_grow_with_the_horizon(ci_run):
     shares = result(ci_run, "reentry_shares").dropna(subset=["share"])
-    assert ((shares["ci_lower"] <= shares["share"]) & (shares["share"] <= shares["ci_upper"])).all()
+    assert ((shares["conf_low"] <= shares["share"]) & (shares["share"] <= shares["conf_high"])).all()
     for _, group in shares.groupby("municipality_set"):
         assert group.sort_values("horizon_years")["share"].is_monotonic_increasing

@@ -5,7 +5,8 @@ start of the observation window) to the end of the window or a censoring event. 
 is decided by a rule when several services are held:
 
 ``highest``
-    the most intensive step held on any day of the period (seed 002's choice; the default);
+    the most intensive step held on any day of the period (the choice of Social- og Boligstyrelsen 2024,
+    *Kommunernes omlægning til Borgeren ved roret*; the default);
 ``end``
     the step held on the last observed day of the period (the highest if several, the no-service
     step if none);
@@ -47,10 +48,13 @@ import pyarrow.parquet as pq
 from progression.exceptions import DataContractError, ParameterError
 from progression.staircase import STATUSES, Staircase, as_staircase
 
-__all__ = ["build_panel", "read_panel", "infer_period", "period_number", "PANEL_COLUMNS", "PERIODS"]
+__all__ = ["build_panel", "read_panel", "data_panel", "infer_period", "period_number", "PANEL_COLUMNS", "PERIODS",
+           "PERIODS_PER_YEAR"]
 
 PANEL_COLUMNS = ("person_id", "period", "step", "level", "municipality", "status")
 PERIODS = ("month", "quarter", "year")
+#: Periods in a calendar year.
+PERIODS_PER_YEAR = {"month": 12, "quarter": 4, "year": 1}
 _INTERVAL = {"month": "1 MONTH", "quarter": "3 MONTH", "year": "1 YEAR"}
 _RULES = ("highest", "end", "longest")
 _REQUIRED = {
@@ -349,7 +353,7 @@ def build_panel(
     rule : {"highest", "end", "longest"}, optional
         Step of a period when several are held; defaults to the staircase's rule.
     staircase : Staircase or StaircaseParams, optional
-        The step map; defaults to the seed-002 staircase.
+        The step map; defaults to the staircase of Social- og Boligstyrelsen (2024).
     output : path, optional
         Write the panel to this Parquet file (streamed chunk by chunk) and return the path;
         otherwise return a DataFrame.
@@ -493,6 +497,43 @@ def read_panel(path: str | os.PathLike, *, period: str | None = None, staircase=
         panel["period"] = pd.to_datetime(panel["period"]).astype("datetime64[ns]")
         panel.attrs["period"] = period or infer_period(panel["period"])
     return panel
+
+
+def data_panel(data_dir: str | os.PathLike, *, period: str = "year", rule: str | None = None, start=None, end=None,
+               build: bool = True, staircase=None) -> pd.DataFrame:
+    """The person-period panel of a run's data folder, built from its tables or read back.
+
+    A run's ``data`` folder holds the validated ``spells``, ``persons`` and ``moves`` tables (written by
+    ``00_data``). The panel is written beside them as ``panel_<period>.parquet`` (the staircase's
+    rule) or ``panel_<period>_<rule>.parquet``, and read with :func:`read_panel`.
+
+    Parameters
+    ----------
+    data_dir : path
+        The run's ``data`` folder.
+    period : {"month", "quarter", "year"}, default="year"
+    rule : {"highest", "end", "longest"}, optional
+        The step of a period; default the staircase's rule (the file name then has no rule).
+    start, end : date, str or int
+        Observation window of a panel that is built (see :func:`build_panel`).
+    build : bool, default=True
+        Build the panel (replacing the file), or only read the file written before.
+    staircase : Staircase or StaircaseParams, optional
+
+    Returns
+    -------
+    DataFrame
+        :func:`read_panel`.
+    """
+    data_dir = Path(data_dir)
+    path = data_dir / f"panel_{period}{'' if rule is None else '_' + rule}.parquet"
+    if build:
+        moves = data_dir / "moves.parquet"
+        build_panel(data_dir / "spells.parquet", data_dir / "persons.parquet", moves if moves.exists() else None,
+                    start=start, end=end, period=period, rule=rule, staircase=staircase, output=path)
+    elif not path.exists():
+        raise FileNotFoundError(f"no panel {path.name} in {data_dir}; build it (build=True) or run 00_data first")
+    return read_panel(path, period=period, staircase=staircase)
 
 
 def infer_period(periods: pd.Series) -> str:

@@ -7,11 +7,12 @@ paragraphs that put a person on it. The step without paragraphs and the lowest l
 are on no step, such as SEL103 sheltered employment, are *side services*: they never decide a step.
 Any other value is an error that names it, so a staircase that does not cover the data is noticed.
 
-Moves between two steps are classified as in seed 002 (L724-725): to no service, to a lower step,
+Moves between two steps are classified as in Social- og Boligstyrelsen (2024), *Kommunernes omlægning
+til Borgeren ved roret* (text beside Figures 11-12): to no service, to a lower step,
 to the same step or to a higher step.
 
 The step a person holds on a given date (:func:`steps_on_dates`) is read off the service spells running
-that day: the highest step among them (the staircase's default rule, seed 002), side services ignored,
+that day: the highest step among them (the staircase's default rule, the report's), side services ignored,
 the no-service step when no step spell runs. Spell end dates are inclusive and a missing end date means
 the spell is open. :func:`staircase_moves` classifies the move between two dates (down / same / up).
 """
@@ -32,7 +33,7 @@ from progression.schemas import PARAGRAPHS
 __all__ = ["Staircase", "as_staircase", "MOVE_CATEGORIES", "EXIT_STATUSES", "STATUSES", "service_start",
            "steps_on_dates", "staircase_moves"]
 
-#: Where a citizen on a step is found later (seed 002's categories plus the censoring events).
+#: Where a citizen on a step is found later (the report's categories plus the censoring events).
 MOVE_CATEGORIES = ("none", "lower", "same", "higher", "died", "emigrated", "moved")
 #: Censoring/absorbing statuses of a person-period; never steps.
 EXIT_STATUSES = ("died", "emigrated", "moved")
@@ -83,7 +84,7 @@ class Staircase:
         Parameters
         ----------
         params : StaircaseParams, optional
-            Defaults to the seed-002 staircase (none < SEL82 < SEL85 < SEL107 < ABL105 < SEL108).
+            Defaults to the report's staircase (none < SEL82 < SEL85 < SEL107 < ABL105 < SEL108).
         side_services : iterable of str, optional
             Paragraphs on no step that may occur in the data. Defaults to every paragraph of the data
             contract that is on no step.
@@ -114,6 +115,11 @@ class Staircase:
         """The "no service" step: the lowest step without paragraphs."""
         held = set(self.paragraphs.values())
         return next(s for s in self.steps if s not in held)
+
+    @property
+    def service_steps(self) -> tuple[str, ...]:
+        """The steps with services: every step but the no-service step, least to most intensive."""
+        return tuple(s for s in self.steps if s != self.none_step)
 
     @property
     def none_level(self) -> float:
@@ -270,7 +276,7 @@ def steps_on_dates(
     queries : DataFrame
         ``person_col`` and ``date_col``; one row per question (repeats are answered alike).
     staircase : Staircase or StaircaseParams, optional
-        Defaults to the seed-002 staircase.
+        Defaults to the report's staircase.
     municipality_col : str or None, default="municipality"
         Spell column of the acting municipality to carry along (that of the spell deciding the step,
         the latest-starting one on a tie); None to skip.

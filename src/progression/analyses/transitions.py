@@ -1,81 +1,136 @@
-"""Glue of notebook 20_transitions: the analysis panel, tables ready for disclosure control, the data
-of the multi-state model and its comparison with a known truth.
+"""The steps of the step-transition analysis (notebook ``20_transitions``).
 
-The estimators live in :mod:`progression.transitions`, :mod:`progression.transitions.durations`,
-:mod:`progression.transitions.projection` and :mod:`progression.transitions.ctmc`; this module only prepares their inputs
-and turns their outputs into tables that :meth:`progression.chain.run_context.RunContext.write_result`
-can disclose.
+Each step is a function of the run's tables and parameters that returns a tidy table carrying its
+disclosure declaration (:mod:`progression.disclosure`), ready for
+:meth:`~progression.chain.run_context.RunContext.write_result`. The estimators live in the topic
+package: :class:`~progression.transitions.TransitionMatrix` and
+:class:`~progression.transitions.CohortFlow` (:mod:`progression.transitions.discrete`), the
+Kaplan-Meier durations (:mod:`progression.transitions.durations`), the projection
+(:mod:`progression.transitions.projection`) and the multi-state model
+(:mod:`progression.transitions.ctmc`).
 
-Disclosure of a transition matrix. A published probability p_ij = n_ij / n_i. (with n_i. shown)
-reveals n_ij, so it rests on the persons in the cell; a zero probability describes nobody in the
-cell but says something about everyone in the row. Each cell therefore carries ``n_described``:
-the distinct persons in the cell when the cell has transitions, otherwise the distinct persons of
-the row. Probabilities, counts (of citizen-years and of persons) and intervals are tied to it, and
-secondary suppression runs within each row, whose probabilities add up to one.
+The steps, in the notebook's order:
+
+1. the analysis panel (:func:`period_panel`, :func:`analysis_panel`) and the citizens per step and
+   year (:func:`stock_by_year`);
+2. transition matrices overall and by group (:func:`transition_matrix`, :func:`matrices_by`), the
+   case municipalities against the rest (:func:`case_vs_rest`, :func:`flow_case_vs_rest`);
+3. the multi-state model (:func:`ctmc_data`, :func:`fit_ctmc`, :func:`ctmc_fit_numbers`,
+   :func:`ctmc_tables`);
+4. time on a step and to re-entry (:func:`time_on_step_by`, :func:`km_summary`,
+   :func:`reentry_curve`, :func:`reentry_shares_by`);
+5. the projection with its scenarios (:func:`project_staircase`);
+6. on synthetic data, the model against the generating truth (:func:`ctmc_truth`,
+   :func:`ctmc_coverage`; the section "comparisons with the synthetic truth" below).
+
+Examples
+--------
+>>> from progression.datasets import load_example
+>>> panel = analysis_panel(load_example("panel_year"), load_example("persons"), start_year=2014,
+...                        end_year=2024, case_municipalities=[265, 169, 657, 751], age_bands=[18, 30, 50, 67])
+>>> table = transition_matrix(panel, n_boot=0)
+>>> from progression.disclosure import declaration_of
+>>> declaration_of(table).counts
+('n_described', 'n_persons_from')
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from progression.transitions import ctmc
-from progression.transitions.durations import time_on_step
+from progression._tidy import stream_seed
+from progression.constants import TARGET_GROUPS
+from progression.disclosure import declaration_of, declare
 from progression.exceptions import DataContractError, ParameterError, StatisticalWarning
-from progression.analyses.overview import SEED002_RELABEL
-from progression.panel import PERIODS
+from progression.panel import PERIODS, PERIODS_PER_YEAR, data_panel
 from progression.staircase import as_staircase
 from progression.transitions import (
     CohortFlow,
     TransitionMatrix,
     add_person_columns,
     label_municipalities,
-    transition_pairs,
+    matrix_declaration,
 )
+from progression.transitions import ctmc
+from progression.transitions.durations import km_disclosed, median_time, reentry_shares, time_on_step, time_to_reentry
+from progression.transitions.projection import (
+    current_stock,
+    entrants,
+    implied_stepdown_factor,
+    match_stepdown,
+    project_occupancy,
+    scale_stepdown,
+    yearly_inflow,
+)
+from progression.transitions.published import REPORT_GROUPING
 
 __all__ = [
-    "PERIODS_PER_YEAR",
+    "REFERENCE_TARGET_GROUP",
+    "CTMC_COLUMNS",
+    "REFERENCE_PERSON",
+    "period_panel",
     "in_years",
     "analysis_panel",
-    "matrix_table",
-    "matrix_disclosure",
+    "stock_by_year",
+    "transition_matrix",
     "matrices_by",
-    "compare_table",
-    "flow_comparison",
+    "stay_phrase",
+    "case_vs_rest",
+    "clear_differences",
+    "flow_case_vs_rest",
     "ctmc_data",
     "ctmc_qmatrix",
     "fit_ctmc",
-    "reference_covariates",
+    "ctmc_fit_numbers",
+    "ctmc_tables",
     "totlos_by_start",
-    "truth_comparison",
-    "km_disclosed",
     "time_on_step_by",
     "km_summary",
-    "entrant_table",
-    "yearly_inflow",
-    "implied_stepdown_factor",
-    "projection_table",
-    "float_counts",
+    "reentry_curve",
+    "reentry_shares_by",
+    "Projection",
+    "project_staircase",
+    "ctmc_truth",
+    "ctmc_coverage",
 ]
 
-PERIODS_PER_YEAR = {"month": 12, "quarter": 4, "year": 1}
-#: Target groups in the order of the model's dummies (the first is the reference).
-TARGET_GROUPS = ("kognitivt_handicap", "sindslidelse", "begge")
+#: The reference level of the multi-state model's target-group dummies: its hazard ratios compare
+#: the other groups (:data:`progression.constants.TARGET_GROUPS`) with this one.
+REFERENCE_TARGET_GROUP = "kognitivt_handicap"
 #: Column of each multi-state model covariate (parameter ``transitions.ctmc_covariates``).
 CTMC_COLUMNS = {"age": "age10", "severity": "severity", "target_group": "target_group",
                 "recovery_oriented": "recovery_oriented", "sex": "sex"}
 #: The synthetic truth's reference person: kognitivt handicap, severity 2, age 40, before recovery start.
-REFERENCE_PERSON = {"age10": 0.0, "severity": 0.0, "target_group": "kognitivt_handicap", "recovery_oriented": 0.0}
+REFERENCE_PERSON = {"age10": 0.0, "severity": 0.0, "target_group": REFERENCE_TARGET_GROUP, "recovery_oriented": 0.0}
 
 
 # -- the analysis panel ----------------------------------------------------------------------------
+def period_panel(data_dir: str | Path, *, period: str = "year", rule: str | None = None, start: int, end: int,
+                 staircase=None) -> pd.DataFrame:
+    """The person-period panel of a run's data folder (:func:`progression.panel.data_panel`).
+
+    The yearly panel of the staircase's rule is the one ``00_data`` wrote and is read; a panel of
+    another period or rule is built for the years ``start`` .. ``end`` and written beside it.
+    """
+    return data_panel(data_dir, period=period, rule=rule, start=start, end=end,
+                      build=period != "year" or rule is not None, staircase=staircase)
+
+
 def in_years(panel: pd.DataFrame, first: int, last: int, *, period_col: str = "period") -> pd.DataFrame:
     """Rows of the panel whose period lies in calendar years ``first`` .. ``last``.
 
     A person's rows stay consecutive; a censoring status is kept only when it falls in the years.
+
+    Raises
+    ------
+    ParameterError
+        When ``last < first`` or no row falls in the years.
     """
     if last < first:
         raise ParameterError(f"the last year ({last}) is before the first ({first})")
@@ -95,7 +150,7 @@ def analysis_panel(panel: pd.DataFrame, persons: pd.DataFrame, *, start_year: in
     Parameters
     ----------
     panel : DataFrame
-        Person-period panel (:func:`progression.panel.read_panel`).
+        Person-period panel (:func:`period_panel`).
     persons : DataFrame
         Table ``persons`` (``target_group``, ``birth_year``).
     start_year, end_year : int
@@ -126,39 +181,41 @@ def analysis_panel(panel: pd.DataFrame, persons: pd.DataFrame, *, start_year: in
     return out
 
 
-# -- transition matrices ready for disclosure ------------------------------------------------------
-def matrix_table(tm: TransitionMatrix, panel: pd.DataFrame, *, groups: Sequence[str] = (),
-                 person_col: str = "person_id") -> pd.DataFrame:
-    """``tm.summary`` with the persons of each row (``n_persons_from``) and ``n_described``.
+def stock_by_year(panel: pd.DataFrame) -> pd.DataFrame:
+    """Citizens per step and year (those who died, emigrated or moved during the year not counted).
 
-    Parameters
-    ----------
-    tm : TransitionMatrix
-        Fitted on ``panel`` with ``groups``.
-    panel : DataFrame
-        The panel it was fitted on.
-    groups : sequence of str
-        Its group columns.
+    Returns
+    -------
+    DataFrame
+        ``year`` (a label), ``step``, ``n_persons`` (a count; the steps of a year add up).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> panel = analysis_panel(load_example("panel_year"), load_example("persons"), start_year=2014,
+    ...                        end_year=2024, case_municipalities=[265, 169, 657, 751], age_bands=[18, 30, 50, 67])
+    >>> stock_by_year(panel).groupby("year")["n_persons"].sum().index.tolist()[:3]
+    [2014, 2015, 2016]
     """
-    groups = list(groups)
-    pairs = transition_pairs(panel, lag=tm.lag, exits=tm.exits, groups=groups, staircase=tm.stairs_)
-    rows = (pairs.assign(from_step=pairs["from_step"].astype(str))
-            .groupby([*groups, "from_step"], observed=True)[person_col].nunique()
-            .rename("n_persons_from").reset_index())
-    table = tm.summary
-    keyed = table.assign(from_step=table["from_step"].astype(str))
-    merged = keyed.merge(rows, on=[*groups, "from_step"], how="left", validate="m:1")
-    table["n_persons_from"] = merged["n_persons_from"].fillna(0).astype("int64").to_numpy()
-    table["n_described"] = np.where(table["n"] > 0, table["n_persons"], table["n_persons_from"]).astype("int64")
-    return table
+    observed = panel[panel["status"].astype(str) == "observed"]
+    out = observed.groupby(["year", "step"], observed=False)["person_id"].nunique().rename("n_persons").reset_index()
+    return declare(out, counts=["n_persons"], margins={"n_persons": ["year"]}, labels=["year"])
 
 
-def matrix_disclosure(table: pd.DataFrame, groups: Sequence[str] = ()) -> dict:
-    """Arguments of ``write_result`` for a :func:`matrix_table` (see the module docstring)."""
-    stats = {c: "n_described" for c in ("n", "n_persons", "prob", "se", "ci_lower", "ci_upper") if c in table}
-    stats["n_from"] = "n_persons_from"
-    return {"count_cols": ["n_described", "n_persons_from"], "stat_cols": stats,
-            "margin_groups": {"n_described": [*groups, "from_step"]}}
+# -- transition matrices ---------------------------------------------------------------------------
+def transition_matrix(panel: pd.DataFrame, *, n_boot: int, seed: int = 0, staircase=None) -> pd.DataFrame:
+    """One-period transition probabilities with citizen-bootstrap intervals, declared for disclosure.
+
+    The bootstrap draws from the random stream ``transitions.matrix`` of the run's ``seed``
+    (:func:`progression._tidy.stream_seed`).
+
+    Returns
+    -------
+    DataFrame
+        :meth:`progression.transitions.TransitionMatrix.summary`.
+    """
+    return TransitionMatrix(n_boot=n_boot, seed=stream_seed(seed, "transitions.matrix"),
+                            staircase=staircase).fit(panel).summary()
 
 
 def matrices_by(panel: pd.DataFrame, columns: Sequence[str], *, n_boot: int, seed: int,
@@ -168,28 +225,63 @@ def matrices_by(panel: pd.DataFrame, columns: Sequence[str], *, n_boot: int, see
     Returns
     -------
     (DataFrame, dict)
-        The :func:`matrix_table` of every grouping with ``grouping`` (the column) and ``group``
-        (its value, as text) in front, and the fitted matrices by column. Grouping i is
-        bootstrapped with seed ``seed + i``.
+        The :meth:`~progression.transitions.TransitionMatrix.summary` of every grouping with
+        ``grouping`` (the column) and ``group`` (its value, as text) in front, declared with rows
+        adding up within (grouping, group, from step); and the fitted matrices by column. The
+        grouping by a column draws from the random stream ``transitions.by_group.<column>`` of the
+        run's ``seed``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> panel = analysis_panel(load_example("panel_year"), load_example("persons"), start_year=2014,
+    ...                        end_year=2024, case_municipalities=[265, 169, 657, 751], age_bands=[18, 30, 50, 67])
+    >>> table, fitted = matrices_by(panel, ["municipality_set"], n_boot=0, seed=1)
+    >>> sorted(table["group"].unique()), list(fitted)
+    (['case', 'rest'], ['municipality_set'])
+    >>> from progression.disclosure import suppress
+    >>> shown, _ = suppress(table, table_name="by_group", min_cell_size=5)
+    >>> difference = case_vs_rest(fitted["municipality_set"], table, shown)
+    >>> bool(difference["diff"].isna().any())  # hidden wherever either group's probability is
+    True
     """
     tables, fitted = [], {}
-    for i, column in enumerate(columns):
-        tm = TransitionMatrix(n_boot=n_boot, seed=seed + i, staircase=staircase).fit(panel, groups=[column])
-        table = matrix_table(tm, panel, groups=[column]).rename(columns={column: "group"})
+    for column in columns:
+        tm = TransitionMatrix(n_boot=n_boot, seed=stream_seed(seed, f"transitions.by_group.{column}"),
+                              staircase=staircase).fit(panel, groups=[column])
+        table = tm.summary().rename(columns={column: "group"})
         table.insert(0, "grouping", column)
         table["group"] = table["group"].astype(str)
         tables.append(table)
         fitted[column] = tm
-    return pd.concat(tables, ignore_index=True), fitted
+    table = pd.concat(tables, ignore_index=True)
+    declaration = matrix_declaration(["grouping", "group"])
+    return declare(table, counts=declaration.counts, stats=declaration.stats, margins=declaration.margins), fitted
 
 
-def compare_table(tm: TransitionMatrix, table: pd.DataFrame, shown: pd.DataFrame, *, by: str, a, b) -> pd.DataFrame:
+def stay_phrase(matrix: pd.DataFrame, *, labels: Mapping[str, str], staircase=None) -> str:
+    """The shares staying on their step, in words, from a disclosed matrix (for report text).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"from_step": ["SEL85", "SEL85"], "to_step": ["SEL85", "none"], "prob": [0.8, 0.2]})
+    >>> stay_phrase(table, labels={"SEL85": "§85"})
+    '80 % on §85'
+    """
+    stairs = as_staircase(staircase)
+    stay = matrix[matrix["from_step"].astype(str) == matrix["to_step"].astype(str)]
+    stay = stay.set_index(stay["from_step"].astype(str))["prob"].dropna()
+    return ", ".join(f"{100 * v:.0f} % on {labels.get(s, s)}" for s, v in stay.items() if s != stairs.none_step)
+
+
+def case_vs_rest(tm: TransitionMatrix, table: pd.DataFrame, shown: pd.DataFrame, *, by: str = "municipality_set",
+                 a="case", b="rest") -> pd.DataFrame:
     """Difference of transition probabilities between two groups, hidden wherever either is hidden.
 
     Parameters
     ----------
     tm : TransitionMatrix
-        Fitted with ``groups=[by]``.
+        Fitted with ``groups=[by]`` (from :func:`matrices_by`).
     table, shown : DataFrame
         The :func:`matrices_by` table before and after disclosure control.
     by : str
@@ -198,10 +290,10 @@ def compare_table(tm: TransitionMatrix, table: pd.DataFrame, shown: pd.DataFrame
     Returns
     -------
     DataFrame
-        ``from_step``, ``to_step``, ``prob_a``, ``prob_b``, ``diff`` with its bootstrap ``se``,
-        ``ci_lower`` and ``ci_upper``, and ``n_described`` (the smaller of the two groups').
-        Where a probability of either group was suppressed, the difference is missing too, so it
-        cannot reveal the hidden cell.
+        ``from_step``, ``to_step``, ``prob_a``, ``prob_b``, ``diff`` with its bootstrap
+        ``std_error``, ``conf_low`` and ``conf_high``, and ``n_described`` (the smaller of the two
+        groups', the count everything rests on). Where a probability of either group was
+        suppressed, the difference is missing too, so it cannot reveal the hidden cell.
     """
     out = tm.compare(by, a, b)
     out["from_step"], out["to_step"] = out["from_step"].astype(str), out["to_step"].astype(str)
@@ -216,30 +308,39 @@ def compare_table(tm: TransitionMatrix, table: pd.DataFrame, shown: pd.DataFrame
     raw_a, raw_b = (side(table, v, ["n_described"]).reindex(index) for v in (a, b))
     seen_a, seen_b = (side(shown, v, ["prob"]).reindex(index) for v in (a, b))
     hidden = (seen_a["prob"].isna() | seen_b["prob"].isna()).to_numpy()
-    for column in ("prob_a", "prob_b", "diff", "se", "ci_lower", "ci_upper"):
-        if column in out:
-            out[column] = out[column].mask(hidden)
+    stats = [c for c in ("prob_a", "prob_b", "diff", "std_error", "conf_low", "conf_high") if c in out]
+    for column in stats:
+        out[column] = out[column].mask(hidden)
     out["n_described"] = np.minimum(raw_a["n_described"].to_numpy(), raw_b["n_described"].to_numpy()).astype("int64")
-    return out
+    return declare(out, counts=["n_described"], stats={c: "n_described" for c in stats})
 
 
-def flow_comparison(panel: pd.DataFrame, *, from_step: str, start: int, stop: int, n_boot: int, seed: int,
-                    staircase=None, by: str = "municipality_set", a="case", b="rest") -> pd.DataFrame:
-    """A cohort flow's shares in two groups and their difference, as seed 002 groups destinations.
+def clear_differences(difference: pd.DataFrame) -> pd.DataFrame:
+    """Moves between steps seen in both groups whose difference interval excludes zero (for display)."""
+    moved = ((difference["from_step"] != difference["to_step"]) & (difference["prob_a"] > 0)
+             & (difference["prob_b"] > 0))
+    return difference[moved & ((difference["conf_low"] > 0) | (difference["conf_high"] < 0))]
 
-    Deaths, emigrations and moves are left out of the denominator (seed 002's choice, see
-    :data:`progression.analyses.overview.SEED002_RELABEL`).
+
+def flow_case_vs_rest(panel: pd.DataFrame, *, from_step: str, start: int, stop: int, n_boot: int, seed: int,
+                      staircase=None, by: str = "municipality_set", a="case", b="rest") -> pd.DataFrame:
+    """A cohort flow's shares in two groups and their difference, destinations grouped as in the report.
+
+    Deaths, emigrations and moves are left out of the denominator, as in Social- og Boligstyrelsen
+    (2024) (:data:`progression.transitions.published.REPORT_GROUPING`). The bootstrap draws from the
+    random stream ``transitions.flow`` of the run's ``seed``.
 
     Returns
     -------
     DataFrame
-        ``category``, ``share_a``, ``share_b``, ``diff``, ``se``, ``ci_lower``, ``ci_upper``,
+        ``category``, ``share_a``, ``share_b``, ``diff``, ``std_error``, ``conf_low``, ``conf_high``,
         ``n_cohort_a``, ``n_cohort_b`` and ``n_described`` (the smaller of the two groups' persons
-        in the category, or of the cohort where the category is empty).
+        in the category, or of the cohort where the category is empty); the cohorts and
+        ``n_described`` are counts, the shares and the difference rest on ``n_described``.
     """
-    flow = CohortFlow(from_step=from_step, start=start, stop=stop, relabel=SEED002_RELABEL, n_boot=n_boot,
-                      seed=seed, staircase=staircase).fit(panel, groups=[by])
-    summary = flow.summary
+    flow = CohortFlow(from_step=from_step, start=start, stop=stop, relabel=REPORT_GROUPING, n_boot=n_boot,
+                      seed=stream_seed(seed, "transitions.flow"), staircase=staircase).fit(panel, groups=[by])
+    summary = flow.summary()
     summary["category"] = summary["category"].astype(str)
     out = flow.compare(by, a, b).drop(columns="from_step")
     out["category"] = out["category"].astype(str)
@@ -248,7 +349,9 @@ def flow_comparison(panel: pd.DataFrame, *, from_step: str, start: int, stop: in
         out[f"n_cohort_{label}"] = rows["n_cohort"].to_numpy()
         out[f"described_{label}"] = np.where(rows["n"] > 0, rows["n"], rows["n_cohort"])
     out["n_described"] = np.minimum(out.pop("described_a"), out.pop("described_b")).astype("int64")
-    return out
+    stats = [c for c in ("share_a", "share_b", "diff", "std_error", "conf_low", "conf_high") if c in out]
+    return declare(out, counts=["n_cohort_a", "n_cohort_b", "n_described"],
+                   stats={c: "n_described" for c in stats}, margins={"n_described": []})
 
 
 # -- the continuous-time multi-state model ---------------------------------------------------------
@@ -274,9 +377,9 @@ def ctmc_data(snapshots: pd.DataFrame, persons: pd.DataFrame, *, covariates: Seq
         Table ``persons``.
     covariates : sequence of str
         Names from :data:`CTMC_COLUMNS`: ``age`` (age10 = (age - 40) / 10, birthdays mid-year),
-        ``severity`` (severity - 2), ``target_group`` (dummies against kognitivt_handicap),
-        ``recovery_oriented`` (1 from the acting municipality's ``recovery_start_year``),
-        ``sex`` (a dummy for ``K``).
+        ``severity`` (severity - 2), ``target_group`` (dummies against
+        :data:`REFERENCE_TARGET_GROUP`), ``recovery_oriented`` (1 from the acting municipality's
+        ``recovery_start_year``), ``sex`` (a dummy for ``K``).
     start_year, end_year : int
         Years of the observations.
     period : {"month", "quarter", "year"}
@@ -299,8 +402,7 @@ def ctmc_data(snapshots: pd.DataFrame, persons: pd.DataFrame, *, covariates: Seq
     rows = in_years(snapshots, start_year, end_year, period_col=period_col)
     rows = rows[rows["status"].astype(str) == "observed"]
     rows = rows[rows.groupby(person_col)[person_col].transform("size") > 1]
-    length = 1.0 / PERIODS_PER_YEAR[period]
-    time = _period_years(rows[period_col], period) + length
+    time = _period_years(rows[period_col], period) + 1.0 / PERIODS_PER_YEAR[period]
     out = pd.DataFrame({person_col: rows[person_col].to_numpy(), "time": time,
                         "state": rows["step"].astype(str).to_numpy()})
     who = persons.set_index(person_col)
@@ -311,7 +413,8 @@ def ctmc_data(snapshots: pd.DataFrame, persons: pd.DataFrame, *, covariates: Seq
         out["severity"] = ids.map(who["severity"]).to_numpy(dtype=float) - 2.0
     if "target_group" in covariates:
         groups = ids.map(who["target_group"])
-        out["target_group"] = pd.Categorical(groups, categories=[g for g in TARGET_GROUPS if (groups == g).any()])
+        order = [REFERENCE_TARGET_GROUP, *(g for g in TARGET_GROUPS if g != REFERENCE_TARGET_GROUP)]
+        out["target_group"] = pd.Categorical(groups, categories=[g for g in order if (groups == g).any()])
     if "sex" in covariates:
         out["sex"] = pd.Categorical(ids.map(who["sex"]), categories=["M", "K"])
     if "recovery_oriented" in covariates:
@@ -350,23 +453,33 @@ def ctmc_qmatrix(data: pd.DataFrame, *, min_moves: int, staircase=None, subject:
         return ctmc.crude_inits(data, subject=subject, time="time", state="state", qmatrix=pattern)
 
 
-def fit_ctmc(data: pd.DataFrame, qmatrix: pd.DataFrame, covariates: Sequence[str], *,
+def fit_ctmc(data: pd.DataFrame, *, covariates: Sequence[str], min_moves: int, staircase=None,
              subject: str = "person_id") -> ctmc.MultiStateModel:
-    """Fit the model with the covariate columns of ``covariates`` (names of :data:`CTMC_COLUMNS`).
+    """Fit the multi-state model on :func:`ctmc_data`, the transitions of :func:`ctmc_qmatrix` allowed.
 
-    Overflow warnings of trial points far from the optimum during the line search are silenced; a
-    failed fit still raises :class:`~progression.exceptions.ConvergenceError`.
+    ``covariates`` are names of :data:`CTMC_COLUMNS`. Overflow warnings of trial points far from the
+    optimum during the line search are silenced; a failed fit still raises
+    :class:`~progression.exceptions.ConvergenceError`.
     """
+    qmatrix = ctmc_qmatrix(data, min_moves=min_moves, staircase=staircase, subject=subject)
     columns = [CTMC_COLUMNS[c] for c in covariates]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="(overflow|invalid value) encountered", category=RuntimeWarning)
         return ctmc.fit(data, subject=subject, time="time", state="state", qmatrix=qmatrix, covariates=columns)
 
 
-def reference_covariates(model: ctmc.MultiStateModel) -> dict:
-    """The synthetic truth's reference person, for the covariates the model has."""
-    names = {t.split("[")[0] for t in model.terms_}
-    return {k: v for k, v in REFERENCE_PERSON.items() if k in names}
+def ctmc_fit_numbers(model: ctmc.MultiStateModel):
+    """The model's data, size and fit as key numbers (declared: persons and observations are counts).
+
+    ``converged`` is True: :func:`fit_ctmc` raises when the fit does not converge.
+    """
+    numbers = {"n_subjects": model.n_subjects_, "n_observations": model.n_observations_,
+               "n_intervals": model.n_intervals_, "n_allowed_transitions": len(model.transitions_),
+               "n_parameters": len(model.params_), "minus2loglik": model.minus2loglik_, "aic": model.aic_,
+               "bfgs_iterations": model.n_iter_, "converged": True, "covariate_terms": ", ".join(model.terms_)}
+    # the model's size and fit describe no person
+    return declare(numbers, counts=["n_subjects", "n_observations", "n_intervals"],
+                   safe=["n_allowed_transitions", "n_parameters", "minus2loglik", "aic", "bfgs_iterations"])
 
 
 def totlos_by_start(model: ctmc.MultiStateModel, *, horizon: float, covariates="mean",
@@ -380,6 +493,239 @@ def totlos_by_start(model: ctmc.MultiStateModel, *, horizon: float, covariates="
               for s in model.states_]
     out = pd.concat(frames, ignore_index=True).rename(columns={"state": "to_state"})
     return out[["from_state", "to_state", *[c for c in out.columns if c not in ("from_state", "to_state")]]]
+
+
+def _model_output(table: pd.DataFrame) -> pd.DataFrame:
+    # Estimates of a model fitted by maximum likelihood to all citizens' intervals are smooth functions of
+    # the whole data, not of a cell: they describe no person, and were always published unsuppressed.
+    numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])
+               and not pd.api.types.is_bool_dtype(table[c])]
+    return declare(table, safe=numeric)
+
+
+def ctmc_tables(model: ctmc.MultiStateModel, *, horizon: float = 10.0, years: Sequence[float] = (1, 5),
+                curve_times: Sequence[float] | None = None) -> dict[str, pd.DataFrame]:
+    """What is read off the fitted model, at the covariate means, each table declared as model output.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``intensities`` (msm ``qmatrix``, delta-method intervals), ``hazard_ratios``, ``sojourn``
+        (``state`` a column), ``pnext``, ``pmatrix`` (P(t) for each of ``years``, with ``years``),
+        ``totlos`` (expected years on each step within ``horizon`` years, by starting step, point
+        estimates) and ``curves`` (P(t) over ``curve_times``, default 0-10 years in 41 points, for the
+        figure).
+    """
+    times = np.linspace(0, 10, 41) if curve_times is None else curve_times
+    tables = {
+        "intensities": model.qmatrix(),
+        "hazard_ratios": model.hazard_ratios(),
+        "sojourn": model.sojourn().reset_index(),
+        "pnext": model.pnext(),
+        "pmatrix": pd.concat([model.pmatrix(t, ci="delta").assign(years=t) for t in years]),
+        "totlos": totlos_by_start(model, horizon=horizon, ci="none"),
+        "curves": ctmc.transition_probabilities(model.qmatrix(ci="none"), times),
+    }
+    return {name: _model_output(table) for name, table in tables.items()}
+
+
+# -- durations -------------------------------------------------------------------------------------
+def time_on_step_by(panel: pd.DataFrame, groupings: Sequence[str | None], *, min_cell_size: int,
+                    staircase=None) -> pd.DataFrame:
+    """Kaplan-Meier time on each step overall (``None``) and by each grouping column, cut for disclosure.
+
+    Returns
+    -------
+    DataFrame
+        ``grouping`` (the column, or ``all``), ``group`` (its value as text, or ``all``) and the
+        columns of :func:`progression.transitions.durations.time_on_step`, each curve cut and the
+        table declared by :func:`progression.transitions.durations.km_disclosed`.
+    """
+    frames = []
+    for column in groupings:
+        groups = [column] if column else []
+        km = time_on_step(panel, groups=groups, staircase=staircase)
+        km = km.rename(columns={column: "group"}) if column else km.assign(group="all")
+        km["group"] = km["group"].astype(str)
+        km["step"] = km["step"].astype(str)
+        km.insert(0, "grouping", column or "all")
+        frames.append(km)
+    out = pd.concat(frames, ignore_index=True)
+    out = out[["grouping", "group", *[c for c in out.columns if c not in ("grouping", "group")]]]
+    return km_disclosed(out, by=["grouping", "group", "step"], min_cell_size=min_cell_size)
+
+
+def km_summary(km: pd.DataFrame, *, by: Sequence[str], years: Sequence[float] = (1, 2, 5)) -> pd.DataFrame:
+    """Per curve: episodes, median years on the step and the survival after each of ``years``.
+
+    Values beyond the (possibly cut) curve are missing.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> panel = analysis_panel(load_example("panel_year"), load_example("persons"), start_year=2014,
+    ...                        end_year=2024, case_municipalities=[265, 169, 657, 751], age_bands=[18, 30, 50, 67])
+    >>> on_step = time_on_step_by(panel, [None], min_cell_size=5)
+    >>> km_summary(on_step, by=["grouping", "group", "step"]).columns.tolist()[3:]
+    ['n_episodes', 'median_years', 'survival_1y', 'survival_2y', 'survival_5y']
+
+    Returns
+    -------
+    DataFrame
+        ``by`` columns, ``n_episodes`` (at risk at the first time; a count), ``median_years`` and
+        ``survival_<y>y`` for each y (resting on ``n_episodes``).
+    """
+    keys = list(by)
+    rows = []
+    for key, curve in (km.groupby(keys, observed=True, sort=True) if keys else [((), km)]):
+        key = key if isinstance(key, tuple) else (key,)
+        curve = curve.sort_values("years")
+        row = dict(zip(keys, key), n_episodes=int(curve["n_at_risk"].iloc[0]),
+                   median_years=median_time(curve, x="years"))
+        for y in years:
+            upto = curve[curve["years"] <= y + 1e-9]
+            reached = len(upto) and curve["years"].max() >= y - 1e-9
+            row[f"survival_{y:g}y"] = float(upto["survival"].iloc[-1]) if reached else np.nan
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    return declare(out, counts=["n_episodes"],
+                   stats={c: "n_episodes" for c in out.columns if c.startswith(("median", "survival"))})
+
+
+def reentry_curve(panel: pd.DataFrame, *, min_cell_size: int, staircase=None) -> pd.DataFrame:
+    """Kaplan-Meier share still without services by years since leaving all services, by the step left.
+
+    Returns
+    -------
+    DataFrame
+        :func:`progression.transitions.durations.time_to_reentry` by ``left_step``, cut and declared
+        by :func:`progression.transitions.durations.km_disclosed`.
+    """
+    curve = time_to_reentry(panel, groups=["left_step"], staircase=staircase)
+    return km_disclosed(curve, by=["left_step"], min_cell_size=min_cell_size)
+
+
+def reentry_shares_by(panel: pd.DataFrame, *, horizons: Sequence[float], n_boot: int, seed: int,
+                      by: str = "municipality_set", staircase=None) -> pd.DataFrame:
+    """Shares back on a step within each horizon after leaving all services, overall and by ``by``.
+
+    The overall shares draw from the random stream ``transitions.reentry.all`` of the run's ``seed``,
+    those by group from ``transitions.reentry.<by>``.
+
+    Returns
+    -------
+    DataFrame
+        :func:`progression.transitions.durations.reentry_shares`, overall (``by`` = ``all``) then
+        by group, declared.
+    """
+    overall = reentry_shares(panel, horizons=horizons, n_boot=n_boot, seed=stream_seed(seed, "transitions.reentry.all"),
+                             staircase=staircase)
+    grouped = reentry_shares(panel, horizons=horizons, groups=[by], n_boot=n_boot,
+                             seed=stream_seed(seed, f"transitions.reentry.{by}"), staircase=staircase)
+    out = pd.concat([overall.assign(**{by: "all"}), grouped], ignore_index=True)
+    declaration = declaration_of(grouped)  # the shares' own declaration, for the stacked table
+    return declare(out, counts=declaration.counts, stats=declaration.stats, labels=declaration.labels)
+
+
+# -- projections -----------------------------------------------------------------------------------
+@dataclass
+class Projection:
+    """The projection's tables: each declared for disclosure control.
+
+    Attributes
+    ----------
+    entrants : DataFrame
+        New citizens per year by their first step, all (``n``) and aged 18-19 (``n_young``).
+    occupancy : DataFrame
+        ``scenario``, ``year``, ``state``, ``n`` with its band ``conf_low``, ``conf_high``, and
+        ``n_stock`` (citizens on the step today, the count the projection of a step rests on).
+    inputs : mapping
+        Key numbers: the stock year and the citizens on a step then, the base years, the yearly
+        inflow and its young share, the scenario's step-down factor and the factor the case
+        municipalities' step-downs imply against the rest.
+    """
+
+    entrants: pd.DataFrame
+    occupancy: pd.DataFrame
+    inputs: Mapping
+
+
+def _occupancy_table(projection: pd.DataFrame, stock: pd.Series, *, scenario: str) -> pd.DataFrame:
+    """Projected citizens per step (exits left out) with today's persons on the step as ``n_stock``."""
+    steps = projection[projection["kind"] == "step"].copy()
+    steps["state"] = steps["state"].astype(str)
+    steps.insert(0, "scenario", scenario)
+    steps["n_stock"] = steps["state"].map(stock).fillna(0).astype("int64")
+    return steps.drop(columns="kind").reset_index(drop=True)
+
+
+def project_staircase(panel: pd.DataFrame, persons: pd.DataFrame, *, base_years: int, years: int,
+                      stepdown_scenario: float, n_boot: int, seed: int, period: str = "year",
+                      by: str = "municipality_set", staircase=None) -> Projection:
+    """Occupancy of the staircase projected from today's stock, in three scenarios.
+
+    With n_t the citizens per state after t years, P the one-period matrix of the last ``base_years``
+    years of transitions and a the mean yearly inflow of new citizens by their first step over the
+    same years, n_{t+1} = n_t P + a (:func:`progression.transitions.projection.project_occupancy`).
+    The scenarios: ``baseline``; ``step-down x <factor>`` (every step-down probability multiplied by
+    ``stepdown_scenario``, :func:`~progression.transitions.projection.scale_stepdown`); and ``as the
+    case municipalities`` (everyone stepping down with the case municipalities' probabilities,
+    :func:`~progression.transitions.projection.match_stepdown`). The bands project every bootstrap
+    replicate of P, drawn from the random streams ``transitions.projection.national`` and
+    ``transitions.projection.<by>`` of the run's ``seed``.
+
+    Returns
+    -------
+    Projection
+    """
+    stairs = as_staircase(staircase)
+    last_year = int(panel["year"].max())
+    base = in_years(panel, last_year - base_years, last_year)
+    national = TransitionMatrix(n_boot=n_boot, seed=stream_seed(seed, "transitions.projection.national"),
+                                staircase=stairs).fit(base)
+    by_set = TransitionMatrix(n_boot=n_boot, seed=stream_seed(seed, f"transitions.projection.{by}"),
+                              staircase=stairs).fit(base, groups=[by])
+    stock = current_stock(panel, staircase=stairs)
+    new = entrants(panel, persons, staircase=stairs)
+    inflow = yearly_inflow(new, years=range(last_year - base_years + 1, last_year + 1), staircase=stairs)
+    p, reps = national.matrix(), national.replicates()
+    case_p, case_reps = by_set.matrix(**{by: "case"}), by_set.replicates(**{by: "case"})
+    scenarios = {
+        "baseline": (p, reps),
+        f"step-down x {stepdown_scenario:g}": (scale_stepdown(p, stepdown_scenario, staircase=stairs),
+                                               scale_stepdown(reps, stepdown_scenario, staircase=stairs)),
+        "as the case municipalities": (match_stepdown(p, case_p, staircase=stairs),
+                                       match_stepdown(reps, case_reps, staircase=stairs)),
+    }
+    occupancy = pd.concat([
+        _occupancy_table(project_occupancy(stock, matrix, years=years, inflow=inflow, replicates=replicates,
+                                           steps_per_year=PERIODS_PER_YEAR[period], start_year=last_year,
+                                           staircase=stairs), stock, scenario=name)
+        for name, (matrix, replicates) in scenarios.items()], ignore_index=True)
+    factor = implied_stepdown_factor(case_p, by_set.matrix(**{by: "rest"}), stock, staircase=stairs)
+    young = new[new["year"] > last_year - base_years]
+    inputs = {"stock_year": last_year, "base_years": f"{last_year - base_years}-{last_year}",
+              "inflow_per_year": float(inflow.sum()),
+              "inflow_young_share": float(young["n_young"].sum() / young["n"].sum()),
+              "stepdown_scenario": stepdown_scenario, "implied_case_stepdown_factor": factor,
+              "stock_on_steps": int(stock.drop(stairs.none_step).sum())}
+    return Projection(
+        entrants=declare(new, counts=["n", "n_young"], labels=["year"]),
+        occupancy=declare(occupancy, counts=["n_stock"], stats={c: "n_stock" for c in ("n", "conf_low", "conf_high")},
+                          labels=["year"]),
+        # the scenario's factor is a parameter; the implied factor a ratio of step-down probabilities weighted
+        # over all citizens on a step in two large municipality sets, describing no person
+        inputs=declare(inputs, counts=["inflow_per_year", "stock_on_steps"],
+                       stats={"inflow_young_share": "inflow_per_year"},
+                       safe=["stepdown_scenario", "implied_case_stepdown_factor"], labels=["stock_year"]),
+    )
+
+
+# -- comparisons with the synthetic truth ----------------------------------------------------------
+def _reference_covariates(model: ctmc.MultiStateModel) -> dict:
+    """The synthetic truth's reference person, for the covariates the model has."""
+    names = {t.split("[")[0] for t in model.terms_}
+    return {k: v for k, v in REFERENCE_PERSON.items() if k in names}
 
 
 def _true_log_hr(term: str, cls: str, to: str, process: Mapping) -> float:
@@ -398,8 +744,8 @@ def _true_log_hr(term: str, cls: str, to: str, process: Mapping) -> float:
     return 0.0  # sex has no effect in the synthetic process
 
 
-def truth_comparison(model: ctmc.MultiStateModel, truth: Mapping, *, observations: pd.DataFrame,
-                     detour_share: float = 0.1, staircase=None, subject: str = "person_id") -> pd.DataFrame:
+def ctmc_truth(model: ctmc.MultiStateModel, truth: Mapping, *, observations: pd.DataFrame,
+               detour_share: float = 0.1, staircase=None, subject: str = "person_id") -> pd.DataFrame:
     """Estimated intensities (for the truth's reference person) and hazard ratios beside the generating ones.
 
     Comparable are transitions out of a step (not out of the no-service step, which in the data
@@ -427,7 +773,8 @@ def truth_comparison(model: ctmc.MultiStateModel, truth: Mapping, *, observation
     DataFrame
         ``from_state``, ``to_state``, ``term`` (``baseline`` for the intensity), ``estimate``,
         ``conf_low``, ``conf_high``, ``truth``, ``covered``, ``comparable``, ``note``; and the
-        generating transitions the model does not allow, with the estimate missing.
+        generating transitions the model does not allow, with the estimate missing. Declared as
+        model output beside generating parameters (no person).
     """
     stairs = as_staircase(staircase)
     process = truth["process"]
@@ -437,7 +784,7 @@ def truth_comparison(model: ctmc.MultiStateModel, truth: Mapping, *, observation
                              "the truth can only be compared on the staircase it was generated on")
     under = {"SEL82"} if truth.get("spells", {}).get("sel82_unrecorded_share", 0) > 0 else set()
     classes = process["transition_class"]
-    base = model.qmatrix(covariates=reference_covariates(model))
+    base = model.qmatrix(covariates=_reference_covariates(model))
     base = base[base["from_state"] != base["to_state"]].assign(term="baseline")
     table = pd.concat([base, model.hazard_ratios()], ignore_index=True)
     model_pairs = set(zip(base["from_state"], base["to_state"]))
@@ -447,7 +794,7 @@ def truth_comparison(model: ctmc.MultiStateModel, truth: Mapping, *, observation
                                             "term": "baseline"})], ignore_index=True)
     moves = ctmc.statetable(observations, subject=subject, time="time", state="state")
     count = lambda r, s: float(moves.at[r, s]) if r in moves.index and s in moves.columns else 0.0  # noqa: E731
-    unset = sorted(set(REFERENCE_PERSON) - set(reference_covariates(model)))
+    unset = sorted(set(REFERENCE_PERSON) - set(_reference_covariates(model)))
     detours = {leg for r, s in absent for k in model.states_ if (r, k) in model_pairs and (k, s) in model_pairs
                for leg in ((r, k), (k, s)) if count(r, s) >= detour_share * count(*leg)}
     q0 = process["baseline_q_per_year"]
@@ -470,144 +817,21 @@ def truth_comparison(model: ctmc.MultiStateModel, truth: Mapping, *, observation
     table["covered"] = (table["conf_low"] <= table["truth"]) & (table["truth"] <= table["conf_high"])
     columns = ["from_state", "to_state", "term", "estimate", "conf_low", "conf_high", "truth", "covered",
                "comparable", "note"]
-    return table[columns]
+    return _model_output(table[columns])
 
 
-# -- durations -------------------------------------------------------------------------------------
-def km_disclosed(km: pd.DataFrame, *, by: Sequence[str], min_cell_size: int) -> pd.DataFrame:
-    """Cut each Kaplan-Meier curve before the first time with 1 .. min_cell_size - 1 episodes at risk,
-    ending or censored.
-
-    With the numbers at risk shown, each step of the curve reveals the events and censorings at its
-    time (d = r (1 - S(t) / S(t-)), c = r - d - r_next), so a small count cannot be hidden by
-    suppressing one cell: the curve is cut from there on.
-    """
-    counts = km[["n_at_risk", "n_events", "n_censored"]]
-    small = ((counts > 0) & (counts < min_cell_size)).any(axis=1)
-    keys = list(by)
-    cut = small.groupby([km[k] for k in keys], observed=True, sort=False).cummax() if keys else small.cummax()
-    return km[~cut.to_numpy(dtype=bool)].reset_index(drop=True)
-
-
-def time_on_step_by(panel: pd.DataFrame, groupings: Sequence[str | None], *, min_cell_size: int,
-                    staircase=None) -> pd.DataFrame:
-    """Kaplan-Meier time on each step overall (``None``) and by each grouping column, cut for disclosure.
+def ctmc_coverage(comparison: pd.DataFrame):
+    """How many comparable generating intensities and hazard ratios the model's intervals cover.
 
     Returns
     -------
-    DataFrame
-        ``grouping`` (the column, or ``all``), ``group`` (its value as text, or ``all``) and the
-        columns of :func:`progression.transitions.durations.time_on_step`, each curve cut by :func:`km_disclosed`.
+    mapping
+        ``<kind>_n_comparable``, ``<kind>_n_covered`` and ``<kind>_share_covered`` for the kinds
+        ``hazard_ratio`` and ``intensity`` present; counts of model parameters, declared safe.
     """
-    frames = []
-    for column in groupings:
-        groups = [column] if column else []
-        km = km_disclosed(time_on_step(panel, groups=groups, staircase=staircase), by=["step", *groups],
-                          min_cell_size=min_cell_size)
-        km = km.rename(columns={column: "group"}) if column else km.assign(group="all")
-        km["group"] = km["group"].astype(str)
-        km["step"] = km["step"].astype(str)
-        km.insert(0, "grouping", column or "all")
-        frames.append(km)
-    out = pd.concat(frames, ignore_index=True)
-    return out[["grouping", "group", *[c for c in out.columns if c not in ("grouping", "group")]]]
-
-
-def km_summary(km: pd.DataFrame, *, by: Sequence[str], years: Sequence[float] = (1, 2, 5)) -> pd.DataFrame:
-    """Per curve: episodes, median years on the step and the survival after each of ``years``.
-
-    Values beyond the (possibly cut) curve are missing.
-
-    Returns
-    -------
-    DataFrame
-        ``by`` columns, ``n_episodes`` (at risk at the first time), ``median_years`` and
-        ``survival_<y>y`` for each y.
-    """
-    keys = list(by)
-    rows = []
-    for key, curve in (km.groupby(keys, observed=True, sort=True) if keys else [((), km)]):
-        key = key if isinstance(key, tuple) else (key,)
-        curve = curve.sort_values("years")
-        below = curve.loc[curve["survival"] <= 0.5, "years"]
-        row = dict(zip(keys, key), n_episodes=int(curve["n_at_risk"].iloc[0]),
-                   median_years=float(below.iloc[0]) if len(below) else np.nan)
-        for y in years:
-            upto = curve[curve["years"] <= y + 1e-9]
-            reached = len(upto) and curve["years"].max() >= y - 1e-9
-            row[f"survival_{y:g}y"] = float(upto["survival"].iloc[-1]) if reached else np.nan
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-# -- projections -----------------------------------------------------------------------------------
-def entrant_table(panel: pd.DataFrame, persons: pd.DataFrame, *, young_ages: tuple[int, int] = (18, 19),
-                  staircase=None, person_col: str = "person_id", period_col: str = "period") -> pd.DataFrame:
-    """Citizens entering the panel per year by their first step, all and those aged ``young_ages``.
-
-    Persons already in the panel's first period are the stock, not entrants.
-
-    Returns
-    -------
-    DataFrame
-        ``year``, ``step``, ``n`` (entrants) and ``n_young`` (entrants whose age, period year minus
-        birth year, lies in ``young_ages``: the young people coming from the children's area).
-    """
-    stairs = as_staircase(staircase)
-    ordered = panel.sort_values([person_col, period_col])
-    first = ordered.groupby(person_col, sort=False).head(1)
-    first = first[first[period_col] > panel[period_col].min()]
-    age = first[period_col].dt.year - first[person_col].map(persons.set_index(person_col)["birth_year"])
-    frame = pd.DataFrame({"year": first[period_col].dt.year.to_numpy(), "step": first["step"].astype(str).to_numpy(),
-                          "young": age.between(*young_ages).to_numpy()})
-    out = frame.groupby(["year", "step"]).agg(n=("young", "size"), n_young=("young", "sum")).reset_index()
-    years = sorted(out["year"].unique())
-    grid = pd.MultiIndex.from_product([years, list(stairs.steps)], names=["year", "step"])
-    out = out.set_index(["year", "step"]).reindex(grid, fill_value=0).reset_index()
-    return out.astype({"n": "int64", "n_young": "int64"})
-
-
-def yearly_inflow(entrants: pd.DataFrame, *, years: Sequence[int], staircase=None) -> pd.Series:
-    """Mean entrants per year by step over ``years`` (the inflow assumption of the projection)."""
-    stairs = as_staircase(staircase)
-    rows = entrants[entrants["year"].isin(list(years))]
-    if rows.empty:
-        raise ParameterError(f"no entrants in the years {list(years)}; entrants are counted in "
-                             f"{sorted(entrants['year'].unique())}")
-    per_year = rows.groupby("step")["n"].sum() / rows["year"].nunique()
-    return per_year.reindex(list(stairs.steps), fill_value=0.0).rename("n").rename_axis("step")
-
-
-def implied_stepdown_factor(p_case: pd.DataFrame, p_rest: pd.DataFrame, stock: pd.Series, *,
-                            staircase=None) -> float:
-    """How much more often citizens step down in the case municipalities than in the rest.
-
-    The ratio of the stock-weighted step-down probabilities, sum_i n_i sum_{j below i} p_ij:
-    the factor of :func:`progression.transitions.projection.scale_stepdown` that, applied to the rest, gives the
-    case municipalities' share of citizens moving down in a year.
-    """
-    stairs = as_staircase(staircase)
-    levels = pd.Series(stairs.levels, index=list(stairs.steps))
-    weights = stock.reindex(list(stairs.steps), fill_value=0).to_numpy(dtype=float)
-
-    def down(p):
-        p = p.loc[list(stairs.steps), list(stairs.steps)].fillna(0.0)
-        below = levels.to_numpy()[None, :] < levels.to_numpy()[:, None]
-        return float(weights @ (p.to_numpy() * below).sum(axis=1))
-
-    return down(p_case) / down(p_rest)
-
-
-def projection_table(projection: pd.DataFrame, stock: pd.Series, *, scenario: str) -> pd.DataFrame:
-    """Projected citizens per step (exits left out) with today's persons on the step as ``n_stock``."""
-    steps = projection[projection["kind"] == "step"].copy()
-    steps["state"] = steps["state"].astype(str)
-    steps.insert(0, "scenario", scenario)
-    steps["n_stock"] = steps["state"].map(stock).fillna(0).astype("int64")
-    return steps.drop(columns="kind").reset_index(drop=True)
-
-
-def float_counts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Nullable integer columns (suppressed counts as written) as floats with NaN, for the figure functions."""
-    nullable = [c for c in frame.columns if isinstance(frame[c].dtype, pd.Int64Dtype)]
-    return frame.astype({c: "float64" for c in nullable})
+    comparable = comparison[comparison["comparable"].astype(bool)]
+    kind = np.where(comparable["term"] == "baseline", "intensity", "hazard_ratio")
+    coverage = comparable.assign(kind=kind).groupby("kind")["covered"].agg(["size", "sum", "mean"])
+    numbers = {f"{kind}_{name}": value for kind, row in coverage.iterrows()
+               for name, value in zip(("n_comparable", "n_covered", "share_covered"), row)}
+    return declare(numbers, safe=list(numbers))  # counts of model parameters, not of persons

@@ -1,38 +1,92 @@
-"""Figures for step transitions: free functions over the tidy frames of :mod:`progression.transitions`,
-:mod:`progression.transitions.durations` and :mod:`progression.transitions.projection`.
+"""Figures for step transitions: free functions over the tidy tables of :mod:`progression.transitions` and
+:mod:`progression.analyses.transitions`.
 
-Each takes ``ax=None``, imports matplotlib (and seaborn) inside, and returns the Axes. A figure leaves
-the research server too, so cells and flows resting on fewer than ``min_cell`` persons (default 5)
-are hidden unless told otherwise.
+Each function takes a (disclosed) table and ``ax=None``, imports matplotlib inside, and returns the
+Axes (or the Figure, for the multi-panel figures). Each step has one colour in every figure
+(:func:`step_colours`, from the Okabe-Ito palette, which readers with colour-vision deficiencies tell
+apart). Cells that disclosure control suppressed are drawn as such (grey, "·"), never silently left
+out; tables that did not pass disclosure control are hidden below ``min_cell`` persons as well.
+
+References
+----------
+Okabe, M. & Ito, K. (2008). *Color Universal Design (CUD): how to make figures and presentations
+that are friendly to colorblind people*. J*Fly.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from progression.plots._base import draws, new_axes
+from progression.staircase import EXIT_STATUSES, as_staircase
+
 __all__ = [
+    "STEP_PALETTE",
+    "EXIT_COLOURS",
+    "SUPPRESSED_MARK",
+    "step_colours",
     "plot_transition_heatmap",
+    "plot_matrix_panels",
     "plot_flow_bars",
     "plot_alluvial",
     "plot_km",
+    "plot_km_panels",
     "plot_projection",
+    "plot_projection_panels",
 ]
 
+#: Colours of the steps above "no service", from the lowest to the highest (Okabe & Ito 2008).
+STEP_PALETTE = ("#56B4E9", "#009E73", "#E69F00", "#0072B2", "#D55E00", "#CC79A7", "#F0E442")
+#: The no-service step.
+NONE_COLOUR = "#999999"
+#: Exits: death, emigration, a move out of the municipality.
+EXIT_COLOURS = {"died": "#000000", "emigrated": "#5F5F5F", "moved": "#B9B9B9"}
+#: How a suppressed cell reads in a figure.
+SUPPRESSED_MARK = "·"
+_SUPPRESSED_COLOUR = "#E6E6E6"
+#: Destinations relative to the start step (Tol's high-contrast scheme, apart from the step colours).
 _CATEGORY_COLOURS = {
-    "none": "#1b9e77", "lower": "#66c2a5", "none_or_lower": "#1b9e77", "same": "#bdbdbd",
-    "higher": "#d95f02", "died": "#525252", "emigrated": "#969696", "moved": "#7570b3",
+    "none": "#004488", "lower": "#6699CC", "none_or_lower": "#004488", "same": "#DDAA33", "higher": "#BB5566",
+    **EXIT_COLOURS,
 }
 
 
-def _axes(ax, figsize=None):
-    import matplotlib.pyplot as plt
+def step_colours(states: Sequence[str] | None = None, *, staircase=None) -> dict[str, str]:
+    """One colour per step (and exit), the same in every figure.
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+    The no-service step is grey, the steps above it take :data:`STEP_PALETTE` in the staircase's
+    order, the exits :data:`EXIT_COLOURS`; another state (a step of another staircase, a group) gets
+    one of the remaining colours, chosen by its name, so it too has the same colour in every figure.
+
+    Parameters
+    ----------
+    states : sequence of str, optional
+        States to colour besides the staircase's steps and exits.
+    staircase : Staircase or StaircaseParams, optional
+
+    Returns
+    -------
+    dict of str to str
+        State -> hex colour.
+
+    Examples
+    --------
+    >>> colours = step_colours()
+    >>> colours["none"], colours["SEL85"], colours["died"]
+    ('#999999', '#009E73', '#000000')
+    """
+    stairs = as_staircase(staircase)
+    out = {stairs.none_step: NONE_COLOUR,
+           **{s: STEP_PALETTE[i % len(STEP_PALETTE)] for i, s in enumerate(stairs.service_steps)},
+           **EXIT_COLOURS}
+    spare = [c for c in STEP_PALETTE if c not in out.values()] or list(STEP_PALETTE)
+    # a state the staircase does not know keeps its colour from figure to figure: it follows from its name
+    out.update({str(s): spare[zlib.crc32(str(s).encode()) % len(spare)] for s in (states or ()) if str(s) not in out})
+    return out
 
 
 def _select(frame: pd.DataFrame, where: Mapping | None) -> pd.DataFrame:
@@ -42,80 +96,175 @@ def _select(frame: pd.DataFrame, where: Mapping | None) -> pd.DataFrame:
     for column, value in where.items():
         if column not in frame.columns:
             raise ValueError(f"where: column {column!r} not in the frame; columns: {list(frame.columns)}")
-        mask &= (frame[column] == value).to_numpy()
+        mask &= (frame[column].astype(str) == str(value)).to_numpy()
     if not mask.any():
         raise ValueError(f"where={dict(where)} selects no rows")
     return frame[mask]
 
 
+def _size_column(frame: pd.DataFrame, fallback: str = "n") -> str:
+    return next((c for c in ("n_described", "n_persons") if c in frame.columns), fallback)
+
+
+@draws
 def plot_transition_heatmap(summary: pd.DataFrame, *, where: Mapping | None = None, value: str = "prob",
                             from_col: str = "from_step", to_col: str = "to_step", min_cell: int = 5,
-                            labels: Mapping[str, str] | None = None, ax=None):
+                            labels: Mapping[str, str] | None = None, colorbar: bool = True, staircase=None,
+                            ax=None):
     """Annotated heatmap of a transition matrix (rows = from step, columns = destination).
 
     Parameters
     ----------
     summary : DataFrame
-        ``TransitionMatrix.summary`` (or :func:`~progression.transitions.transition_counts`).
+        ``TransitionMatrix.summary()``, or its disclosed version (``ctx.write_result``).
     where : mapping, optional
         Group values selecting one matrix, e.g. ``{"municipality_set": "case"}``.
     value : str, default="prob"
         Column shown; probabilities are annotated in percent.
     min_cell : int, default=5
-        Cells with fewer persons (``n_persons``, else ``n``) are blanked and marked "<min_cell".
+        Cells with fewer persons (``n_described``, ``n_persons`` or ``n``) are hidden and marked
+        ``<min_cell``; cells suppressed by disclosure control are grey with "·".
     labels : mapping, optional
         Display labels for steps and states.
+    colorbar : bool, default=True
+        Draw the colour bar.
+    staircase : Staircase or StaircaseParams, optional
+        The order of the rows and columns (for tables read back from CSV files).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> from progression.transitions import TransitionMatrix
+    >>> ax = plot_transition_heatmap(TransitionMatrix(n_boot=0).fit(load_example("panel_year")).summary())
+    >>> ax.get_ylabel()
+    'From step'
     """
     import seaborn as sns
 
-    ax = _axes(ax, figsize=(7, 5))
+    ax = new_axes(ax, figsize=(7, 5))
     frame = _select(summary, where)
-    wide = frame.pivot_table(index=from_col, columns=to_col, values=value, observed=False, aggfunc="first")
-    size_col = "n_persons" if "n_persons" in frame else "n"
-    sizes = frame.pivot_table(index=from_col, columns=to_col, values=size_col, observed=False, aggfunc="first")
-    hidden = (sizes < min_cell) & (sizes > 0)
-    shown = wide.mask(hidden)
-    is_prob = value in ("prob", "share") or value.startswith("ci_")
+    wide = frame.pivot_table(index=from_col, columns=to_col, values=value, observed=False, aggfunc="first",
+                             dropna=False)
+    wide.index, wide.columns = wide.index.astype(str), wide.columns.astype(str)
+    wide = wide.reindex(index=_categories(frame[from_col], staircase), columns=_categories(frame[to_col], staircase))
+    sizes = frame.pivot_table(index=from_col, columns=to_col, values=_size_column(frame), observed=False,
+                              aggfunc="first", dropna=False)
+    sizes.index, sizes.columns = sizes.index.astype(str), sizes.columns.astype(str)
+    sizes = sizes.reindex_like(wide)
+    small = (sizes < min_cell) & (sizes > 0)
+    suppressed = wide.isna() & sizes.isna()
+    shown = wide.mask(small)
+    is_prob = value in ("prob", "share", "conf_low", "conf_high")
     annot = shown.map(lambda v: "" if pd.isna(v) else (f"{100 * v:.0f}%" if is_prob else f"{v:,.0f}"))
-    sns.heatmap(shown, ax=ax, annot=annot.to_numpy(), fmt="", cmap="Blues", cbar=True, linewidths=0.5,
-                vmin=0, vmax=1 if is_prob else None, cbar_kws={"label": value})
-    for i, j in zip(*np.nonzero(hidden.to_numpy())):  # seaborn leaves masked cells unannotated
-        ax.text(j + 0.5, i + 0.5, f"<{min_cell}", ha="center", va="center", fontsize="small", color="grey")
+    cbar_kws = {"label": "share of the row" if is_prob else value, "shrink": 0.8}
+    sns.heatmap(shown, ax=ax, annot=annot.to_numpy(), fmt="", cmap="Blues", cbar=colorbar, linewidths=0.5,
+                vmin=0, vmax=1 if is_prob else None, cbar_kws=cbar_kws if colorbar else None,
+                annot_kws={"fontsize": "small"})
+    for (i, j), mark in [*((ij, SUPPRESSED_MARK) for ij in zip(*np.nonzero(suppressed.to_numpy()))),
+                         *((ij, f"<{min_cell}") for ij in zip(*np.nonzero(small.to_numpy())))]:
+        from matplotlib.patches import Rectangle
+
+        ax.add_patch(Rectangle((j, i), 1, 1, facecolor=_SUPPRESSED_COLOUR, edgecolor="white", linewidth=0.5))
+        ax.text(j + 0.5, i + 0.5, mark, ha="center", va="center", color="#555555",
+                fontsize="large" if mark == SUPPRESSED_MARK else "small", fontweight="bold")
     names = labels or {}
-    ax.set_yticklabels([names.get(t.get_text(), t.get_text()) for t in ax.get_yticklabels()], rotation=0)
-    ax.set_xticklabels([names.get(t.get_text(), t.get_text()) for t in ax.get_xticklabels()], rotation=45,
-                       ha="right")
+    ax.set_yticks(np.arange(len(wide.index)) + 0.5, [names.get(str(t), str(t)) for t in wide.index], rotation=0)
+    ax.set_xticks(np.arange(len(wide.columns)) + 0.5, [names.get(str(t), str(t)) for t in wide.columns],
+                  rotation=45, ha="right")
     ax.set_ylabel("From step")
     ax.set_xlabel("To step or exit")
     return ax
 
 
+@draws
+def plot_matrix_panels(table: pd.DataFrame, *, by: str, values: Sequence, titles: Sequence[str] | None = None,
+                       labels: Mapping[str, str] | None = None, min_cell: int = 5, value: str = "prob"):
+    """Transition matrices side by side (one per value of ``by``), sharing rows and one colour bar.
+
+    The row labels are drawn once, on the left, and the colour bar once, on the right, so that no
+    label runs into a neighbouring panel.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Matrices in one long table, e.g. the disclosed ``transitions_by_group`` table.
+    by : str
+        The column telling the matrices apart (e.g. ``group``).
+    values : sequence
+        The values of ``by`` to draw, left to right.
+    titles : sequence of str, optional
+        Panel titles (default: the values).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from progression.datasets import load_example
+    >>> from progression.transitions import TransitionMatrix
+    >>> panel = load_example("panel_year").assign(sex_group=lambda d: d["person_id"] % 2)
+    >>> table = TransitionMatrix(n_boot=0).fit(panel, groups=["sex_group"]).summary()
+    >>> fig = plot_matrix_panels(table, by="sex_group", values=[0, 1])
+    >>> len(fig.axes)
+    3
+    """
+    import matplotlib.pyplot as plt
+
+    values = list(values)
+    fig, axes = plt.subplots(1, len(values), figsize=(5.2 * len(values) + 1.2, 5), sharey=True,
+                             layout="constrained", squeeze=False)
+    for k, (ax, group) in enumerate(zip(axes[0], values)):
+        plot_transition_heatmap(table, where={by: group}, value=value, min_cell=min_cell, labels=labels,
+                                colorbar=False, ax=ax)
+        ax.set_title(str((titles or values)[k]), fontsize=10)
+        if k:
+            ax.set_ylabel("")
+            ax.tick_params(axis="y", left=False, labelleft=False)
+    mappable = axes[0][0].collections[0]
+    fig.colorbar(mappable, ax=axes[0].tolist(), shrink=0.8, label="share of the row")
+    return fig
+
+
+@draws
 def plot_flow_bars(flow: pd.DataFrame, *, group_col: str | None = None, reference: pd.DataFrame | None = None,
-                   combine_down: bool = True, category_col: str = "category", share_col: str = "share",
-                   min_cell: int = 5, ax=None):
-    """Stacked bars of a cohort flow per group, next to reference figures (e.g. seed 002).
+                   reference_label: str = "published", reference_col: str = "share", combine_down: bool = True,
+                   category_col: str = "category", share_col: str = "share", min_cell: int = 5, ax=None):
+    """Stacked bars of a cohort flow per group, next to published figures.
 
     Parameters
     ----------
     flow : DataFrame
-        ``CohortFlow.summary``.
+        ``CohortFlow.summary()`` (or its disclosed version).
     group_col : str, optional
         Group column; one bar per group value.
     reference : DataFrame, optional
-        Columns ``group``, ``category``, ``share`` (e.g.
-        :data:`progression.transitions.SEED002_FLOW_FROM_SEL85`), drawn as hatched bars.
+        Columns ``group``, ``category`` and ``reference_col`` (e.g.
+        :data:`progression.transitions.published.PUBLISHED_FLOW_FROM_SEL85`), drawn as hatched bars.
+    reference_label : str, default="published"
+        What the reference bars are, e.g. ``"calibration target"`` when the synthetic data were
+        generated to match them (:func:`progression.transitions.published.reference_role`).
     combine_down : bool, default=True
-        Show ``none`` and ``lower`` together as ``none_or_lower`` (seed 002's grouping).
+        Show ``none`` and ``lower`` together as ``none_or_lower`` (the report's grouping).
     min_cell : int, default=5
-        Bars of groups with fewer persons in the cohort are not drawn.
+        Bars of groups with fewer persons in the cohort (or a suppressed cohort) are not drawn.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
-    ax = _axes(ax, figsize=(8, 4))
+    ax = new_axes(ax, figsize=(8, 4))
     data = flow.copy()
     data[category_col] = data[category_col].astype(str)
     if combine_down:
         data[category_col] = data[category_col].replace({"none": "none_or_lower", "lower": "none_or_lower"})
     keys = [group_col] if group_col else []
-    shares = data.groupby([*keys, category_col], observed=True, sort=False)[share_col].sum().reset_index()
+    shares = data.groupby([*keys, category_col], observed=True, sort=False)[share_col].sum(min_count=1).reset_index()
     cohort = data.groupby(keys, observed=True)["n_cohort"].first() if keys else pd.Series([data["n_cohort"].iloc[0]])
     bars: list[tuple[str, dict[str, float], bool]] = []
     for key, rows in (shares.groupby(keys, observed=True, sort=False) if keys else [((), shares)]):
@@ -127,21 +276,28 @@ def plot_flow_bars(flow: pd.DataFrame, *, group_col: str | None = None, referenc
         bars.append((label, dict(zip(rows[category_col], rows[share_col])), False))
     if reference is not None:
         for group, rows in reference.groupby("group", sort=False):
-            bars.append((f"seed 002: {group}", dict(zip(rows["category"], rows["share"])), True))
+            bars.append((f"{reference_label}: {group}", dict(zip(rows["category"], rows[reference_col])), True))
     order = list(dict.fromkeys(c for c in _CATEGORY_COLOURS if any(c in b[1] for b in bars)))
     order += [c for b in bars for c in b[1] if c not in order]
     for i, (label, values, is_reference) in enumerate(bars):
         left = 0.0
         for category in order:
             width = values.get(category, 0.0)
-            if not width or np.isnan(width):
+            if pd.isna(width):  # suppressed: a grey block at the end of the bar
+                continue
+            if not width:
                 continue
             ax.barh(i, width, left=left, color=_CATEGORY_COLOURS.get(category, "#cccccc"),
                     hatch="//" if is_reference else None, edgecolor="white",
                     label=category if category not in ax.get_legend_handles_labels()[1] else None)
             if width >= 0.04:
-                ax.text(left + width / 2, i, f"{100 * width:.0f}%", ha="center", va="center", fontsize="small")
+                colour = "white" if category in ("none", "none_or_lower", "died", "emigrated", "higher") else "black"
+                ax.text(left + width / 2, i, f"{100 * width:.0f}%", ha="center", va="center", fontsize="small",
+                        color=colour)
             left += width
+        if left < 1 - 1e-9 and any(pd.isna(v) for v in values.values()):
+            ax.barh(i, 1 - left, left=left, color=_SUPPRESSED_COLOUR, edgecolor="white")
+            ax.text(left + (1 - left) / 2, i, SUPPRESSED_MARK, ha="center", va="center")
     ax.set_yticks(range(len(bars)), [b[0] for b in bars])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
@@ -151,41 +307,51 @@ def plot_flow_bars(flow: pd.DataFrame, *, group_col: str | None = None, referenc
     return ax
 
 
+@draws
 def plot_alluvial(counts: pd.DataFrame, *, where: Mapping | None = None, from_col: str = "from_step",
                   to_col: str = "to_step", n_col: str = "n", min_cell: int = 5,
-                  labels: Mapping[str, str] | None = None, left_title: str = "from", right_title: str = "to",
-                  ax=None):
+                  from_states: Sequence[str] | None = None, labels: Mapping[str, str] | None = None,
+                  left_title: str = "from", right_title: str = "to", staircase=None, ax=None):
     """Alluvial (two-column Sankey) figure of flows between states, band widths proportional to counts.
 
     Parameters
     ----------
     counts : DataFrame
-        One row per (from, to) with a count, e.g. ``TransitionMatrix.summary`` or
-        ``CohortFlow.summary`` (with ``to_col="category"``).
+        One row per (from, to) with a count, e.g. ``TransitionMatrix.summary()`` or
+        ``CohortFlow.summary()`` (with ``to_col="category"``).
     where : mapping, optional
         Group values selecting one set of flows.
     min_cell : int, default=5
-        Flows with fewer persons (``n_persons`` if present, else ``n_col``) are not drawn.
+        Flows with fewer persons (``n_persons`` if present, else ``n_col``) are not drawn, nor are
+        flows suppressed by disclosure control (the caption says so).
+    from_states : sequence of str, optional
+        Origins to draw (default: all).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
     from matplotlib.patches import PathPatch, Rectangle
     from matplotlib.path import Path
 
-    ax = _axes(ax, figsize=(7, 6))
+    ax = new_axes(ax, figsize=(7, 6))
     frame = _select(counts, where)
+    if from_states is not None:
+        frame = frame[frame[from_col].astype(str).isin([str(s) for s in from_states])]
     size = frame["n_persons"] if "n_persons" in frame else frame[n_col]
     frame = frame[(frame[n_col] > 0) & (size >= min_cell)]
     total = frame[n_col].sum()
     if total == 0:
         raise ValueError("no flows to draw (all empty or below min_cell)")
     names = labels or {}
-    left_order = [c for c in _categories(counts[from_col]) if c in set(frame[from_col].astype(str))]
-    right_order = [c for c in _categories(counts[to_col]) if c in set(frame[to_col].astype(str))]
+    left_order = [c for c in _categories(counts[from_col], staircase) if c in set(frame[from_col].astype(str))]
+    right_order = [c for c in _categories(counts[to_col], staircase) if c in set(frame[to_col].astype(str))]
     gap = 0.02
     left_pos, left_scale = _stack(frame.groupby(frame[from_col].astype(str))[n_col].sum().reindex(left_order)
                                   / total, gap)
     right_pos, right_scale = _stack(frame.groupby(frame[to_col].astype(str))[n_col].sum().reindex(right_order)
                                     / total, gap)
-    colours = _palette(left_order)
+    colours = step_colours([*left_order, *right_order], staircase=staircase)
     left_fill = {k: v[0] for k, v in left_pos.items()}
     right_fill = {k: v[0] for k, v in right_pos.items()}
     rank = {**{("f", c): i for i, c in enumerate(left_order)}, **{("t", c): i for i, c in enumerate(right_order)}}
@@ -218,10 +384,16 @@ def plot_alluvial(counts: pd.DataFrame, *, where: Mapping | None = None, from_co
     return ax
 
 
-def _categories(values: pd.Series) -> list[str]:
+def _categories(values: pd.Series, staircase=None) -> list[str]:
+    """The states of a column in the staircase's order (steps, then exits), others after them.
+
+    A categorical column keeps its own order; a column read back from a CSV file is put in order here.
+    """
     if isinstance(values.dtype, pd.CategoricalDtype):
         return [str(c) for c in values.cat.categories]
-    return [str(v) for v in pd.unique(values)]
+    present = [str(v) for v in pd.unique(values.dropna())]
+    order = [*as_staircase(staircase).steps, *EXIT_STATUSES]
+    return [s for s in order if s in present] + [s for s in present if s not in order]
 
 
 def _stack(shares: pd.Series, gap: float) -> tuple[dict[str, tuple[float, float]], float]:
@@ -234,35 +406,40 @@ def _stack(shares: pd.Series, gap: float) -> tuple[dict[str, tuple[float, float]
     return out, scale
 
 
-def _palette(states: Sequence[str]) -> dict[str, str]:
-    import matplotlib
-
-    cmap = matplotlib.colormaps["viridis"]
-    return {s: matplotlib.colors.to_hex(cmap(i / max(len(states) - 1, 1))) for i, s in enumerate(states)}
-
-
+@draws
 def plot_km(km: pd.DataFrame, *, by: str | None = "step", x: str = "years", ci: bool = True,
-            ylabel: str = "Share still on the step", ax=None):
+            labels: Mapping[str, str] | None = None, ylabel: str = "Share still on the step", ax=None):
     """Kaplan-Meier step curves with pointwise intervals, one line per value of ``by``.
 
     Parameters
     ----------
     km : DataFrame
-        :func:`~progression.transitions.durations.time_on_step` or :func:`~progression.transitions.durations.time_to_reentry`.
+        :func:`~progression.transitions.durations.time_on_step` or
+        :func:`~progression.transitions.durations.time_to_reentry` (cut by
+        :func:`~progression.transitions.durations.km_disclosed`).
     by : str or None, default="step"
-        Column with one curve per value (None: one curve).
+        Column with one curve per value (None: one curve), coloured by :func:`step_colours`.
     x : {"years", "time"}
         Time axis in years or in periods.
+    labels : mapping, optional
+        Display labels of the curves.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
-    ax = _axes(ax)
-    groups = km.groupby(by, observed=True, sort=False) if by else [(None, km)]
+    ax = new_axes(ax)
+    groups = km.groupby(km[by].astype(str), observed=True, sort=False) if by else [(None, km)]
+    colours = step_colours(km[by].astype(str).unique() if by else ())
+    names = labels or {}
     for key, curve in groups:
         curve = curve.sort_values(x)
         xs = np.r_[0.0, curve[x].to_numpy()]
         ys = np.r_[1.0, curve["survival"].to_numpy()]
-        line, = ax.step(xs, ys, where="post", label=str(key) if by else None)
-        if ci and "ci_lower" in curve:
-            ax.fill_between(xs, np.r_[1.0, curve["ci_lower"]], np.r_[1.0, curve["ci_upper"]], step="post",
+        line, = ax.step(xs, ys, where="post", label=names.get(key, key) if by else None,
+                        color=colours.get(key) if by else None)
+        if ci and "conf_low" in curve:
+            ax.fill_between(xs, np.r_[1.0, curve["conf_low"]], np.r_[1.0, curve["conf_high"]], step="post",
                             color=line.get_color(), alpha=0.2, linewidth=0)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("Years" if x == "years" else "Periods")
@@ -272,32 +449,96 @@ def plot_km(km: pd.DataFrame, *, by: str | None = "step", x: str = "years", ci: 
     return ax
 
 
+@draws
+def plot_km_panels(on_step: pd.DataFrame, reentry: pd.DataFrame, *, labels: Mapping[str, str] | None = None):
+    """Time on each step (left) and time to re-entry by the step left (right), as Kaplan-Meier curves.
+
+    Parameters
+    ----------
+    on_step : DataFrame
+        The disclosed ``transitions_time_on_step`` table (its ``grouping == "all"`` rows are drawn).
+    reentry : DataFrame
+        The disclosed ``transitions_reentry_curve`` table.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
+    overall = on_step[on_step["grouping"] == "all"] if "grouping" in on_step else on_step
+    plot_km(overall, by="step", labels=labels, ax=axes[0])
+    axes[0].set_title("Time on the step", fontsize=10)
+    plot_km(reentry, by="left_step", labels=labels, ylabel="Share still without services", ax=axes[1])
+    axes[1].set_title("Time to re-entry after leaving all services, by the step left", fontsize=10)
+    return fig
+
+
+@draws
 def plot_projection(projection: pd.DataFrame, *, states: Sequence[str] | None = None, kind: str | None = "step",
-                    labels: Mapping[str, str] | None = None, ax=None):
+                    labels: Mapping[str, str] | None = None, legend: bool = True, staircase=None, ax=None):
     """Projected citizens per step by year, with bootstrap bands when present.
 
     Parameters
     ----------
     projection : DataFrame
-        :func:`~progression.transitions.projection.project_occupancy` output.
+        :func:`~progression.transitions.projection.project_occupancy` output (``kind`` optional).
     states : sequence of str, optional
         States to draw (default: all of ``kind``).
     kind : {"step", "exit", None}, default="step"
-        Draw steps, cumulative exits, or both.
+        Draw steps, cumulative exits, or both (when the table has a ``kind`` column).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
-    ax = _axes(ax)
-    frame = projection if kind is None else projection[projection["kind"] == kind]
+    ax = new_axes(ax)
+    frame = projection if kind is None or "kind" not in projection else projection[projection["kind"] == kind]
     names = labels or {}
-    wanted = list(states) if states is not None else _categories(frame["state"])
+    wanted = list(states) if states is not None else _categories(frame["state"], staircase)
+    colours = step_colours(wanted, staircase=staircase)
     for state in wanted:
         rows = frame[frame["state"].astype(str) == state].sort_values("year")
         if rows.empty:
             continue
-        line, = ax.plot(rows["year"], rows["n"], marker="o", markersize=3, label=names.get(state, state))
-        if {"n_lower", "n_upper"} <= set(rows.columns):
-            ax.fill_between(rows["year"], rows["n_lower"], rows["n_upper"], color=line.get_color(), alpha=0.2,
+        line, = ax.plot(rows["year"], rows["n"], marker="o", markersize=3, label=names.get(state, state),
+                        color=colours[state])
+        if {"conf_low", "conf_high"} <= set(rows.columns):
+            ax.fill_between(rows["year"], rows["conf_low"], rows["conf_high"], color=line.get_color(), alpha=0.2,
                             linewidth=0)
     ax.set_xlabel("Year")
     ax.set_ylabel("Citizens")
-    ax.legend(frameon=False, fontsize="small", ncol=2)
+    if legend:
+        ax.legend(frameon=False, fontsize="small", ncol=2)
     return ax
+
+
+@draws
+def plot_projection_panels(projection: pd.DataFrame, *, states: Sequence[str] | None = None,
+                           labels: Mapping[str, str] | None = None, scenario_col: str = "scenario"):
+    """One projection panel per scenario, sharing the y axis and one legend below.
+
+    Parameters
+    ----------
+    projection : DataFrame
+        The disclosed ``transitions_projection`` table (``scenario``, ``year``, ``state``, ``n``, band).
+    states : sequence of str, optional
+        States to draw (default: all).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    scenarios = list(pd.unique(projection[scenario_col]))
+    fig, axes = plt.subplots(1, len(scenarios), figsize=(4.6 * len(scenarios), 4.5), sharey=True,
+                             layout="constrained", squeeze=False)
+    for ax, name in zip(axes[0], scenarios):
+        plot_projection(projection[projection[scenario_col] == name], states=states, kind=None, labels=labels,
+                        legend=False, ax=ax)
+        ax.set_title(str(name), fontsize=10)
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=len(names), frameon=False, fontsize="small")
+    return fig

@@ -17,9 +17,28 @@ added up, and the probabilities recomputed. The resampling is vectorised: each p
 sparse row of a person x cell matrix C, a replicate's counts are w C with w the number of times each
 person was drawn, and the intervals are percentiles of the replicates.
 
-A *cohort flow* follows everyone on one step in one period to another period (seed 002: §85 in 2020
-to 2022) and classifies where they are: no service, a lower, the same or a higher step, or died,
-emigrated or moved away. Seed 002's figures are in :data:`SEED002_FLOW_FROM_SEL85`.
+A *cohort flow* follows everyone on one step in one period to another period (Social- og
+Boligstyrelsen 2024: §85 in 2020 to 2022) and classifies where they are: no service, a lower, the same
+or a higher step, or died, emigrated or moved away. The report's figures are in
+:mod:`progression.transitions.published`.
+
+**Disclosure.** ``summary()`` returns a table that carries its disclosure declaration
+(:func:`progression.disclosure.declare`), so it can be written through
+:meth:`~progression.chain.run_context.RunContext.write_result` as it is. A published probability
+p_ij = n_ij / n_i. beside its row total n_i. reveals n_ij, so it rests on the persons in the cell; a
+zero probability describes nobody in the cell but says something about everyone in the row. Each cell
+of a transition matrix therefore carries ``n_described``: the distinct persons in the cell when it has
+transitions, otherwise the distinct persons of the row (``n_persons_from``). Probabilities, counts
+and intervals rest on it, and secondary suppression runs within each row, whose probabilities add up
+to one. The declaration is :func:`matrix_declaration`; read it off a table with
+:func:`progression.disclosure.declaration_of`.
+
+References
+----------
+Davison, A. C. & Hinkley, D. V. (1997). *Bootstrap Methods and their Application*. Cambridge
+University Press, section 3.8.
+
+Social- og Boligstyrelsen (2024). *Kommunernes omlægning til Borgeren ved roret*.
 """
 
 from __future__ import annotations
@@ -32,14 +51,19 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from progression.exceptions import DataContractError, ParameterError, StatisticalWarning
-from progression.panel import PERIODS, infer_period, period_number
+from progression._tidy import percentile_interval
+from progression._validation import check_columns, check_positive_int
+from progression.disclosure import Declaration, declare
+from progression.exceptions import DataContractError, ParameterError
+from progression.panel import infer_period, period_number
 from progression.staircase import EXIT_STATUSES, MOVE_CATEGORIES, STATUSES, Staircase, as_staircase
+from progression.transitions._panel import check_bootstrap, coded_panel, panel_period, status_error
 
 __all__ = [
-    "SEED002_FLOW_FROM_SEL85",
     "TransitionMatrix",
     "CohortFlow",
+    "matrix_declaration",
+    "flow_declaration",
     "transition_pairs",
     "transition_counts",
     "citizen_bootstrap",
@@ -47,52 +71,10 @@ __all__ = [
     "add_person_columns",
 ]
 
-#: Seed 002 (L716-719): of those on §85 in own home in 2020, where they were in 2022.
-#: "same" is derived as the remainder (the report gives none/lower and higher only).
-SEED002_FLOW_FROM_SEL85 = pd.DataFrame({
-    "group": ["case municipalities"] * 3 + ["national"] * 3,
-    "category": ["none_or_lower", "same", "higher"] * 2,
-    "share": [0.30, 0.66, 0.04, 0.26, 0.69, 0.05],
-    "source": ["seed 002 L716-719 (same: remainder)"] * 6,
-})
-
 Exits = Literal["absorbing", "drop"]
 
 
 # -- pairs -----------------------------------------------------------------------------------------
-def _codes(values: pd.Series, categories: Sequence[str], column: str, checker) -> np.ndarray:
-    """Positions of ``values`` in ``categories`` (fast path for categorical columns)."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        position = {c: i for i, c in enumerate(categories)}
-        lookup = np.array([position.get(str(c), -1) for c in values.cat.categories] + [-1], dtype="int64")
-        codes = lookup[values.cat.codes.to_numpy()]  # code -1 (missing) picks the trailing -1
-    else:
-        codes = pd.Index(list(categories)).get_indexer(values).astype("int64")
-    if (codes < 0).any():
-        bad = pd.unique(values[codes < 0])
-        if pd.isna(bad).any():
-            raise DataContractError(f"column '{column}' has {int(pd.isna(values).sum())} missing value(s)")
-        checker(bad, column=column)
-    return codes
-
-
-def _check_columns(frame: pd.DataFrame, columns: Mapping[str, str], where: str) -> None:
-    missing = {arg: col for arg, col in columns.items() if col not in frame.columns}
-    if missing:
-        raise DataContractError(
-            f"{where}: column(s) {list(missing.values())} (given as {list(missing)}) not in the panel; "
-            f"columns present: {list(frame.columns)}"
-        )
-
-
-def _status_error(values, column: str) -> None:
-    raise DataContractError(f"column '{column}' has values {list(values)[:5]}; expected one of {list(STATUSES)}")
-
-
-def _check_status(values: pd.Series, column: str) -> np.ndarray:
-    return _codes(values, STATUSES, column, _status_error)
-
-
 def _pair_positions(person: np.ndarray, pnum: np.ndarray, step: np.ndarray, status: np.ndarray, *,
                     lag: int, n_steps: int, exits: str) -> tuple[np.ndarray, np.ndarray]:
     """Origin row positions and destination codes (steps 0..K-1, exits K..K+2) of a sorted panel.
@@ -133,25 +115,6 @@ def _pair_positions(person: np.ndarray, pnum: np.ndarray, step: np.ndarray, stat
     return origin[keep], to[keep]
 
 
-def _prepared(panel: pd.DataFrame, *, stairs: Staircase, person_col: str, period_col: str, step_col: str,
-              status_col: str, period: str | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
-    """Sorted panel with period numbers, step codes and status codes."""
-    _check_columns(panel, {"person_col": person_col, "period_col": period_col, "step_col": step_col,
-                           "status_col": status_col}, "transitions")
-    period = period or panel.attrs.get("period") or infer_period(panel[period_col])
-    if period not in PERIODS:
-        raise ParameterError(f"period must be one of {PERIODS}; got {period!r}")
-    order = np.lexsort((panel[period_col].to_numpy(), panel[person_col].to_numpy()))
-    if not (np.diff(order) == 1).all():
-        panel = panel.iloc[order]
-    panel = panel.reset_index(drop=True)
-    pnum = period_number(panel[period_col], period)
-    step = _codes(panel[step_col], stairs.steps, step_col, stairs.check_steps)
-    status = _check_status(panel[status_col], status_col)
-    panel.attrs["period"] = period
-    return panel, pnum, step, status
-
-
 def transition_pairs(
     panel: pd.DataFrame,
     *,
@@ -179,7 +142,7 @@ def transition_pairs(
     groups : sequence of str
         Panel columns whose origin-period values label the transition.
     staircase : Staircase or StaircaseParams, optional
-        Step order; defaults to the seed-002 staircase.
+        Step order; defaults to the staircase of Social- og Boligstyrelsen (2024).
     period : {"month", "quarter", "year"}, optional
         Period length; from ``panel.attrs["period"]`` or inferred from the dates.
 
@@ -191,8 +154,8 @@ def transition_pairs(
     """
     stairs = as_staircase(staircase)
     _check_lag_exits(lag, exits)
-    _check_columns(panel, {f"groups[{i}]": g for i, g in enumerate(groups)}, "transition_pairs")
-    panel, pnum, step, status = _prepared(panel, stairs=stairs, person_col=person_col, period_col=period_col,
+    check_columns(panel, {f"groups[{i}]": g for i, g in enumerate(groups)}, name="transition_pairs")
+    panel, pnum, step, status = coded_panel(panel, stairs=stairs, person_col=person_col, period_col=period_col,
                                           step_col=step_col, status_col=status_col, period=period)
     origin, to = _pair_positions(panel[person_col].to_numpy(), pnum, step, status, lag=lag,
                                  n_steps=len(stairs.steps), exits=exits)
@@ -203,8 +166,7 @@ def transition_pairs(
 
 
 def _check_lag_exits(lag: int, exits: str) -> None:
-    if not isinstance(lag, (int, np.integer)) or lag < 1:
-        raise ParameterError(f"lag must be a positive integer number of periods; got {lag!r}")
+    check_positive_int(lag, name="lag")
     if exits not in ("absorbing", "drop"):
         raise ParameterError(f"exits must be 'absorbing' or 'drop'; got {exits!r}")
 
@@ -305,7 +267,7 @@ def _stream_counts(path, *, groups, lag, exits, stairs, person_col, period_col, 
             "person": batch.column(person_col).to_numpy(),
             "pnum": _arrow_period_number(batch.column(period_col), period),
             "step": _arrow_codes(batch.column(step_col), stairs.steps, step_col, stairs.check_steps),
-            "status": _arrow_codes(batch.column(status_col), STATUSES, status_col, _status_error),
+            "status": _arrow_codes(batch.column(status_col), STATUSES, status_col, status_error),
             **{f"g{i}": batch.column(g).to_numpy(zero_copy_only=False) for i, g in enumerate(groups)},
         }
         if carry is not None:
@@ -444,6 +406,53 @@ def citizen_bootstrap(
 
 
 # -- estimators ------------------------------------------------------------------------------------
+def matrix_declaration(groups: Sequence[str] = ()) -> Declaration:
+    """The disclosure declaration of a transition-matrix table (:meth:`TransitionMatrix.summary`).
+
+    ``n_described`` (persons in the cell, or of the row for an empty cell) and ``n_persons_from``
+    (persons on the row's step) are counts of persons; the cell's counts, probability and interval
+    rest on ``n_described``, the row total on ``n_persons_from``; ``n_described`` adds up within
+    each row (``groups`` and ``from_step``), so a second cell of a row is hidden when one is.
+
+    Parameters
+    ----------
+    groups : sequence of str
+        The table's group columns.
+
+    Returns
+    -------
+    Declaration
+
+    Examples
+    --------
+    >>> matrix_declaration(["municipality_set"]).margins
+    {'n_described': ('municipality_set', 'from_step')}
+    """
+    stats = {c: "n_described" for c in ("n", "n_persons", "prob", "std_error", "conf_low", "conf_high")}
+    return Declaration.of(counts=["n_described", "n_persons_from"], stats={**stats, "n_from": "n_persons_from"},
+                          margins={"n_described": [*groups, "from_step"]})
+
+
+def flow_declaration(groups: Sequence[str] = ()) -> Declaration:
+    """The disclosure declaration of a cohort-flow table (:meth:`CohortFlow.summary`).
+
+    ``n`` (persons in a category) and ``n_cohort`` (persons in the cohort) are counts; the shares and
+    their intervals rest on both; the categories of a group add up to its cohort.
+
+    Examples
+    --------
+    >>> flow_declaration().stats["share"]
+    ('n', 'n_cohort')
+    """
+    stats = {c: ("n", "n_cohort") for c in ("share", "std_error", "conf_low", "conf_high")}
+    return Declaration.of(counts=["n", "n_cohort"], stats={**stats, "n_persons": "n"}, margins={"n": list(groups)})
+
+
+def _declared(table: pd.DataFrame, declaration: Declaration) -> pd.DataFrame:
+    d = declaration.restricted(table.columns)
+    return declare(table, counts=d.counts, stats=d.stats, margins=d.margins)
+
+
 class _RowShares:
     """Counts n[g, r, c] (+ bootstrap replicates) reported as shares within (group, row)."""
 
@@ -467,6 +476,9 @@ class _RowShares:
         self.counts_ = np.bincount(cell, minlength=n_cells).reshape(n_groups, n_rows, n_cols)
         pc = sparse.csc_matrix((np.ones(len(cell)), (person_code, cell)), shape=(len(person_index), n_cells))
         self.n_persons_ = np.diff(pc.indptr).reshape(n_groups, n_rows, n_cols)
+        n_row_keys = n_groups * n_rows
+        person_rows = np.unique(person_code.astype("int64") * n_row_keys + cell // n_cols) % n_row_keys
+        self.n_persons_row_ = np.bincount(person_rows, minlength=n_row_keys).reshape(n_groups, n_rows)
         self.n_persons_total_ = len(person_index)
         self.boot_counts_ = None
         if self.n_boot:
@@ -490,15 +502,14 @@ class _RowShares:
             return np.where(total > 0, counts / np.where(total > 0, total, 1), np.nan)
 
     def _interval(self, replicates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        alpha = (1 - self.level) / 2
+        """Percentile limits and the bootstrap standard error (empty rows stay NaN, quietly)."""
         with np.errstate(invalid="ignore"), _quiet_nan():
-            low, high = np.nanquantile(replicates, [alpha, 1 - alpha], axis=0)
-            se = np.nanstd(replicates, axis=0, ddof=1)
-        return low, high, se
+            low, high = percentile_interval(replicates, cl=self.cl)
+            std_error = np.nanstd(replicates, axis=0, ddof=1)
+        return low, high, std_error
 
-    @property
-    def summary(self) -> pd.DataFrame:
-        """Tidy table: groups, row, column, ``n``, ``n_from``/``n_cohort``, share, CI and person counts."""
+    def _table(self) -> pd.DataFrame:
+        """Groups, row, column, ``n``, row total, share, ``std_error``, ``conf_low``, ``conf_high``, ``n_persons``."""
         self._check_fitted()
         g, r, c = self.counts_.shape
         idx_g, idx_r, idx_c = np.unravel_index(np.arange(g * r * c), (g, r, c))
@@ -511,8 +522,8 @@ class _RowShares:
         out[self._total_name] = self.counts_.sum(axis=-1, keepdims=True).repeat(c, axis=-1).ravel()
         out[self._share_name] = self._shares(self.counts_).ravel()
         if self.boot_counts_ is not None:
-            low, high, se = self._interval(self._shares(self.boot_counts_))
-            out["se"], out["ci_lower"], out["ci_upper"] = se.ravel(), low.ravel(), high.ravel()
+            low, high, std_error = self._interval(self._shares(self.boot_counts_))
+            out["std_error"], out["conf_low"], out["conf_high"] = std_error.ravel(), low.ravel(), high.ravel()
         out["n_persons"] = self.n_persons_.ravel()
         return out
 
@@ -545,8 +556,11 @@ class _RowShares:
         DataFrame
             The other group columns, row and column labels, the shares of both groups (``prob_a``,
             ``prob_b`` for a transition matrix; ``share_a``, ``share_b`` for a flow), ``diff`` and,
-            when fitted with a bootstrap, ``ci_lower`` and ``ci_upper`` of the difference (both groups
-            are recomputed from the same resampled citizens, so their dependence is kept).
+            when fitted with a bootstrap, its ``std_error``, ``conf_low`` and ``conf_high`` (both
+            groups are recomputed from the same resampled citizens, so their dependence is kept).
+            The table carries no counts, so it has no disclosure declaration: hide a difference
+            wherever either group's share is hidden (as
+            :func:`progression.analyses.transitions.case_vs_rest` does).
         """
         self._check_fitted()
         if by not in self.groups_.columns:
@@ -574,8 +588,8 @@ class _RowShares:
                 frame.insert(0, col, getattr(row, col))
             if self.boot_counts_ is not None:
                 reps = self._shares(self.boot_counts_[:, row.ia]) - self._shares(self.boot_counts_[:, row.ib])
-                low, high, se = self._interval(reps)
-                frame["se"], frame["ci_lower"], frame["ci_upper"] = se.ravel(), low.ravel(), high.ravel()
+                low, high, std_error = self._interval(reps)
+                frame["std_error"], frame["conf_low"], frame["conf_high"] = std_error.ravel(), low.ravel(), high.ravel()
             frames.append(frame)
         out = pd.concat(frames, ignore_index=True)
         out.attrs.update({"by": by, "a": a, "b": b})
@@ -616,12 +630,12 @@ class TransitionMatrix(_RowShares):
         Censoring events as destination columns, or pairs ending in one left out.
     n_boot : int, default=1000
         Bootstrap replicates (0: no intervals).
-    level : float, default=0.95
+    cl : float, default=0.95
         Confidence level of the percentile intervals.
     seed : int or Generator, default=0
         Seed of the bootstrap.
     staircase : Staircase or StaircaseParams, optional
-        Step order; defaults to the seed-002 staircase.
+        Step order; defaults to the staircase of :class:`~progression.config.StaircaseParams`.
 
     Attributes
     ----------
@@ -633,27 +647,58 @@ class TransitionMatrix(_RowShares):
         Group keys, one row per group (index = group position).
     rows_, cols_ : list of str
         From steps and destination states.
-    n_persons_ : ndarray
+    n_persons_ : ndarray of shape (n_groups, n_steps, n_to)
         Distinct persons behind each cell (for disclosure control).
+    n_persons_row_ : ndarray of shape (n_groups, n_steps)
+        Distinct persons on each from step (``n_persons_from`` of :meth:`summary`).
+    stairs_ : Staircase
+        The staircase fitted with.
+    period_ : str
+        Period length of the panel.
+
+    See Also
+    --------
+    CohortFlow : where a cohort on one step is found later.
+    progression.transitions.projection.project_occupancy : the matrix applied to today's stock.
 
     Notes
     -----
     The bootstrap resamples citizens, not transitions: a citizen who stays on §108 for ten years
     adds ten correlated transitions, and resampling them as independent would understate the
-    uncertainty. See Davison & Hinkley (1997), *Bootstrap Methods and their Application*, 3.8.
+    uncertainty (Davison & Hinkley 1997, section 3.8). The limits are percentiles of the replicates,
+    ``std_error`` their standard deviation.
+
+    References
+    ----------
+    Davison, A. C. & Hinkley, D. V. (1997). *Bootstrap Methods and their Application*. Cambridge
+    University Press.
 
     Examples
     --------
-    >>> tm = TransitionMatrix(n_boot=200, seed=1).fit(panel, groups=["municipality_set"])  # doctest: +SKIP
-    >>> tm.matrix(municipality_set="case")                                                  # doctest: +SKIP
-    >>> tm.compare("municipality_set", "case", "rest")                                     # doctest: +SKIP
+    The women of the example data, written as an evaluator would (the table carries its disclosure
+    declaration, so ``ctx.write_result("women_transitions", table)`` suppresses its small cells):
+
+    >>> from progression.datasets import load_example
+    >>> panel, persons = load_example("panel_year"), load_example("persons")
+    >>> women = panel[panel["person_id"].isin(persons.loc[persons["sex"] == "K", "person_id"])]
+    >>> tm = TransitionMatrix(n_boot=200, seed=1).fit(women)
+    >>> table = tm.summary()
+    >>> list(table.columns)  # doctest: +NORMALIZE_WHITESPACE
+    ['from_step', 'to_step', 'n', 'n_from', 'prob', 'std_error', 'conf_low', 'conf_high', 'n_persons',
+     'n_persons_from', 'n_described']
+    >>> from progression.disclosure import declaration_of
+    >>> declaration_of(table).counts
+    ('n_described', 'n_persons_from')
+    >>> stay = tm.matrix().loc["SEL108", "SEL108"]
+    >>> bool(0.8 < stay < 1)
+    True
     """
 
     _total_name = "n_from"
 
-    def __init__(self, *, lag: int = 1, exits: Exits = "absorbing", n_boot: int = 1000, level: float = 0.95,
+    def __init__(self, *, lag: int = 1, exits: Exits = "absorbing", n_boot: int = 1000, cl: float = 0.95,
                  seed: int | np.random.Generator | None = 0, staircase=None):
-        self.lag, self.exits, self.n_boot, self.level, self.seed = lag, exits, n_boot, level, seed
+        self.lag, self.exits, self.n_boot, self.cl, self.seed = lag, exits, n_boot, cl, seed
         self.staircase = staircase
 
     def fit(self, panel: pd.DataFrame, *, groups: Sequence[str] = (), strata: str | None = None,
@@ -664,7 +709,7 @@ class TransitionMatrix(_RowShares):
         Parameters
         ----------
         panel : DataFrame
-            Person-period panel.
+            Person-period panel (:func:`progression.panel.build_panel`).
         groups : sequence of str
             Panel columns to estimate separate matrices for (value at the origin period), e.g.
             ``["municipality_set"]``, ``["target_group", "year"]``.
@@ -674,8 +719,20 @@ class TransitionMatrix(_RowShares):
             Column names.
         period : {"month", "quarter", "year"}, optional
             Period length (default: ``panel.attrs["period"]`` or inferred).
+
+        Returns
+        -------
+        TransitionMatrix
+            ``self``, fitted.
+
+        Raises
+        ------
+        DataContractError
+            Missing columns, unknown steps or statuses, gaps in a person's periods, or no transitions.
+        ParameterError
+            Invalid settings.
         """
-        _check_params(self.n_boot, self.level)
+        check_bootstrap(self.n_boot, self.cl)
         stairs = as_staircase(self.staircase)
         extra = [c for c in [*groups, strata] if c]
         pairs = transition_pairs(panel, lag=self.lag, exits=self.exits, groups=list(dict.fromkeys(extra)),
@@ -685,7 +742,7 @@ class TransitionMatrix(_RowShares):
             raise DataContractError("the panel has no transitions (no person observed in two periods lag apart)")
         keys, group = _group_codes(pairs, groups)
         self.stairs_ = stairs
-        self.period_ = period or panel.attrs.get("period") or infer_period(panel[period_col])
+        self.period_ = panel_period(panel, period, period_col)
         self._fit_counts(person=pairs[person_col].to_numpy(), group_keys=keys, group=group,
                          row=pairs["from_step"].cat.codes.to_numpy().astype("int64"),
                          col=pairs["to"].cat.codes.to_numpy().astype("int64"),
@@ -693,11 +750,23 @@ class TransitionMatrix(_RowShares):
                          strata=pairs[strata].to_numpy() if strata else None)
         return self
 
-    @property
     def summary(self) -> pd.DataFrame:
-        """Tidy table: groups, ``from_step``, ``to_step``, ``n``, ``n_from``, ``prob``, ``se``,
-        ``ci_lower``, ``ci_upper`` (with a bootstrap) and ``n_persons``."""
-        return super().summary
+        """The tidy table of the fitted matrices, ready for disclosure control.
+
+        Returns
+        -------
+        DataFrame
+            Group columns, ``from_step``, ``to_step``, ``n`` (transitions), ``n_from`` (transitions
+            from the step), ``prob``, with a bootstrap ``std_error``, ``conf_low`` and
+            ``conf_high``, then ``n_persons`` (persons in the cell), ``n_persons_from`` (persons on
+            the step) and ``n_described`` (the persons a cell describes: ``n_persons``, or
+            ``n_persons_from`` for an empty cell). It carries :func:`matrix_declaration` (see the
+            module docstring).
+        """
+        out = self._table()
+        out["n_persons_from"] = np.repeat(self.n_persons_row_.ravel(), len(self.cols_))
+        out["n_described"] = np.where(out["n"] > 0, out["n_persons"], out["n_persons_from"]).astype("int64")
+        return _declared(out, matrix_declaration(list(self.groups_.columns)))
 
     def probabilities(self, **group) -> np.ndarray:
         """The matrix of probabilities (n_steps x n_to) of one group (no arguments without groups)."""
@@ -711,12 +780,13 @@ class TransitionMatrix(_RowShares):
             raise ParameterError("fitted with n_boot=0: no bootstrap replicates")
         return self._shares(self.boot_counts_[:, self._pick(group)])
 
-    def matrix(self, value: Literal["prob", "n", "ci_lower", "ci_upper", "se"] = "prob", **group) -> pd.DataFrame:
+    def matrix(self, value: Literal["prob", "n", "std_error", "conf_low", "conf_high"] = "prob",
+               **group) -> pd.DataFrame:
         """One group's matrix as a DataFrame: rows = from steps, columns = destination states.
 
         Parameters
         ----------
-        value : {"prob", "n", "ci_lower", "ci_upper", "se"}
+        value : {"prob", "n", "std_error", "conf_low", "conf_high"}
         **group
             The group's values, e.g. ``municipality_set="case"``.
         """
@@ -726,11 +796,11 @@ class TransitionMatrix(_RowShares):
             data = self._shares(self.counts_[g])
         elif value == "n":
             data = self.counts_[g]
-        elif value in ("ci_lower", "ci_upper", "se"):
-            low, high, se = self._interval(self.replicates(**group))
-            data = {"ci_lower": low, "ci_upper": high, "se": se}[value]
+        elif value in ("std_error", "conf_low", "conf_high"):
+            low, high, std_error = self._interval(self.replicates(**group))
+            data = {"conf_low": low, "conf_high": high, "std_error": std_error}[value]
         else:
-            raise ParameterError(f"value must be prob, n, ci_lower, ci_upper or se; got {value!r}")
+            raise ParameterError(f"value must be prob, n, std_error, conf_low or conf_high; got {value!r}")
         return pd.DataFrame(data, index=pd.Index(self.rows_, name="from_step"),
                             columns=pd.Index(self.cols_, name="to_step"))
 
@@ -756,15 +826,21 @@ class CohortFlow(_RowShares):
         Start and end periods (a year means its first period, 1 January).
     relabel : mapping, optional
         Category -> reported label; a label of None drops the category from numerator and
-        denominator. E.g. ``{"none": "none_or_lower", "lower": "none_or_lower"}`` reproduces seed
-        002's grouping.
-    n_boot, level, seed, staircase
+        denominator. :data:`progression.transitions.published.REPORT_GROUPING` groups them as
+        Social- og Boligstyrelsen (2024) does.
+    n_boot, cl, seed, staircase
         As in :class:`TransitionMatrix`.
 
     Examples
     --------
-    >>> flow = CohortFlow(from_step="SEL85", start=2020, stop=2022).fit(panel, groups=["municipality_set"])  # doctest: +SKIP
-    >>> flow.compare("municipality_set", "case", "rest")                                                   # doctest: +SKIP
+    >>> from progression.datasets import load_example
+    >>> from progression.transitions.published import REPORT_GROUPING
+    >>> flow = CohortFlow(from_step="SEL85", start=2020, stop=2022, relabel=REPORT_GROUPING, n_boot=0)
+    >>> table = flow.fit(load_example("panel_year")).summary()
+    >>> table["category"].astype(str).tolist()
+    ['none_or_lower', 'same', 'higher']
+    >>> print(f"{table['share'].sum():.2f}")
+    1.00
     """
 
     _row_name = "from_step"
@@ -773,19 +849,25 @@ class CohortFlow(_RowShares):
     _total_name = "n_cohort"
 
     def __init__(self, *, from_step: str = "SEL85", start=2020, stop=2022,
-                 relabel: Mapping[str, str | None] | None = None, n_boot: int = 1000, level: float = 0.95,
+                 relabel: Mapping[str, str | None] | None = None, n_boot: int = 1000, cl: float = 0.95,
                  seed: int | np.random.Generator | None = 0, staircase=None):
         self.from_step, self.start, self.stop, self.relabel = from_step, start, stop, relabel
-        self.n_boot, self.level, self.seed, self.staircase = n_boot, level, seed, staircase
+        self.n_boot, self.cl, self.seed, self.staircase = n_boot, cl, seed, staircase
 
     def fit(self, panel: pd.DataFrame, *, groups: Sequence[str] = (), strata: str | None = None,
             person_col: str = "person_id", period_col: str = "period", step_col: str = "step",
             status_col: str = "status", period: str | None = None) -> CohortFlow:
-        """Classify the cohort's destinations and bootstrap the shares (arguments as in TransitionMatrix.fit)."""
-        _check_params(self.n_boot, self.level)
+        """Classify the cohort's destinations and bootstrap the shares (arguments as in TransitionMatrix.fit).
+
+        Returns
+        -------
+        CohortFlow
+            ``self``, fitted.
+        """
+        check_bootstrap(self.n_boot, self.cl)
         stairs = as_staircase(self.staircase)
         stairs.check_steps([self.from_step], column="from_step")
-        period = period or panel.attrs.get("period") or infer_period(panel[period_col])
+        period = panel_period(panel, period, period_col)
         first, last = (period_number(pd.Series([_as_period_start(v, n)]), period)[0]
                        for v, n in ((self.start, "start"), (self.stop, "stop")))
         if last <= first:
@@ -824,23 +906,17 @@ class CohortFlow(_RowShares):
         cats = list(dict.fromkeys(v for v in labels.values() if v is not None))
         return labels, cats
 
-    @property
     def summary(self) -> pd.DataFrame:
-        """Tidy table: groups, ``from_step``, ``category``, ``n``, ``n_cohort``, ``share``, ``se``,
-        ``ci_lower``, ``ci_upper`` (with a bootstrap) and ``n_persons``."""
-        return super().summary
+        """The tidy table of the flow, ready for disclosure control.
 
-
-def _check_params(n_boot: int, level: float) -> None:
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
-        raise ParameterError(f"n_boot must be a non-negative integer; got {n_boot!r}")
-    if not 0 < level < 1:
-        raise ParameterError(f"level must be between 0 and 1; got {level!r}")
-    if 0 < n_boot < 100:
-        import warnings
-
-        warnings.warn(f"n_boot={n_boot} gives rough percentile intervals; use 1000 or more",
-                      StatisticalWarning, stacklevel=3)
+        Returns
+        -------
+        DataFrame
+            Group columns, ``from_step``, ``category``, ``n`` (persons in the category),
+            ``n_cohort``, ``share``, with a bootstrap ``std_error``, ``conf_low`` and ``conf_high``,
+            and ``n_persons``. It carries :func:`flow_declaration`.
+        """
+        return _declared(self._table(), flow_declaration(list(self.groups_.columns)))
 
 
 def _as_period_start(value, name: str) -> pd.Timestamp:
@@ -894,7 +970,7 @@ def add_person_columns(panel: pd.DataFrame, persons: pd.DataFrame, *, columns: S
         year - birth year); ages below the first limit get a missing band.
     """
     need = [*columns, *(["birth_year"] if age_bands is not None else [])]
-    _check_columns(persons, {c: c for c in [person_col, *need]}, "add_person_columns (persons)")
+    check_columns(persons, {c: c for c in [person_col, *need]}, name="persons")
     clash = [c for c in columns if c in panel.columns]
     if clash:
         raise ParameterError(f"columns {clash} are already in the panel")

@@ -9,7 +9,8 @@ Episodes already running in the first period of the window have an unknown start
 and are left out by default.
 
 *Re-entry*: after leaving all services (a run on the no-service step that follows a step), the time
-until a step is held again. Seed 002 asks whether citizens "come back" (L752-758).
+until a step is held again: whether citizens "come back" is one of the flows a social director follows
+(Social- og Boligstyrelsen 2024, *Kommunernes omlægning til Borgeren ved roret*, on faglig styring).
 
 The Kaplan-Meier estimator (Kaplan & Meier 1958) is
 
@@ -19,6 +20,19 @@ with d_k events at t_k and r_k episodes still at risk (duration >= t_k). Pointwi
 Greenwood's variance on the log(-log) scale (Kalbfleisch & Prentice 2002, section 1.4). Shares
 re-entering within a horizon get a bootstrap over citizens as well, because a citizen can leave and
 come back several times.
+
+**Disclosure.** With the numbers at risk shown, each step of a curve reveals the events and
+censorings at its time, so a small count cannot be hidden by suppressing one cell:
+:func:`km_disclosed` cuts each curve before its first small count and declares what is left. The
+re-entry shares (:func:`reentry_shares`) carry their declaration.
+
+References
+----------
+Kaplan, E. L. & Meier, P. (1958). Nonparametric estimation from incomplete observations. *Journal of
+the American Statistical Association*, 53(282), 457-481.
+
+Kalbfleisch, J. D. & Prentice, R. L. (2002). *The Statistical Analysis of Failure Time Data*, 2nd ed.
+Wiley.
 """
 
 from __future__ import annotations
@@ -28,20 +42,24 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from progression._tidy import percentile_interval, z_value
+from progression._validation import check_columns
+from progression.disclosure import declare
 from progression.exceptions import ParameterError
-from progression.panel import infer_period
+from progression.panel import PERIODS_PER_YEAR
 from progression.staircase import STATUSES, as_staircase
-from progression.transitions.discrete import _check_columns, _prepared, citizen_bootstrap
+from progression.transitions._panel import check_bootstrap, coded_panel, panel_period
+from progression.transitions.discrete import citizen_bootstrap
 
 __all__ = ["kaplan_meier", "step_episodes", "time_on_step", "reentry_episodes", "time_to_reentry",
-           "reentry_shares", "median_time"]
+           "reentry_shares", "median_time", "km_disclosed", "KM_COUNTS"]
 
-_YEARS_PER_PERIOD = {"month": 1 / 12, "quarter": 1 / 4, "year": 1.0}
+#: The counts of a Kaplan-Meier table, each revealing persons' events or censorings.
+KM_COUNTS = ("n_at_risk", "n_events", "n_censored")
 
 
-def kaplan_meier(durations, events, *, level: float = 0.95) -> pd.DataFrame:
+def kaplan_meier(durations, events, *, cl: float = 0.95) -> pd.DataFrame:
     """Kaplan-Meier survival with Greenwood log(-log) intervals.
 
     Parameters
@@ -50,20 +68,26 @@ def kaplan_meier(durations, events, *, level: float = 0.95) -> pd.DataFrame:
         Time to event or censoring (>= 0).
     events : array-like of bool
         True for an observed event, False for censoring.
-    level : float, default=0.95
+    cl : float, default=0.95
         Confidence level.
 
     Returns
     -------
     DataFrame
         One row per distinct time: ``time``, ``n_at_risk``, ``n_events``, ``n_censored``,
-        ``survival``, ``se`` (Greenwood), ``ci_lower``, ``ci_upper``.
+        ``survival``, ``std_error`` (Greenwood), ``conf_low``, ``conf_high``.
 
     Notes
     -----
     At a tied time events come before censorings (a censored episode was at risk at its time).
     Var(S) = S^2 sum d_k / (r_k (r_k - d_k)); the interval is exp(-exp(log(-log S) +- z se_loglog))
     with se_loglog = sqrt(sum d_k / (r_k (r_k - d_k))) / |log S|.
+
+    Examples
+    --------
+    >>> km = kaplan_meier([1, 2, 2, 3, 4], [True, True, False, True, False])
+    >>> km["survival"].round(3).tolist()
+    [0.8, 0.6, 0.3, 0.3]
     """
     t = np.asarray(durations, dtype="float64")
     e = np.asarray(events, dtype=bool)
@@ -75,15 +99,15 @@ def kaplan_meier(durations, events, *, level: float = 0.95) -> pd.DataFrame:
     n_events = np.bincount(inverse, weights=e, minlength=len(times))
     n_censored = np.bincount(inverse, weights=~e, minlength=len(times))
     at_risk = (n_events + n_censored)[::-1].cumsum()[::-1]
-    return _km_table(times, at_risk, n_events, n_censored, level)
+    return _km_table(times, at_risk, n_events, n_censored, cl)
 
 
-def _km_table(times, at_risk, n_events, n_censored, level) -> pd.DataFrame:
+def _km_table(times, at_risk, n_events, n_censored, cl) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         survival = np.cumprod(1 - n_events / at_risk)
         terms = np.where(n_events > 0, n_events / (at_risk * (at_risk - n_events)), 0.0)
         greenwood = np.cumsum(terms)
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = z_value(cl)
         se_loglog = np.sqrt(greenwood) / np.abs(np.log(survival))
         log_minus_log = np.log(-np.log(survival))
         lower = np.exp(-np.exp(log_minus_log + z * se_loglog))
@@ -95,14 +119,29 @@ def _km_table(times, at_risk, n_events, n_censored, level) -> pd.DataFrame:
     return pd.DataFrame({
         "time": times, "n_at_risk": at_risk.astype("int64"), "n_events": n_events.astype("int64"),
         "n_censored": n_censored.astype("int64"), "survival": survival,
-        "se": se, "ci_lower": lower, "ci_upper": upper,
+        "std_error": se, "conf_low": lower, "conf_high": upper,
     })
 
 
-def median_time(km: pd.DataFrame, *, by: Sequence[str] = ()) -> pd.DataFrame | float:
-    """Smallest time with survival <= 0.5 (NaN when the curve stays above one half)."""
+def median_time(km: pd.DataFrame, *, by: Sequence[str] = (), x: str = "time") -> pd.DataFrame | float:
+    """Smallest time with survival <= 0.5 (NaN when the curve stays above one half).
+
+    Parameters
+    ----------
+    km : DataFrame
+        Kaplan-Meier curves in time order (:func:`kaplan_meier`, :func:`time_on_step`, ...).
+    by : sequence of str
+        Columns identifying the curves (none: one curve, a float is returned).
+    x : {"time", "years"}
+        The time column.
+
+    Examples
+    --------
+    >>> median_time(kaplan_meier([1, 2, 2, 3, 4], [True, True, False, True, False]))
+    3.0
+    """
     def one(frame):
-        below = frame.loc[frame["survival"] <= 0.5, "time"]
+        below = frame.loc[frame["survival"] <= 0.5, x]
         return float(below.iloc[0]) if len(below) else np.nan
 
     if not by:
@@ -123,10 +162,10 @@ def _episodes(panel: pd.DataFrame, *, staircase, groups, person_col, period_col,
               exits: str) -> tuple[pd.DataFrame, object, str]:
     """All runs with their duration, event flag, destination and a flag for a left-truncated start."""
     stairs = as_staircase(staircase)
-    _check_columns(panel, {f"groups[{i}]": g for i, g in enumerate(groups)}, "durations")
+    check_columns(panel, {f"groups[{i}]": g for i, g in enumerate(groups)}, name="durations")
     if exits not in ("censor", "event"):
         raise ParameterError(f"exits must be 'censor' or 'event'; got {exits!r}")
-    panel, pnum, step, status = _prepared(panel, stairs=stairs, person_col=person_col, period_col=period_col,
+    panel, pnum, step, status = coded_panel(panel, stairs=stairs, person_col=person_col, period_col=period_col,
                                           step_col=step_col, status_col=status_col, period=period)
     person = panel[person_col].to_numpy()
     starts, ends = _runs(person, step)
@@ -184,25 +223,25 @@ def step_episodes(panel: pd.DataFrame, *, groups: Sequence[str] = (), include_pr
     if not include_prevalent:
         frame = frame[~frame["prevalent"]]
     frame = frame.drop(columns=["prevalent", "after_step"]).reset_index(drop=True)
-    frame["years"] = frame["duration"] * _YEARS_PER_PERIOD[period]
+    frame["years"] = frame["duration"] * (1 / PERIODS_PER_YEAR[period])
     return frame
 
 
-def _km_by(episodes: pd.DataFrame, keys: list[str], level: float, period: str) -> pd.DataFrame:
+def _km_by(episodes: pd.DataFrame, keys: list[str], cl: float, period: str) -> pd.DataFrame:
     parts = []
     for key, frame in (episodes.groupby(keys, observed=True, sort=True) if keys else [((), episodes)]):
-        km = kaplan_meier(frame["duration"], frame["event"], level=level)
+        km = kaplan_meier(frame["duration"], frame["event"], cl=cl)
         key = key if isinstance(key, tuple) else (key,)
         for position, (name, value) in enumerate(zip(keys, key)):
             km.insert(position, name, value)
         parts.append(km)
     out = pd.concat(parts, ignore_index=True)
-    out.insert(len(keys) + 1, "years", out["time"] * _YEARS_PER_PERIOD[period])
+    out.insert(len(keys) + 1, "years", out["time"] * (1 / PERIODS_PER_YEAR[period]))
     return out
 
 
 def time_on_step(panel: pd.DataFrame, *, groups: Sequence[str] = (), steps: Sequence[str] | None = None,
-                 level: float = 0.95, include_prevalent: bool = False,
+                 cl: float = 0.95, include_prevalent: bool = False,
                  exits: Literal["censor", "event"] = "censor", staircase=None, person_col: str = "person_id",
                  period_col: str = "period", step_col: str = "step", status_col: str = "status",
                  period: str | None = None) -> pd.DataFrame:
@@ -216,17 +255,25 @@ def time_on_step(panel: pd.DataFrame, *, groups: Sequence[str] = (), steps: Sequ
         Group columns (value at the episode's start).
     steps : sequence of str, optional
         Steps to report (default: every step but the no-service step).
-    level, include_prevalent, exits, staircase
+    cl, include_prevalent, exits, staircase
         See :func:`kaplan_meier` and :func:`step_episodes`.
 
     Returns
     -------
     DataFrame
         ``step``, groups, ``time`` (periods), ``years``, ``n_at_risk``, ``n_events``, ``n_censored``,
-        ``survival`` (share still on the step), ``se``, ``ci_lower``, ``ci_upper``.
+        ``survival`` (share still on the step), ``std_error``, ``conf_low``, ``conf_high``. Cut it
+        with :func:`km_disclosed` before it leaves the research server.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> km = time_on_step(load_example("panel_year"), steps=["SEL108"])
+    >>> bool(km["survival"].is_monotonic_decreasing)
+    True
     """
     stairs = as_staircase(staircase)
-    steps = list(steps) if steps is not None else [s for s in stairs.steps if s != stairs.none_step]
+    steps = list(steps) if steps is not None else list(stairs.service_steps)
     stairs.check_steps(steps, column="steps")
     episodes = step_episodes(panel, groups=groups, include_prevalent=include_prevalent, exits=exits,
                              staircase=stairs, person_col=person_col, period_col=period_col, step_col=step_col,
@@ -235,12 +282,8 @@ def time_on_step(panel: pd.DataFrame, *, groups: Sequence[str] = (), steps: Sequ
     episodes["step"] = episodes["step"].cat.remove_unused_categories()
     if episodes.empty:
         raise ParameterError(f"no episodes on steps {steps}")
-    period = period or panel.attrs.get("period") or _period_of(panel, period_col)
-    return _km_by(episodes, ["step", *groups], level, period)
-
-
-def _period_of(panel, period_col):
-    return infer_period(panel[period_col])
+    period = panel_period(panel, period, period_col)
+    return _km_by(episodes, ["step", *groups], cl, period)
 
 
 def reentry_episodes(panel: pd.DataFrame, *, groups: Sequence[str] = (), staircase=None,
@@ -262,11 +305,11 @@ def reentry_episodes(panel: pd.DataFrame, *, groups: Sequence[str] = (), stairca
     out = frame[(frame["step"] == stairs.none_step) & frame["after_step"]].copy()
     out.insert(len(groups) + 2, "left_step", previous[out.index])
     out = out.drop(columns=["step", "prevalent", "after_step"]).reset_index(drop=True)
-    out["years"] = out["duration"] * _YEARS_PER_PERIOD[period]
+    out["years"] = out["duration"] * (1 / PERIODS_PER_YEAR[period])
     return out
 
 
-def time_to_reentry(panel: pd.DataFrame, *, groups: Sequence[str] = (), level: float = 0.95, staircase=None,
+def time_to_reentry(panel: pd.DataFrame, *, groups: Sequence[str] = (), cl: float = 0.95, staircase=None,
                     person_col: str = "person_id", period_col: str = "period", step_col: str = "step",
                     status_col: str = "status", period: str | None = None) -> pd.DataFrame:
     """Kaplan-Meier curve of the time out of services before re-entry (survival = still out).
@@ -279,12 +322,12 @@ def time_to_reentry(panel: pd.DataFrame, *, groups: Sequence[str] = (), level: f
                                 status_col=status_col, period=period)
     if episodes.empty:
         raise ParameterError("no one leaves all services within the panel: no re-entry episodes")
-    period = period or panel.attrs.get("period") or _period_of(panel, period_col)
-    return _km_by(episodes, list(groups), level, period)
+    period = panel_period(panel, period, period_col)
+    return _km_by(episodes, list(groups), cl, period)
 
 
 def reentry_shares(panel: pd.DataFrame, *, horizons: Sequence[float] = (1, 2), groups: Sequence[str] = (),
-                   n_boot: int = 1000, level: float = 0.95, seed: int | np.random.Generator | None = 0,
+                   n_boot: int = 1000, cl: float = 0.95, seed: int | np.random.Generator | None = 0,
                    staircase=None, person_col: str = "person_id", period_col: str = "period",
                    step_col: str = "step", status_col: str = "status", period: str | None = None) -> pd.DataFrame:
     """Share re-entering services within each horizon (years) after leaving all services.
@@ -301,21 +344,31 @@ def reentry_shares(panel: pd.DataFrame, *, horizons: Sequence[float] = (1, 2), g
         year. Use a monthly panel for finer horizons.
     groups : sequence of str
         Group columns (value at the first period out; ``"left_step"`` allowed).
-    n_boot, level, seed
+    n_boot, cl, seed
         Citizen bootstrap replicates, confidence level and seed.
 
     Returns
     -------
     DataFrame
-        Groups, ``horizon_years``, ``share``, ``ci_lower``, ``ci_upper``, ``n_episodes``, ``n_persons``.
+        Groups, ``horizon_years``, ``share``, ``conf_low``, ``conf_high`` (with a bootstrap),
+        ``n_episodes``, ``n_persons``; declared for disclosure control (episodes and persons are
+        counts, the share and its limits rest on the persons, the horizon is a label).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> shares = reentry_shares(load_example("panel_year"), n_boot=0)
+    >>> shares["horizon_years"].tolist(), bool(shares["share"].is_monotonic_increasing)
+    ([1.0, 2.0], True)
     """
+    check_bootstrap(n_boot, cl)
     episodes = reentry_episodes(panel, groups=[g for g in groups if g != "left_step"], staircase=staircase,
                                 person_col=person_col, period_col=period_col, step_col=step_col,
                                 status_col=status_col, period=period)
     if episodes.empty:
         raise ParameterError("no one leaves all services within the panel: no re-entry episodes")
-    period = period or panel.attrs.get("period") or _period_of(panel, period_col)
-    per_year = 1 / _YEARS_PER_PERIOD[period]
+    period = panel_period(panel, period, period_col)
+    per_year = PERIODS_PER_YEAR[period]
     horizon_periods = np.floor(np.asarray(horizons, dtype="float64") * per_year + 1e-9)
     groups = list(groups)
     if groups:
@@ -337,14 +390,15 @@ def reentry_shares(panel: pd.DataFrame, *, horizons: Sequence[float] = (1, 2), g
         person_code = pd.factorize(episodes[person_col])[0]
         boot = citizen_bootstrap(person_code, cell, n_cells=n_groups * n_times * 2, n_boot=n_boot, seed=seed)
         reps = _share_within(boot.reshape(n_boot, n_groups, n_times, 2), horizon_periods)
-        alpha = (1 - level) / 2
-        low, high = np.nanquantile(reps, [alpha, 1 - alpha], axis=0)
-        out["ci_lower"], out["ci_upper"] = low.ravel(), high.ravel()
+        low, high = percentile_interval(reps, cl=cl)
+        out["conf_low"], out["conf_high"] = low.ravel(), high.ravel()
     sizes = episodes.groupby(groups, observed=True, sort=True) if groups else None
     out["n_episodes"] = np.repeat(sizes.size().to_numpy() if groups else [len(episodes)], len(horizon_periods))
     persons = sizes[person_col].nunique().to_numpy() if groups else [episodes[person_col].nunique()]
     out["n_persons"] = np.repeat(persons, len(horizon_periods))
-    return out
+    return declare(out, counts=["n_episodes", "n_persons"],
+                   stats={c: "n_persons" for c in ("share", "conf_low", "conf_high") if c in out},
+                   labels=["horizon_years"])
 
 
 def _share_within(counts: np.ndarray, horizons: np.ndarray) -> np.ndarray:
@@ -359,3 +413,41 @@ def _share_within(counts: np.ndarray, horizons: np.ndarray) -> np.ndarray:
     share = 1 - survival[..., np.minimum(index, survival.shape[-1] - 1)]
     share[..., beyond] = np.nan
     return share
+
+
+def km_disclosed(km: pd.DataFrame, *, by: Sequence[str], min_cell_size: int) -> pd.DataFrame:
+    """Kaplan-Meier curves cut for disclosure control, and declared.
+
+    Each curve (a value of the ``by`` columns) stops before the first time with 1 .. min_cell_size - 1
+    episodes at risk, ending or censored: with the numbers at risk shown, each step of a curve reveals
+    the events and censorings at its time (d = r (1 - S(t) / S(t-)), c = r - d - r_next), so a
+    small count cannot be hidden by suppressing one cell.
+
+    Parameters
+    ----------
+    km : DataFrame
+        A table of :func:`time_on_step`, :func:`time_to_reentry` or :func:`kaplan_meier`.
+    by : sequence of str
+        The columns that identify a curve.
+    min_cell_size : int
+        The smallest count of episodes that may be shown.
+
+    Returns
+    -------
+    DataFrame
+        The rows before each curve's cut, declaring :data:`KM_COUNTS` as counts, the survival and
+        its interval as resting on ``n_at_risk`` and the times as labels.
+
+    Examples
+    --------
+    >>> km = kaplan_meier(np.repeat([1, 2, 3, 4], [40, 30, 3, 27]), np.ones(100, dtype=bool))
+    >>> km_disclosed(km, by=[], min_cell_size=5)["time"].tolist()
+    [1.0, 2.0]
+    """
+    counts = km[list(KM_COUNTS)]
+    small = ((counts > 0) & (counts < min_cell_size)).any(axis=1)
+    keys = list(by)
+    cut = small.groupby([km[k] for k in keys], observed=True, sort=False).cummax() if keys else small.cummax()
+    out = km[~cut.to_numpy(dtype=bool)].reset_index(drop=True)
+    stats = {c: "n_at_risk" for c in ("survival", "std_error", "conf_low", "conf_high") if c in out}
+    return declare(out, counts=list(KM_COUNTS), stats=stats, labels=[c for c in ("time", "years") if c in out])

@@ -6,8 +6,9 @@ rows absorb) and a_t the inflow during year t (e.g. young people turning 18, by 
 
     n_{t+1} = n_t P + a_{t+1}
 
-(Seed 002, L828-842 and L1447-1469: municipalities plan capacity from such forecasts, including the
-youth who turn 18.) P may be the discrete-time matrix of :class:`progression.transitions.TransitionMatrix`,
+(Municipalities plan capacity from such forecasts, including the young people who turn 18 and come
+from the children's area: Social- og Boligstyrelsen 2024, *Kommunernes omlægning til Borgeren ved
+roret*, on økonomisk styring.) P may be the discrete-time matrix of :class:`progression.transitions.TransitionMatrix`,
 applied ``steps_per_year`` times per year, or any P(t) the caller supplies (e.g. exp(tQ) of a
 continuous-time model). Uncertainty is propagated by projecting every bootstrap replicate of P and
 taking percentiles at each year.
@@ -16,7 +17,12 @@ Scenarios change the step-down probabilities: :func:`scale_stepdown` multiplies 
 below the diagonal (moves to lower steps, including to no service) by a factor and puts the
 difference on the diagonal; :func:`match_stepdown` gives every row the step-down probabilities of a
 reference matrix, e.g. "what if every municipality moved citizens down like the four case
-municipalities?".
+municipalities?". :func:`implied_stepdown_factor` gives the factor one matrix's step-downs imply
+against another's.
+
+The inputs come from the panel: :func:`current_stock` (today's citizens per step) and
+:func:`entrants` (new citizens per year by their first step), averaged into an inflow by
+:func:`yearly_inflow`.
 """
 
 from __future__ import annotations
@@ -26,10 +32,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from progression._tidy import percentile_interval
 from progression.exceptions import ParameterError
 from progression.staircase import EXIT_STATUSES, as_staircase
 
-__all__ = ["project_occupancy", "scale_stepdown", "match_stepdown", "current_stock", "entrants"]
+__all__ = ["project_occupancy", "scale_stepdown", "match_stepdown", "implied_stepdown_factor", "current_stock",
+           "entrants", "yearly_inflow"]
 
 Matrix = pd.DataFrame | np.ndarray
 TransitionLike = Matrix | Callable[[float], Matrix]
@@ -148,7 +156,7 @@ def project_occupancy(
     years: int = 5,
     inflow=None,
     replicates: np.ndarray | Sequence[TransitionLike] | None = None,
-    level: float = 0.95,
+    cl: float = 0.95,
     steps_per_year: int = 1,
     start_year: int | None = None,
     staircase=None,
@@ -174,8 +182,8 @@ def project_occupancy(
         Bootstrap replicates of the matrix (``TransitionMatrix.replicates()``, shape (B, K, K+3)),
         or a sequence of matrices/callables. Rows without transitions in a replicate take the
         point estimate's row.
-    level : float, default=0.95
-        Width of the percentile band over the replicates.
+    cl : float, default=0.95
+        Level of the percentile band over the replicates.
     steps_per_year : int, default=1
         Matrix applications per year (12 for a monthly matrix); a callable gets t = 1/steps_per_year.
     start_year : int, optional
@@ -185,7 +193,17 @@ def project_occupancy(
     -------
     DataFrame
         ``year`` (0 = today, or calendar years), ``state``, ``kind`` (``step`` or ``exit``,
-        exits cumulative), ``n``, and with replicates ``n_lower``, ``n_upper``.
+        exits cumulative), ``n``, and with replicates the band ``conf_low``, ``conf_high``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> from progression.transitions import TransitionMatrix
+    >>> panel = load_example("panel_year")
+    >>> p = TransitionMatrix(n_boot=0).fit(panel).matrix()
+    >>> out = project_occupancy(current_stock(panel), p, years=3, start_year=2024)
+    >>> out["year"].unique().tolist()
+    [2024, 2025, 2026, 2027]
     """
     stairs = as_staircase(staircase)
     if not isinstance(years, (int, np.integer)) or years < 1:
@@ -206,9 +224,8 @@ def project_occupancy(
     })
     if replicates is not None:
         draws = _replicate_paths(replicates, transition, stairs, steps_per_year, start, flows)
-        alpha = (1 - level) / 2
-        low, high = np.quantile(draws, [alpha, 1 - alpha], axis=0)
-        out["n_lower"], out["n_upper"] = low.ravel(), high.ravel()
+        low, high = percentile_interval(draws, cl=cl)
+        out["conf_low"], out["conf_high"] = low.ravel(), high.ravel()
     return out
 
 
@@ -316,10 +333,55 @@ def match_stepdown(p: Matrix, reference: Matrix, *, staircase=None) -> Matrix:
     return _like(_rebalance(np.where(lower, ref, array), stairs, "match_stepdown"), template)
 
 
+def implied_stepdown_factor(p: Matrix, reference: Matrix, stock, *, staircase=None) -> float:
+    """How much more often citizens step down under ``p`` than under ``reference``.
+
+    The ratio of the stock-weighted step-down probabilities, sum_i n_i sum_{j below i} p_ij: the
+    factor of :func:`scale_stepdown` that, applied to ``reference``, moves as many of today's citizens
+    down in a period as ``p`` does.
+
+    Parameters
+    ----------
+    p, reference : DataFrame
+        Transition matrices (rows = steps, columns = steps and optionally exits).
+    stock : Series
+        Citizens per step (:func:`current_stock`), the weights.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> steps = ["none", "SEL82", "SEL85", "SEL107", "ABL105", "SEL108"]
+    >>> p = pd.DataFrame(0.02 + 0.88 * np.eye(6), index=steps, columns=steps)
+    >>> round(implied_stepdown_factor(scale_stepdown(p, 1.5), p, pd.Series(100, index=steps)), 6)
+    1.5
+    """
+    stairs = as_staircase(staircase)
+    steps = list(stairs.steps)
+    weights = pd.Series(stock).reindex(steps, fill_value=0).to_numpy(dtype=float)
+    below = _lower_mask(stairs, len(steps))
+
+    def down(matrix: Matrix) -> float:
+        values = matrix.loc[steps, steps].fillna(0.0).to_numpy() if isinstance(matrix, pd.DataFrame) \
+            else np.nan_to_num(np.asarray(matrix, dtype=float)[:, :len(steps)])
+        return float(weights @ (values * below).sum(axis=1))
+
+    return down(p) / down(reference)
+
+
 # -- inputs from the panel -------------------------------------------------------------------------
 def current_stock(panel: pd.DataFrame, *, period=None, staircase=None, person_col: str = "person_id",
                   period_col: str = "period", step_col: str = "step", status_col: str = "status") -> pd.Series:
-    """Citizens per step in one period of the panel (default: the last), status ``observed`` only."""
+    """Citizens per step in one period of the panel (default: the last), status ``observed`` only.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> current_stock(load_example("panel_year")).index.tolist()
+    ['none', 'SEL82', 'SEL85', 'SEL107', 'ABL105', 'SEL108']
+    """
     stairs = as_staircase(staircase)
     at = pd.Timestamp(period) if period is not None else panel[period_col].max()
     rows = panel[(panel[period_col] == at) & (panel[status_col].astype(str) == "observed")]
@@ -331,16 +393,78 @@ def current_stock(panel: pd.DataFrame, *, period=None, staircase=None, person_co
     return counts.reindex(list(stairs.steps), fill_value=0).rename("n").rename_axis("step")
 
 
-def entrants(panel: pd.DataFrame, *, staircase=None, person_col: str = "person_id", period_col: str = "period",
+def entrants(panel: pd.DataFrame, persons: pd.DataFrame | None = None, *, young_ages: tuple[int, int] = (18, 19),
+             staircase=None, person_col: str = "person_id", period_col: str = "period",
              step_col: str = "step") -> pd.DataFrame:
-    """New citizens per period by their first step (persons whose panel starts after its first period).
+    """New citizens per year by their first step, all and (with ``persons``) the young among them.
 
-    A basis for the inflow assumption: e.g. ``entrants(panel).mean()`` per year, or the entrants
-    among 18-year-olds when the panel carries an age column and is filtered first.
+    New citizens are those whose panel starts after its first period (those already there are the
+    stock). The young are those whose age (year minus birth year) lies in ``young_ages``: the young
+    people who come from the children's area at 18.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Person-period panel.
+    persons : DataFrame, optional
+        Table ``persons`` (``birth_year``), for ``n_young``.
+    young_ages : (int, int), default=(18, 19)
+        First and last age of the young.
+
+    Returns
+    -------
+    DataFrame
+        ``year``, ``step``, ``n`` (entrants) and, with ``persons``, ``n_young``: every year with
+        entrants and every step, zeros included.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> new = entrants(load_example("panel_year"), load_example("persons"))
+    >>> list(new.columns), bool((new["n_young"] <= new["n"]).all())
+    (['year', 'step', 'n', 'n_young'], True)
     """
     stairs = as_staircase(staircase)
     first = panel.sort_values([person_col, period_col]).groupby(person_col, sort=False).head(1)
     first = first[first[period_col] > panel[period_col].min()]
-    table = pd.crosstab(first[period_col], first[step_col].astype(str))
-    stairs.check_steps(table.columns, column=step_col)
-    return table.reindex(columns=list(stairs.steps), fill_value=0)
+    steps = first[step_col].astype(str)
+    stairs.check_steps(steps.unique(), column=step_col)
+    frame = pd.DataFrame({"year": first[period_col].dt.year.to_numpy(), "step": steps.to_numpy()})
+    columns = {"n": ("step", "size")}
+    if persons is not None:
+        age = first[period_col].dt.year - first[person_col].map(persons.set_index(person_col)["birth_year"])
+        frame["young"] = age.between(*young_ages).to_numpy()
+        columns["n_young"] = ("young", "sum")
+    out = frame.groupby(["year", "step"]).agg(**columns).reset_index()
+    grid = pd.MultiIndex.from_product([sorted(out["year"].unique()), list(stairs.steps)], names=["year", "step"])
+    out = out.set_index(["year", "step"]).reindex(grid, fill_value=0).reset_index()
+    return out.astype({c: "int64" for c in columns})
+
+
+def yearly_inflow(entrants: pd.DataFrame, *, years: Sequence[int], staircase=None) -> pd.Series:
+    """Mean entrants per year by step over ``years``: the inflow of :func:`project_occupancy`.
+
+    Parameters
+    ----------
+    entrants : DataFrame
+        :func:`entrants`.
+    years : sequence of int
+        The years averaged over.
+
+    Returns
+    -------
+    Series
+        Entrants per year, indexed by step.
+
+    Raises
+    ------
+    ParameterError
+        When no entrant falls in ``years``.
+    """
+    stairs = as_staircase(staircase)
+    rows = entrants[entrants["year"].isin(list(years))]
+    if rows.empty:
+        raise ParameterError(f"no entrants in the years {list(years)}; entrants are counted in "
+                             f"{sorted(entrants['year'].unique())}")
+    per_year = rows.groupby("step")["n"].sum() / rows["year"].nunique()
+    return per_year.reindex(list(stairs.steps), fill_value=0.0).rename("n").rename_axis("step")

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from progression._validation import as_list, check_columns, check_no_missing
+from progression.constants import DAYS_PER_YEAR
 from progression.exceptions import DataContractError, ParameterError
-
-_DAYS_PER_YEAR = 365.25
 
 
 @dataclass(frozen=True)
@@ -215,11 +215,11 @@ def prepare_panel(
     """Validate panel data and turn it into intervals between consecutive observations.
 
     Rows of one subject need not be adjacent, but must be in time order.  Datetime times are
-    converted to years (days / 365.25).
+    converted to years (days / 365.25, :data:`progression.constants.DAYS_PER_YEAR`).
     """
-    covariates = _as_list(covariates)
-    _check_columns(data, [subject, time, state, *covariates])
-    _check_missing(data, [subject, time, state, *covariates])
+    covariates = as_list(covariates, name="covariates") if covariates else []
+    check_columns(data, [subject, time, state, *covariates])
+    check_no_missing(data, [subject, time, state, *covariates])
     codes = spec.states.get_indexer(data[state])
     if (codes < 0).any():
         bad = pd.unique(data.loc[codes < 0, state])
@@ -243,36 +243,10 @@ def prepare_panel(
     return Panel(from_idx, to_idx, t[start + 1] - t[start], x, encoders, len(subj_ids), len(data))
 
 
-def _as_list(covariates) -> list[str]:
-    if covariates is None:
-        return []
-    if isinstance(covariates, str):
-        return [covariates]
-    return list(covariates)
-
-
-def _check_columns(data: pd.DataFrame, columns: list[str]) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame; found {type(data).__name__}")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise DataContractError(f"columns {missing} not in data; columns present: {list(data.columns)}")
-
-
-def _check_missing(data: pd.DataFrame, columns: list[str]) -> None:
-    for column in columns:
-        na = data[column].isna().to_numpy()
-        if na.any():
-            raise DataContractError(
-                f"column '{column}' has {int(na.sum())} missing values (e.g. rows "
-                f"{list(data.index[na][:5])}); drop or impute them before fitting"
-            )
-
-
 def _times(values: pd.Series) -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(values):
         days = (values - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
-        return days.to_numpy(dtype=float) / _DAYS_PER_YEAR
+        return days.to_numpy(dtype=float) / DAYS_PER_YEAR
     if not pd.api.types.is_numeric_dtype(values):
         raise DataContractError(f"column '{values.name}' must hold numbers or datetimes; found {values.dtype}")
     return values.to_numpy(dtype=float)

@@ -7,9 +7,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from progression._validation import check_columns, check_no_missing
 from progression.exceptions import StatisticalWarning
 
-from ._data import _check_columns, _check_missing, prepare_panel, qspec_from
+from ._data import prepare_panel, qspec_from
 
 
 def statetable(data: pd.DataFrame, *, subject: str, time: str, state: str) -> pd.DataFrame:
@@ -27,8 +28,8 @@ def statetable(data: pd.DataFrame, *, subject: str, time: str, state: str) -> pd
     pandas.DataFrame
         Rows: state at an observation (``from``); columns: state at the next one (``to``).
     """
-    _check_columns(data, [subject, time, state])
-    _check_missing(data, [subject, time, state])
+    check_columns(data, [subject, time, state])
+    check_no_missing(data, [subject, time, state])
     ordered = data.sort_values([subject, time], kind="stable")
     same = ordered[subject].to_numpy()[1:] == ordered[subject].to_numpy()[:-1]
     states = ordered[state].to_numpy()

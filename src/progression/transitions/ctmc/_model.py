@@ -10,6 +10,8 @@ import pandas as pd
 import scipy.special
 import scipy.stats
 
+from progression._tidy import RESULT_COLUMNS, z_value
+from progression._validation import check_level
 from progression.exceptions import NotFittedError, ParameterError
 
 from . import _extract
@@ -17,9 +19,7 @@ from ._data import Panel, QSpec, prepare_panel, qspec_from
 from ._likelihood import PanelLikelihood
 from ._optimise import maximise
 
-_SUMMARY_COLUMNS = [
-    "from_state", "to_state", "term", "estimate", "std_error", "conf_low", "conf_high", "statistic", "p_value",
-]
+_SUMMARY_COLUMNS = ["from_state", "to_state", "term", *RESULT_COLUMNS]
 _CI_CHOICES = ("delta", "none")
 
 
@@ -32,7 +32,7 @@ class MultiStateModel:
         Centre covariates at their means over interval starts, as msm's ``center=TRUE``; baseline
         intensities are then those at the covariate means.
     cl : float, default=0.95
-        Confidence level of the limits in ``summary`` and the extractors.
+        Confidence level of the limits in ``summary()`` and the extractors.
     max_iter : int, default=500
         Maximum number of BFGS iterations.
     tol : float, default=1e-6
@@ -182,7 +182,7 @@ class MultiStateModel:
     def _check_settings(self) -> None:
         if not isinstance(self.center, (bool, np.bool_)):
             raise ParameterError(f"center must be True or False; found {self.center!r}")
-        _check_cl(self.cl)
+        check_level(self.cl)
         if not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 1:
             raise ParameterError(f"max_iter must be a positive integer; found {self.max_iter!r}")
         if not (isinstance(self.tol, (int, float)) and self.tol > 0):
@@ -198,9 +198,8 @@ class MultiStateModel:
             raise NotFittedError("This MultiStateModel is not fitted yet; call fit(data, ...) first")
 
     # --------------------------------------------------------------- inference
-    @property
     def summary(self) -> pd.DataFrame:
-        """Tidy table of the estimates: one row per transition and term.
+        """Tidy table of the estimates: one row per transition and term (msm ``tidy``).
 
         Rows with term ``"baseline"`` give the intensity at the covariate means; the other rows give
         the hazard ratio ``exp(beta)`` of each covariate term.  ``std_error`` is on the natural scale
@@ -208,7 +207,7 @@ class MultiStateModel:
         ``statistic`` / ``p_value`` are the Wald test of a hazard ratio of 1 (NaN for intensities).
         """
         self._fitted()
-        z = _z(self.cl)
+        z = z_value(self.cl)
         log_est = self.params_.to_numpy()
         se_log = np.sqrt(np.diag(self.vcov_.to_numpy()))
         estimate = np.exp(log_est)
@@ -230,9 +229,9 @@ class MultiStateModel:
         Returns
         -------
         pandas.DataFrame
-            The covariate rows of ``summary``.
+            The covariate rows of ``summary()``.
         """
-        table = self.summary
+        table = self.summary()
         return table[table["term"] != "baseline"].reset_index(drop=True)
 
     def qmatrix(self, covariates="mean", ci: str = "delta", cl: float | None = None) -> pd.DataFrame:
@@ -373,8 +372,8 @@ class MultiStateModel:
 
     # ----------------------------------------------------------------- display
     def print_summary(self, decimals: int = 3) -> None:
-        """Print the header and the ``summary`` table."""
-        table = self.summary.to_string(index=False, float_format=lambda v: f"{v:.{decimals}f}")
+        """Print the header and the ``summary()`` table."""
+        table = self.summary().to_string(index=False, float_format=lambda v: f"{v:.{decimals}f}")
         print("\n".join(self._header_lines(decimals)) + "\n\n" + table)
 
     def _header_lines(self, decimals: int = 3) -> list[str]:
@@ -394,7 +393,7 @@ class MultiStateModel:
         if not hasattr(self, "params_"):
             return f"<pre>{html.escape(repr(self))}</pre>"
         header = "<br>".join(html.escape(line) for line in self._header_lines())
-        return f"<p>{header}</p>" + self.summary.to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        return f"<p>{header}</p>" + self.summary().to_html(index=False, float_format=lambda v: f"{v:.4g}")
 
     def __repr__(self) -> str:
         settings = f"center={self.center}, cl={self.cl}"
@@ -431,7 +430,7 @@ class MultiStateModel:
 
     def _delta(self, fun: Callable[[np.ndarray], np.ndarray], link: str, cl: float | None):
         """Estimate, delta-method standard error and limits of ``fun(params)`` on a link scale."""
-        z = _z(self.cl if cl is None else _check_cl(cl))
+        z = z_value(self.cl if cl is None else cl)
         params = self.params_.to_numpy()
         est = np.asarray(fun(params), dtype=float)
         forward, inverse, slope = _LINKS[link]
@@ -566,16 +565,6 @@ def _beta_vector(beta, panel: Panel, spec: QSpec) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- small helpers
-def _check_cl(cl) -> float:
-    if not (isinstance(cl, (int, float)) and 0 < cl < 1):
-        raise ParameterError(f"cl must be a number between 0 and 1; found {cl!r}")
-    return float(cl)
-
-
-def _z(cl: float) -> float:
-    return float(scipy.stats.norm.ppf(0.5 + cl / 2.0))
-
-
 def _ci(ci: str) -> str:
     if ci not in _CI_CHOICES:
         raise ParameterError(f"ci must be one of {_CI_CHOICES}; found {ci!r}")

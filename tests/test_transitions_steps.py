@@ -1,4 +1,4 @@
-"""The glue of 20_transitions: disclosure-ready matrices, comparisons, cut Kaplan-Meier curves, the
+"""The steps of 20_transitions: disclosure-ready matrices, comparisons, cut Kaplan-Meier curves, the
 multi-state model's observations and the projection's inputs, on small panels with known answers."""
 
 from __future__ import annotations
@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 
 from progression.analyses import transitions as sa
-from progression.disclosure import suppress
+from progression.disclosure import declaration_of, suppress
+from progression.transitions.durations import km_disclosed
+from progression.transitions.projection import entrants, implied_stepdown_factor, yearly_inflow
 from progression.exceptions import DataContractError, ParameterError
 from progression.transitions import TransitionMatrix
 from test_transitions import P_TRUE, STEPS, chain_panel, simulate_chain
@@ -29,18 +31,17 @@ def panel_of(paths: dict[int, list[str]], first_year: int = 2020, municipality: 
     return frame
 
 
-def test_matrix_table_describes_empty_cells_by_their_row_and_hides_a_second_cell():
+def test_summary_describes_empty_cells_by_their_row_and_hides_a_second_cell():
     """Row SEL85: 12 stay, 2 go to none, nobody anywhere else. The 'none' cell (2 persons) is hidden, and
     so is the next smallest cell of the row (the stayers), while the empty cells show a zero."""
     paths = {i: ["SEL85", "SEL85"] for i in range(1, 13)} | {13: ["SEL85", "none"], 14: ["SEL85", "none"]}
     panel = panel_of(paths)
-    tm = TransitionMatrix(n_boot=0).fit(panel)
-    table = sa.matrix_table(tm, panel)
+    table = TransitionMatrix(n_boot=0).fit(panel).summary()
     row = table[table["from_step"] == "SEL85"].set_index("to_step")
     assert row["n_persons_from"].unique().tolist() == [14]
     assert row.loc["none", "n_described"] == 2 and row.loc["SEL85", "n_described"] == 12
     assert row.loc["SEL108", "n_described"] == 14  # empty: describes the row
-    safe, report = suppress(table, table="m", min_cell_size=5, **sa.matrix_disclosure(table))
+    safe, report = suppress(table, table_name="m", min_cell_size=5)
     shown = safe[safe["from_step"] == "SEL85"].set_index("to_step")
     assert shown.loc[["none", "SEL85"], ["prob", "n", "n_persons", "n_described"]].isna().all().all()
     assert (shown.drop(index=["none", "SEL85"])["prob"] == 0).all()
@@ -48,13 +49,14 @@ def test_matrix_table_describes_empty_cells_by_their_row_and_hides_a_second_cell
     assert report.primary == 1 and report.secondary == 1
 
 
-def test_compare_table_hides_the_difference_wherever_either_group_is_hidden():
+def test_case_vs_rest_hides_the_difference_wherever_either_group_is_hidden():
     states, first = simulate_chain(3000, 6, seed=5)
     panel = chain_panel(states, first, municipality=np.where(np.arange(3000) < 300, 265, 101))
     panel = panel.assign(municipality_set=np.where(panel["municipality"] == 265, "case", "rest"))
     table, fitted = sa.matrices_by(panel, ["municipality_set"], n_boot=200, seed=1)
-    shown, _ = suppress(table, table="g", min_cell_size=5, **sa.matrix_disclosure(table, ["grouping", "group"]))
-    diff = sa.compare_table(fitted["municipality_set"], table, shown, by="municipality_set", a="case", b="rest")
+    shown, _ = suppress(table, table_name="g", min_cell_size=5)
+    diff = sa.case_vs_rest(fitted["municipality_set"], table, shown, by="municipality_set", a="case", b="rest")
+    assert declaration_of(diff).stats["diff"] == ("n_described",)
     side = {g: shown[shown["group"] == g].set_index(["from_step", "to_step"])["prob"] for g in ("case", "rest")}
     keyed = diff.set_index(["from_step", "to_step"])
     either = (side["case"].isna() | side["rest"].isna()).reindex(keyed.index).to_numpy()
@@ -63,7 +65,7 @@ def test_compare_table_hides_the_difference_wherever_either_group_is_hidden():
     np.testing.assert_allclose(keyed.loc[ok, "diff"], keyed.loc[ok, "prob_a"] - keyed.loc[ok, "prob_b"])
     # both groups follow the same chain: the stayers' differences are small and their intervals cover zero
     stay = keyed[(keyed.index.get_level_values(0) == keyed.index.get_level_values(1)) & ok]
-    assert (stay["ci_lower"] <= 0).mean() >= 0.6 and (stay["ci_upper"] >= 0).mean() >= 0.6
+    assert (stay["conf_low"] <= 0).mean() >= 0.6 and (stay["conf_high"] >= 0).mean() >= 0.6
     assert set(diff["n_described"].dropna()) and (diff["n_described"] >= 0).all()
 
 
@@ -76,7 +78,7 @@ def test_km_disclosed_cuts_each_curve_at_its_first_small_count():
         "n_censored": [0, 0, 17, 5, 0, 10, 30],
         "survival": [0.6, 0.3, 0.27, 0.135, 0.8, 0.6, 0.6],
     })
-    out = sa.km_disclosed(km, by=["step"], min_cell_size=5)
+    out = km_disclosed(km, by=["step"], min_cell_size=5)
     assert out.groupby("step")["time"].max().to_dict() == {"a": 2, "b": 3}
     summary = sa.km_summary(out.assign(years=out["time"]), by=["step"], years=(1, 3))
     assert summary.set_index("step")["median_years"].to_dict() == {"a": 2.0, "b": pytest.approx(np.nan, nan_ok=True)}
@@ -134,23 +136,23 @@ def test_implied_stepdown_factor_and_inflow():
     lower = np.tril(np.ones((6, 6), dtype=bool), k=-1)
     doubled = p.where(~lower, 2 * p)
     stock = pd.Series([100, 50, 400, 80, 120, 60], index=STEPS)
-    assert sa.implied_stepdown_factor(doubled, p, stock) == pytest.approx(2.0)
-    entrants = pd.DataFrame({"year": [2022, 2022, 2023, 2023, 2024], "step": ["SEL85", "SEL82", "SEL85", "SEL108",
+    assert implied_stepdown_factor(doubled, p, stock) == pytest.approx(2.0)
+    new = pd.DataFrame({"year": [2022, 2022, 2023, 2023, 2024], "step": ["SEL85", "SEL82", "SEL85", "SEL108",
                                                                               "SEL85"],
                              "n": [10, 4, 20, 2, 30], "n_young": [3, 0, 5, 1, 6]})
-    inflow = sa.yearly_inflow(entrants, years=[2023, 2024])
+    inflow = yearly_inflow(new, years=[2023, 2024])
     assert inflow.to_dict() == {"none": 0.0, "SEL82": 0.0, "SEL85": 25.0, "SEL107": 0.0, "ABL105": 0.0,
                                 "SEL108": 1.0}
     with pytest.raises(ParameterError, match="no entrants"):
-        sa.yearly_inflow(entrants, years=[2019])
+        yearly_inflow(new, years=[2019])
 
 
-def test_entrant_table_counts_new_citizens_and_the_young():
+def test_entrants_count_new_citizens_and_the_young():
     panel = panel_of({1: ["SEL85", "SEL85"], 2: ["none", "SEL85", "SEL108"], 3: ["SEL82"]}, first_year=2020)
     panel = panel[~((panel["person_id"] == 2) & (panel["period"].dt.year == 2020))]  # person 2 enters in 2021
     panel = pd.concat([panel, panel_of({4: ["SEL107"]}, first_year=2022)], ignore_index=True)
     persons = pd.DataFrame({"person_id": [1, 2, 3, 4], "birth_year": [1980, 2003, 1990, 1950]})
-    table = sa.entrant_table(panel, persons).set_index(["year", "step"])
+    table = entrants(panel, persons).set_index(["year", "step"])
     assert table.loc[(2021, "SEL85"), "n"] == 1 and table.loc[(2021, "SEL85"), "n_young"] == 1  # aged 18
     assert table.loc[(2022, "SEL107"), "n"] == 1 and table.loc[(2022, "SEL107"), "n_young"] == 0
     assert table["n"].sum() == 2  # persons 1 and 3 are the first year's stock
@@ -168,3 +170,41 @@ def test_analysis_panel_keeps_the_window_and_labels_groups():
     assert bands[(1, 2014)] == "under 18" and bands[(1, 2015)] == "18-29" and bands[(2, 2014)] == "50+"
     with pytest.raises(ParameterError, match="no panel rows"):
         sa.in_years(panel, 2030, 2031)
+
+
+@pytest.fixture(scope="module")
+def example_panel():
+    from progression.datasets import load_example
+
+    return sa.analysis_panel(load_example("panel_year"), load_example("persons"), start_year=2014, end_year=2024,
+                             case_municipalities=[265, 169, 657, 751], age_bands=[18, 30, 50, 67])
+
+
+@pytest.mark.filterwarnings("ignore:n_boot=")
+def test_projection_starts_from_the_stock_and_counts_the_young_from_the_counts(example_panel):
+    from progression.datasets import load_example
+
+    persons = load_example("persons")
+    out = sa.project_staircase(example_panel, persons, base_years=3, years=2, stepdown_scenario=1.2, n_boot=20, seed=1)
+    first = out.occupancy[out.occupancy["year"] == 2024]
+    assert np.allclose(first["n"], first["n_stock"]) and set(first["scenario"]) == {
+        "baseline", "step-down x 1.2", "as the case municipalities"}
+    new = entrants(example_panel, persons)
+    recent = new[new["year"] > 2021]
+    assert out.inputs["inflow_young_share"] == pytest.approx(recent["n_young"].sum() / recent["n"].sum())
+    assert out.inputs["stock_on_steps"] == first.loc[first["scenario"] == "baseline", "n_stock"].sum() - \
+        first.loc[(first["scenario"] == "baseline") & (first["state"] == "none"), "n_stock"].sum()
+    assert declaration_of(out.inputs).safe == ("stepdown_scenario", "implied_case_stepdown_factor")
+    assert declaration_of(out.occupancy).stats["conf_high"] == ("n_stock",)
+
+
+@pytest.mark.filterwarnings("ignore:n_boot=")
+def test_duration_steps_are_cut_and_declared(example_panel):
+    on_step = sa.time_on_step_by(example_panel, [None, "municipality_set"], min_cell_size=5)
+    counts = on_step[["n_at_risk", "n_events", "n_censored"]]
+    assert not ((counts > 0) & (counts < 5)).any().any()
+    assert set(on_step["grouping"]) == {"all", "municipality_set"}
+    assert declaration_of(on_step).labels == ("time", "years")
+    shares = sa.reentry_shares_by(example_panel, horizons=[1, 2], n_boot=20, seed=3)
+    assert shares["municipality_set"].tolist()[:2] == ["all", "all"]
+    assert declaration_of(shares).stats["share"] == ("n_persons",)
