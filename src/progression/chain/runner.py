@@ -37,6 +37,7 @@ from progression.chain.run_context import (
     PARAMS_LOG,
     READS_LOG,
     collect_disclosure,
+    collect_report_items,
     reset_section,
     section_log,
 )
@@ -286,9 +287,11 @@ class _Manifest:
                 "refused": disclosure.get("_refused", {}),
             }
             self.path.write_text(json.dumps(manifest, indent=2, default=str, ensure_ascii=False))
-            # every section's disclosure log in one file, for whoever reviews what left the run
+            # every section's disclosure log and report items in one file each, for whoever reviews the run
             (self.run_dir / "disclosure.json").write_text(json.dumps(disclosure, indent=2, sort_keys=True,
                                                                       ensure_ascii=False))
+            (self.run_dir / "report_items.json").write_text(json.dumps(collect_report_items(self.run_dir),
+                                                                        indent=2, ensure_ascii=False))
             return self.path
 
 
