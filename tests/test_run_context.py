@@ -145,3 +145,19 @@ def test_the_dominance_rule_follows_the_parameters(tmp_path):
         ctx = RunContext.open(params, tmp_path / f"run{hidden}")
         out = ctx.write_result("costs", table)
         assert out["total_cost"].isna().all() == hidden
+
+
+def test_disclosed_numbers_add_up_to_disclosed_numbers_and_a_suppressed_one_stays_suppressed():
+    a, b = Disclosed(3.0, "t.a"), Disclosed(4.0, "t.b")
+    assert isinstance(a + b, Disclosed) and (a + b).source == "(t.a + t.b)" and float(sum([a, b])) == 7.0
+    assert not isinstance(a + 1.0, Disclosed)  # an undisclosed number makes the result undisclosed
+    assert f"{Disclosed(None, 't.c') + a:.1f}" == "·"
+
+
+def test_a_stacked_table_takes_another_tables_declaration():
+    first = declare(pd.DataFrame({"n": [30], "share": [0.5]}), counts="n", stats={"share": "n"})
+    stacked = declare(pd.concat([first, first.assign(n=3)], ignore_index=True), first.attrs["progression.disclosure"],
+                      safe=[])
+    out, _ = __import__("progression.disclosure", fromlist=["suppress"]).suppress(stacked, table_name="t",
+                                                                                   min_cell_size=5)
+    assert out["share"].isna().tolist() == [False, True]

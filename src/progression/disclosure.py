@@ -164,14 +164,17 @@ class Declaration:
                 for k, v in asdict(self).items()}
 
 
-def declare(table: pd.DataFrame | Mapping, *, counts=(), stats=None, margins=None, magnitudes=None,
-            magnitude_counts=None, safe=(), labels=(), add: bool = False):
+def declare(table: pd.DataFrame | Mapping, declaration: Declaration | None = None, *, counts=(), stats=None,
+            margins=None, magnitudes=None, magnitude_counts=None, safe=(), labels=(), add: bool = False):
     """Attach a disclosure declaration to a table (or to a mapping of key numbers).
 
     Parameters
     ----------
     table : DataFrame or mapping
         An aggregate table, or a flat mapping of key numbers (see :class:`Declaration` for the kinds).
+    declaration : Declaration, optional
+        A declaration to attach (e.g. another table's, for a table stacked from several), to which the
+        keyword arguments add.
     add : bool, default False
         Add to the declaration the table already carries instead of replacing it.
 
@@ -191,6 +194,8 @@ def declare(table: pd.DataFrame | Mapping, *, counts=(), stats=None, margins=Non
     """
     new = Declaration.of(counts=counts, stats=stats, margins=margins, magnitudes=magnitudes,
                          magnitude_counts=magnitude_counts, safe=safe, labels=labels)
+    if declaration is not None:
+        new = declaration.merge(new)
     if isinstance(table, pd.DataFrame):
         old = declaration_of(table) if add else None
         out = table.copy()

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,6 +159,26 @@ class Disclosed(float):
 
     def __format__(self, spec: str) -> str:
         return SUPPRESSED_MARK if self.suppressed else format(float(self), spec)
+
+    def _combine(self, other, op, symbol: str, reverse: bool = False):
+        if symbol == "+" and isinstance(other, int) and other == 0:  # sum() starts from 0
+            return self
+        if not isinstance(other, Disclosed):  # with an undisclosed number the result is not disclosed
+            return op(other, float(self)) if reverse else op(float(self), other)
+        a, b = (other, self) if reverse else (self, other)
+        return Disclosed(op(float(a), float(b)), f"({a.source} {symbol} {b.source})")
+
+    def __add__(self, other):
+        return self._combine(other, operator.add, "+")
+
+    def __radd__(self, other):
+        return self._combine(other, operator.add, "+", reverse=True)
+
+    def __sub__(self, other):
+        return self._combine(other, operator.sub, "-")
+
+    def __truediv__(self, other):
+        return self._combine(other, operator.truediv, "/")
 
 
 def _figure_sources(fig) -> list:

@@ -12,8 +12,9 @@ Examples
 >>> from progression.chain.spec import notebooks_dir
 >>> folder = Path(tempfile.mkdtemp()) / "notebooks"
 >>> _ = shutil.copytree(notebooks_dir(), folder)
->>> new_notebook("municipal_trends", after="30", directory=folder).name
-'35_municipal_trends.ipynb'
+>>> path = new_notebook("municipal_trends", after="30", directory=folder)
+>>> 30 < int(path.name[:2]) < 40, path.name[2:]
+(True, '_municipal_trends.ipynb')
 """
 
 from __future__ import annotations
@@ -141,15 +142,15 @@ def new_notebook(name: str, *, after: str | None = None, directory: str | Path |
     nbformat.write(nb, path)
     spec_file = directory / SPEC_FILE
     text = spec_file.read_text(encoding="utf-8")
+    header = "".join(line for line in text.splitlines(keepends=True) if line.startswith("#"))
     declared = yaml.safe_load(text) or {}
-    entry = {"needs": ["00_data"], "params": ["disclosure", "report"], "reads": ["data/panel_year.parquet"],
-             "writes": [f"results/{name}_*", f"figures/{name}_*"]}
-    text = text.rstrip("\n") + "\n" + yaml.safe_dump({full: entry}, sort_keys=False, default_flow_style=None)
+    declared[full] = {"needs": ["00_data"], "params": ["disclosure", "report"], "reads": ["data/panel_year.parquet"],
+                      "writes": [f"results/{name}_*", f"figures/{name}_*"]}
     for other, spec in declared.items():
-        if other.split("_", 1)[-1] == "report" and full not in spec.get("needs", []):
-            needs = [*spec.get("needs", []), full]
-            text = re.sub(rf"(?m)^({re.escape(other)}:\n(?:  .*\n)*?  needs: )\[.*?\]", 
-                          lambda m: m.group(1) + "[" + ", ".join(sorted(needs)) + "]", text)
-    spec_file.write_text(text, encoding="utf-8")
+        if other.split("_", 1)[-1] == "report":
+            spec["needs"] = sorted({*spec.get("needs", []), full})
+    ordered = dict(sorted(declared.items()))
+    spec_file.write_text(header + yaml.safe_dump(ordered, sort_keys=False, default_flow_style=None, width=110,
+                                                 allow_unicode=True), encoding="utf-8")
     load_chain(directory)  # the declaration reads back
     return path
