@@ -330,7 +330,8 @@ def test_effect_adjusted_potential_keeps_only_caused_successes():
 
 def test_payers_agree_with_the_data_contract():
     from progression.schemas import PAYERS
-    assert eco.PAYERS == PAYERS
+    pocket = eco.budget_consequences(EFFECTS, unit_costs(), intervention_cost=1_000.0).wrong_pocket()
+    assert tuple(pocket.index) == PAYERS
 
 
 def test_intervention_cost_spread_over_years_and_other_payers():

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from progression.evaluation import RESULT_COLUMNS
+from progression.evaluation import EFFECT_COLUMNS
 from progression.exceptions import DataContractError
 
 mpl = pytest.importorskip("matplotlib")
@@ -20,7 +20,7 @@ def effect_rows(methods, outcome="employment_weeks", centre=4.0):
         estimate = centre + k
         rows.append(dict(outcome=outcome, method=method, estimand="ATT", estimate=estimate, std_error=0.5,
                          conf_low=estimate - 1, conf_high=estimate + 1, p_value=0.01, n_treated=100, n_control=200))
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
 from progression.evaluation import (
-    RESULT_COLUMNS,
+    EFFECT_COLUMNS,
     aipw,
     balance_table,
     effective_sample_size,
@@ -91,7 +91,7 @@ def people() -> pd.DataFrame:
 def test_naive_participant_contrast_is_biased_beyond_its_interval(people):
     truth = sample_truth(people, "ATT")
     row = naive_contrast(people, outcome="employment_weeks", group="participant").iloc[0]
-    assert list(naive_contrast(people, outcome="employment_weeks", group="participant").columns) == RESULT_COLUMNS
+    assert list(naive_contrast(people, outcome="employment_weeks", group="participant").columns) == EFFECT_COLUMNS
     assert row["estimate"] > truth and not covers(row, truth)
     assert row["n_treated"] == people["participant"].sum()
 
@@ -148,7 +148,7 @@ def test_ipw_analytic_standard_error_accounts_for_the_estimated_propensity(peopl
     """The stacked (M-estimation) SE agrees with a bootstrap that refits the propensity model."""
     analytic = ipw(people, outcome="employment_weeks", treatment="participant", covariates=COVARIATES).iloc[0]
     boot = ipw(people, outcome="employment_weeks", treatment="participant", covariates=COVARIATES,
-               se="bootstrap", B=100, seed=5).iloc[0]
+               se="bootstrap", n_boot=100, seed=5).iloc[0]
     assert boot["estimate"] == analytic["estimate"]
     assert boot["std_error"] == pytest.approx(analytic["std_error"], rel=0.2)
     assert boot["conf_low"] < boot["estimate"] < boot["conf_high"]
@@ -167,7 +167,7 @@ def test_user_propensity_model_is_accepted(people):
 
 def test_aipw_is_reproducible_with_a_seed_and_clusters(people):
     kwargs = dict(outcome="employment_weeks", treatment="participant", covariates=COVARIATES,
-                  cluster="municipality", se="bootstrap", B=3)
+                  cluster="municipality", se="bootstrap", n_boot=3)
     first = aipw(people, seed=7, **kwargs)
     pd.testing.assert_frame_equal(first, aipw(people, seed=7, **kwargs))
     assert not first.equals(aipw(people, seed=8, **kwargs))

@@ -9,6 +9,7 @@ from scipy import stats
 
 from progression import economics as eco
 from progression import fund
+from progression.evaluation.trials import adoption_years
 from progression.exceptions import DataContractError, ParameterError
 
 MUNICIPALITIES = [101, 147, 151, 153, 155, 157, 159, 161, 163, 165]
@@ -315,3 +316,63 @@ def test_figures_draw_the_numbers_they_are_given():
 def test_gains_must_share_the_rate_cards_price_year():
     with pytest.raises(ParameterError, match="price year 2024; found \\[2022\\]"):
         fund.simulate(effects().assign(price_year=2022), card(), participants(5), years=1, n_draws=5, seed=1)
+
+
+# --------------------------------------------------------------------------------------------
+# The simulation's inputs
+# --------------------------------------------------------------------------------------------
+
+
+def test_fund_inputs_from_effects_means_and_gains():
+    card = pd.DataFrame({"intervention": ["a", "a"], "outcome": ["employed", "no_psych_admission"],
+                         "price_dkk": [1.0, 1.0], "cap_dkk": [np.nan, np.nan], "counterfactual_rate": [0.1, 0.8],
+                         "window_months": [12, 12], "price_year": 2024, "gain_payer": ["stat", "region"]})
+    effects = pd.DataFrame({"intervention": ["a", "a"], "outcome": ["employed", "no_psych_admission"],
+                            "estimate": [0.2, 0.05], "std_error": [0.05, 0.02]})
+    means = pd.DataFrame({"intervention": ["a", "a"], "outcome": ["employed", "no_psych_admission"],
+                          "mean_treated": [0.5, 0.96]})
+    gains = pd.DataFrame({"outcome": ["employed", "no_psych_admission"], "gain_kommune_dkk": [1.0, 2.0],
+                          "gain_region_dkk": [0.0, 5.0], "gain_stat_dkk": [9.0, 0.0]})
+    interventions = pd.DataFrame({"intervention": ["a"], "cost_per_participant_dkk": [100.0]})
+    out = fund.fund_interventions(effects, means, gains, interventions, card).set_index("outcome")
+    assert out.loc["employed", "baseline_rate"] == pytest.approx(0.3)
+    assert out.loc["no_psych_admission", "baseline_rate"] == pytest.approx(0.91)
+    assert out.loc["employed", "gain_stat_dkk"] == 9.0 and (out["cost_per_participant_dkk"] == 100.0).all()
+    with pytest.raises(DataContractError, match="no_psych_admission"):
+        fund.fund_interventions(effects.iloc[:1], means, gains, interventions, card)
+
+
+def test_fund_contracts_average_yearly_starters_since_adoption():
+    starts = pd.to_datetime(["2018-01-01", "2018-05-01", "2019-01-01", "2020-01-01", "2020-02-01", "2020-03-01"])
+    participations = pd.DataFrame({"person_id": range(1, 7), "intervention": "a",
+                                   "municipality": [101, 101, 101, 101, 147, 147], "start_date": starts})
+    contracts = fund.fund_contracts(participations, adoption_years(participations), last_year=2020)
+    # 101: 4 starters over 2018-2020 -> 1.33 -> 1; 147: 2 starters in 2020 -> 2
+    assert contracts.set_index("municipality")["participants"].to_dict() == {101: 1, 147: 2}
+
+
+def test_simulate_accepts_a_baseline_rate_of_one_with_a_harmful_effect():
+    card = pd.DataFrame({"intervention": ["a"], "outcome": ["ok"], "price_dkk": [10.0], "cap_dkk": [np.nan],
+                         "counterfactual_rate": [0.9], "window_months": [12], "price_year": 2024,
+                         "gain_payer": ["region"]})
+    effects = pd.DataFrame({"intervention": ["a"], "outcome": ["ok"], "effect": [-0.27], "effect_se": [0.2],
+                            "baseline_rate": [1.0], "gain_kommune_dkk": [0.0], "gain_region_dkk": [100.0],
+                            "gain_stat_dkk": [0.0]})
+    contracts = pd.DataFrame({"municipality": [101, 147], "intervention": "a", "participants": [7, 30]})
+    sim = fund.simulate(effects, card, contracts, years=3, n_draws=400, seed=5)
+    # every draw harms: outcomes lost, never gained, so the region's gain is never positive
+    assert (sim.draws["gain_region_dkk"] <= 0).all() and (sim.draws["gain_region_dkk"] < 0).any()
+
+
+def test_potential_bars_draws_a_stacked_bar_per_year():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from progression.plots.fund import potential_bars
+
+    table = pd.DataFrame({"rel_year": [0, 0, 1, 1], "area": ["social services", "health"] * 2,
+                          "potential_dkk": [100.0, -20.0, 80.0, 10.0]})
+    ax = potential_bars(table)
+    assert len(ax.patches) == 4 and "170" in ax.get_title()
+    with pytest.raises(ValueError, match="rel_year"):
+        potential_bars(table.drop(columns="rel_year"))

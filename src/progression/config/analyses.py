@@ -138,4 +138,5 @@ class FundParams(Section):
     som_horizon: int = Field(4, ge=1, le=10, description="years of costs counted after the delimitation year")
     som_ages: tuple[int, int] = Field((18, 64), description="ages of the SØM employment cohort")
     indigo_path: str = Field("../shared/reference-data/indigo",
-                             description="INDIGO export folder (relative to the project root); skipped when absent")
+                             description="INDIGO export folder: absolute, or relative to the project checkout or to "
+                                         "the parameter file; the reference prices are skipped when it is absent")

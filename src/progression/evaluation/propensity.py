@@ -25,9 +25,31 @@ from progression.exceptions import DataContractError
 ESTIMANDS = ("ATT", "ATE")
 
 
+__all__ = [
+    "ESTIMANDS", "logistic_model", "default_propensity_model", "design_matrix", "propensity_scores",
+    "propensity_weights", "inverse_probability_weights", "check_classifier", "predict_treatment_probability",
+]
+
+
+def logistic_model(C: float = np.inf):
+    """Logistic regression on standardised covariates, solved by Newton's method.
+
+    Parameters
+    ----------
+    C : float, default=inf
+        Inverse L2 penalty on the standardised coefficients (``inf`` = the maximum-likelihood logit).
+
+    Returns
+    -------
+    scikit-learn Pipeline
+        ``StandardScaler`` then ``LogisticRegression(solver="newton-cholesky")``.
+    """
+    return make_pipeline(StandardScaler(), LogisticRegression(C=C, solver="newton-cholesky", max_iter=1000))
+
+
 def default_propensity_model():
-    """Unpenalised logistic regression on standardised covariates (the maximum-likelihood logit)."""
-    return make_pipeline(StandardScaler(), LogisticRegression(C=np.inf, solver="newton-cholesky", max_iter=1000))
+    """The maximum-likelihood logit on standardised covariates: :func:`logistic_model` without a penalty."""
+    return logistic_model()
 
 
 def design_matrix(data: pd.DataFrame, covariates: str | Sequence[str]) -> pd.DataFrame:
