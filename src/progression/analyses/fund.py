@@ -100,6 +100,8 @@ class FundStudy:
         :func:`~progression.evaluation.trials.adoption_years`.
     pools, frames : dict of str to DataFrame
         Per intervention, the eligible pool and the trial frame with costs.
+    dominance : DominanceParams or None
+        The dominance rule of disclosure control (``disclosure.dominance``), for complementary suppression.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -113,6 +115,7 @@ class FundStudy:
     adoption: pd.DataFrame
     pools: dict[str, pd.DataFrame] = field(repr=False)
     frames: dict[str, pd.DataFrame] = field(repr=False)
+    dominance: object = None
 
     def seed_for(self, purpose: str) -> int:
         """The seed of one random purpose of the analysis."""
@@ -180,7 +183,8 @@ def emulate_trials(tables: Mapping[str, pd.DataFrame], params, *, truth: dict | 
         escalation_months=p.escalation_months), costs=tables["person_year_costs"], unit_costs=tables["unit_costs"])
         for k in names}
     return FundStudy(tables=tables, params=p, staircase=stairs, seed=params.run.seed, n_jobs=params.run.n_jobs,
-                     truth=truth, names=names, last_year=last_year, adoption=adoption, pools=pools, frames=frames)
+                     truth=truth, names=names, last_year=last_year, adoption=adoption, pools=pools, frames=frames,
+                     dominance=params.disclosure.dominance)
 
 
 def trial_counts(study: FundStudy) -> pd.DataFrame:
@@ -258,14 +262,40 @@ def balance_and_overlap(study: FundStudy) -> tuple[pd.DataFrame, pd.DataFrame]:
             weight = evaluation.propensity_weights(data, treatment="treated", propensity=score)
             overlap.append(evaluation.overlap_summary(data, treatment="treated", propensity=score).assign(intervention=k))
         table = evaluation.balance_table(data, treatment="treated", covariates=x, weights=weight).assign(intervention=k)
+        table = _balance_dominance(table, data, weight)
         balance.append(table.assign(n_treated=int(data["treated"].sum()), n_control=int((1 - data["treated"]).sum())))
     balance = pd.concat(balance, ignore_index=True)
-    stats = {c: "n_treated" for c in balance.columns if c.startswith(("mean_treated", "smd", "variance_ratio"))}
-    stats.update({c: "n_control" for c in balance.columns if c.startswith("mean_control")})
+    stats = {c: "n_treated" for c in balance.columns if c.startswith(("smd", "variance_ratio"))}
+    groups = {c: c.split("_")[1] for c in balance.columns if c.startswith(("mean_treated", "mean_control"))}
     overlap = pd.concat(overlap, ignore_index=True)
-    return (declare(balance, counts=["n_treated", "n_control"], stats=stats),
+    # means of money covariates are means of money over persons: magnitudes under the dominance rule
+    return (declare(balance, counts=["n_treated", "n_control"], stats=stats,
+                    magnitudes={c: f"dominance_{g}" for c, g in groups.items()},
+                    magnitude_counts={c: f"n_{g}" for c, g in groups.items()}),
             declare(overlap, counts=["n"], stats={c: "n" for c in overlap.columns
                                                    if c not in ("group", "n", "intervention")}))
+
+
+#: Covariates in DKK: their group means are means of money over persons (dominance rule).
+MONEY_COVARIATES = ("cost_lag1",)
+
+
+def _balance_dominance(table: pd.DataFrame, data: pd.DataFrame, weight: pd.Series) -> pd.DataFrame:
+    """Add the dominance shares of the money covariates' group means (0 for other covariates).
+
+    The control group's share is the larger of the unweighted and the weighted contributions' shares.
+    """
+    from progression.disclosure import dominance_share
+
+    treated = data["treated"] == 1
+    share = {"treated": {}, "control": {}}
+    for column in MONEY_COVARIATES:
+        if column in set(table["covariate"]):
+            x = data[column]
+            share["treated"][column] = dominance_share(x[treated])
+            share["control"][column] = max(dominance_share(x[~treated]), dominance_share((x * weight)[~treated]))
+    return table.assign(**{f"dominance_{g}": table["covariate"].map(v).fillna(0.0).astype(float)
+                           for g, v in share.items()})
 
 
 #: Outcomes of the event studies.
@@ -479,20 +509,46 @@ def som_potentials(study: FundStudy, budgets: FundBudgets) -> SomPotentials:
                        "causal_share": float(np.clip(priced["adjusted"] / priced["raw"], 0, 1)),
                        **{f"pv_{payer}_dkk": float(v)
                           for payer, v in pot.present_value(rates=p.discount_profile).items()}})
-    table = pd.concat(tables, ignore_index=True)
+    table = _complementary_dominance(pd.concat(tables, ignore_index=True), study.dominance)
     table["n_smaller_group"] = table[["n_success", "n_failure"]].min(axis=1)
     totals = pd.DataFrame(totals)
     totals["n_smaller_group"] = totals[["n_success", "n_failure"]].min(axis=1)
     counts = ["n_success", "n_failure", "n_smaller_group"]
     return SomPotentials(
+        # mean costs are means of money over persons: magnitudes under the dominance rule
         table=declare(table, counts=counts, labels=["rel_year"],
-                      stats={"mean_cost_success": "n_success", "mean_cost_failure": "n_failure",
-                             "potential_dkk": "n_smaller_group"}),
+                      magnitudes={"mean_cost_success": "dominance_success", "mean_cost_failure": "dominance_failure"},
+                      magnitude_counts={"mean_cost_success": "n_success", "mean_cost_failure": "n_failure"},
+                      stats={"potential_dkk": ["n_smaller_group", "mean_cost_success", "mean_cost_failure"]}),
         # seed002_dkk: the report's published figure
         totals=declare(totals, counts=counts, safe=["seed002_dkk"],
                        stats={c: "n_smaller_group" for c in totals.columns
                               if c.endswith(("_dkk", "rate", "share")) and c != "seed002_dkk"}),
         cohorts=cohorts, contrasts=contrasts)
+
+
+def _complementary_dominance(table: pd.DataFrame, dominance) -> pd.DataFrame:
+    """Mark a second cell of a potential for suppression where the dominance rule hides exactly one.
+
+    The cells of a potential add up to its total and, by payer, to its present values
+    (``fund_som_potentials``), so one hidden cell could be recovered by subtraction. The non-zero cell of
+    the same payer (of any payer when there is none) with the smallest potential is then hidden too: its
+    dominance shares are set to 1 (complementary suppression).
+    """
+    if dominance is None:
+        return table
+    table = table.copy()
+    shares = ["dominance_success", "dominance_failure"]
+    for _, rows in table.groupby("potential", sort=False):
+        hidden = rows[shares].max(axis=1) > dominance.k
+        if hidden.sum() != 1:
+            continue
+        payer = rows.loc[hidden, "payer"].iloc[0]
+        open_cells = rows[~hidden & (rows["potential_dkk"] != 0)]
+        candidates = open_cells[open_cells["payer"] == payer] if (open_cells["payer"] == payer).any() else open_cells
+        if len(candidates):
+            table.loc[candidates["potential_dkk"].abs().sort_values(kind="stable").index[0], shares] = 1.0
+    return table
 
 
 def som_survival(study: FundStudy, effects: pd.DataFrame, budgets: FundBudgets, totals: pd.DataFrame) -> pd.DataFrame:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from progression._tidy import normal_interval
+from progression.disclosure import dominance_share
 from progression.economics.discounting import present_value
 from progression.evaluation.naive import naive_contrast
 from progression.evaluation.trial_effects import nuisance_models, varying_columns
@@ -49,8 +50,11 @@ class SuccessPotential:
     ----------
     table : DataFrame
         One row per ``rel_year`` (0 = the reference year), ``area`` and ``payer``:
-        ``mean_cost_success``, ``mean_cost_failure`` (DKK per person-year) and
-        ``potential_dkk`` = failure − success (positive = successes cost less).
+        ``mean_cost_success``, ``mean_cost_failure`` (DKK per person-year),
+        ``potential_dkk`` = failure − success (positive = successes cost less), and
+        ``dominance_success``, ``dominance_failure``: the share of each mean's total that its two
+        largest contributions (persons) make up, for the dominance rule of disclosure control
+        (:func:`progression.disclosure.dominance_share`).
     n_success, n_failure : int
         Persons in each group (the denominators).
     """
@@ -129,13 +133,19 @@ def success_potential(costs: pd.DataFrame, groups: pd.DataFrame, *, horizon: int
     merged["rel_year"] = merged[year_col] - merged[reference_year_col]
     merged = merged[(merged["rel_year"] >= 0) & (merged["rel_year"] < horizon)]
     merged["area"] = merged[service_col].map(lambda s: areas.get(s, s)) if areas else merged[service_col]
-    sums = merged.groupby(["rel_year", "area", payer_col, "_success"])[cost_col].sum().unstack("_success")
+    cells = ["rel_year", "area", payer_col, "_success"]
+    sums = merged.groupby(cells)[cost_col].sum().unstack("_success")
     sums = sums.reindex(columns=[True, False]).fillna(0.0)
+    per_person = merged.groupby([*cells, person_col])[cost_col].sum()
+    dominance = dominance_share(per_person, per_person.index.to_frame(index=False)[cells]).unstack("_success")
+    dominance = dominance.reindex(index=sums.index, columns=[True, False]).fillna(0.0)
     table = pd.DataFrame({
         "mean_cost_success": sums[True] / n_success,
         "mean_cost_failure": sums[False] / n_failure,
     }).reset_index().rename(columns={payer_col: "payer"})
     table["potential_dkk"] = table["mean_cost_failure"] - table["mean_cost_success"]
+    table["dominance_success"] = dominance[True].to_numpy()
+    table["dominance_failure"] = dominance[False].to_numpy()
     return SuccessPotential(table=table, n_success=n_success, n_failure=n_failure)
 
 
