@@ -55,8 +55,8 @@ from progression.staircase import Staircase, as_staircase
 __all__ = [
     "TABLES", "FundStudy", "emulate_trials", "trial_counts", "effect_estimates", "balance_and_overlap",
     "event_studies", "staggered_adoption", "FundBudgets", "budget_tables", "SomPotentials", "som_potentials",
-    "som_survival", "gains_per_outcome", "FundRun", "fund_simulation", "indigo_folder", "indigo_absent", "indigo_tables",
-    "key_numbers", "summary_values", "truth_values", "headline", "true_att", "truth_numbers",
+    "som_survival", "gains_per_outcome", "FundRun", "fund_simulation", "indigo_folder", "indigo_absent",
+    "indigo_tables", "key_numbers", "summary_values", "truth_values", "headline", "true_att", "truth_numbers",
 ]
 
 #: The contract tables notebook 40 reads.
@@ -67,7 +67,7 @@ _ESTIMATE_COLUMNS = ("estimate", "std_error", "conf_low", "conf_high", "p_value"
 #: Offsets of the run seed by random purpose.
 _SEED_OFFSETS = {"effects": 401, "cost_effects": 402, "som.employment": 403, "som.botilbud": 404,
                  "gains.controls": 405, "gains.contrast": 406, "simulation": 410}
-#: Seed 002's SØM potentials over four years (Social- og Boligstyrelsen 2024, *Kommunernes omlægning til
+#: The SØM potentials over four years (Social- og Boligstyrelsen 2024, *Kommunernes omlægning til
 #: Borgeren ved roret*, Fig. 15 and 16): success criterion of each cohort and the reported amount.
 SOM_POTENTIALS = {"employment": ("employed_or_education", 250_000), "botilbud": ("no_botilbud_next_year", 930_000)}
 
@@ -260,7 +260,8 @@ def balance_and_overlap(study: FundStudy) -> tuple[pd.DataFrame, pd.DataFrame]:
             score = evaluation.propensity_scores(data, treatment="treated", covariates=x,
                                                  model=nuisance_models()["propensity"], clip=0.05)
             weight = evaluation.propensity_weights(data, treatment="treated", propensity=score)
-            overlap.append(evaluation.overlap_summary(data, treatment="treated", propensity=score).assign(intervention=k))
+            overlap.append(evaluation.overlap_summary(data, treatment="treated", propensity=score)
+                           .assign(intervention=k))
         table = evaluation.balance_table(data, treatment="treated", covariates=x, weights=weight).assign(intervention=k)
         table = _balance_dominance(table, data, weight)
         balance.append(table.assign(n_treated=int(data["treated"].sum()), n_control=int((1 - data["treated"]).sum())))
@@ -326,37 +327,39 @@ def staggered_adoption(study: FundStudy) -> pd.DataFrame:
     """Callaway–Sant'Anna effects of adoption on the eligible population's next-year employment, and per starter.
 
     On the municipality-year panel of the eligible citizens' employment rate in the next year
-    (:func:`~progression.evaluation.trials.adoption_panel`): the effect by event time and overall, and the
-    overall effect divided by the share started (per starter).
+    (:func:`~progression.evaluation.trials.adoption_panel`): the effect of adoption by event time and
+    overall, and the effect per starter: the overall effect divided by the effect of adoption on the
+    share started, with the uncertainty of both in its standard error
+    (:func:`~progression.evaluation.per_starter_effect`).
 
     Returns
     -------
     DataFrame
-        Tidy rows with ``event_time`` (missing: overall), ``municipalities_treated``,
-        ``municipalities_control``, ``truth`` (the true ATT of the starters on the per-starter row),
+        Tidy rows with ``event_time`` (missing: overall and per starter), ``municipalities_treated``,
+        ``municipalities_control``, ``truth`` (the true ATT of the starters, on the per-starter row),
         ``n_persons`` (eligible citizens of the adopting municipalities behind each estimate),
-        ``intervention`` and ``share_started``.
+        ``intervention`` and ``share_started`` (the effect of adoption on the share started).
     """
     staggered = []
+    panel_columns = dict(unit="municipality", time="year", group="adoption_year")
     for k in study.names:
         panel = _adoption_panel(study, k)
         if panel["adoption_year"].notna().sum() == 0:
             continue
-        with warnings.catch_warnings():  # units adopting in the first year have no pre-period: dropped, as said
-            warnings.simplefilter("ignore", StatisticalWarning)
-            cs = evaluation.CallawaySantAnna(control_group="notyet").fit(
-                panel, outcome="employed", unit="municipality", time="year", group="adoption_year")
-        overall = cs.summary().assign(event_time=np.nan)
-        post = panel[panel["year"] >= panel["adoption_year"]]
-        share = float(post["share_started"].mean())
-        wald = overall.assign(method="Callaway–Sant'Anna ÷ share started", estimate=overall["estimate"] / share,
-                              std_error=overall["std_error"] / share, conf_low=overall["conf_low"] / share,
-                              conf_high=overall["conf_high"] / share, truth=true_att(study.truth, k, "employed"))
-        rows = pd.concat([cs.aggregate("event"), overall, wald], ignore_index=True)
+        with warnings.catch_warnings():  # municipalities adopting in the first year have no pre-period: dropped
+            warnings.filterwarnings("ignore", message=".*have no pre-period", category=StatisticalWarning)
+            events = evaluation.CallawaySantAnna(control_group="notyet").fit(
+                panel, outcome="employed", **panel_columns).aggregate("event")
+            overall, first_stage, per_starter = (evaluation.per_starter_effect(
+                panel, outcome="employed", share="share_started", **panel_columns).iloc[[i]] for i in range(3))
+        rows = pd.concat([events, overall.assign(event_time=np.nan),
+                          per_starter.assign(event_time=np.nan, truth=true_att(study.truth, k, "employed"))],
+                         ignore_index=True)
         rows = rows.merge(trials.adoption_persons(study.pools[k], adoption=study.adoption, intervention=k),
                           on="event_time", how="left")
-        staggered.append(rows.assign(intervention=k, share_started=share)
-                         .rename(columns={"n_treated": "municipalities_treated", "n_control": "municipalities_control"}))
+        staggered.append(rows.assign(intervention=k, share_started=float(first_stage["estimate"].iloc[0]))
+                         .rename(columns={"n_treated": "municipalities_treated",
+                                          "n_control": "municipalities_control"}))
     # municipalities: public units, no person; truth: the synthetic generator's, absent for real data
     return declare(pd.concat(staggered, ignore_index=True), counts=["n_persons"],
                    stats={c: "n_persons" for c in (*_ESTIMATE_COLUMNS, "share_started")}, labels=["event_time"],
@@ -452,7 +455,8 @@ def budget_tables(study: FundStudy) -> FundBudgets:
 
 @dataclass
 class SomPotentials:
-    """Seed 002's two SØM potentials recomputed, and the cohorts and contrasts behind them.
+    """The two SØM potentials of Social- og Boligstyrelsen (2024) recomputed, and the cohorts and contrasts
+    behind them.
 
     Attributes
     ----------
@@ -460,8 +464,8 @@ class SomPotentials:
         By potential, year after success, area and payer: mean costs of successes and non-successes and
         their difference (``fund_som_potential_table``).
     totals : DataFrame
-        One row per potential: sizes, success rate, the potential, seed 002's figure, the priced raw
-        and adjusted contrasts, the causal share and present values by payer (``fund_som_potentials``).
+        One row per potential: sizes, success rate, the potential, the figure of Social- og Boligstyrelsen
+        (2024), the priced raw and adjusted contrasts, the causal share and present values by payer (``fund_som_potentials``).
     cohorts, contrasts : dict of str to DataFrame
         The cohorts (person level) and the contrasts of priced quantities by potential.
     """
@@ -473,7 +477,8 @@ class SomPotentials:
 
 
 def som_potentials(study: FundStudy, budgets: FundBudgets) -> SomPotentials:
-    """Seed 002's SØM potentials from the person-year costs, and their contrast adjusted for covariates.
+    """The SØM potentials of Social- og Boligstyrelsen (2024) from the person-year costs, and their contrast
+    adjusted for covariates.
 
     Each cohort (:func:`~progression.economics.som_cohort`) compares citizens who reach the success
     criterion with those who do not over ``fund.som_horizon`` years (:func:`~progression.economics.success_potential`);
@@ -579,7 +584,8 @@ def som_survival(study: FundStudy, effects: pd.DataFrame, budgets: FundBudgets, 
     rows = []
     for k in study.names:
         flows = budgets.consequences[k].flows
-        gains = flows[(flows["area"] != "intervention") & (flows["year"] <= study.params.som_horizon)]["amount_dkk"].sum()
+        same_years = (flows["area"] != "intervention") & (flows["year"] <= study.params.som_horizon)
+        gains = flows.loc[same_years, "amount_dkk"].sum()
         for kind, (success, _) in SOM_POTENTIALS.items():
             eff = preferred[(preferred["intervention"] == k) & (preferred["outcome"] == success)].iloc[0]
             rate = means[(means["intervention"] == k) & (means["outcome"] == success)]["mean_treated"].iloc[0]

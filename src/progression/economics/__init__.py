@@ -12,8 +12,8 @@ effects, year by year and by payer (kommune, region, stat), at prices after refu
 * :mod:`~progression.economics.budget`: :func:`budget_consequences`, effects × unit costs → yearly cash
   flows by payer and area, with the net present value, the break-even year and the wrong-pocket split
   (:class:`BudgetConsequences`);
-* :mod:`~progression.economics.som`: seed 002's SØM cohorts and potentials (:func:`som_cohort`,
-  :func:`success_potential`, :func:`success_contrast`) and :func:`effect_adjusted_potential`, which
+* :mod:`~progression.economics.som`: the SØM cohorts and potentials of Social- og Boligstyrelsen (2024)
+  (:func:`som_cohort`, :func:`success_potential`, :func:`success_contrast`) and :func:`effect_adjusted_potential`, which
   replaces the descriptive contrast by an effect estimate.
 
 Money is in DKK with an explicit price year. Positive cash flows are *gains* to a public budget

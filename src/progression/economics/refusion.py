@@ -26,7 +26,7 @@ def _refusion_table() -> pd.DataFrame:
         (2022, 860_000, 0.25, True, "SEL § 176 stk. 1, 2022-niveau"),
         (2022, 1_680_000, 0.50, True, "SEL § 176 stk. 1, 2022-niveau"),
         (2022, 2_120_000, 0.75, True, "SEL § 176 stk. 1, 2022-niveau"),
-        (2024, 910_000, 0.25, True, "VIVE 2024 (seed 000 L657), 2024-takster"),
+        (2024, 910_000, 0.25, True, "VIVE (2024), Styringsgennemgang af socialpsykiatrien: 2024-takster"),
         (2024, 1_780_000, 0.50, False, "2022 level × 910/860, rounded; not confirmed"),
         (2024, 2_240_000, 0.75, False, "2022 level × 910/860, rounded; not confirmed"),
     ]

@@ -1,4 +1,4 @@
-"""Seed 002's SØM potentials: citizens who reach a success criterion against those who do not.
+"""The SØM potentials of *Borgeren ved roret*: citizens who reach a success criterion against those who do not.
 
 Social- og Boligstyrelsen (2024), *Kommunernes omlægning til Borgeren ved roret*, reports two budget
 potentials over four years: ≈ 250,000 kr. when a §85 recipient not on førtidspension gets into work or
@@ -87,8 +87,8 @@ def success_potential(costs: pd.DataFrame, groups: pd.DataFrame, *, horizon: int
                       areas: Mapping[str, str] | None = None) -> SuccessPotential:
     """The SØM-style budget potential: mean yearly cost of non-successes minus successes.
 
-    Seed 002 reports ≈ 250,000 kr. over four years when a §85 recipient not on førtidspension gets
-    into work or education, and ≈ 930,000 kr. when a botilbud resident leaves botilbud. These
+    Social- og Boligstyrelsen (2024) reports ≈ 250,000 kr. over four years when a §85 recipient not on
+    førtidspension gets into work or education, and ≈ 930,000 kr. when a botilbud resident leaves botilbud. These
     compare citizens who reach a success criterion with those who do not; they are **not**
     effects of an intervention (use :func:`effect_adjusted_potential` for that).
 
@@ -221,7 +221,7 @@ def som_cohort(kind: str, *, persons: pd.DataFrame, person_years: pd.DataFrame, 
                seed: int, home_support_steps: Sequence[str] = ("SEL85",),
                botilbud_steps: Sequence[str] = ("SEL107", "ABL105", "SEL108"),
                ages: tuple[int, int] = (18, 64)) -> pd.DataFrame:
-    """One of seed 002's two SØM cohorts, with success and baseline covariates.
+    """One of the two SØM cohorts of Social- og Boligstyrelsen (2024), with success and baseline covariates.
 
     Parameters
     ----------
@@ -234,7 +234,8 @@ def som_cohort(kind: str, *, persons: pd.DataFrame, person_years: pd.DataFrame, 
         The contract tables.
     staircase : Staircase or StaircaseParams, optional
     years : (int, int), default=(2017, 2020)
-        Delimitation years (seed 002 L1320); each citizen's year is drawn at random among them.
+        Delimitation years (Social- og Boligstyrelsen 2024, *Kommunernes omlægning til Borgeren ved roret*,
+        method appendix); each citizen's year is drawn at random among them.
     seed : int
     home_support_steps, botilbud_steps : sequence of str
     ages : (int, int)

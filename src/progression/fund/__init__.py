@@ -21,7 +21,13 @@ Examples
 150000.0
 """
 
-from progression.fund.inputs import GAIN_COLUMNS, fund_contracts, fund_interventions, gains_per_outcome, participant_means
+from progression.fund.inputs import (
+    GAIN_COLUMNS,
+    fund_contracts,
+    fund_interventions,
+    gains_per_outcome,
+    participant_means,
+)
 from progression.fund.ratecard import Contracts, PaymentRule, RateCard, RateCardPayment, outcome_payment
 from progression.fund.simulate import FundSimulation, simulate
 

@@ -422,8 +422,9 @@ class FundSimulation:
         """Present values per draw and intervention: payments, gains by payer, cost and balances.
 
         ``state_balance_dkk`` = state gain − payments (the fund's own budget);
-        ``public_balance_dkk`` = kommune + region + stat gains − payments (seed 003: "budgetgevinster
-        for de offentlige kasser"); ``public_net_dkk`` = public gains − the interventions' own cost;
+        ``public_balance_dkk`` = kommune + region + stat gains − payments (Ekspertudvalget på
+        socialområdet 2024, afsnit 3.3: "budgetgevinster for de offentlige kasser"); ``public_net_dkk`` =
+        public gains − the interventions' own cost;
         ``kommune_net_dkk`` = kommune gain + payments − own cost (the municipality's incentive).
         """
         pv = np.einsum("dits,t->dis", self.flows, self.plan.discount)

@@ -116,7 +116,8 @@ def fund_balance_distribution(draws: pd.DataFrame, *, column: str = "state_balan
 
 @draws
 def potential_bars(table: pd.DataFrame, *, ax=None):
-    """A SØM potential per citizen by year after success, stacked by area (as seed 002 Fig. 15/16).
+    """A SØM potential per citizen by year after success, stacked by area (as Social- og Boligstyrelsen 2024,
+    *Kommunernes omlægning til Borgeren ved roret*, Fig. 15 and 16).
 
     Parameters
     ----------
