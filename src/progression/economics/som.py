@@ -247,6 +247,19 @@ def som_cohort(kind: str, *, persons: pd.DataFrame, person_years: pd.DataFrame, 
         One row per citizen: ``person_id``, ``year`` (t), ``index_year`` = ``reference_year`` = t + 1,
         ``success`` (0/1) and the covariates of :data:`CONTRAST_COVARIATES` (lag 1 = year t).
         Citizens without a person-year in t + 1 (dead or emigrated) are left out.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> t = {name: load_example(name) for name in ("persons", "person_years", "spells", "person_year_costs",
+    ...                                            "unit_costs")}
+    >>> cohort = som_cohort("botilbud", persons=t["persons"], person_years=t["person_years"], spells=t["spells"],
+    ...                     costs=t["person_year_costs"], unit_costs=t["unit_costs"], seed=1)
+    >>> bool(cohort["person_id"].is_unique), sorted(cohort["success"].unique().tolist())
+    (True, [0.0, 1.0])
+    >>> potential = success_potential(t["person_year_costs"], cohort.assign(success=cohort["success"] == 1))
+    >>> potential.total > 0
+    True
     """
     if kind not in ("employment", "botilbud"):
         raise ParameterError(f"kind: expected 'employment' or 'botilbud'; got {kind!r}")

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from progression import _validation as chk
 from progression.evaluation.did import did_2x2
 from progression.evaluation.naive import naive_contrast
 from progression.evaluation.propensity import logistic_model
@@ -58,7 +59,21 @@ PRE_PERIOD = {
 
 
 def varying_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
-    """The columns that vary in ``frame`` (a constant covariate cannot enter a model)."""
+    """The columns that vary in ``frame`` (a constant covariate cannot enter a model).
+
+    Raises
+    ------
+    DataContractError
+        When a column is missing (e.g. ``cost_lag1`` of a trial frame without
+        :func:`~progression.evaluation.trials.add_costs`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> varying_columns(pd.DataFrame({"a": [1, 2], "b": [3, 3]}), ["a", "b"])
+    ['a']
+    """
+    chk.check_columns(frame, list(columns), name="trial frame")
     return [c for c in columns if frame[c].nunique() > 1]
 
 
@@ -148,6 +163,27 @@ def estimate_effects(frame: pd.DataFrame, *, outcomes: Sequence[str], did_outcom
     The doubly robust DiD is AIPW applied to the change Y(t+1) − Y(t−1) (Sant'Anna & Zhao 2020): it
     needs parallel trends given the covariates, not the absence of unmeasured confounders, so a
     persistent unobserved trait (e.g. employability) drops out with the person's own baseline.
+
+    Examples
+    --------
+    The trials of IPS on the example data (see :func:`~progression.evaluation.trials.trial_frame`):
+
+    >>> from progression.datasets import example_params, load_example
+    >>> from progression.evaluation import trials
+    >>> fund = example_params().fund
+    >>> t = {name: load_example(name) for name in ("persons", "spells", "person_years", "participations",
+    ...                                            "interventions", "person_year_costs", "unit_costs")}
+    >>> rule = trials.eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
+    >>> common = dict(persons=t["persons"], person_years=t["person_years"], spells=t["spells"])
+    >>> frame = trials.trial_frame("ips", rule, pool=trials.eligible_pool(rule, **common, years=(2015, 2020)),
+    ...                            **common, participations=t["participations"], extract_date="2024-12-31",
+    ...                            adoption=trials.adoption_years(t["participations"]))
+    >>> frame = trials.add_costs(frame, costs=t["person_year_costs"], unit_costs=t["unit_costs"])
+    >>> found = estimate_effects(frame, outcomes=["employed"], did_outcomes=["employed"], seed=1)
+    >>> found["method"].tolist()
+    ['naive contrast (treated)', 'IPW (Hájek)', 'AIPW (cross-fitted)', 'DiD 2x2', 'DR-DiD (AIPW on change)']
+    >>> preferred_effects(found, did_outcomes=["employed"])["method"].tolist()
+    ['DR-DiD (AIPW on change)']
     """
     models = models or nuisance_models()
     propensity_model = models["propensity"]

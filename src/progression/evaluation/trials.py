@@ -306,6 +306,23 @@ def trial_frame(intervention: str, rule: Eligibility, *, pool: pd.DataFrame, per
     on the start date is not eligible under the rule (e.g. an unrecorded §82 spell) are left out, as
     their controls would be, and so are trials dated before the citizen's first service: the register
     holds such citizens only because a service follows, which would select on the outcome.
+
+    Examples
+    --------
+    >>> from progression.datasets import example_params, load_example
+    >>> fund = example_params().fund
+    >>> t = {name: load_example(name) for name in ("persons", "spells", "person_years", "participations",
+    ...                                            "interventions", "person_year_costs", "unit_costs")}
+    >>> rules = eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)
+    >>> common = dict(persons=t["persons"], person_years=t["person_years"], spells=t["spells"])
+    >>> pool = eligible_pool(rules["ips"], **common, years=(2015, 2020))
+    >>> frame = trial_frame("ips", rules["ips"], pool=pool, **common, participations=t["participations"],
+    ...                     adoption=adoption_years(t["participations"]), extract_date="2024-12-31")
+    >>> frame.shape, int(frame["treated"].sum())
+    ((630, 35), 61)
+    >>> frame = add_costs(frame, costs=t["person_year_costs"], unit_costs=t["unit_costs"])
+    >>> sorted(c for c in frame.columns if c.startswith("cost_"))
+    ['cost_kommune', 'cost_lag1', 'cost_region', 'cost_stat']
     """
     stairs = as_staircase(staircase)
     years = (int(pool["year"].min()), int(pool["year"].max()))

@@ -120,6 +120,15 @@ def fund_contracts(participations: pd.DataFrame, adoption: pd.DataFrame, *, last
     -------
     DataFrame
         ``municipality``, ``intervention``, ``participants`` (the same number every cohort year).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> from progression.evaluation.trials import adoption_years
+    >>> participations = load_example("participations")
+    >>> contracts = fund_contracts(participations, adoption_years(participations), last_year=2024)
+    >>> list(contracts.columns)
+    ['municipality', 'intervention', 'participants']
     """
     first = first_starts(participations)
     counts = first.groupby(["intervention", "municipality"]).size().rename("starters").reset_index()

@@ -351,6 +351,22 @@ def simulate(interventions: pd.DataFrame, rate_card: RateCard | pd.DataFrame, mu
     ceil(window_months / 12) years after the cohort year. Draws are split into chunks seeded by
     ``SeedSequence(seed).spawn``, one child per chunk and intervention, so results do not depend
     on ``n_jobs``. Binomial outcomes of different outcomes of one intervention are independent.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> effects = pd.DataFrame({"intervention": ["ips"], "outcome": ["employed"], "effect": [0.10],
+    ...                         "effect_se": [0.03], "baseline_rate": [0.20], "gain_kommune_dkk": [20_000.0],
+    ...                         "gain_region_dkk": [5_000.0], "gain_stat_dkk": [150_000.0]})
+    >>> card = pd.DataFrame({"intervention": ["ips"], "outcome": ["employed"], "price_dkk": [100_000.0],
+    ...                      "cap_dkk": [np.nan], "counterfactual_rate": [0.20], "window_months": [12],
+    ...                      "price_year": [2024], "gain_payer": ["stat"]})
+    >>> contracts = pd.DataFrame({"municipality": [101, 147, 751], "intervention": "ips", "participants": [20, 8, 30]})
+    >>> sim = simulate(effects, card, contracts, years=5, n_draws=1000, seed=1)
+    >>> sim
+    FundSimulation(1000 draws, 1 interventions, 3 municipalities, 5 years)
+    >>> round(float(sim.prob_neutral()["state"]), 2)
+    0.91
     """
     if not isinstance(rate_card, RateCard):
         rate_card = RateCard(rate_card)
