@@ -28,7 +28,7 @@ import pandas as pd
 
 from progression import _validation as chk
 from progression.evaluation._inference import SeedLike, if_variance, int_seed, result_row, tidy_frame
-from progression.evaluation.did import never_treated
+from progression.evaluation.did import never_treated, unit_constant
 from progression.exceptions import DataContractError, NotFittedError, StatisticalWarning
 
 __all__ = ["CallawaySantAnna", "per_starter_effect", "METHOD", "PER_STARTER_METHOD"]
@@ -40,18 +40,6 @@ _BOOT_CHUNK = 64
 #: A first stage with |t| below this (F = t² < 10; Staiger & Stock 1997) is weak: the ratio's normal
 #: interval is then unreliable.
 _WEAK_FIRST_STAGE_T = 10 ** 0.5
-
-
-def _unit_constant(data: pd.DataFrame, unit: str, column: str) -> pd.Series:
-    """Per-unit value of a column that must not vary within a unit."""
-    varying = data.groupby(unit, sort=True)[column].nunique(dropna=False)
-    if (varying > 1).any():
-        examples = list(varying.index[varying > 1][:3])
-        raise DataContractError(
-            f"column {column!r} must be constant within each {unit!r}; "
-            f"{int((varying > 1).sum())} units have several values (e.g. {examples})"
-        )
-    return data.groupby(unit, sort=True)[column].first()
 
 
 def _wide_outcome(data: pd.DataFrame, *, outcome: str, unit: str, time: str) -> pd.DataFrame:
@@ -194,7 +182,7 @@ class CallawaySantAnna:
         chk.numeric_values(data, time)
         chk.numeric_values(data, group)
         wide = _wide_outcome(data, outcome=outcome, unit=unit, time=time)
-        cohort = _unit_constant(data, unit, group)
+        cohort = unit_constant(data, unit, group)
         G = np.where(never_treated(cohort), np.inf, cohort.to_numpy(dtype=float))
         periods = wide.columns.to_numpy(dtype=float)
         G[G > periods[-1]] = np.inf
@@ -213,7 +201,7 @@ class CallawaySantAnna:
         if cluster is None:
             clusters = np.arange(len(G))
         else:
-            clusters = pd.factorize(_unit_constant(data, unit, cluster).to_numpy()[keep])[0]
+            clusters = pd.factorize(unit_constant(data, unit, cluster).to_numpy()[keep])[0]
         self._estimate_cells(Y, G, periods)
         self._G, self._clusters = G, clusters
         self._boot_seed = int_seed(self.seed) if self.se == "bootstrap" else None

@@ -47,6 +47,8 @@ from progression.evaluation.propensity import (
 )
 from progression.exceptions import DataContractError, StatisticalWarning
 
+__all__ = ["ipw", "aipw"]
+
 OVERLAP_THRESHOLD = 0.05
 OVERLAP_TOLERANCE = 0.05
 
