@@ -376,3 +376,54 @@ def test_potential_bars_draws_a_stacked_bar_per_year():
     assert len(ax.patches) == 4 and "170" in ax.get_title()
     with pytest.raises(ValueError, match="rel_year"):
         potential_bars(table.drop(columns="rel_year"))
+
+
+# --------------------------------------------------------------------------------------------
+# The payment rule is a pluggable piece
+# --------------------------------------------------------------------------------------------
+
+
+class HoldBackSmallContracts:
+    """A rule of the kind the seam is for: contracts with fewer than ``minimum`` participants are not paid."""
+
+    def __init__(self, minimum):
+        self.minimum = minimum
+
+    def pay(self, outcomes, contracts):
+        paid = fund.RateCardPayment().pay(outcomes, contracts)
+        return np.where(contracts.participants >= self.minimum, paid, 0.0)
+
+    def proportional(self, contracts):
+        return fund.RateCardPayment().proportional(contracts)
+
+
+def test_a_payment_rule_plugs_into_the_simulation_and_sees_the_contracts():
+    munis = participants([4, 4, 4, 4, 4, 20, 20, 20, 20, 20])
+    common = dict(years=3, n_draws=300, seed=9)
+    card_sim = fund.simulate(effects(se=0.02), card(), munis, **common)
+    held = fund.simulate(effects(se=0.02), card(), munis, payment_rule=HoldBackSmallContracts(10), **common)
+    paid = held.municipality_years().set_index("participants")["mean_payment_dkk"]
+    assert (paid.loc[4] == 0).all() and (paid.loc[20] > 0).all()
+    # the same draws: outcomes and gains are those of the rate card, only the payments differ
+    pd.testing.assert_series_equal(held.draws["gain_stat_dkk"], card_sim.draws["gain_stat_dkk"])
+    big = card_sim.municipality_years().set_index("participants")["mean_payment_dkk"].loc[20]
+    np.testing.assert_allclose(paid.loc[20].to_numpy(), big.to_numpy())
+    assert isinstance(HoldBackSmallContracts(1), fund.PaymentRule)
+    with pytest.raises(ParameterError, match="payment_rule"):
+        fund.simulate(effects(), card(), munis, payment_rule=lambda y, c: y, **common)
+
+
+def test_neutral_prices_redraw_when_the_rule_is_not_proportional_to_the_prices():
+    class Floor:
+        """Pays at least 1,000 DKK a contract: not proportional to the prices."""
+
+        def pay(self, outcomes, contracts):
+            return np.maximum(1_000.0, fund.RateCardPayment().pay(outcomes, contracts))
+
+        def proportional(self, contracts):
+            return False
+
+    sim = fund.simulate(effects(), card(), participants(10), years=2, n_draws=200, seed=2, payment_rule=Floor())
+    scale = sim.neutral_price()["scale"].iloc[0]
+    gain = sim._gain_pv("state")[:, 0].mean()
+    assert sim._payments_at([0], scale).mean() == pytest.approx(gain, rel=1e-3)
