@@ -17,7 +17,7 @@ MUNICIPALITIES = [101, 147, 151, 153, 155, 157, 159, 161, 163, 165]
 
 def effects(effect=0.10, se=0.0, baseline=0.30, gains=(20_000.0, 10_000.0, 60_000.0), name="ips", outcome="job"):
     return pd.DataFrame([{
-        "intervention": name, "outcome": outcome, "effect": effect, "effect_se": se, "baseline_rate": baseline,
+        "intervention": name, "outcome": outcome, "effect": effect, "effect_std_error": se, "baseline_rate": baseline,
         "gain_kommune_dkk": gains[0], "gain_region_dkk": gains[1], "gain_stat_dkk": gains[2],
     }])
 
@@ -269,8 +269,8 @@ def test_errors_name_the_table_and_the_rows():
     eff, rc, munis = two_interventions()
     with pytest.raises(ParameterError, match=r"no effect rows for intervention\(s\) \['housing_first'\]"):
         fund.simulate(eff, rc, pd.concat([munis, participants(5, name="housing_first")]), years=2, n_draws=5, seed=1)
-    with pytest.raises(ParameterError, match=r"missing column\(s\) \['effect_se'\]"):
-        fund.simulate(eff.drop(columns="effect_se"), rc, munis, years=2, n_draws=5, seed=1)
+    with pytest.raises(ParameterError, match=r"missing column\(s\) \['effect_std_error'\]"):
+        fund.simulate(eff.drop(columns="effect_std_error"), rc, munis, years=2, n_draws=5, seed=1)
     with pytest.raises(ParameterError, match="'participants' must be whole numbers"):
         fund.simulate(eff, rc, munis.assign(participants=-1), years=2, n_draws=5, seed=1)
     with pytest.raises(ParameterError, match="baseline_rate"):
@@ -355,7 +355,7 @@ def test_simulate_accepts_a_baseline_rate_of_one_with_a_harmful_effect():
     card = pd.DataFrame({"intervention": ["a"], "outcome": ["ok"], "price_dkk": [10.0], "cap_dkk": [np.nan],
                          "counterfactual_rate": [0.9], "window_months": [12], "price_year": 2024,
                          "gain_payer": ["region"]})
-    effects = pd.DataFrame({"intervention": ["a"], "outcome": ["ok"], "effect": [-0.27], "effect_se": [0.2],
+    effects = pd.DataFrame({"intervention": ["a"], "outcome": ["ok"], "effect": [-0.27], "effect_std_error": [0.2],
                             "baseline_rate": [1.0], "gain_kommune_dkk": [0.0], "gain_region_dkk": [100.0],
                             "gain_stat_dkk": [0.0]})
     contracts = pd.DataFrame({"municipality": [101, 147], "intervention": "a", "participants": [7, 30]})

@@ -48,7 +48,14 @@ from progression.economics import (
     unit_costs_after_refusion,
 )
 from progression.evaluation import trials
-from progression.evaluation.trial_effects import estimate_effects, nuisance_models, preferred_effects, varying_columns
+from progression.evaluation.trial_effects import (
+    LEVEL_COVARIATES,
+    PRE_PERIOD,
+    estimate_effects,
+    nuisance_models,
+    preferred_effects,
+    varying_columns,
+)
 from progression.exceptions import StatisticalWarning
 from progression.staircase import Staircase, as_staircase
 
@@ -134,11 +141,9 @@ class FundStudy:
     @property
     def did_outcomes(self) -> list[str]:
         """Outcomes whose headline estimate is the doubly robust DiD (``fund.did_outcomes`` with a pre-period)."""
-        from progression.evaluation.trial_effects import PRE_PERIOD
-
         return [o for o in self.params.did_outcomes if o in PRE_PERIOD]
 
-    def summary(self) -> str:
+    def describe(self) -> str:
         """One line: interventions, trial years, end of the data, truth."""
         years = self.params.trial_years or (int(self.tables["person_years"]["year"].min()), self.last_year - 1)
         return (f"{len(self.names)} interventions; trials {years[0]}-{years[1]}; data to {self.last_year}-12-31; "
@@ -254,7 +259,7 @@ def balance_and_overlap(study: FundStudy) -> tuple[pd.DataFrame, pd.DataFrame]:
     balance, overlap = [], []
     for k in study.names:
         data = study.frames[k].dropna(subset=["employed"])
-        x = varying_columns(data, evaluation.trial_effects.LEVEL_COVARIATES)
+        x = varying_columns(data, LEVEL_COVARIATES)
         with warnings.catch_warnings():  # poor overlap is what the overlap table reports
             warnings.simplefilter("ignore", StatisticalWarning)
             score = evaluation.propensity_scores(data, treatment="treated", covariates=x,
@@ -590,7 +595,7 @@ def som_survival(study: FundStudy, effects: pd.DataFrame, budgets: FundBudgets, 
             eff = preferred[(preferred["intervention"] == k) & (preferred["outcome"] == success)].iloc[0]
             rate = means[(means["intervention"] == k) & (means["outcome"] == success)]["mean_treated"].iloc[0]
             adjusted = effect_adjusted_potential(totals.loc[kind, "potential_dkk"], effect=eff["estimate"],
-                                                 effect_se=eff["std_error"], observed_success_rate=rate,
+                                                 effect_std_error=eff["std_error"], observed_success_rate=rate,
                                                  causal_share=totals.loc[kind, "causal_share"])
             rows.append(adjusted.assign(intervention=k, potential=kind, n_treated=int(eff["n_treated"]),
                                         direct_gain_dkk=gains))
@@ -722,7 +727,7 @@ def fund_simulation(study: FundStudy, effects: pd.DataFrame, gains: pd.DataFrame
         inputs=declare(headline_inputs.assign(n_treated=n_treated,
                                               n_smaller_group=headline_inputs["outcome"].map(adjusted)),
                        counts=["n_treated", "n_smaller_group"],
-                       stats={"effect": "n_treated", "effect_se": "n_treated", "baseline_rate": "n_treated",
+                       stats={"effect": "n_treated", "effect_std_error": "n_treated", "baseline_rate": "n_treated",
                               **{c: "n_smaller_group" for c in gain_columns}},
                        safe=["cost_per_participant_dkk"], labels=["price_year"]),
         # the simulation's output on aggregates (effect estimates, gains, the card): no person

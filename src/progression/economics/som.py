@@ -28,6 +28,7 @@ from progression.evaluation.naive import naive_contrast
 from progression.evaluation.trial_effects import nuisance_models, varying_columns
 from progression.evaluation.trials import (
     BASELINE_COLUMNS,
+    BOTILBUD_STEPS,
     baseline_covariates,
     held_by_year,
     item_quantities,
@@ -150,7 +151,7 @@ def success_potential(costs: pd.DataFrame, groups: pd.DataFrame, *, horizon: int
 
 
 def effect_adjusted_potential(unit_gain: float | SuccessPotential, *, effect: float,
-                              observed_success_rate: float, effect_se: float | None = None,
+                              observed_success_rate: float, effect_std_error: float | None = None,
                               causal_share: float = 1.0, cl: float = 0.95) -> pd.DataFrame:
     """Replace the naive success contrast by an effect estimate: effect × unit gain.
 
@@ -168,7 +169,7 @@ def effect_adjusted_potential(unit_gain: float | SuccessPotential, *, effect: fl
         0.08 = 8 percentage points).
     observed_success_rate : float
         Share of participants who succeed (what the naive reading counts).
-    effect_se : float, default=None
+    effect_std_error : float, default=None
         Standard error of ``effect``; gives a normal confidence interval.
     causal_share : float, default=1.0
         Share of the cost contrast caused by success itself (1 = take the contrast at face value).
@@ -190,10 +191,10 @@ def effect_adjusted_potential(unit_gain: float | SuccessPotential, *, effect: fl
     naive = observed_success_rate * gain
     scale = causal_share * gain
     estimate = effect * scale
-    if effect_se is None:
+    if effect_std_error is None:
         low = high = np.nan
     else:
-        low, high = sorted(float(limit) * scale for limit in normal_interval(effect, effect_se, cl=cl))
+        low, high = sorted(float(limit) * scale for limit in normal_interval(effect, effect_std_error, cl=cl))
     return pd.DataFrame([{
         "unit_gain_dkk": gain, "naive_gain_dkk": naive, "effect_gain_dkk": estimate,
         "conf_low": low, "conf_high": high,
@@ -219,7 +220,7 @@ def one_year_per_person(rows: pd.DataFrame, *, seed: int, year_col: str = "index
 def som_cohort(kind: str, *, persons: pd.DataFrame, person_years: pd.DataFrame, spells: pd.DataFrame,
                costs: pd.DataFrame, unit_costs: pd.DataFrame, staircase=None, years: tuple[int, int] = (2017, 2020),
                seed: int, home_support_steps: Sequence[str] = ("SEL85",),
-               botilbud_steps: Sequence[str] = ("SEL107", "ABL105", "SEL108"),
+               botilbud_steps: Sequence[str] = BOTILBUD_STEPS,
                ages: tuple[int, int] = (18, 64)) -> pd.DataFrame:
     """One of the two SØM cohorts of Social- og Boligstyrelsen (2024), with success and baseline covariates.
 

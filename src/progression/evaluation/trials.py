@@ -41,8 +41,11 @@ __all__ = [
     "Eligibility", "eligibility_rules", "adoption_years", "first_starts", "held_by_year", "paragraphs_on_steps",
     "item_quantities", "lagged_cost", "eligible_pool", "trial_frame", "baseline_covariates", "service_history",
     "next_year_outcomes", "no_escalation", "add_costs", "yearly_outcomes", "event_panel", "adoption_panel",
-    "adoption_persons", "NEXT_YEAR_OUTCOMES", "BASELINE_COLUMNS", "SERVICE_GAP_BANDS",
+    "adoption_persons", "NEXT_YEAR_OUTCOMES", "BASELINE_COLUMNS", "SERVICE_GAP_BANDS", "BOTILBUD_STEPS",
 ]
+
+#: Steps that count as botilbud (Social- og Boligstyrelsen 2024): §107, §105/§85, §108.
+BOTILBUD_STEPS = ("SEL107", "ABL105", "SEL108")
 
 #: Outcomes of the calendar year after the start year (the register's yearly outcomes).
 NEXT_YEAR_OUTCOMES = ("employed", "employment_weeks", "employed_or_education", "no_psych_admission",
@@ -266,7 +269,7 @@ def first_starts(participations: pd.DataFrame) -> pd.DataFrame:
 def trial_frame(intervention: str, rule: Eligibility, *, pool: pd.DataFrame, persons: pd.DataFrame,
                 person_years: pd.DataFrame, spells: pd.DataFrame, participations: pd.DataFrame,
                 adoption: pd.DataFrame, staircase=None, extract_date,
-                botilbud_steps: Sequence[str] = ("SEL107", "ABL105", "SEL108"), escalation_months: int = 24
+                botilbud_steps: Sequence[str] = BOTILBUD_STEPS, escalation_months: int = 24
                 ) -> pd.DataFrame:
     """One row per trial: a citizen starting ``intervention`` in a year, or an eligible citizen not started.
 

@@ -87,7 +87,7 @@ def fund_interventions(effects: pd.DataFrame, means: pd.DataFrame, gains: pd.Dat
     Returns
     -------
     DataFrame
-        ``intervention``, ``outcome``, ``effect``, ``effect_se``, ``baseline_rate``, the gain columns,
+        ``intervention``, ``outcome``, ``effect``, ``effect_std_error``, ``baseline_rate``, the gain columns,
         ``cost_per_participant_dkk``, ``price_year``.
     """
     keys = rate_card[["intervention", "outcome"]]
@@ -103,7 +103,7 @@ def fund_interventions(effects: pd.DataFrame, means: pd.DataFrame, gains: pd.Dat
         raise DataContractError(f"gains: no gain per outcome for {no_gain}; gains given for {sorted(gains['outcome'])}")
     effect = eff["estimate"].clip(-1.0, 1.0)
     out = pd.DataFrame({"intervention": eff["intervention"], "outcome": eff["outcome"], "effect": effect,
-                        "effect_se": eff["std_error"], "baseline_rate": (eff["mean_treated"] - effect).clip(0.0, 1.0)})
+                        "effect_std_error": eff["std_error"], "baseline_rate": (eff["mean_treated"] - effect).clip(0.0, 1.0)})
     for col in [c for c in gains.columns if c.startswith("gain_")]:
         out[col] = eff[col].to_numpy()
     out["cost_per_participant_dkk"] = out["intervention"].map(

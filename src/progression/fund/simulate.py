@@ -41,7 +41,7 @@ from progression.fund.ratecard import Contracts, PaymentRule, RateCard, RateCard
 
 __all__ = ["simulate", "FundSimulation"]
 
-_EFFECT_COLUMNS = ("intervention", "outcome", "effect", "effect_se", "baseline_rate", *GAIN_COLUMNS.values())
+_EFFECT_COLUMNS = ("intervention", "outcome", "effect", "effect_std_error", "baseline_rate", *GAIN_COLUMNS.values())
 
 
 _QUANTITIES = ("payments_dkk", *GAIN_COLUMNS.values())
@@ -52,7 +52,7 @@ class _InterventionPlan:
     name: str
     outcomes: list[str]
     effect: np.ndarray            # (K,) estimated effect on P(outcome)
-    effect_se: np.ndarray         # (K,)
+    effect_std_error: np.ndarray         # (K,)
     p0: np.ndarray                # (K,) true baseline rate
     gains: np.ndarray             # (K, 3) PV gain per extra outcome by payer
     contracts: Contracts          # the contracts and the terms of the card, what the payment rule sees
@@ -104,7 +104,7 @@ def _check_interventions(interventions: pd.DataFrame) -> None:
                              f"{interventions.loc[dup, ['intervention', 'outcome']].head(5).values.tolist()}")
     checks = {
         "baseline_rate": (interventions["baseline_rate"] >= 0) & (interventions["baseline_rate"] <= 1),
-        "effect_se": interventions["effect_se"] >= 0,
+        "effect_std_error": interventions["effect_std_error"] >= 0,
         "effect": (interventions["effect"] >= -1) & (interventions["effect"] <= 1),
     }
     for col, ok in checks.items():
@@ -171,7 +171,8 @@ def _intervention_plan(name: str, effects: pd.DataFrame, rate_card: RateCard, co
     )
     return _InterventionPlan(
         name=name, outcomes=eff["outcome"].tolist(),
-        effect=eff["effect"].to_numpy(dtype=float), effect_se=eff["effect_se"].to_numpy(dtype=float),
+        effect=eff["effect"].to_numpy(dtype=float),
+        effect_std_error=eff["effect_std_error"].to_numpy(dtype=float),
         p0=eff["baseline_rate"].to_numpy(dtype=float), gains=eff[list(GAIN_COLUMNS.values())].to_numpy(dtype=float),
         contracts=contracts, offset=offset, cost_per_participant=cost,
     )
@@ -203,7 +204,7 @@ def _draw_outcomes(ip: _InterventionPlan, rng: np.random.Generator, n_draws: int
     years) and clipped so that p1 = p0 + δ lies in [0, 1]; then y1 ~ Bin(n, p1) per contract.
     """
     k = len(ip.outcomes)
-    delta = ip.effect + ip.effect_se * rng.standard_normal((n_draws, k))
+    delta = ip.effect + ip.effect_std_error * rng.standard_normal((n_draws, k))
     delta = np.clip(delta, -ip.p0, 1.0 - ip.p0)
     y1 = rng.binomial(ip.n, (ip.p0 + delta)[:, :, None], size=(n_draws, k, len(ip.n)))
     return delta, y1
@@ -312,7 +313,7 @@ def simulate(interventions: pd.DataFrame, rate_card: RateCard | pd.DataFrame, mu
     ----------
     interventions : DataFrame
         One row per intervention × outcome: ``effect`` (estimated change in the probability of the
-        outcome per participant), ``effect_se`` (its standard error), ``baseline_rate`` (true
+        outcome per participant), ``effect_std_error`` (its standard error), ``baseline_rate`` (true
         share reaching the outcome without the intervention), and the present-value public gain
         per extra outcome by payer ``gain_kommune_dkk``, ``gain_region_dkk``, ``gain_stat_dkk``
         (see :func:`gains_per_outcome`). Optional: ``cost_per_participant_dkk`` (the
@@ -356,7 +357,7 @@ def simulate(interventions: pd.DataFrame, rate_card: RateCard | pd.DataFrame, mu
     --------
     >>> import numpy as np, pandas as pd
     >>> effects = pd.DataFrame({"intervention": ["ips"], "outcome": ["employed"], "effect": [0.10],
-    ...                         "effect_se": [0.03], "baseline_rate": [0.20], "gain_kommune_dkk": [20_000.0],
+    ...                         "effect_std_error": [0.03], "baseline_rate": [0.20], "gain_kommune_dkk": [20_000.0],
     ...                         "gain_region_dkk": [5_000.0], "gain_stat_dkk": [150_000.0]})
     >>> card = pd.DataFrame({"intervention": ["ips"], "outcome": ["employed"], "price_dkk": [100_000.0],
     ...                      "cap_dkk": [np.nan], "counterfactual_rate": [0.20], "window_months": [12],
