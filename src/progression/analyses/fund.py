@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from progression import economics, evaluation
+from progression._tidy import stream_seed
 from progression import fund as fund_lib
 from progression.disclosure import declare, declaration_of
 from progression.economics import (
@@ -60,7 +61,7 @@ from progression.exceptions import StatisticalWarning
 from progression.staircase import Staircase, as_staircase
 
 __all__ = [
-    "TABLES", "FundStudy", "emulate_trials", "trial_counts", "effect_estimates", "balance_and_overlap",
+    "TABLES", "RANDOM_STREAMS", "FundStudy", "emulate_trials", "trial_counts", "effect_estimates", "balance_and_overlap",
     "event_studies", "staggered_adoption", "FundBudgets", "budget_tables", "SomPotentials", "som_potentials",
     "som_survival", "gains_per_outcome", "FundRun", "fund_simulation", "indigo_folder", "indigo_absent",
     "indigo_tables", "key_numbers", "summary_values", "truth_values", "headline", "true_att", "truth_numbers",
@@ -71,9 +72,9 @@ TABLES = ("persons", "spells", "person_years", "person_year_costs", "unit_costs"
           "participations", "rate_card")
 #: Columns of an estimate and its test, statistics on the persons they rest on.
 _ESTIMATE_COLUMNS = ("estimate", "std_error", "conf_low", "conf_high", "p_value")
-#: Offsets of the run seed by random purpose.
-_SEED_OFFSETS = {"effects": 401, "cost_effects": 402, "som.employment": 403, "som.botilbud": 404,
-                 "gains.controls": 405, "gains.contrast": 406, "simulation": 410}
+#: The random purposes of the analysis, each its own named stream ``fund.<purpose>`` of the run seed.
+RANDOM_STREAMS = ("effects", "cost_effects", "som.employment", "som.botilbud", "gains.controls", "gains.contrast",
+                  "simulation")
 #: The SØM potentials over four years (Social- og Boligstyrelsen 2024, *Kommunernes omlægning til
 #: Borgeren ved roret*, Fig. 15 and 16): success criterion of each cohort and the reported amount.
 SOM_POTENTIALS = {"employment": ("employed_or_education", 250_000), "botilbud": ("no_botilbud_next_year", 930_000)}
@@ -125,8 +126,17 @@ class FundStudy:
     dominance: object = None
 
     def seed_for(self, purpose: str) -> int:
-        """The seed of one random purpose of the analysis."""
-        return self.seed + _SEED_OFFSETS[purpose]
+        """The seed of one random purpose of the analysis: the named stream ``fund.<purpose>`` of the run seed.
+
+        Examples
+        --------
+        >>> from progression._tidy import stream_seed
+        >>> stream_seed(20240101, "fund.simulation") != stream_seed(20240101, "fund.effects")
+        True
+        """
+        if purpose not in RANDOM_STREAMS:
+            raise KeyError(f"no random stream {purpose!r}; streams: {list(RANDOM_STREAMS)}")
+        return stream_seed(self.seed, f"fund.{purpose}")
 
     @property
     def card_outcomes(self) -> list[str]:
