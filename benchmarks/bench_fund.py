@@ -32,7 +32,7 @@ INTERVENTIONS = pd.DataFrame([
     ("cti", "no_readmission", 0.10, 0.05, 0.50, 5_000, 80_000, 10_000, 30_000),
     ("flexstotte", "step_down", 0.12, 0.05, 0.30, 200_000, 0, 20_000, 40_000),
     ("sel82", "no_escalation", 0.05, 0.04, 0.70, 120_000, 20_000, 10_000, 15_000),
-], columns=["intervention", "outcome", "effect", "effect_se", "baseline_rate", "gain_kommune_dkk",
+], columns=["intervention", "outcome", "effect", "effect_std_error", "baseline_rate", "gain_kommune_dkk",
             "gain_region_dkk", "gain_stat_dkk", "cost_per_participant_dkk"])
 
 RATE_CARD = pd.DataFrame([

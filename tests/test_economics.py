@@ -315,7 +315,7 @@ def test_employment_potential_is_mostly_transfers_and_has_a_negative_employment_
 
 def test_effect_adjusted_potential_keeps_only_caused_successes():
     """An intervention raising P(success) from 25 % to 35 % keeps 0.10 / 0.35 of the naive gain."""
-    out = eco.effect_adjusted_potential(250_000, effect=0.10, observed_success_rate=0.35, effect_se=0.03)
+    out = eco.effect_adjusted_potential(250_000, effect=0.10, observed_success_rate=0.35, effect_std_error=0.03)
     row = out.iloc[0]
     assert row["naive_gain_dkk"] == pytest.approx(0.35 * 250_000)
     assert row["effect_gain_dkk"] == pytest.approx(0.10 * 250_000)
@@ -330,7 +330,8 @@ def test_effect_adjusted_potential_keeps_only_caused_successes():
 
 def test_payers_agree_with_the_data_contract():
     from progression.schemas import PAYERS
-    assert eco.PAYERS == PAYERS
+    pocket = eco.budget_consequences(EFFECTS, unit_costs(), intervention_cost=1_000.0).wrong_pocket()
+    assert tuple(pocket.index) == PAYERS
 
 
 def test_intervention_cost_spread_over_years_and_other_payers():

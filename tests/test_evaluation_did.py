@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from progression.evaluation import (
-    RESULT_COLUMNS,
+    EFFECT_COLUMNS,
     CallawaySantAnna,
     did_2x2,
     event_study,
@@ -103,7 +103,7 @@ def test_did_2x2_recovers_the_effect_where_the_naive_contrast_does_not(two_by_tw
     result = did_2x2(two_by_two, outcome="employment_weeks", treated="treated", post="post",
                      cluster="municipality", unit="person_id")
     row = result.iloc[0]
-    assert list(result.columns) == RESULT_COLUMNS
+    assert list(result.columns) == EFFECT_COLUMNS
     assert covers(row, 3.0)
     assert (row["n_treated"], row["n_control"]) == (600, 600)
     after = two_by_two[two_by_two["post"] == 1]
@@ -171,8 +171,8 @@ def test_callaway_santanna_recovers_the_att_while_twfe_is_biased(staggered, cont
         staggered, outcome="employment_weeks", unit="person_id", time="year", group="first_treated",
         cluster="municipality",
     )
-    row = cs.summary.iloc[0]
-    assert list(cs.summary.columns) == RESULT_COLUMNS
+    row = cs.summary().iloc[0]
+    assert list(cs.summary().columns) == EFFECT_COLUMNS
     assert covers(row, truth)
     naive = twfe(staggered, outcome="employment_weeks", unit="person_id", time="year",
                  first_treated="first_treated", cluster="municipality").iloc[0]
@@ -209,11 +209,11 @@ def test_multiplier_bootstrap_agrees_with_analytic_and_is_seeded(staggered):
     kwargs = dict(outcome="employment_weeks", unit="person_id", time="year", group="first_treated",
                   cluster="municipality")
     analytic = CallawaySantAnna().fit(staggered, **kwargs)
-    boot = CallawaySantAnna(se="bootstrap", B=499, seed=1).fit(staggered, **kwargs)
+    boot = CallawaySantAnna(se="bootstrap", n_boot=499, seed=1).fit(staggered, **kwargs)
     ratio = boot.att_gt_["std_error"] / analytic.att_gt_["std_error"]
     assert ratio.between(0.75, 1.3).all()
-    assert boot.summary["std_error"].iloc[0] == pytest.approx(analytic.summary["std_error"].iloc[0], rel=0.2)
-    again = CallawaySantAnna(se="bootstrap", B=499, seed=1).fit(staggered, **kwargs)
+    assert boot.summary()["std_error"].iloc[0] == pytest.approx(analytic.summary()["std_error"].iloc[0], rel=0.2)
+    again = CallawaySantAnna(se="bootstrap", n_boot=499, seed=1).fit(staggered, **kwargs)
     pd.testing.assert_frame_equal(boot.aggregate("event"), again.aggregate("event"))
 
 

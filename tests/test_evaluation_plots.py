@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from progression.evaluation import RESULT_COLUMNS
+from progression.evaluation import EFFECT_COLUMNS
 from progression.exceptions import DataContractError
 
 mpl = pytest.importorskip("matplotlib")
@@ -20,7 +20,7 @@ def effect_rows(methods, outcome="employment_weeks", centre=4.0):
         estimate = centre + k
         rows.append(dict(outcome=outcome, method=method, estimand="ATT", estimate=estimate, std_error=0.5,
                          conf_low=estimate - 1, conf_high=estimate + 1, p_value=0.01, n_treated=100, n_control=200))
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
 
 
 @pytest.fixture(autouse=True)
@@ -78,3 +78,31 @@ def test_plots_name_missing_columns():
         plot_event_study(effect_rows(["IPW (Hájek)"]))
     with pytest.raises(TypeError, match="must be a pandas DataFrame"):
         plot_love([1, 2, 3])
+
+
+def test_suppressed_estimates_are_drawn_as_such_not_left_out():
+    results = effect_rows(["naive", "IPW", "AIPW"])
+    results.loc[1, ["estimate", "conf_low", "conf_high"]] = np.nan
+    ax = plot_effects(results)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["naive", "IPW", "AIPW"]
+    assert "suppressed" in [t.get_text() for t in ax.get_legend().get_texts()]
+    events = pd.DataFrame({"event_time": [-1, 0, 1], "method": "TWFE", "estimate": [0.0, np.nan, 0.2],
+                           "conf_low": [0.0, np.nan, 0.1], "conf_high": [0.0, np.nan, 0.3]})
+    ax = plot_event_study(events)
+    assert "suppressed" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_panels_draw_one_panel_per_intervention_and_outcome_and_record_their_table():
+    from progression.plots.evaluation import plot_effect_panels, plot_event_panels
+
+    effects = pd.concat([effect_rows(["IPW", "AIPW"], outcome=o).assign(intervention=k, design="levels", truth=4.5)
+                         for k in ("a", "b") for o in ("x", "y")], ignore_index=True)
+    effects.attrs["progression.disclosed"] = "fund_effects"
+    fig = plot_effect_panels(effects, ["x", "y", "z"])
+    assert len(fig.axes) == 6 and not fig.axes[2].axison          # no estimate of z: an empty panel
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["IPW (levels)", "AIPW (levels)"]
+    sources = dict(fig._progression_sources)                        # each panel, and the figure, record the table
+    assert sources["plot_effect_panels"] == "fund_effects" and set(sources.values()) == {"fund_effects"}
+    events = effects.assign(event_time=1)
+    fig = plot_event_panels(events, truth=effects)
+    assert len(fig.axes) == 4 and fig.axes[0].get_title() == "a: x"

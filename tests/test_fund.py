@@ -9,6 +9,7 @@ from scipy import stats
 
 from progression import economics as eco
 from progression import fund
+from progression.evaluation.trials import adoption_years
 from progression.exceptions import DataContractError, ParameterError
 
 MUNICIPALITIES = [101, 147, 151, 153, 155, 157, 159, 161, 163, 165]
@@ -16,7 +17,7 @@ MUNICIPALITIES = [101, 147, 151, 153, 155, 157, 159, 161, 163, 165]
 
 def effects(effect=0.10, se=0.0, baseline=0.30, gains=(20_000.0, 10_000.0, 60_000.0), name="ips", outcome="job"):
     return pd.DataFrame([{
-        "intervention": name, "outcome": outcome, "effect": effect, "effect_se": se, "baseline_rate": baseline,
+        "intervention": name, "outcome": outcome, "effect": effect, "effect_std_error": se, "baseline_rate": baseline,
         "gain_kommune_dkk": gains[0], "gain_region_dkk": gains[1], "gain_stat_dkk": gains[2],
     }])
 
@@ -268,8 +269,8 @@ def test_errors_name_the_table_and_the_rows():
     eff, rc, munis = two_interventions()
     with pytest.raises(ParameterError, match=r"no effect rows for intervention\(s\) \['housing_first'\]"):
         fund.simulate(eff, rc, pd.concat([munis, participants(5, name="housing_first")]), years=2, n_draws=5, seed=1)
-    with pytest.raises(ParameterError, match=r"missing column\(s\) \['effect_se'\]"):
-        fund.simulate(eff.drop(columns="effect_se"), rc, munis, years=2, n_draws=5, seed=1)
+    with pytest.raises(ParameterError, match=r"missing column\(s\) \['effect_std_error'\]"):
+        fund.simulate(eff.drop(columns="effect_std_error"), rc, munis, years=2, n_draws=5, seed=1)
     with pytest.raises(ParameterError, match="'participants' must be whole numbers"):
         fund.simulate(eff, rc, munis.assign(participants=-1), years=2, n_draws=5, seed=1)
     with pytest.raises(ParameterError, match="baseline_rate"):
@@ -315,3 +316,114 @@ def test_figures_draw_the_numbers_they_are_given():
 def test_gains_must_share_the_rate_cards_price_year():
     with pytest.raises(ParameterError, match="price year 2024; found \\[2022\\]"):
         fund.simulate(effects().assign(price_year=2022), card(), participants(5), years=1, n_draws=5, seed=1)
+
+
+# --------------------------------------------------------------------------------------------
+# The simulation's inputs
+# --------------------------------------------------------------------------------------------
+
+
+def test_fund_inputs_from_effects_means_and_gains():
+    card = pd.DataFrame({"intervention": ["a", "a"], "outcome": ["employed", "no_psych_admission"],
+                         "price_dkk": [1.0, 1.0], "cap_dkk": [np.nan, np.nan], "counterfactual_rate": [0.1, 0.8],
+                         "window_months": [12, 12], "price_year": 2024, "gain_payer": ["stat", "region"]})
+    effects = pd.DataFrame({"intervention": ["a", "a"], "outcome": ["employed", "no_psych_admission"],
+                            "estimate": [0.2, 0.05], "std_error": [0.05, 0.02]})
+    means = pd.DataFrame({"intervention": ["a", "a"], "outcome": ["employed", "no_psych_admission"],
+                          "mean_treated": [0.5, 0.96]})
+    gains = pd.DataFrame({"outcome": ["employed", "no_psych_admission"], "gain_kommune_dkk": [1.0, 2.0],
+                          "gain_region_dkk": [0.0, 5.0], "gain_stat_dkk": [9.0, 0.0]})
+    interventions = pd.DataFrame({"intervention": ["a"], "cost_per_participant_dkk": [100.0]})
+    out = fund.fund_interventions(effects, means, gains, interventions, card).set_index("outcome")
+    assert out.loc["employed", "baseline_rate"] == pytest.approx(0.3)
+    assert out.loc["no_psych_admission", "baseline_rate"] == pytest.approx(0.91)
+    assert out.loc["employed", "gain_stat_dkk"] == 9.0 and (out["cost_per_participant_dkk"] == 100.0).all()
+    with pytest.raises(DataContractError, match="no_psych_admission"):
+        fund.fund_interventions(effects.iloc[:1], means, gains, interventions, card)
+
+
+def test_fund_contracts_average_yearly_starters_since_adoption():
+    starts = pd.to_datetime(["2018-01-01", "2018-05-01", "2019-01-01", "2020-01-01", "2020-02-01", "2020-03-01"])
+    participations = pd.DataFrame({"person_id": range(1, 7), "intervention": "a",
+                                   "municipality": [101, 101, 101, 101, 147, 147], "start_date": starts})
+    contracts = fund.fund_contracts(participations, adoption_years(participations), last_year=2020)
+    # 101: 4 starters over 2018-2020 -> 1.33 -> 1; 147: 2 starters in 2020 -> 2
+    assert contracts.set_index("municipality")["participants"].to_dict() == {101: 1, 147: 2}
+
+
+def test_simulate_accepts_a_baseline_rate_of_one_with_a_harmful_effect():
+    card = pd.DataFrame({"intervention": ["a"], "outcome": ["ok"], "price_dkk": [10.0], "cap_dkk": [np.nan],
+                         "counterfactual_rate": [0.9], "window_months": [12], "price_year": 2024,
+                         "gain_payer": ["region"]})
+    effects = pd.DataFrame({"intervention": ["a"], "outcome": ["ok"], "effect": [-0.27], "effect_std_error": [0.2],
+                            "baseline_rate": [1.0], "gain_kommune_dkk": [0.0], "gain_region_dkk": [100.0],
+                            "gain_stat_dkk": [0.0]})
+    contracts = pd.DataFrame({"municipality": [101, 147], "intervention": "a", "participants": [7, 30]})
+    sim = fund.simulate(effects, card, contracts, years=3, n_draws=400, seed=5)
+    # every draw harms: outcomes lost, never gained, so the region's gain is never positive
+    assert (sim.draws["gain_region_dkk"] <= 0).all() and (sim.draws["gain_region_dkk"] < 0).any()
+
+
+def test_potential_bars_draws_a_stacked_bar_per_year():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from progression.plots.fund import potential_bars
+
+    table = pd.DataFrame({"rel_year": [0, 0, 1, 1], "area": ["social services", "health"] * 2,
+                          "potential_dkk": [100.0, -20.0, 80.0, 10.0]})
+    ax = potential_bars(table)
+    assert len(ax.patches) == 4 and "170" in ax.get_title()
+    with pytest.raises(ValueError, match="rel_year"):
+        potential_bars(table.drop(columns="rel_year"))
+
+
+# --------------------------------------------------------------------------------------------
+# The payment rule is a pluggable piece
+# --------------------------------------------------------------------------------------------
+
+
+class HoldBackSmallContracts:
+    """A rule of the kind the seam is for: contracts with fewer than ``minimum`` participants are not paid."""
+
+    def __init__(self, minimum):
+        self.minimum = minimum
+
+    def pay(self, outcomes, contracts):
+        paid = fund.RateCardPayment().pay(outcomes, contracts)
+        return np.where(contracts.participants >= self.minimum, paid, 0.0)
+
+    def proportional(self, contracts):
+        return fund.RateCardPayment().proportional(contracts)
+
+
+def test_a_payment_rule_plugs_into_the_simulation_and_sees_the_contracts():
+    munis = participants([4, 4, 4, 4, 4, 20, 20, 20, 20, 20])
+    common = dict(years=3, n_draws=300, seed=9)
+    card_sim = fund.simulate(effects(se=0.02), card(), munis, **common)
+    held = fund.simulate(effects(se=0.02), card(), munis, payment_rule=HoldBackSmallContracts(10), **common)
+    paid = held.municipality_years().set_index("participants")["mean_payment_dkk"]
+    assert (paid.loc[4] == 0).all() and (paid.loc[20] > 0).all()
+    # the same draws: outcomes and gains are those of the rate card, only the payments differ
+    pd.testing.assert_series_equal(held.draws["gain_stat_dkk"], card_sim.draws["gain_stat_dkk"])
+    big = card_sim.municipality_years().set_index("participants")["mean_payment_dkk"].loc[20]
+    np.testing.assert_allclose(paid.loc[20].to_numpy(), big.to_numpy())
+    assert isinstance(HoldBackSmallContracts(1), fund.PaymentRule)
+    with pytest.raises(ParameterError, match="payment_rule"):
+        fund.simulate(effects(), card(), munis, payment_rule=lambda y, c: y, **common)
+
+
+def test_neutral_prices_redraw_when_the_rule_is_not_proportional_to_the_prices():
+    class Floor:
+        """Pays at least 1,000 DKK a contract: not proportional to the prices."""
+
+        def pay(self, outcomes, contracts):
+            return np.maximum(1_000.0, fund.RateCardPayment().pay(outcomes, contracts))
+
+        def proportional(self, contracts):
+            return False
+
+    sim = fund.simulate(effects(), card(), participants(10), years=2, n_draws=200, seed=2, payment_rule=Floor())
+    scale = sim.neutral_price()["scale"].iloc[0]
+    gain = sim._gain_pv("state")[:, 0].mean()
+    assert sim._payments_at([0], scale).mean() == pytest.approx(gain, rel=1e-3)

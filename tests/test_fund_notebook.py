@@ -104,7 +104,11 @@ def test_som_potentials_add_up_and_show_what_survives(ci_run):
     table = result(ci_run, "som_potential_table")
     totals = result(ci_run, "som_potentials").set_index("potential")
     for kind, rows in table.groupby("potential"):
-        assert rows["potential_dkk"].sum() == pytest.approx(totals.loc[kind, "potential_dkk"], rel=1e-9)
+        hidden = rows["potential_dkk"].isna().sum()
+        if hidden:  # a cell dominated by two persons is hidden with a complementary one: the total cannot give it away
+            assert hidden >= 2
+        else:
+            assert rows["potential_dkk"].sum() == pytest.approx(totals.loc[kind, "potential_dkk"], rel=1e-9)
         assert totals.loc[kind, "potential_dkk"] > 0  # successes cost the public less, as in seed 002
         # the cost data priced at unit costs give the same contrast as the recorded costs
         assert totals.loc[kind, "priced_raw_dkk"] == pytest.approx(totals.loc[kind, "potential_dkk"], rel=0.05)

@@ -130,3 +130,17 @@ def test_real_export_counts_match_the_documented_numbers():
     assert dk.projects["name"].str.contains("Slagelse").any()
     gbp = indigo.reference_prices(data, by="currency").set_index("currency").loc["GBP"]
     assert gbp["n_metrics"] >= 300 and 100 < gbp["median_price"] < 10_000
+
+
+def test_the_configured_folder_is_found_next_to_the_checkout_or_the_parameter_file(tmp_path):
+    params = tmp_path / "run" / "params.yaml"
+    params.parent.mkdir()
+    params.write_text("run: {}\n")
+    (tmp_path / "shared" / "indigo").mkdir(parents=True)
+    assert indigo.resolve_folder("../shared/indigo", params_file=params) == (tmp_path / "shared" / "indigo").resolve()
+    assert indigo.resolve_folder(FIXTURE) == FIXTURE                      # absolute: as it is
+    assert indigo.resolve_folder("../nowhere", params_file=params) is None
+    tried = indigo.candidate_folders("../nowhere", params_file=params)
+    assert tried[-1] == (tmp_path / "nowhere").resolve() and len(tried) == 2
+    with pytest.raises(FileNotFoundError, match="nowhere.*tried"):
+        indigo.resolve_folder("../nowhere", params_file=params, required=True)

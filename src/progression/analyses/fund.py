@@ -1,952 +1,920 @@
-"""From the register tables to the inputs of effect estimation, budget economics and the fund (notebook 40).
+"""The steps of notebook ``40_fund_evaluation``: effects of preventive interventions, their budget
+consequences and a result-payment fund.
 
-The libraries (:mod:`progression.evaluation`, :mod:`progression.economics`, :mod:`progression.fund`) take
-tidy frames; this module builds them from the contract tables (persons, spells, person-years,
-person-year costs, participations):
+:func:`emulate_trials` builds the emulated target trials once (person level: they never leave the run);
+each later step returns tidy tables that carry their disclosure declaration
+(:func:`progression.disclosure.declare`), ready for ``ctx.write_result``:
 
-* :func:`eligible_pool` and :func:`trial_frame` emulate a sequence of target trials (Hernán & Robins
-  2016): for each year an intervention is offered in a municipality, the citizens who start it that year
-  are compared with the eligible citizens of the offering municipalities who have not (yet) started any
-  intervention, with baseline covariates from the years before and outcomes after the start
-  (:func:`add_costs` adds public costs and quantities of priced items);
-* :func:`estimate_effects` runs the naive contrast, IPW, AIPW, the 2×2 DiD and the doubly robust DiD
-  on a trial frame; :func:`preferred_effects` picks the headline estimate per outcome;
-* :func:`event_panel` and :func:`adoption_panel` give the person-year panel of an event study around the
-  start and the municipality-year panel of staggered adoption (Callaway & Sant'Anna 2021);
-* :func:`som_cohort` delimits seed 002's two SØM cohorts (success vs non-success), and
-  :func:`success_contrast` compares the priced quantities of successes and non-successes over the
-  following years, raw and adjusted for baseline covariates;
-* :func:`fund_interventions` and :func:`fund_contracts` turn effect estimates and participation into
-  the tables of :func:`progression.fund.simulate`.
+1. effects: :func:`trial_counts`, :func:`effect_estimates`, :func:`balance_and_overlap`,
+   :func:`event_studies`, :func:`staggered_adoption`;
+2. budget consequences: :func:`budget_tables`, :func:`som_potentials`, :func:`som_survival`;
+3. the fund: :func:`gains_per_outcome`, :func:`fund_simulation`; INDIGO's contracts as reference
+   (:func:`indigo_folder`, :func:`indigo_tables`); :func:`key_numbers`.
 
-Years on a service step are read off the spells; quantities of priced items (years on a service,
-bed days, …) off the person-year costs divided by the gross unit cost of the item.
+The comparisons with the synthetic truth are in the last section (:func:`true_att`,
+:func:`truth_numbers`).
+
+Examples
+--------
+>>> from progression.analyses import fund
+>>> fund.TABLES[:3]
+('persons', 'spells', 'person_years')
 """
 
 from __future__ import annotations
 
+import math
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from progression.evaluation import first_treated
-from progression.exceptions import DataContractError, ParameterError, StatisticalWarning
-from progression.staircase import steps_on_dates
+from progression import economics, evaluation
+from progression._tidy import stream_seed
+from progression import fund as fund_lib
+from progression.disclosure import declare, declaration_of
+from progression.economics import (
+    BudgetConsequences,
+    area_of,
+    budget_consequences,
+    consequence_effects,
+    effect_adjusted_potential,
+    one_year_per_person,
+    som_cohort,
+    success_contrast,
+    success_potential,
+    unit_costs_after_refusion,
+)
+from progression.evaluation import trials
+from progression.evaluation.trial_effects import (
+    LEVEL_COVARIATES,
+    PRE_PERIOD,
+    estimate_effects,
+    nuisance_models,
+    preferred_effects,
+    varying_columns,
+)
+from progression.exceptions import StatisticalWarning
 from progression.staircase import Staircase, as_staircase
 
 __all__ = [
-    "Eligibility", "eligibility_rules", "adoption_years", "first_starts", "held_by_year", "item_quantities",
-    "eligible_pool", "trial_frame", "baseline_covariates", "service_history", "next_year_outcomes", "no_escalation",
-    "add_costs", "nuisance_models", "varying_columns", "change_frame", "did_long", "estimate_effects",
-    "preferred_effects", "yearly_outcomes", "event_panel", "adoption_panel", "adoption_persons",
-    "one_year_per_person", "lagged_cost", "som_cohort", "success_contrast", "consequence_effects",
-    "participant_means", "fund_interventions", "fund_contracts", "area_of",
-    "NEXT_YEAR_OUTCOMES", "BASELINE_COLUMNS", "LEVEL_COVARIATES", "CHANGE_COVARIATES", "CONTRAST_COVARIATES",
-    "PRE_PERIOD", "SERVICE_GAP_BANDS", "AREAS",
+    "TABLES", "RANDOM_STREAMS", "FundStudy", "emulate_trials", "trial_counts", "effect_estimates", "balance_and_overlap",
+    "event_studies", "staggered_adoption", "FundBudgets", "budget_tables", "SomPotentials", "som_potentials",
+    "som_survival", "gains_per_outcome", "FundRun", "fund_simulation", "indigo_folder", "indigo_absent",
+    "indigo_tables", "key_numbers", "summary_values", "truth_values", "headline", "true_att", "truth_numbers",
 ]
 
-#: Outcomes of the calendar year after the start year (the register's yearly outcomes).
-NEXT_YEAR_OUTCOMES = ("employed", "employment_weeks", "employed_or_education", "no_psych_admission",
-                      "psych_inpatient_days", "no_botilbud_next_year")
-#: Person-year columns whose values in the years before the start are baseline covariates.
-BASELINE_COLUMNS = ("employment_weeks", "education_weeks", "disability_pension_weeks", "employment_measure_hours",
-                    "psych_inpatient_days", "outpatient_contacts")
-_DAYS_PER_YEAR = 365.25
-
-
-@dataclass(frozen=True)
-class Eligibility:
-    """Who may start an intervention: steps held on the start date, ages in the start year, target groups."""
-
-    steps: tuple[str, ...]
-    min_age: int
-    max_age: int
-    target_groups: tuple[str, ...]
-
-
-def _target_groups(declared: str, groups: Sequence[str]) -> tuple[str, ...]:
-    """Target groups an intervention serves: 'alle' = every group; a group also takes those in 'begge'."""
-    if declared == "alle":
-        return tuple(groups)
-    return (declared, "begge") if "begge" in groups else (declared,)
-
-
-def eligibility_rules(interventions: pd.DataFrame, *, steps: Mapping[str, Sequence[str]],
-                      ages: Mapping[str, Sequence[int]], staircase=None,
-                      groups: Sequence[str] = ("sindslidelse", "kognitivt_handicap", "begge")
-                      ) -> dict[str, Eligibility]:
-    """Eligibility of each intervention of the ``interventions`` table from the parameters.
-
-    Parameters
-    ----------
-    interventions : DataFrame
-        The interventions table (``intervention``, ``target_group``).
-    steps : mapping of str to list of str
-        Intervention -> staircase steps a citizen must hold on the start date.
-    ages : mapping of str to (int, int)
-        Intervention -> youngest and oldest age (in the start year).
-    staircase : Staircase or StaircaseParams, optional
-    groups : sequence of str
-        Target groups of the persons table.
-
-    Returns
-    -------
-    dict of str to Eligibility
-
-    Raises
-    ------
-    ParameterError
-        When an intervention has no steps or ages, or a step is not on the staircase.
-    """
-    stairs = as_staircase(staircase)
-    missing = [k for k in interventions["intervention"] if k not in steps or k not in ages]
-    if missing:
-        raise ParameterError(f"fund.eligible_steps / fund.eligible_ages: no entry for intervention(s) {missing}; "
-                             f"entries given for {sorted(set(steps) & set(ages))}")
-    out = {}
-    for row in interventions.itertuples(index=False):
-        stairs.check_steps(steps[row.intervention], column=f"fund.eligible_steps[{row.intervention}]")
-        low, high = ages[row.intervention]
-        out[row.intervention] = Eligibility(steps=tuple(steps[row.intervention]), min_age=int(low), max_age=int(high),
-                                            target_groups=_target_groups(str(row.target_group), groups))
-    return out
-
-
-def adoption_years(participations: pd.DataFrame) -> pd.DataFrame:
-    """Year each municipality first had a participant in each intervention (its adoption year).
-
-    Returns
-    -------
-    DataFrame
-        ``intervention``, ``municipality``, ``adoption_year``.
-    """
-    frames = [first_treated(participations, by="municipality", intervention=k).assign(intervention=k)
-              for k in sorted(participations["intervention"].unique())]
-    out = pd.concat(frames, ignore_index=True).rename(columns={"first_treated": "adoption_year"})
-    return out[["intervention", "municipality", "adoption_year"]]
-
-
-def held_by_year(spells: pd.DataFrame, paragraphs: Sequence[str], *, first_year: int, last_year: int) -> pd.DataFrame:
-    """Person-years in which a spell of one of ``paragraphs`` runs for at least a day.
-
-    Returns
-    -------
-    DataFrame
-        ``person_id``, ``year`` (unique pairs, sorted).
-    """
-    s = spells[spells["paragraph"].isin(list(paragraphs))]
-    start = s["start_date"].dt.year.clip(lower=first_year).to_numpy()
-    end = s["end_date"].dt.year.fillna(last_year).clip(upper=last_year).astype(int).to_numpy()
-    n = np.maximum(end - start + 1, 0)
-    person = np.repeat(s["person_id"].to_numpy(), n)
-    first = np.repeat(start, n)
-    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    out = pd.DataFrame({"person_id": person, "year": first + offset})
-    return out.drop_duplicates().sort_values(["person_id", "year"], ignore_index=True)
-
-
-def item_quantities(costs: pd.DataFrame, unit_costs: pd.DataFrame, keys: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Quantities of priced items per person-year: cost over all payers / the item's gross unit cost.
-
-    A year on §108, a psychiatric bed day or an hour of employment measures is priced in ``unit_costs``
-    with one row per payer (e.g. region 5,500 and kommune 500 per bed day); the person-year costs split
-    the same quantity over the same payers, so the sum over payers divided by the summed unit costs is
-    the quantity. Items priced per participant (the interventions themselves) are left out.
-
-    Parameters
-    ----------
-    costs : DataFrame
-        The person-year costs table.
-    unit_costs : DataFrame
-        The unit-costs table (same price year).
-    keys : DataFrame, optional
-        ``person_id``, ``year`` pairs to keep (default: all).
-
-    Returns
-    -------
-    DataFrame
-        ``person_id``, ``year`` and one ``q_<item>`` column per item (0 when no cost).
-    """
-    if costs["price_year"].nunique() > 1 or set(costs["price_year"].unique()) - set(unit_costs["price_year"]):
-        raise DataContractError(f"person_year_costs: price years {sorted(costs['price_year'].unique())} must be the "
-                                f"single price year of unit_costs {sorted(unit_costs['price_year'].unique())}")
-    priced = unit_costs[unit_costs["unit"] != "participant"]
-    gross = priced.groupby("item")["cost_dkk"].sum()
-    c = costs[costs["service"].isin(gross.index)]
-    if keys is not None:
-        c = c.merge(keys[["person_id", "year"]].drop_duplicates(), on=["person_id", "year"])
-    total = c.groupby(["person_id", "year", "service"], sort=True)["cost_dkk"].sum()
-    per_unit = total / gross.reindex(total.index.get_level_values("service")).to_numpy()
-    wide = per_unit.unstack("service", fill_value=0.0)
-    wide = wide.reindex(columns=sorted(gross.index), fill_value=0.0)
-    wide.columns = [f"q_{c}" for c in wide.columns]
-    wide = wide.reset_index()
-    if keys is not None:
-        wanted = keys[["person_id", "year"]].drop_duplicates()
-        wide = wanted.merge(wide, on=["person_id", "year"], how="left").fillna(0.0)
-    return wide
+#: The contract tables notebook 40 reads.
+TABLES = ("persons", "spells", "person_years", "person_year_costs", "unit_costs", "interventions",
+          "participations", "rate_card")
+#: Columns of an estimate and its test, statistics on the persons they rest on.
+_ESTIMATE_COLUMNS = ("estimate", "std_error", "conf_low", "conf_high", "p_value")
+#: The random purposes of the analysis, each its own named stream ``fund.<purpose>`` of the run seed.
+RANDOM_STREAMS = ("effects", "cost_effects", "som.employment", "som.botilbud", "gains.controls", "gains.contrast",
+                  "simulation")
+#: The SØM potentials over four years (Social- og Boligstyrelsen 2024, *Kommunernes omlægning til
+#: Borgeren ved roret*, Fig. 15 and 16): success criterion of each cohort and the reported amount.
+SOM_POTENTIALS = {"employment": ("employed_or_education", 250_000), "botilbud": ("no_botilbud_next_year", 930_000)}
 
 
 # ---------------------------------------------------------------------------------------------
-# Target-trial emulation: starters against eligible citizens not (yet) started
+# The emulated trials
 # ---------------------------------------------------------------------------------------------
 
-def eligible_pool(rule: Eligibility, *, persons: pd.DataFrame, person_years: pd.DataFrame, spells: pd.DataFrame,
-                  staircase=None, years: tuple[int, int], index_date: tuple[int, int] = (7, 1)) -> pd.DataFrame:
-    """Person-years of citizens who fit ``rule`` on the index date of the year, in any municipality.
+@dataclass
+class FundStudy:
+    """The emulated trials of every intervention and what the later steps share (person level).
 
-    Returns
-    -------
-    DataFrame
-        ``person_id``, ``year``, ``municipality`` (residence that year), ``index_date``, ``step``, ``level``.
-    """
-    stairs = as_staircase(staircase)
-    py = person_years.loc[person_years["year"].between(*years), ["person_id", "year", "municipality"]]
-    who = persons[["person_id", "birth_year", "target_group", "death_date", "emigration_date"]]
-    py = py.merge(who, on="person_id")
-    py["index_date"] = pd.to_datetime(pd.DataFrame({"year": py["year"], "month": index_date[0], "day": index_date[1]}))
-    gone = py[["death_date", "emigration_date"]].min(axis=1)
-    age = py["year"] - py["birth_year"]
-    ok = (age.between(rule.min_age, rule.max_age) & py["target_group"].isin(rule.target_groups)
-          & (gone.isna() | (gone > py["index_date"])))
-    py = py.loc[ok, ["person_id", "year", "municipality", "index_date"]]
-    return _with_step(py, spells, stairs, rule).reset_index(drop=True)
-
-
-def _with_step(rows: pd.DataFrame, spells: pd.DataFrame, stairs: Staircase, rule: Eligibility) -> pd.DataFrame:
-    """Rows with the step held on ``index_date`` (highest step that day), kept when it is eligible."""
-    held = steps_on_dates(spells, rows.rename(columns={"index_date": "date"}), staircase=stairs,
-                          municipality_col=None)
-    out = rows.assign(step=held["step"].astype(str).to_numpy(), level=held["level"].to_numpy())
-    return out[out["step"].isin(rule.steps)]
-
-
-def first_starts(participations: pd.DataFrame) -> pd.DataFrame:
-    """Each person's first start of any intervention (later starts are not new trials), with ``start_year``."""
-    first = participations.sort_values(["person_id", "start_date", "intervention"], kind="stable")
-    first = first.drop_duplicates("person_id")[["person_id", "intervention", "municipality", "start_date"]]
-    return first.assign(start_year=first["start_date"].dt.year).reset_index(drop=True)
-
-
-def trial_frame(intervention: str, rule: Eligibility, *, pool: pd.DataFrame, persons: pd.DataFrame,
-                person_years: pd.DataFrame, spells: pd.DataFrame, participations: pd.DataFrame,
-                adoption: pd.DataFrame, staircase=None, extract_date,
-                botilbud_steps: Sequence[str] = ("SEL107", "ABL105", "SEL108"), escalation_months: int = 24
-                ) -> pd.DataFrame:
-    """One row per trial: a citizen starting ``intervention`` in a year, or an eligible citizen not started.
-
-    Parameters
+    Attributes
     ----------
-    intervention : str
-    rule : Eligibility
-        Steps on the start date, ages and target groups of the intervention.
-    pool : DataFrame
-        :func:`eligible_pool` of the rule; its years are the trial years.
-    persons, person_years, spells, participations : DataFrame
-        The contract tables.
+    tables : dict of str to DataFrame
+        The contract tables (:data:`TABLES`).
+    params : FundParams
+        The ``fund`` section of the parameters.
+    staircase : Staircase
+    seed : int
+        The run seed.
+    n_jobs : int
+    truth : dict or None
+        The generating truth of synthetic data.
+    names : list of str
+        The interventions, sorted.
+    last_year : int
+        Last year of the person-years.
     adoption : DataFrame
-        :func:`adoption_years` (controls come from municipalities in and after their adoption year).
-    staircase : Staircase or StaircaseParams, optional
-    extract_date : date-like
-        End of the data (escalation is only known when its window ends before it).
-    botilbud_steps : sequence of str
-        Steps that count as botilbud for ``no_botilbud_next_year`` and ``botilbud_lag1``.
-    escalation_months : int, default=24
+        :func:`~progression.evaluation.trials.adoption_years`.
+    pools, frames : dict of str to DataFrame
+        Per intervention, the eligible pool and the trial frame with costs.
+    dominance : DominanceParams or None
+        The dominance rule of disclosure control (``disclosure.dominance``), for complementary suppression.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    params: object
+    staircase: Staircase
+    seed: int
+    n_jobs: int
+    truth: dict | None
+    names: list[str]
+    last_year: int
+    adoption: pd.DataFrame
+    pools: dict[str, pd.DataFrame] = field(repr=False)
+    frames: dict[str, pd.DataFrame] = field(repr=False)
+    dominance: object = None
+
+    def seed_for(self, purpose: str) -> int:
+        """The seed of one random purpose of the analysis: the named stream ``fund.<purpose>`` of the run seed.
+
+        Examples
+        --------
+        >>> from progression._tidy import stream_seed
+        >>> stream_seed(20240101, "fund.simulation") != stream_seed(20240101, "fund.effects")
+        True
+        """
+        if purpose not in RANDOM_STREAMS:
+            raise KeyError(f"no random stream {purpose!r}; streams: {list(RANDOM_STREAMS)}")
+        return stream_seed(self.seed, f"fund.{purpose}")
+
+    @property
+    def card_outcomes(self) -> list[str]:
+        """The outcomes on the rate card, sorted."""
+        return sorted(self.tables["rate_card"]["outcome"].unique())
+
+    @property
+    def outcomes(self) -> list[str]:
+        """The outcomes of the effect estimates."""
+        return [*trials.NEXT_YEAR_OUTCOMES, "no_escalation_24m"]
+
+    @property
+    def did_outcomes(self) -> list[str]:
+        """Outcomes whose headline estimate is the doubly robust DiD (``fund.did_outcomes`` with a pre-period)."""
+        return [o for o in self.params.did_outcomes if o in PRE_PERIOD]
+
+    def describe(self) -> str:
+        """One line: interventions, trial years, end of the data, truth."""
+        years = self.params.trial_years or (int(self.tables["person_years"]["year"].min()), self.last_year - 1)
+        return (f"{len(self.names)} interventions; trials {years[0]}-{years[1]}; data to {self.last_year}-12-31; "
+                f"truth {'available' if self.truth else 'not available'}")
+
+
+def emulate_trials(tables: Mapping[str, pd.DataFrame], params, *, truth: dict | None = None) -> FundStudy:
+    """Emulate the target trials of every intervention (Hernán & Robins 2016).
+
+    For each year an intervention is offered in a municipality, the citizens who start it are compared
+    with the eligible citizens of the offering municipalities who have not started any intervention by
+    the end of the year (:func:`~progression.evaluation.trials.trial_frame`), with public costs added
+    (:func:`~progression.evaluation.trials.add_costs`).
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+        The contract tables :data:`TABLES`.
+    params : Params
+        The run's parameters (sections ``fund``, ``staircase``, ``run``).
+    truth : dict, optional
+        The generating truth of synthetic data.
+
+    Returns
+    -------
+    FundStudy
+    """
+    p, stairs = params.fund, as_staircase(params.staircase)
+    tables = {name: tables[name] for name in TABLES}
+    last_year = int(tables["person_years"]["year"].max())
+    years = p.trial_years or (int(tables["person_years"]["year"].min()), last_year - 1)
+    names = sorted(tables["interventions"]["intervention"])
+    rules = trials.eligibility_rules(tables["interventions"], steps=p.eligible_steps, ages=p.eligible_ages,
+                                     staircase=stairs)
+    adoption = trials.adoption_years(tables["participations"])
+    common = dict(persons=tables["persons"], person_years=tables["person_years"], spells=tables["spells"],
+                  staircase=stairs)
+    pools = {k: trials.eligible_pool(rules[k], **common, years=years) for k in names}
+    frames = {k: trials.add_costs(trials.trial_frame(
+        k, rules[k], pool=pools[k], **common, participations=tables["participations"], adoption=adoption,
+        extract_date=pd.Timestamp(last_year, 12, 31), botilbud_steps=p.botilbud_steps,
+        escalation_months=p.escalation_months), costs=tables["person_year_costs"], unit_costs=tables["unit_costs"])
+        for k in names}
+    return FundStudy(tables=tables, params=p, staircase=stairs, seed=params.run.seed, n_jobs=params.run.n_jobs,
+                     truth=truth, names=names, last_year=last_year, adoption=adoption, pools=pools, frames=frames,
+                     dominance=params.disclosure.dominance)
+
+
+def trial_counts(study: FundStudy) -> pd.DataFrame:
+    """Adopting municipalities, starters, eligible controls (persons) and control trials (person-years).
 
     Returns
     -------
     DataFrame
-        Per trial: ``person_id``, ``municipality``, ``index_year``, ``index_date``, ``treated`` (0/1),
-        ``step`` and ``level`` on the index date; covariates (:func:`baseline_covariates`,
-        :func:`service_history`); outcomes of
-        the next calendar year (:data:`NEXT_YEAR_OUTCOMES`, missing without a next person-year) and
-        ``no_escalation_24m`` (no higher step starting within the window, missing when the window
-        passes the extract date).
-
-    Notes
-    -----
-    Controls are person-years of the pool in municipalities that have adopted the intervention, of
-    citizens who have not started any intervention by the end of that year; a citizen can be a control
-    in several years and a starter later (sequential trials; cluster on the person). Starters whose step
-    on the start date is not eligible under the rule (e.g. an unrecorded §82 spell) are left out, as
-    their controls would be, and so are trials dated before the citizen's first service: the register
-    holds such citizens only because a service follows, which would select on the outcome.
+        ``intervention``, ``municipalities``, ``n_starters``, ``n_controls``, ``n_control_trials``.
     """
-    stairs = as_staircase(staircase)
-    years = (int(pool["year"].min()), int(pool["year"].max()))
-    first = first_starts(participations)
-    mine = first[(first["intervention"] == intervention) & first["start_year"].between(*years)]
-    treated = _with_step(mine.rename(columns={"start_date": "index_date", "start_year": "year"})
-                         [["person_id", "year", "municipality", "index_date"]], spells, stairs, rule)
-    adopted = adoption.loc[adoption["intervention"] == intervention, ["municipality", "adoption_year"]]
-    candidates = pool.merge(adopted, on="municipality")
-    started = candidates["person_id"].map(first.set_index("person_id")["start_year"])
-    controls = candidates[(candidates["year"] >= candidates["adoption_year"]) & ~(started <= candidates["year"])]
-    rows = pd.concat([treated.assign(treated=1), controls.drop(columns="adoption_year").assign(treated=0)],
-                     ignore_index=True).rename(columns={"year": "index_year"})
-    rows = baseline_covariates(rows, persons=persons, person_years=person_years, spells=spells, stairs=stairs,
-                               botilbud_steps=botilbud_steps)
-    rows = service_history(rows, spells, stairs)
-    rows = rows[rows["service_gap"] != "before first"]
-    rows = next_year_outcomes(rows, person_years=person_years, spells=spells, stairs=stairs,
-                              botilbud_steps=botilbud_steps, last_year=pd.Timestamp(extract_date).year)
-    rows["no_escalation_24m"] = no_escalation(rows, spells, stairs, months=escalation_months,
-                                              extract_date=extract_date)
-    return rows.sort_values(["index_year", "person_id", "treated"], ignore_index=True)
+    rows = [{"intervention": k, "municipalities": int((study.adoption["intervention"] == k).sum()),
+             "n_starters": int(f.loc[f["treated"] == 1, "person_id"].nunique()),
+             "n_controls": int(f.loc[f["treated"] == 0, "person_id"].nunique()),
+             "n_control_trials": int((f["treated"] == 0).sum())} for k, f in study.frames.items()]
+    # municipalities: adopting municipalities, public units describing no person
+    return declare(pd.DataFrame(rows), counts=["n_starters", "n_controls", "n_control_trials"], safe=["municipalities"])
 
 
-def _botilbud_paragraphs(stairs: Staircase, botilbud_steps: Sequence[str]) -> list[str]:
-    stairs.check_steps(botilbud_steps, column="fund.botilbud_steps")
-    return [p for p, s in stairs.paragraphs.items() if s in set(botilbud_steps)]
+def _effect_table(table: pd.DataFrame, stats=_ESTIMATE_COLUMNS) -> pd.DataFrame:
+    """Declare a table of effect estimates: the estimates rest on the starters."""
+    return declare(table, counts=["n_treated", "n_control", "n_control_trials"],
+                   stats={c: "n_treated" for c in stats})
 
 
-def baseline_covariates(rows: pd.DataFrame, *, persons: pd.DataFrame, person_years: pd.DataFrame,
-                        spells: pd.DataFrame, stairs: Staircase, botilbud_steps: Sequence[str], lags: int = 2
-                        ) -> pd.DataFrame:
-    """Add baseline covariates: person traits, age, and person-year outcomes of the ``lags`` years before.
+def effect_estimates(study: FundStudy) -> pd.DataFrame:
+    """Effects (ATT) of each intervention by outcome and estimator, with the headline estimate marked.
 
-    Adds ``age``, ``sex``, ``target_group``, ``severity``, ``childhood_services``; for lag l = 1 … lags
-    ``in_data_lag<l>`` (a person-year exists) and ``<column>_lag<l>`` for :data:`BASELINE_COLUMNS`
-    (0 without a person-year); ``botilbud_lag1`` (a botilbud spell in the year before).
+    The naive contrast, IPW and cross-fitted AIPW on outcome levels and, for ``fund.did_outcomes``, the
+    2×2 and the doubly robust DiD on changes (:func:`~progression.evaluation.trial_effects.estimate_effects`);
+    ``preferred`` marks the headline estimate (:func:`~progression.evaluation.trial_effects.preferred_effects`);
+    ``truth`` is the true ATT where the data are synthetic.
+
+    Returns
+    -------
+    DataFrame
+        ``intervention, outcome, design, method, preferred``, the estimate with its interval, ``truth``,
+        ``n_treated, n_control, n_control_trials, estimand``.
     """
-    traits = persons[["person_id", "birth_year", "sex", "target_group", "severity", "childhood_services"]]
-    out = rows.merge(traits, on="person_id", how="left")
-    out["age"] = out["index_year"] - out.pop("birth_year")
-    values = person_years[["person_id", "year", *BASELINE_COLUMNS]]
-    for lag in range(1, lags + 1):
-        past = values.rename(columns={c: f"{c}_lag{lag}" for c in BASELINE_COLUMNS})
-        past = past.assign(index_year=past.pop("year") + lag, **{f"in_data_lag{lag}": 1.0})
-        out = out.merge(past, on=["person_id", "index_year"], how="left")
-        cols = [f"{c}_lag{lag}" for c in BASELINE_COLUMNS] + [f"in_data_lag{lag}"]
-        out[cols] = out[cols].fillna(0.0)
-    years = (int(out["index_year"].min()) - 1, int(out["index_year"].max()))
-    bo = held_by_year(spells, _botilbud_paragraphs(stairs, botilbud_steps), first_year=years[0], last_year=years[1])
-    flag = bo.assign(index_year=bo["year"] + 1, botilbud_lag1=1.0)[["person_id", "index_year", "botilbud_lag1"]]
-    out = out.merge(flag, on=["person_id", "index_year"], how="left")
-    out["botilbud_lag1"] = out["botilbud_lag1"].fillna(0.0)
-    return out
+    effects = pd.concat([estimate_effects(study.frames[k], outcomes=study.outcomes, did_outcomes=study.did_outcomes,
+                                          seed=study.seed_for("effects")).assign(intervention=k)
+                         for k in study.names], ignore_index=True)
+    effects["truth"] = [true_att(study.truth, k, o) for k, o in zip(effects["intervention"], effects["outcome"])]
+    effects["preferred"] = effects.index.isin(preferred_effects(effects, did_outcomes=study.did_outcomes).index)
+    effects = effects[["intervention", "outcome", "design", "method", "preferred", *_ESTIMATE_COLUMNS, "truth",
+                       "n_treated", "n_control", "n_control_trials", "estimand"]]
+    return _effect_table(effects.sort_values(["intervention", "outcome", "design", "method"]),
+                         stats=(*_ESTIMATE_COLUMNS, "truth"))
 
 
-#: Bands of the years since the last service (upper ends), for :func:`service_history`.
-SERVICE_GAP_BANDS = ((1.0, "<1"), (2.0, "1-2"), (5.0, "2-5"), (np.inf, "5+"))
+def headline(effects: pd.DataFrame) -> pd.DataFrame:
+    """The headline estimates (``preferred``) of an effects table."""
+    return effects[effects["preferred"].astype(bool)].reset_index(drop=True)
 
 
-def service_history(rows: pd.DataFrame, spells: pd.DataFrame, stairs: Staircase) -> pd.DataFrame:
-    """Add ``service_gap`` on each row's ``index_date``: how long since the citizen last held a service step.
+def balance_and_overlap(study: FundStudy) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Covariate balance before and after weighting, and the overlap of the propensity scores.
 
-    Citizens without a service are a mix of those who left recently (and often come back) and those
-    who left the target group long ago; registers tell them apart only by the time since the last
-    service, which acts far from linearly, so it is banded: ``on service``, ``<1``, ``1-2``, ``2-5``,
-    ``5+`` years, or ``before first`` (no step spell has started yet: the register sees such citizens
-    only because a service follows).
+    On the trials with a next-year outcome, with the propensity model and clipping of the effect
+    estimates (:func:`~progression.evaluation.balance_table`, :func:`~progression.evaluation.overlap_summary`).
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The balance table (one row per intervention and design column, with ``n_treated``/``n_control``)
+        and the overlap table (``intervention``, ``group``, ``n``, means, spreads and shares).
     """
-    level = spells["paragraph"].map({p: stairs.level_of(s) for p, s in stairs.paragraphs.items()})
-    s = spells.loc[level.notna(), ["person_id", "start_date", "end_date"]]
-    q = rows[["person_id", "index_date"]].reset_index(drop=True).reset_index(names="_row").merge(s, on="person_id",
-                                                                                                 how="left")
-    started = q["start_date"] <= q["index_date"]
-    ended = q["end_date"].where(started & (q["end_date"] < q["index_date"]))
-    by_row = pd.DataFrame({"_started": started, "_ended": ended, "_row": q["_row"]}).groupby("_row")
-    first = by_row["_started"].any().reindex(range(len(rows)), fill_value=False).to_numpy()
-    last_end = pd.to_datetime(by_row["_ended"].max().reindex(range(len(rows)))).to_numpy()
-    gap = (rows["index_date"].to_numpy() - last_end) / np.timedelta64(1, "D") / _DAYS_PER_YEAR
-    band = np.full(len(rows), "on service", dtype=object)
-    off = (rows["level"] <= stairs.none_level).to_numpy()
-    for upper, label in reversed(SERVICE_GAP_BANDS):
-        band[off & (gap < upper)] = label
-    band[off & ~first] = "before first"
-    return rows.assign(service_gap=pd.array(band, dtype="str"))
+    balance, overlap = [], []
+    for k in study.names:
+        data = study.frames[k].dropna(subset=["employed"])
+        x = varying_columns(data, LEVEL_COVARIATES)
+        with warnings.catch_warnings():  # poor overlap is what the overlap table reports
+            warnings.simplefilter("ignore", StatisticalWarning)
+            score = evaluation.propensity_scores(data, treatment="treated", covariates=x,
+                                                 model=nuisance_models()["propensity"], clip=0.05)
+            weight = evaluation.propensity_weights(data, treatment="treated", propensity=score)
+            overlap.append(evaluation.overlap_summary(data, treatment="treated", propensity=score)
+                           .assign(intervention=k))
+        table = evaluation.balance_table(data, treatment="treated", covariates=x, weights=weight).assign(intervention=k)
+        table = _balance_dominance(table, data, weight)
+        balance.append(table.assign(n_treated=int(data["treated"].sum()), n_control=int((1 - data["treated"]).sum())))
+    balance = pd.concat(balance, ignore_index=True)
+    stats = {c: "n_treated" for c in balance.columns if c.startswith(("smd", "variance_ratio"))}
+    groups = {c: c.split("_")[1] for c in balance.columns if c.startswith(("mean_treated", "mean_control"))}
+    overlap = pd.concat(overlap, ignore_index=True)
+    # means of money covariates are means of money over persons: magnitudes under the dominance rule
+    return (declare(balance, counts=["n_treated", "n_control"], stats=stats,
+                    magnitudes={c: f"dominance_{g}" for c, g in groups.items()},
+                    magnitude_counts={c: f"n_{g}" for c, g in groups.items()}),
+            declare(overlap, counts=["n"], stats={c: "n" for c in overlap.columns
+                                                   if c not in ("group", "n", "intervention")}))
 
 
-def next_year_outcomes(rows: pd.DataFrame, *, person_years: pd.DataFrame, spells: pd.DataFrame, stairs: Staircase,
-                       botilbud_steps: Sequence[str], last_year: int) -> pd.DataFrame:
-    """Add the outcomes of the calendar year after the index year (:data:`NEXT_YEAR_OUTCOMES`).
+#: Covariates in DKK: their group means are means of money over persons (dominance rule).
+MONEY_COVARIATES = ("cost_lag1",)
 
-    Missing when the person has no person-year then (dead or emigrated before it, or after the data).
+
+def _balance_dominance(table: pd.DataFrame, data: pd.DataFrame, weight: pd.Series) -> pd.DataFrame:
+    """Add the dominance shares of the money covariates' group means (0 for other covariates).
+
+    The control group's share is the larger of the unweighted and the weighted contributions' shares.
     """
-    cols = ["employment_weeks", "education_weeks", "psych_inpatient_days"]
-    nxt = person_years[["person_id", "year", *cols]].rename(columns={"year": "index_year"})
-    nxt = nxt.assign(index_year=nxt["index_year"] - 1)
-    out = rows.merge(nxt, on=["person_id", "index_year"], how="left")
-    known = out["employment_weeks"].notna()
-    out["employed"] = (out["employment_weeks"] > 0).astype(float).where(known)
-    working = (out["employment_weeks"] > 0) | (out["education_weeks"] > 0)
-    out["employed_or_education"] = working.astype(float).where(known)
-    out["no_psych_admission"] = (out["psych_inpatient_days"] == 0).astype(float).where(known)
-    first = int(out["index_year"].min()) + 1
-    bo = held_by_year(spells, _botilbud_paragraphs(stairs, botilbud_steps), first_year=first, last_year=last_year)
-    in_bo = bo.assign(index_year=bo["year"] - 1, _bo=1.0)[["person_id", "index_year", "_bo"]]
-    out = out.merge(in_bo, on=["person_id", "index_year"], how="left")
-    out["no_botilbud_next_year"] = (1.0 - out.pop("_bo").fillna(0.0)).where(known)
-    return out.drop(columns="education_weeks")
+    from progression.disclosure import dominance_share
+
+    treated = data["treated"] == 1
+    share = {"treated": {}, "control": {}}
+    for column in MONEY_COVARIATES:
+        if column in set(table["covariate"]):
+            x = data[column]
+            share["treated"][column] = dominance_share(x[treated])
+            share["control"][column] = max(dominance_share(x[~treated]), dominance_share((x * weight)[~treated]))
+    return table.assign(**{f"dominance_{g}": table["covariate"].map(v).fillna(0.0).astype(float)
+                           for g, v in share.items()})
 
 
-def no_escalation(rows: pd.DataFrame, spells: pd.DataFrame, stairs: Staircase, *, months: int,
-                  extract_date) -> pd.Series:
-    """1 when no spell of a higher step than ``level`` starts within ``months`` after ``index_date``.
+#: Outcomes of the event studies.
+EVENT_OUTCOMES = ("employed", "no_psych_admission")
 
-    Missing when the window ends after ``extract_date``. Mirrors the escalation outcome of the
-    synthetic truth (a higher step than at the start within 24 months).
+
+def event_studies(study: FundStudy) -> pd.DataFrame:
+    """Two-way fixed-effects event studies of the starters around the start, per intervention.
+
+    Returns
+    -------
+    DataFrame
+        :func:`~progression.evaluation.event_study` rows of :data:`EVENT_OUTCOMES` with ``intervention``.
     """
-    level = spells["paragraph"].map({p: stairs.level_of(s) for p, s in stairs.paragraphs.items()})
-    s = spells.loc[level.notna(), ["person_id", "start_date"]].assign(_level=level[level.notna()].to_numpy())
-    q = rows[["person_id", "index_date", "level"]].reset_index(names="_row")
-    q["_end"] = q["index_date"] + pd.to_timedelta(months * _DAYS_PER_YEAR / 12, unit="D")
-    m = q.merge(s, on="person_id")
-    up = m[(m["start_date"] > m["index_date"]) & (m["start_date"] <= m["_end"]) & (m["_level"] > m["level"])]
-    escalated = np.isin(q["_row"].to_numpy(), up["_row"].unique())
-    known = (q["_end"] <= pd.Timestamp(extract_date)).to_numpy()
-    return pd.Series(np.where(known, 1.0 - escalated, np.nan), index=rows.index, name="no_escalation_24m")
+    events = []
+    for k in study.names:
+        panel = trials.event_panel(study.frames[k], person_years=study.tables["person_years"],
+                                   participations=study.tables["participations"])
+        found = evaluation.event_study(panel, outcome=list(EVENT_OUTCOMES), unit="person_id", time="year",
+                                       first_treated="first_treated", window=tuple(study.params.event_window),
+                                       cluster="person_id")
+        events.append(found.assign(intervention=k))
+    return declare(pd.concat(events, ignore_index=True), counts=["n_treated", "n_control"],
+                   stats={c: "n_treated" for c in _ESTIMATE_COLUMNS}, labels=["event_time"])
 
 
-def add_costs(rows: pd.DataFrame, *, costs: pd.DataFrame, unit_costs: pd.DataFrame,
-              payers: Sequence[str] = ("kommune", "region", "stat")) -> pd.DataFrame:
-    """Add public costs around the index year: a baseline covariate and next-year outcomes.
+def staggered_adoption(study: FundStudy) -> pd.DataFrame:
+    """Callaway–Sant'Anna effects of adoption on the eligible population's next-year employment, and per starter.
 
-    Adds ``cost_lag1`` (all public costs of the year before, DKK), and for the next year
-    ``cost_<payer>`` (DKK by payer) and ``q_<item>`` (quantities of priced items, :func:`item_quantities`),
-    missing where the next-year outcomes are. The interventions' own prices are left out.
+    On the municipality-year panel of the eligible citizens' employment rate in the next year
+    (:func:`~progression.evaluation.trials.adoption_panel`): the effect of adoption by event time and
+    overall, and the effect per starter: the overall effect divided by the effect of adoption on the
+    share started, with the uncertainty of both in its standard error
+    (:func:`~progression.evaluation.per_starter_effect`).
+
+    Returns
+    -------
+    DataFrame
+        Tidy rows with ``event_time`` (missing: overall and per starter), ``municipalities_treated``,
+        ``municipalities_control``, ``truth`` (the true ATT of the starters, on the per-starter row),
+        ``n_persons`` (eligible citizens of the adopting municipalities behind each estimate),
+        ``intervention`` and ``share_started`` (the effect of adoption on the share started).
     """
-    own = set(unit_costs.loc[unit_costs["unit"] == "participant", "item"])
-    c = costs[costs["person_id"].isin(rows["person_id"].unique()) & ~costs["service"].isin(own)]
-    keys = rows[["person_id", "index_year"]].drop_duplicates()
-    before = c.merge(keys.assign(year=keys["index_year"] - 1), on=["person_id", "year"])
-    lag = before.groupby(["person_id", "index_year"])["cost_dkk"].sum().rename("cost_lag1")
-    after = c.merge(keys.assign(year=keys["index_year"] + 1), on=["person_id", "year"])
-    by_payer = (after.groupby(["person_id", "index_year", "payer"])["cost_dkk"].sum().unstack("payer")
-                .reindex(columns=list(payers)).add_prefix("cost_"))
-    quantities = item_quantities(c, unit_costs, keys.assign(year=keys["index_year"] + 1))
-    quantities = quantities.assign(index_year=quantities.pop("year") - 1)
-    out = rows.merge(lag, on=["person_id", "index_year"], how="left").merge(by_payer, on=["person_id", "index_year"],
-                                                                             how="left")
-    out = out.merge(quantities, on=["person_id", "index_year"], how="left")
-    out["cost_lag1"] = out["cost_lag1"].fillna(0.0)
-    known = out["employed"].notna()
-    next_cols = [*by_payer.columns, *[q for q in quantities.columns if q.startswith("q_")]]
-    out[next_cols] = out[next_cols].fillna(0.0).where(known, np.nan)
-    return out
+    staggered = []
+    panel_columns = dict(unit="municipality", time="year", group="adoption_year")
+    for k in study.names:
+        panel = _adoption_panel(study, k)
+        if panel["adoption_year"].notna().sum() == 0:
+            continue
+        with warnings.catch_warnings():  # municipalities adopting in the first year have no pre-period: dropped
+            warnings.filterwarnings("ignore", message=".*have no pre-period", category=StatisticalWarning)
+            events = evaluation.CallawaySantAnna(control_group="notyet").fit(
+                panel, outcome="employed", **panel_columns).aggregate("event")
+            overall, first_stage, per_starter = (evaluation.per_starter_effect(
+                panel, outcome="employed", share="share_started", **panel_columns).iloc[[i]] for i in range(3))
+        rows = pd.concat([events, overall.assign(event_time=np.nan),
+                          per_starter.assign(event_time=np.nan, truth=true_att(study.truth, k, "employed"))],
+                         ignore_index=True)
+        rows = rows.merge(trials.adoption_persons(study.pools[k], adoption=study.adoption, intervention=k),
+                          on="event_time", how="left")
+        staggered.append(rows.assign(intervention=k, share_started=float(first_stage["estimate"].iloc[0]))
+                         .rename(columns={"n_treated": "municipalities_treated",
+                                          "n_control": "municipalities_control"}))
+    # municipalities: public units, no person; truth: the synthetic generator's, absent for real data
+    return declare(pd.concat(staggered, ignore_index=True), counts=["n_persons"],
+                   stats={c: "n_persons" for c in (*_ESTIMATE_COLUMNS, "share_started")}, labels=["event_time"],
+                   safe=["municipalities_treated", "municipalities_control", "truth"])
+
+
+def _adoption_panel(study: FundStudy, intervention: str) -> pd.DataFrame:
+    """The municipality-year panel of staggered adoption of one intervention (next-year employment)."""
+    pool = study.pools[intervention]
+    nxt = trials.next_year_outcomes(pool.rename(columns={"year": "index_year"}),
+                                    person_years=study.tables["person_years"], spells=study.tables["spells"],
+                                    stairs=study.staircase, botilbud_steps=study.params.botilbud_steps,
+                                    last_year=study.last_year)
+    return trials.adoption_panel(pool, outcomes=nxt, adoption=study.adoption, intervention=intervention,
+                                 participations=study.tables["participations"], outcome="employed")
 
 
 # ---------------------------------------------------------------------------------------------
-# Effect estimation on the trial frame
+# Budget consequences (SØM-style)
 # ---------------------------------------------------------------------------------------------
 
-#: Baseline covariates of the estimators on outcome levels (confounders and proxies of them).
-LEVEL_COVARIATES = ("age", "sex", "target_group", "severity", "childhood_services", "step", "index_year",
-                    "service_gap", "botilbud_lag1", "in_data_lag1", "in_data_lag2", "cost_lag1",
-                    *(f"{c}_lag{lag}" for c in BASELINE_COLUMNS for lag in (1, 2)))
-#: Covariates of the doubly robust DiD: no lagged values of the outcomes themselves, whose transitory
-#: part would regress to the mean (conditioning on them breaks parallel trends).
-CHANGE_COVARIATES = ("age", "sex", "target_group", "severity", "childhood_services", "step", "index_year",
-                     "service_gap", "botilbud_lag1", "in_data_lag2",
-                     "disability_pension_weeks_lag1", "employment_measure_hours_lag1")
+@dataclass
+class FundBudgets:
+    """Budget consequences of each intervention: tables to write and the cash flows behind them.
 
-#: Pre-period value (the year before the index year) of each outcome with one.
-PRE_PERIOD = {
-    "employed": lambda f: (f["employment_weeks_lag1"] > 0).astype(float),
-    "employment_weeks": lambda f: f["employment_weeks_lag1"],
-    "employed_or_education": lambda f: ((f["employment_weeks_lag1"] > 0)
-                                        | (f["education_weeks_lag1"] > 0)).astype(float),
-    "no_psych_admission": lambda f: (f["psych_inpatient_days_lag1"] == 0).astype(float),
-    "psych_inpatient_days": lambda f: f["psych_inpatient_days_lag1"],
-}
+    Attributes
+    ----------
+    cost_effects : DataFrame
+        Effects on each payer's public costs in the year after the start (``fund_cost_effects``).
+    cashflows : DataFrame
+        Yearly flows per participant by payer and area (``fund_cashflows``).
+    budget : DataFrame
+        Net present value by payer, break-even year and wrong-pocket shares (``fund_budget``).
+    consequences : dict of str to BudgetConsequences
+        Per intervention, the item-level flows.
+    unit_costs : DataFrame
+        The unit costs after refusion.
+    """
 
-
-def varying_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
-    """The columns that vary in ``frame`` (a constant covariate cannot enter a model)."""
-    return [c for c in columns if frame[c].nunique() > 1]
-
-
-def _is_binary(values: pd.Series) -> bool:
-    return bool(values.dropna().isin([0, 1]).all())
+    cost_effects: pd.DataFrame
+    cashflows: pd.DataFrame
+    budget: pd.DataFrame
+    consequences: dict[str, BudgetConsequences] = field(repr=False)
+    unit_costs: pd.DataFrame = field(repr=False)
 
 
-def _outcome_groups(frame: pd.DataFrame, outcomes: Sequence[str]) -> list[list[str]]:
-    """Outcomes grouped by the rows where they are known and by being 0/1 (one estimation per group)."""
-    groups: dict[tuple, list[str]] = {}
-    for name in outcomes:
-        key = (frame[name].notna().to_numpy().tobytes(), _is_binary(frame[name]))
-        groups.setdefault(key, []).append(name)
-    return list(groups.values())
+def budget_tables(study: FundStudy) -> FundBudgets:
+    """SØM-style budget consequences of each intervention from its effects on next-year quantities.
+
+    The AIPW effects on the next-year quantities of every priced item are priced with the unit costs after
+    refusion (SEL § 176) and last ``fund.effect_years`` years from the year after the start; the
+    intervention's own price is paid by the kommune in year 0
+    (:func:`~progression.economics.budget_consequences`).
+
+    Returns
+    -------
+    FundBudgets
+    """
+    p = study.params
+    unit_costs = unit_costs_after_refusion(study.tables["unit_costs"], year=p.price_year)
+    first = study.frames[study.names[0]]
+    cost_outcomes = sorted(c for c in first.columns if c.startswith(("q_", "cost_")) and c != "cost_lag1")
+    cost_effects = pd.concat([estimate_effects(study.frames[k].dropna(subset=["employed"]), outcomes=cost_outcomes,
+                                               seed=study.seed_for("cost_effects")).assign(intervention=k)
+                              for k in study.names], ignore_index=True)
+    own_cost = study.tables["interventions"].set_index("intervention")["cost_per_participant_dkk"]
+    consequences, cashflows, summary = {}, [], []
+    for k in study.names:
+        aipw_rows = cost_effects[(cost_effects["intervention"] == k) & cost_effects["method"].str.startswith("AIPW")]
+        effects = consequence_effects(aipw_rows, duration_years=p.effect_years)
+        effects["area"] = effects["item"].map(area_of(effects["item"]))
+        bc = budget_consequences(effects, unit_costs, intervention_cost=float(own_cost[k]), horizon=p.horizon_years,
+                                 rates=p.discount_profile, price_year=p.price_year)
+        consequences[k] = bc
+        n_k = int(aipw_rows["n_treated"].iloc[0])
+        cashflows.append(bc.flows.groupby(["year", "payer", "area"], as_index=False)["amount_dkk"].sum()
+                         .assign(intervention=k, n_treated=n_k))
+        pocket = bc.wrong_pocket()
+        summary.append({"intervention": k, "n_treated": n_k,
+                        **{f"npv_{c}_dkk": float(v) for c, v in bc.npv("payer").items()},
+                        "break_even_year": bc.break_even_year(),
+                        **{f"share_of_gains_{payer}": float(pocket.loc[payer, "share_of_gains"])
+                           for payer in pocket.index}})
+    summary = pd.DataFrame(summary)
+    cashflows = pd.concat(cashflows, ignore_index=True)
+    return FundBudgets(
+        cost_effects=_effect_table(cost_effects[cost_effects["outcome"].str.startswith("cost_")]),
+        cashflows=declare(cashflows, counts=["n_treated"], stats={"amount_dkk": "n_treated"}, labels=["year"]),
+        budget=declare(summary, counts=["n_treated"], stats={c: "n_treated" for c in summary.columns
+                                                              if c.startswith(("npv_", "share_", "break"))}),
+        consequences=consequences, unit_costs=unit_costs)
 
 
-def change_frame(frame: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
-    """Rows with a person-year before the index year, with ``d_<outcome>`` = next year − year before."""
-    known = frame[frame["in_data_lag1"] == 1]
-    return known.assign(**{f"d_{o}": known[o] - PRE_PERIOD[o](known) for o in outcomes})
+@dataclass
+class SomPotentials:
+    """The two SØM potentials of Social- og Boligstyrelsen (2024) recomputed, and the cohorts and contrasts
+    behind them.
+
+    Attributes
+    ----------
+    table : DataFrame
+        By potential, year after success, area and payer: mean costs of successes and non-successes and
+        their difference (``fund_som_potential_table``).
+    totals : DataFrame
+        One row per potential: sizes, success rate, the potential, the figure of Social- og Boligstyrelsen
+        (2024), the priced raw and adjusted contrasts, the causal share and present values by payer (``fund_som_potentials``).
+    cohorts, contrasts : dict of str to DataFrame
+        The cohorts (person level) and the contrasts of priced quantities by potential.
+    """
+
+    table: pd.DataFrame
+    totals: pd.DataFrame
+    cohorts: dict[str, pd.DataFrame] = field(repr=False)
+    contrasts: dict[str, pd.DataFrame] = field(repr=False)
 
 
-def did_long(frame: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
-    """Two rows per trial (the year before: ``post`` = 0; the next year: ``post`` = 1) for :func:`did_2x2`."""
-    known = frame[frame["in_data_lag1"] == 1].reset_index(names="trial")
-    pre = known.assign(post=0, **{o: PRE_PERIOD[o](known) for o in outcomes})
-    long = pd.concat([pre, known.assign(post=1)], ignore_index=True)
-    return long[["trial", "person_id", "treated", "post", *outcomes]]
+def som_potentials(study: FundStudy, budgets: FundBudgets) -> SomPotentials:
+    """The SØM potentials of Social- og Boligstyrelsen (2024) from the person-year costs, and their contrast
+    adjusted for covariates.
+
+    Each cohort (:func:`~progression.economics.som_cohort`) compares citizens who reach the success
+    criterion with those who do not over ``fund.som_horizon`` years (:func:`~progression.economics.success_potential`);
+    the priced contrast of quantities, raw and adjusted for baseline covariates
+    (:func:`~progression.economics.success_contrast`), gives the share of the gap not explained by who
+    succeeds as far as the covariates tell (``causal_share``).
+
+    Returns
+    -------
+    SomPotentials
+    """
+    p, t = study.params, study.tables
+    areas = area_of(t["person_year_costs"]["service"].unique(), interventions=study.names)
+    cohorts, contrasts, tables, totals = {}, {}, [], []
+    for kind, (_, reference) in SOM_POTENTIALS.items():
+        seed = study.seed_for(f"som.{kind}")
+        cohort = som_cohort(kind, persons=t["persons"], person_years=t["person_years"], spells=t["spells"],
+                            costs=t["person_year_costs"], unit_costs=t["unit_costs"], staircase=study.staircase,
+                            years=tuple(p.som_years), seed=seed, home_support_steps=p.home_support_steps,
+                            botilbud_steps=p.botilbud_steps, ages=tuple(p.som_ages))
+        pot = success_potential(t["person_year_costs"], cohort.assign(success=cohort["success"] == 1),
+                                horizon=p.som_horizon, areas=areas)
+        contrast = success_contrast(cohort, success="success", costs=t["person_year_costs"],
+                                    unit_costs=t["unit_costs"], horizon=p.som_horizon, seed=seed)
+        priced = {m: budget_consequences(c.assign(duration_years=1), budgets.unit_costs, price_year=p.price_year,
+                                         rates=p.discount_profile).flows["amount_dkk"].sum()
+                  for m, c in contrast.groupby("method")}
+        cohorts[kind], contrasts[kind] = cohort, contrast
+        tables.append(pot.table.assign(potential=kind, n_success=pot.n_success, n_failure=pot.n_failure))
+        totals.append({"potential": kind, "n_success": pot.n_success, "n_failure": pot.n_failure,
+                       "success_rate": pot.n_success / (pot.n_success + pot.n_failure), "potential_dkk": pot.total,
+                       "seed002_dkk": reference, "priced_raw_dkk": priced["raw"], "adjusted_dkk": priced["adjusted"],
+                       "causal_share": float(np.clip(priced["adjusted"] / priced["raw"], 0, 1)),
+                       **{f"pv_{payer}_dkk": float(v)
+                          for payer, v in pot.present_value(rates=p.discount_profile).items()}})
+    table = _complementary_dominance(pd.concat(tables, ignore_index=True), study.dominance)
+    table["n_smaller_group"] = table[["n_success", "n_failure"]].min(axis=1)
+    totals = pd.DataFrame(totals)
+    totals["n_smaller_group"] = totals[["n_success", "n_failure"]].min(axis=1)
+    counts = ["n_success", "n_failure", "n_smaller_group"]
+    return SomPotentials(
+        # mean costs are means of money over persons: magnitudes under the dominance rule
+        table=declare(table, counts=counts, labels=["rel_year"],
+                      magnitudes={"mean_cost_success": "dominance_success", "mean_cost_failure": "dominance_failure"},
+                      magnitude_counts={"mean_cost_success": "n_success", "mean_cost_failure": "n_failure"},
+                      stats={"potential_dkk": ["n_smaller_group", "mean_cost_success", "mean_cost_failure"]}),
+        # seed002_dkk: the report's published figure
+        totals=declare(totals, counts=counts, safe=["seed002_dkk"],
+                       stats={c: "n_smaller_group" for c in totals.columns
+                              if c.endswith(("_dkk", "rate", "share")) and c != "seed002_dkk"}),
+        cohorts=cohorts, contrasts=contrasts)
 
 
-def nuisance_models():
-    """Nuisance models of the estimators on standardised covariates: the propensity model and the outcome
-    models of 0/1 and of other outcomes.
+def _complementary_dominance(table: pd.DataFrame, dominance) -> pd.DataFrame:
+    """Mark a second cell of a potential for suppression where the dominance rule hides exactly one.
 
-    L2-penalised logistic regressions (propensity; P(Y = 1) of 0/1 outcomes, which stays in [0, 1])
-    and ridge regression (penalty by generalised cross-validation) for counts and amounts. Penalties
-    keep weights and outcome regressions stable when an intervention has few starters and many
-    covariates (unpenalised fits separate and extrapolate); with thousands of trials they barely
-    differ from unpenalised fits.
+    The cells of a potential add up to its total and, by payer, to its present values
+    (``fund_som_potentials``), so one hidden cell could be recovered by subtraction. The non-zero cell of
+    the same payer (of any payer when there is none) with the smallest potential is then hidden too: its
+    dominance shares are set to 1 (complementary suppression).
+    """
+    if dominance is None:
+        return table
+    table = table.copy()
+    shares = ["dominance_success", "dominance_failure"]
+    for _, rows in table.groupby("potential", sort=False):
+        hidden = rows[shares].max(axis=1) > dominance.k
+        if hidden.sum() != 1:
+            continue
+        payer = rows.loc[hidden, "payer"].iloc[0]
+        open_cells = rows[~hidden & (rows["potential_dkk"] != 0)]
+        candidates = open_cells[open_cells["payer"] == payer] if (open_cells["payer"] == payer).any() else open_cells
+        if len(candidates):
+            table.loc[candidates["potential_dkk"].abs().sort_values(kind="stable").index[0], shares] = 1.0
+    return table
+
+
+def som_survival(study: FundStudy, effects: pd.DataFrame, budgets: FundBudgets, totals: pd.DataFrame) -> pd.DataFrame:
+    """What survives of the SØM potentials per participant when effects replace the success contrast.
+
+    Per intervention and potential: the naive reading (success rate × potential), effect × causal share ×
+    potential (:func:`~progression.economics.effect_adjusted_potential`) and the intervention's own estimated
+    gain over the same years (without its own cost).
+
+    Parameters
+    ----------
+    study : FundStudy
+    effects : DataFrame
+        ``fund_effects`` as written (disclosed).
+    budgets : FundBudgets
+    totals : DataFrame
+        ``fund_som_potentials`` as written (disclosed).
+
+    Returns
+    -------
+    DataFrame
+        ``unit_gain_dkk, naive_gain_dkk, effect_gain_dkk, conf_low, conf_high, surviving_share, intervention,
+        potential, n_treated, direct_gain_dkk``.
+    """
+    preferred = headline(effects)
+    means = fund_lib.participant_means(study.frames, study.outcomes)
+    totals = totals.set_index("potential")
+    rows = []
+    for k in study.names:
+        flows = budgets.consequences[k].flows
+        same_years = (flows["area"] != "intervention") & (flows["year"] <= study.params.som_horizon)
+        gains = flows.loc[same_years, "amount_dkk"].sum()
+        for kind, (success, _) in SOM_POTENTIALS.items():
+            eff = preferred[(preferred["intervention"] == k) & (preferred["outcome"] == success)].iloc[0]
+            rate = means[(means["intervention"] == k) & (means["outcome"] == success)]["mean_treated"].iloc[0]
+            adjusted = effect_adjusted_potential(totals.loc[kind, "potential_dkk"], effect=eff["estimate"],
+                                                 effect_std_error=eff["std_error"], observed_success_rate=rate,
+                                                 causal_share=totals.loc[kind, "causal_share"])
+            rows.append(adjusted.assign(intervention=k, potential=kind, n_treated=int(eff["n_treated"]),
+                                        direct_gain_dkk=gains))
+    survival = pd.concat(rows, ignore_index=True)
+    return declare(survival, counts=["n_treated"],
+                   stats={c: "n_treated" for c in survival.columns if c.endswith(("_dkk", "low", "high", "share"))})
+
+
+# ---------------------------------------------------------------------------------------------
+# The result-payment fund
+# ---------------------------------------------------------------------------------------------
+
+def gains_per_outcome(study: FundStudy, budgets: FundBudgets, potentials: SomPotentials) -> pd.DataFrame:
+    """Present-value public gain of one extra outcome, by payer: raw and covariate-adjusted contrasts.
+
+    For *employed* the SØM employment contrast; for *no step escalation* and *no psychiatric admission*
+    the contrast of the eligible non-participants who reach the outcome and those who do not (one random
+    year per citizen), each over ``fund.som_horizon`` years, priced after refusion and discounted
+    (:func:`~progression.fund.gains_per_outcome`).
+
+    Returns
+    -------
+    DataFrame
+        ``outcome``, ``gain_<payer>_dkk``, ``method`` (``raw``/``adjusted``), ``n_success``, ``n_failure``,
+        ``n_smaller_group``.
+    """
+    p, t = study.params, study.tables
+    employment = potentials.cohorts["employment"]
+    cohorts = {"employed": employment.assign(employed=employment["success"])}
+    controls = pd.concat([f[f["treated"] == 0] for f in study.frames.values()], ignore_index=True)
+    controls = controls[controls["index_year"] <= study.last_year - p.som_horizon]
+    controls = one_year_per_person(controls.drop_duplicates(["person_id", "index_year"]),
+                                   seed=study.seed_for("gains.controls"))
+    for outcome in ("no_escalation_24m", "no_psych_admission"):
+        known = controls.dropna(subset=[outcome])
+        cohorts[outcome] = known.assign(reference_year=known["index_year"] + 1)
+    gains = []
+    for outcome, cohort in cohorts.items():
+        contrast = (potentials.contrasts["employment"] if outcome == "employed" else
+                    success_contrast(cohort, success=outcome, costs=t["person_year_costs"], unit_costs=t["unit_costs"],
+                                     horizon=p.som_horizon, seed=study.seed_for("gains.contrast")))
+        for method, rows in contrast.groupby("method"):
+            g = fund_lib.gains_per_outcome(rows.assign(outcome=outcome, duration_years=1), budgets.unit_costs,
+                                           rates=p.discount_profile, price_year=p.price_year)
+            gains.append(g.assign(method=method, n_success=int(rows["n_success"].iloc[0]),
+                                  n_failure=int(rows["n_failure"].iloc[0])))
+    gains = pd.concat(gains, ignore_index=True)
+    gains["n_smaller_group"] = gains[["n_success", "n_failure"]].min(axis=1)
+    return declare(gains, counts=["n_success", "n_failure", "n_smaller_group"],
+                   stats={c: "n_smaller_group" for c in gains.columns if c.startswith("gain_")})
+
+
+@dataclass
+class FundRun:
+    """The fund simulated with the headline effects and with the naive SØM contrasts, and its tables.
+
+    Attributes
+    ----------
+    simulation, naive : FundSimulation
+        With headline effects and adjusted gains; with naive contrasts as effects and raw contrasts as gains.
+    inputs, summary, ranking, neutral_prices, expected_flows, rate_card, draws : DataFrame
+        ``fund_inputs``, ``fund_summary``, ``fund_ranking``, ``fund_neutral_prices``,
+        ``fund_expected_flows``, ``fund_rate_card`` and the simulated balances per draw (figure data).
+    """
+
+    simulation: fund_lib.FundSimulation = field(repr=False)
+    naive: fund_lib.FundSimulation = field(repr=False)
+    inputs: pd.DataFrame
+    summary: pd.DataFrame
+    ranking: pd.DataFrame
+    neutral_prices: pd.DataFrame
+    expected_flows: pd.DataFrame
+    rate_card: pd.DataFrame
+    draws: pd.DataFrame
+
+
+#: Columns of the simulation's summaries: model output on aggregates (effect estimates, gains), no person.
+_SIMULATED = ("mean", "std", "q05", "q50", "q95", "prob_nonnegative")
+
+
+def fund_simulation(study: FundStudy, effects: pd.DataFrame, gains: pd.DataFrame) -> FundRun:
+    """Monte Carlo simulation of the rate card over municipalities and years (:func:`~progression.fund.simulate`).
+
+    Each adopting municipality runs one contract per cohort year for ``fund.horizon_years`` years with its
+    mean yearly number of starters (:func:`~progression.fund.fund_contracts`); the true effects are drawn
+    from the headline estimates' sampling distributions. The same simulation with the naive contrasts as
+    effects and the raw contrasts as gains shows what a design on SØM potentials would have promised.
+
+    Returns
+    -------
+    FundRun
+    """
+    p, t = study.params, study.tables
+    card = fund_lib.RateCard(t["rate_card"])
+    preferred = headline(effects)
+    means = fund_lib.participant_means(study.frames, study.outcomes)
+    contracts = fund_lib.fund_contracts(t["participations"], study.adoption, last_year=study.last_year)
+    settings = dict(years=p.horizon_years, n_draws=p.n_draws, seed=study.seed_for("simulation"), n_jobs=study.n_jobs,
+                    rates=p.discount_profile)
+
+    def inputs(rows, method):
+        gain = gains[gains["method"] == method].drop(columns="method")
+        return fund_lib.fund_interventions(rows, means, gain, t["interventions"], t["rate_card"])
+
+    headline_inputs = inputs(preferred, "adjusted")
+    naive = effects[effects["method"].str.startswith("naive") & (effects["design"] == "levels")]
+    sim = fund_lib.simulate(headline_inputs, card, contracts, **settings)
+    sim_naive = fund_lib.simulate(inputs(naive, "raw"), card, contracts, **settings)
+    n_participants = contracts.groupby("intervention")["participants"].sum() * p.horizon_years
+    n_treated = headline_inputs["intervention"].map(preferred.groupby("intervention")["n_treated"].max())
+    adjusted = gains[gains["method"] == "adjusted"].set_index("outcome")["n_smaller_group"]
+    gain_columns = list(fund_lib.GAIN_COLUMNS.values())
+    summary = pd.concat([sim.summary().assign(design="effects"), sim_naive.summary().assign(design="SØM contrasts")])
+    summary = summary.reset_index().assign(n_participants=int(n_participants.sum()))
+    ranking = sim.ranking(by="public_net_dkk").assign(
+        n_participants=lambda r: r["intervention"].map(n_participants).astype(int))
+    with warnings.catch_warnings():  # an intervention whose gains are negative is not neutral at any price: NaN
+        warnings.simplefilter("ignore", StatisticalWarning)
+        prices = pd.concat([sim.neutral_price(perspective=s, probability=q) for s in ("state", "public")
+                            for q in (None, p.neutrality_probability)], ignore_index=True)
+    flows = sim.expected_flows().assign(n_participants=lambda f: f["intervention"].map(n_participants).astype(int))
+    draws = pd.concat([sim.fund_draws().assign(design="effects"),
+                       sim_naive.fund_draws().assign(design="SØM contrasts")]).reset_index()
+    simulated = ["payments_dkk", *gain_columns, "cost_dkk", "public_gain_dkk", "state_balance_dkk",
+                 "public_balance_dkk", "public_net_dkk", "kommune_net_dkk"]
+    return FundRun(
+        simulation=sim, naive=sim_naive,
+        # the gains rest on the smaller group of their contrast; own cost and price year are parameters
+        inputs=declare(headline_inputs.assign(n_treated=n_treated,
+                                              n_smaller_group=headline_inputs["outcome"].map(adjusted)),
+                       counts=["n_treated", "n_smaller_group"],
+                       stats={"effect": "n_treated", "effect_std_error": "n_treated", "baseline_rate": "n_treated",
+                              **{c: "n_smaller_group" for c in gain_columns}},
+                       safe=["cost_per_participant_dkk"], labels=["price_year"]),
+        # the simulation's output on aggregates (effect estimates, gains, the card): no person
+        summary=declare(summary, counts=["n_participants"], safe=list(_SIMULATED)),
+        ranking=declare(ranking, counts=["n_participants"], safe=[c for c in ranking.columns if c not in
+                                                                  ("intervention", "n_participants")]),
+        neutral_prices=declare(prices, safe=["price_dkk", "scale", "neutral_price_dkk"]),
+        expected_flows=declare(flows, counts=["n_participants"], labels=["year"], safe=["payments_dkk", *gain_columns]),
+        rate_card=declare(t["rate_card"], safe=["price_dkk", "cap_dkk", "counterfactual_rate", "window_months"],
+                          labels=["price_year"]),
+        draws=declare(draws, labels=["draw"], safe=simulated))
+
+
+# ---------------------------------------------------------------------------------------------
+# INDIGO: real outcome contracts as reference
+# ---------------------------------------------------------------------------------------------
+
+def indigo_folder(path: str | Path, *, params_file: str | Path | None = None) -> Path | None:
+    """The INDIGO export folder ``fund.indigo_path``, or None when it is absent.
+
+    A relative path is tried against the project's checkout (the folder holding ``src/progression``),
+    then against the folder of the parameter file.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``fund.indigo_path``.
+    params_file : path, optional
+        The parameter file (``Params.source_file``).
+
+    Returns
+    -------
+    Path or None
+        The first candidate that is a folder.
+
+    Examples
+    --------
+    >>> indigo_folder("/no/such/folder") is None
+    True
+    """
+    from progression.sources.indigo import resolve_folder
+
+    return resolve_folder(path, params_file=params_file)
+
+
+def indigo_absent(path: str | Path, *, params_file: str | Path | None = None) -> str:
+    """Where the INDIGO folder was looked for, for the report when it is absent."""
+    from progression.sources.indigo import candidate_folders
+
+    return ", ".join(str(p) for p in candidate_folders(path, params_file=params_file))
+
+
+def indigo_tables(folder: Path) -> dict[str, pd.DataFrame]:
+    """INDIGO's reference prices per outcome, achievement rates and the outcome metrics of its Danish projects.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``fund_indigo_prices``, ``fund_indigo_achievement``, ``fund_indigo_danish``: counts of contracts
+        and outcome metrics, not of persons (public data).
+    """
+    from progression.sources.indigo import achievement_rates, read_indigo, reference_prices
+
+    indigo = read_indigo(folder)
+    contracts_not_persons = {"n_metrics": "metrics", "n_projects": "projects"}
+    prices = reference_prices(indigo, by=("outcome_category", "currency")).rename(columns=contracts_not_persons)
+    achievement = achievement_rates(indigo, by=("policy_sector",)).rename(columns=contracts_not_persons)
+    danish = indigo.danish().outcome_metrics.groupby("outcome_category").size().rename("metrics").reset_index()
+    # public data on contracts and projects: no person
+    return {"fund_indigo_prices": declare(prices, safe=[c for c in prices.columns if c not in
+                                                        ("outcome_category", "currency")]),
+            "fund_indigo_achievement": declare(achievement, safe=[c for c in achievement.columns
+                                                                  if c != "policy_sector"]),
+            "fund_indigo_danish": declare(danish, safe=["metrics"])}
+
+
+# ---------------------------------------------------------------------------------------------
+# Key numbers
+# ---------------------------------------------------------------------------------------------
+
+def key_numbers(study: FundStudy, run: FundRun, potentials: pd.DataFrame, effects: pd.DataFrame) -> dict:
+    """The fund evaluation's key numbers, from the simulation and the disclosed tables.
+
+    Parameters
+    ----------
+    study : FundStudy
+    run : FundRun
+    potentials : DataFrame
+        ``fund_som_potentials`` as written (disclosed).
+    effects : DataFrame
+        ``fund_effects`` as written (disclosed): with synthetic data, the comparisons with the truth
+        (:func:`truth_numbers`) are added.
 
     Returns
     -------
     dict
-        ``propensity``, ``binary`` and ``continuous`` scikit-learn estimators.
+        Declared key numbers: probabilities of neutrality and expected public balances (simulation output),
+        the 10-year discount factor (a parameter), the SØM potentials (copies of disclosed cells) and the
+        best intervention.
     """
-    from sklearn.linear_model import LogisticRegression, RidgeCV
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    def logistic():
-        return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, solver="newton-cholesky", max_iter=200))
-
-    return {"propensity": logistic(), "binary": logistic(),
-            "continuous": make_pipeline(StandardScaler(),
-                                        RidgeCV(alphas=np.logspace(-2, 4, 13), alpha_per_target=True))}
-
-
-def estimate_effects(frame: pd.DataFrame, *, outcomes: Sequence[str], did_outcomes: Sequence[str] = (),
-                     covariates: Sequence[str] = LEVEL_COVARIATES,
-                     change_covariates: Sequence[str] = CHANGE_COVARIATES, models=None,
-                     clip: float | None = 0.05, seed: int = 0, cl: float = 0.95) -> pd.DataFrame:
-    """Naive contrast, IPW and AIPW on outcome levels; 2×2 DiD and doubly robust DiD on changes.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        :func:`trial_frame` (with :func:`add_costs` for cost outcomes).
-    outcomes : sequence of str
-        Outcomes estimated on levels (rows missing an outcome are left out of its estimate).
-    did_outcomes : sequence of str
-        Outcomes with a pre-period value (:data:`PRE_PERIOD`) also estimated on changes.
-    covariates, change_covariates : sequence of str
-        Baseline covariates of the level and change estimators (constant ones are dropped).
-    propensity_model : scikit-learn classifier, optional
-        Default: unpenalised logistic regression.
-    seed : int
-        Seeds the cross-fitting folds.
-    cl : float, default=0.95
-
-    Returns
-    -------
-    DataFrame
-        Tidy rows (:data:`progression.evaluation.RESULT_COLUMNS`) plus ``design`` (``levels`` or
-        ``change``). The ATT of the starters; standard errors clustered on the person.
-
-    Notes
-    -----
-    The doubly robust DiD is AIPW applied to the change Y(t+1) − Y(t−1) (Sant'Anna & Zhao 2020): it
-    needs parallel trends given the covariates, not the absence of unmeasured confounders, so a
-    persistent unobserved trait (e.g. employability) drops out with the person's own baseline.
-    """
-    from progression.evaluation import aipw, did_2x2, ipw, naive_contrast
-
-    models = models or nuisance_models()
-    propensity_model = models["propensity"]
-    parts = []
-    for group in _outcome_groups(frame, outcomes):
-        data = frame.dropna(subset=group)
-        x = varying_columns(data, covariates)
-        outcome_model = models["binary" if _is_binary(data[group[0]]) else "continuous"]
-        found = pd.concat([
-            naive_contrast(data, outcome=group, group="treated", cluster="person_id", cl=cl),
-            ipw(data, outcome=group, treatment="treated", covariates=x, model=propensity_model, clip=clip,
-                cluster="person_id", cl=cl),
-            aipw(data, outcome=group, treatment="treated", covariates=x, propensity_model=propensity_model,
-                 outcome_model=outcome_model, clip=clip, cluster="person_id", seed=seed, cl=cl)], ignore_index=True)
-        parts.append(_person_counts(found.assign(design="levels"), data))
-    if did_outcomes:
-        changes = change_frame(frame.dropna(subset=list(did_outcomes)), did_outcomes)
-        x = varying_columns(changes, change_covariates)
-        did = did_2x2(did_long(changes, did_outcomes), outcome=list(did_outcomes), treated="treated", post="post",
-                      cluster="person_id", unit="person_id", cl=cl)
-        dr = aipw(changes, outcome=[f"d_{o}" for o in did_outcomes], treatment="treated", covariates=x,
-                  propensity_model=propensity_model, outcome_model=models["continuous"], clip=clip,
-                  cluster="person_id", seed=seed, cl=cl)
-        dr = dr.assign(outcome=dr["outcome"].str.removeprefix("d_"), method="DR-DiD (AIPW on change)")
-        parts.append(_person_counts(pd.concat([did, dr], ignore_index=True).assign(design="change"), changes))
-    return pd.concat(parts, ignore_index=True)
+    discount_profile = study.params.discount_profile
+    balance = run.summary.set_index(["design", "quantity"])
+    totals = potentials.set_index("potential")["potential_dkk"]
+    key = {"prob_neutral_state": float(run.simulation.prob_neutral()["state"]),
+           "prob_neutral_public": float(run.simulation.prob_neutral()["public"]),
+           "prob_neutral_state_som_contrasts": float(run.naive.prob_neutral()["state"]),
+           "prob_neutral_public_som_contrasts": float(run.naive.prob_neutral()["public"]),
+           "expected_public_balance_dkk": float(balance.loc[("effects", "public_balance_dkk"), "mean"]),
+           "expected_public_balance_som_contrasts_dkk":
+               float(balance.loc[("SØM contrasts", "public_balance_dkk"), "mean"]),
+           "discount_factor_10y": float(economics.discount_factors([10], rates=discount_profile).iloc[0]),
+           "som_employment_potential_dkk": _number(totals["employment"]),
+           "som_botilbud_potential_dkk": _number(totals["botilbud"]),
+           "best_intervention": str(run.ranking["intervention"].iloc[0])}
+    if study.truth:
+        key.update(truth_numbers(effects, study.tables["rate_card"]))
+    # simulation output, a parameter and copies of disclosed cells: no person
+    return declare(key, safe=[k for k, v in key.items() if not isinstance(v, str)])
 
 
-def _person_counts(results: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
-    """Replace the row counts by counts of persons; keep the controls' trial rows as ``n_control_trials``.
-
-    A citizen is a control in several years, so the control rows are person-years; disclosure control
-    needs the number of persons each estimate rests on.
-    """
-    treated = data["treated"] == 1
-    return results.assign(n_treated=int(data.loc[treated, "person_id"].nunique()),
-                          n_control=int(data.loc[~treated, "person_id"].nunique()),
-                          n_control_trials=int((~treated).sum()))
+def summary_values(key: Mapping) -> dict:
+    """The key numbers the report's summary paragraph (text ``fund_summary``) takes, by its field names."""
+    names = {"prob_state": "prob_neutral_state", "prob_public": "prob_neutral_public",
+             "public_balance": "expected_public_balance_dkk",
+             "public_balance_som": "expected_public_balance_som_contrasts_dkk", "best": "best_intervention",
+             "employment": "som_employment_potential_dkk", "botilbud": "som_botilbud_potential_dkk"}
+    return {field: key[name] for field, name in names.items()}
 
 
-def preferred_effects(effects: pd.DataFrame, *, did_outcomes: Sequence[str]) -> pd.DataFrame:
-    """One estimate per outcome: the doubly robust DiD for ``did_outcomes``, AIPW on levels otherwise.
+def truth_values(key: Mapping) -> dict:
+    """The key numbers the paragraph on the synthetic truth (text ``fund_truth``) takes."""
+    return {"covered": key["headline_intervals_covering_truth"], "naive_error": key["employment_mean_abs_error_naive"],
+            "headline_error": key["employment_mean_abs_error_headline"]}
 
-    Returns the chosen rows of ``effects`` with their index.
-    """
-    did = effects["outcome"].isin(list(did_outcomes))
-    chosen = ((did & (effects["method"] == "DR-DiD (AIPW on change)"))
-              | (~did & effects["method"].str.startswith("AIPW")))
-    return effects[chosen]
+
+def _number(value) -> float | None:
+    return None if pd.isna(value) else float(value)
 
 
 # ---------------------------------------------------------------------------------------------
-# Panels: event study around the start, staggered adoption across municipalities
+# Comparisons with the synthetic truth
 # ---------------------------------------------------------------------------------------------
 
-def yearly_outcomes(person_years: pd.DataFrame) -> pd.DataFrame:
-    """Person-years with the binary outcomes ``employed``, ``employed_or_education``, ``no_psych_admission``."""
-    return person_years.assign(
-        employed=(person_years["employment_weeks"] > 0).astype(float),
-        employed_or_education=((person_years["employment_weeks"] > 0)
-                               | (person_years["education_weeks"] > 0)).astype(float),
-        no_psych_admission=(person_years["psych_inpatient_days"] == 0).astype(float))
+def true_att(truth: dict | None, intervention: str, outcome: str) -> float:
+    """The generator's true ATT of an intervention on an outcome (NaN without truth or without that outcome).
 
-
-def event_panel(frame: pd.DataFrame, *, person_years: pd.DataFrame, participations: pd.DataFrame) -> pd.DataFrame:
-    """Person-year panel of the starters and of the controls who never start any intervention.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        :func:`trial_frame` of one intervention.
-    person_years, participations : DataFrame
-
-    Returns
-    -------
-    DataFrame
-        Every person-year of those persons with :func:`yearly_outcomes` and ``first_treated`` (the start
-        year; missing for controls), for :func:`progression.evaluation.event_study`.
+    Examples
+    --------
+    >>> true_att(None, "ips", "employed")
+    nan
     """
-    starters = (frame.loc[frame["treated"] == 1, ["person_id", "index_year"]]
-                .rename(columns={"index_year": "first_treated"}))
-    ever = set(first_starts(participations)["person_id"])
-    controls = pd.DataFrame({"person_id": sorted(set(frame.loc[frame["treated"] == 0, "person_id"]) - ever)})
-    units = pd.concat([starters, controls.assign(first_treated=np.nan)], ignore_index=True)
-    panel = yearly_outcomes(person_years.merge(units, on="person_id"))
-    return panel.sort_values(["person_id", "year"], ignore_index=True)
+    found = truth and truth["interventions"]["true_effects"].get(intervention, {}).get("outcomes", {}).get(outcome)
+    return found["att"] if found else np.nan
 
 
-def adoption_panel(pool: pd.DataFrame, *, outcomes: pd.DataFrame, adoption: pd.DataFrame, intervention: str,
-                   participations: pd.DataFrame, outcome: str) -> pd.DataFrame:
-    """Municipality-year panel of the eligible population's next-year outcome, for staggered adoption.
-
-    Parameters
-    ----------
-    pool : DataFrame
-        :func:`eligible_pool` (all municipalities).
-    outcomes : DataFrame
-        ``person_id``, ``index_year`` and the ``outcome`` of the next year (:func:`next_year_outcomes`
-        of the pool).
-    adoption : DataFrame
-        :func:`adoption_years`.
-    intervention, outcome : str
-    participations : DataFrame
-
-    Returns
-    -------
-    DataFrame
-        One row per municipality and year: the mean ``outcome`` of the eligible citizens, ``n_persons``,
-        ``share_started`` (share who started the intervention by that year) and ``adoption_year``
-        (missing = never). Only municipalities with eligible citizens with a known outcome in every year
-        are kept (the estimator needs a balanced panel).
-    """
-    rows = pool.rename(columns={"year": "index_year"}).merge(outcomes[["person_id", "index_year", outcome]],
-                                                             on=["person_id", "index_year"])
-    rows = rows.dropna(subset=[outcome])
-    first = first_starts(participations)
-    mine = first[first["intervention"] == intervention].set_index("person_id")["start_year"]
-    rows["started"] = (rows["person_id"].map(mine) <= rows["index_year"]).astype(float)
-    panel = (rows.groupby(["municipality", "index_year"])
-             .agg(**{outcome: (outcome, "mean"), "n_persons": ("person_id", "nunique"),
-                     "share_started": ("started", "mean")})
-             .reset_index().rename(columns={"index_year": "year"}))
-    n_years = panel["year"].nunique()
-    complete = panel.groupby("municipality")["year"].transform("size") == n_years
-    panel = panel[complete]
-    adopted = adoption.loc[adoption["intervention"] == intervention, ["municipality", "adoption_year"]]
-    panel = panel.merge(adopted, on="municipality", how="left")
-    return panel.sort_values(["municipality", "year"], ignore_index=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# SØM potentials: success against non-success, raw and adjusted for baseline covariates
-# ---------------------------------------------------------------------------------------------
-
-#: Covariates of the adjusted success contrasts (measured in the delimitation year and the year before).
-CONTRAST_COVARIATES = ("age", "sex", "target_group", "severity", "childhood_services", "index_year",
-                       "botilbud_lag1", "in_data_lag2", "cost_lag1",
-                       *(f"{c}_lag{lag}" for c in BASELINE_COLUMNS for lag in (1, 2)))
-
-
-def one_year_per_person(rows: pd.DataFrame, *, seed: int, year_col: str = "index_year") -> pd.DataFrame:
-    """Keep one row per person, its year drawn at random (SØM draws the delimitation year at random)."""
-    rng = np.random.default_rng(seed)
-    ordered = rows.sort_values(["person_id", year_col], kind="stable").reset_index(drop=True)
-    key = rng.random(len(ordered))
-    pick = pd.Series(key).groupby(ordered["person_id"].to_numpy()).idxmax().to_numpy()
-    return ordered.loc[np.sort(pick)].reset_index(drop=True)
-
-
-def lagged_cost(rows: pd.DataFrame, *, costs: pd.DataFrame, unit_costs: pd.DataFrame) -> pd.Series:
-    """All public costs (DKK) of each row's person in the year before ``index_year`` (0 without costs)."""
-    own = set(unit_costs.loc[unit_costs["unit"] == "participant", "item"])
-    c = costs[costs["person_id"].isin(rows["person_id"].unique()) & ~costs["service"].isin(own)]
-    total = c.groupby(["person_id", "year"])["cost_dkk"].sum()
-    key = pd.MultiIndex.from_arrays([rows["person_id"], rows["index_year"] - 1])
-    return pd.Series(total.reindex(key).fillna(0.0).to_numpy(), index=rows.index, name="cost_lag1")
-
-
-def som_cohort(kind: str, *, persons: pd.DataFrame, person_years: pd.DataFrame, spells: pd.DataFrame,
-               costs: pd.DataFrame, unit_costs: pd.DataFrame, staircase=None, years: tuple[int, int] = (2017, 2020),
-               seed: int, home_support_steps: Sequence[str] = ("SEL85",),
-               botilbud_steps: Sequence[str] = ("SEL107", "ABL105", "SEL108"),
-               ages: tuple[int, int] = (18, 64)) -> pd.DataFrame:
-    """One of seed 002's two SØM cohorts, with success and baseline covariates.
-
-    Parameters
-    ----------
-    kind : {"employment", "botilbud"}
-        ``"employment"``: citizens on home support (§85) in the delimitation year t, not on
-        førtidspension that year, aged within ``ages``; success = employed or in education in t + 1
-        (the register's yearly weeks stand in for SØM's week 48). ``"botilbud"``: citizens in botilbud
-        (§107, §105/§85, §108) in t; success = no botilbud in t + 1.
-    persons, person_years, spells, costs, unit_costs : DataFrame
-        The contract tables.
-    staircase : Staircase or StaircaseParams, optional
-    years : (int, int), default=(2017, 2020)
-        Delimitation years (seed 002 L1320); each citizen's year is drawn at random among them.
-    seed : int
-    home_support_steps, botilbud_steps : sequence of str
-    ages : (int, int)
-        Ages of the employment cohort (not the botilbud cohort).
-
-    Returns
-    -------
-    DataFrame
-        One row per citizen: ``person_id``, ``year`` (t), ``index_year`` = ``reference_year`` = t + 1,
-        ``success`` (0/1) and the covariates of :data:`CONTRAST_COVARIATES` (lag 1 = year t).
-        Citizens without a person-year in t + 1 (dead or emigrated) are left out.
-    """
-    if kind not in ("employment", "botilbud"):
-        raise ParameterError(f"kind: expected 'employment' or 'botilbud'; got {kind!r}")
-    stairs = as_staircase(staircase)
-    if kind == "employment":
-        stairs.check_steps(home_support_steps, column="fund.home_support_steps")
-        paragraphs = [p for p, s in stairs.paragraphs.items() if s in set(home_support_steps)]
-    else:
-        paragraphs = _botilbud_paragraphs(stairs, botilbud_steps)
-    held = held_by_year(spells, paragraphs, first_year=years[0], last_year=years[1] + 1)
-    py = yearly_outcomes(person_years)
-    rows = held[held["year"] <= years[1]].merge(py[["person_id", "year", "disability_pension_weeks"]],
-                                                on=["person_id", "year"])
-    rows = rows.merge(persons[["person_id", "birth_year"]], on="person_id")
-    if kind == "employment":
-        age = rows["year"] - rows["birth_year"]
-        rows = rows[(rows["disability_pension_weeks"] == 0) & age.between(*ages)]
-    nxt = py[["person_id", "year", "employed_or_education"]].assign(year=py["year"] - 1)
-    rows = rows[["person_id", "year"]].merge(nxt, on=["person_id", "year"])
-    if kind == "employment":
-        rows["success"] = rows.pop("employed_or_education")
-    else:
-        again = held.assign(year=held["year"] - 1, _again=1.0)
-        rows = rows.drop(columns="employed_or_education").merge(again, on=["person_id", "year"], how="left")
-        rows["success"] = 1.0 - rows.pop("_again").fillna(0.0)
-    rows = rows.assign(index_year=rows["year"] + 1, reference_year=rows["year"] + 1)
-    rows = one_year_per_person(rows, seed=seed)
-    rows = baseline_covariates(rows, persons=persons, person_years=person_years, spells=spells, stairs=stairs,
-                               botilbud_steps=botilbud_steps)
-    rows["cost_lag1"] = lagged_cost(rows, costs=costs, unit_costs=unit_costs)
-    return rows
-
-
-def success_contrast(cohort: pd.DataFrame, *, success: str, costs: pd.DataFrame, unit_costs: pd.DataFrame,
-                     horizon: int, covariates: Sequence[str] = CONTRAST_COVARIATES, seed: int = 0,
-                     cl: float = 0.95) -> pd.DataFrame:
-    """Differences in yearly quantities of priced items between successes and non-successes.
-
-    For each item and year r = 0 … horizon − 1 after the reference year, the raw contrast (the SØM
-    potential's basis: mean of successes − mean of non-successes, by :func:`naive_contrast`) and the
-    contrast adjusted for baseline covariates (AIPW, ATE of success). The adjusted contrast removes the
-    part of the gap explained by who succeeds *as far as the covariates tell*; it is still not an effect
-    of success when unmeasured traits drive both.
-
-    Parameters
-    ----------
-    cohort : DataFrame
-        Rows with ``person_id``, ``reference_year``, the ``success`` column and the covariates.
-    success : str
-        0/1 column.
-    costs, unit_costs : DataFrame
-    horizon : int
-    covariates : sequence of str
-    seed : int
-    cl : float
-
-    Returns
-    -------
-    DataFrame
-        ``item``, ``start_year`` (r), ``method`` (``raw`` / ``adjusted``), ``change`` (quantity per
-        success per year), ``std_error``, ``conf_low``, ``conf_high``, ``n_success``, ``n_failure``.
-    """
-    from progression.evaluation import aipw, naive_contrast
-
-    keys = cohort[["person_id", "reference_year"]].drop_duplicates()
-    wide = cohort[["person_id", "reference_year", success, *covariates]].copy()
-    for r in range(horizon):
-        q = item_quantities(costs[costs["person_id"].isin(keys["person_id"])], unit_costs,
-                            keys.assign(year=keys["reference_year"] + r))
-        q = q.assign(reference_year=q.pop("year") - r).rename(columns=lambda c: f"{c}@{r}" if c.startswith("q_") else c)
-        wide = wide.merge(q, on=["person_id", "reference_year"], how="left")
-    outcome_cols = [c for c in wide.columns if c.startswith("q_")]
-    wide[outcome_cols] = wide[outcome_cols].fillna(0.0)
-    outcome_cols = [c for c in outcome_cols if wide[c].abs().sum() > 0]
-    raw = naive_contrast(wide, outcome=outcome_cols, group=success, cluster="person_id", cl=cl).assign(method="raw")
-    models = nuisance_models()
-    with warnings.catch_warnings():  # success is predictable from the covariates by design; clip instead
-        warnings.simplefilter("ignore", StatisticalWarning)
-        adjusted = aipw(wide, outcome=outcome_cols, treatment=success, covariates=varying_columns(wide, covariates),
-                        estimand="ATE", propensity_model=models["propensity"], outcome_model=models["continuous"],
-                        clip=0.01, cluster="person_id", seed=seed, cl=cl).assign(method="adjusted")
-    out = pd.concat([raw, adjusted], ignore_index=True)
-    parts = out["outcome"].str.extract(r"^q_(?P<item>.+)@(?P<start_year>\d+)$")
-    return pd.DataFrame({
-        "item": parts["item"], "start_year": parts["start_year"].astype(int), "method": out["method"],
-        "change": out["estimate"], "std_error": out["std_error"], "conf_low": out["conf_low"],
-        "conf_high": out["conf_high"], "n_success": out["n_treated"], "n_failure": out["n_control"],
-    }).sort_values(["method", "item", "start_year"], ignore_index=True)
-
-
-def consequence_effects(effects: pd.DataFrame, *, duration_years: int, start_year: int = 1) -> pd.DataFrame:
-    """Effects on next-year item quantities (outcomes ``q_<item>``) as an effects table of
-    :func:`progression.economics.budget_consequences`: each lasting ``duration_years`` from ``start_year``."""
-    q = effects[effects["outcome"].str.startswith("q_")]
-    return pd.DataFrame({"item": q["outcome"].str.removeprefix("q_").to_numpy(), "change": q["estimate"].to_numpy(),
-                         "duration_years": duration_years, "start_year": start_year}
-                        ).sort_values("item", ignore_index=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# Inputs of the fund simulation
-# ---------------------------------------------------------------------------------------------
-
-def participant_means(frames: Mapping[str, pd.DataFrame], outcomes: Sequence[str]) -> pd.DataFrame:
-    """Mean outcome of the starters of each intervention (``mean_treated``) with its person count ``n``."""
-    rows = []
-    for name, frame in frames.items():
-        starters = frame[frame["treated"] == 1]
-        for outcome in outcomes:
-            known = starters[outcome].dropna()
-            rows.append({"intervention": name, "outcome": outcome, "mean_treated": float(known.mean()),
-                         "n": int(known.size)})
-    return pd.DataFrame(rows)
-
-
-def fund_interventions(effects: pd.DataFrame, means: pd.DataFrame, gains: pd.DataFrame,
-                       interventions: pd.DataFrame, rate_card: pd.DataFrame) -> pd.DataFrame:
-    """The ``interventions`` table of :func:`progression.fund.simulate`, one row per rate-card outcome.
+def truth_numbers(effects: pd.DataFrame, rate_card: pd.DataFrame) -> dict:
+    """How the headline intervals and the naive contrast fare against the true effects (synthetic data).
 
     Parameters
     ----------
     effects : DataFrame
-        One effect per intervention and outcome (``intervention``, ``outcome``, ``estimate``,
-        ``std_error``; e.g. :func:`preferred_effects`), on the probability of the outcome.
-    means : DataFrame
-        :func:`participant_means`; the baseline rate is the starters' mean minus the effect (their
-        estimated mean without the intervention), clipped to [0, 1].
-    gains : DataFrame
-        ``outcome`` and ``gain_<payer>_dkk`` (present value per extra outcome,
-        :func:`progression.fund.gains_per_outcome`).
-    interventions, rate_card : DataFrame
-        The contract tables (own cost per participant; price year).
+        ``fund_effects`` as written (disclosed), with ``truth``.
+    rate_card : DataFrame
+        The rate card (its intervention and outcome pairs).
 
     Returns
     -------
-    DataFrame
-        ``intervention``, ``outcome``, ``effect``, ``effect_se``, ``baseline_rate``, the gain columns,
-        ``cost_per_participant_dkk``, ``price_year``.
+    dict
+        ``headline_intervals_covering_truth`` ("k of n" rate-card outcomes) and the mean absolute error of
+        the naive contrast and of the headline estimate on employment (from disclosed cells).
     """
-    keys = rate_card[["intervention", "outcome"]]
-    eff = keys.merge(effects[["intervention", "outcome", "estimate", "std_error"]], on=["intervention", "outcome"],
-                     how="left")
-    missing = eff[eff["estimate"].isna()]
-    if len(missing):
-        raise DataContractError(f"effects: no estimate for rate-card outcome(s) "
-                                f"{missing[['intervention', 'outcome']].values.tolist()[:5]}")
-    eff = eff.merge(means, on=["intervention", "outcome"], how="left").merge(gains, on="outcome", how="left")
-    no_gain = sorted(set(eff.loc[eff.filter(like="gain_").isna().any(axis=1), "outcome"]))
-    if no_gain:
-        raise DataContractError(f"gains: no gain per outcome for {no_gain}; gains given for {sorted(gains['outcome'])}")
-    effect = eff["estimate"].clip(-1.0, 1.0)
-    out = pd.DataFrame({"intervention": eff["intervention"], "outcome": eff["outcome"], "effect": effect,
-                        "effect_se": eff["std_error"], "baseline_rate": (eff["mean_treated"] - effect).clip(0.0, 1.0)})
-    for col in [c for c in gains.columns if c.startswith("gain_")]:
-        out[col] = eff[col].to_numpy()
-    out["cost_per_participant_dkk"] = out["intervention"].map(
-        interventions.set_index("intervention")["cost_per_participant_dkk"])
-    out["price_year"] = int(rate_card["price_year"].iloc[0])
-    return out
-
-
-def fund_contracts(participations: pd.DataFrame, adoption: pd.DataFrame, *, last_year: int) -> pd.DataFrame:
-    """Participants per municipality and cohort year of each intervention: the mean yearly number of
-    starters since the municipality's adoption year, rounded (contracts rounding to 0 are dropped).
-
-    Returns
-    -------
-    DataFrame
-        ``municipality``, ``intervention``, ``participants`` (the same number every cohort year).
-    """
-    first = first_starts(participations)
-    counts = first.groupby(["intervention", "municipality"]).size().rename("starters").reset_index()
-    out = counts.merge(adoption, on=["intervention", "municipality"])
-    years = (last_year - out["adoption_year"] + 1).clip(lower=1)
-    out["participants"] = np.floor(out["starters"] / years + 0.5).astype(int)
-    out = out[out["participants"] > 0]
-    return out[["municipality", "intervention", "participants"]].sort_values(
-        ["intervention", "municipality"], ignore_index=True)
-
-
-#: Welfare area of each priced item (service paragraphs are social services), as in SØM's figures.
-AREAS = {"disability_pension": "income transfers", "psych_inpatient": "health", "somatic_inpatient": "health",
-         "outpatient": "health", "employment_measures": "employment", "education": "education",
-         "justice": "justice"}
-
-
-def area_of(items: Sequence[str], *, interventions: Sequence[str] = ()) -> dict[str, str]:
-    """Item -> welfare area (:data:`AREAS`; SEL and ABL paragraphs are social services, the
-    ``interventions`` preventive interventions, others keep their name)."""
-    def area(item: str) -> str:
-        if item in set(interventions):
-            return "preventive interventions"
-        return AREAS.get(item, "social services" if item.startswith(("SEL", "ABL")) else item)
-
-    return {i: area(i) for i in items}
-
-
-def adoption_persons(pool: pd.DataFrame, *, adoption: pd.DataFrame, intervention: str) -> pd.DataFrame:
-    """Eligible persons of the adopting municipalities behind each event time of a staggered-adoption estimate.
-
-    Returns
-    -------
-    DataFrame
-        ``event_time`` (year − adoption year; missing = all years from adoption on, the overall
-        effect) and ``n_persons`` (distinct eligible citizens of adopting municipalities then).
-    """
-    adopted = adoption.loc[adoption["intervention"] == intervention, ["municipality", "adoption_year"]]
-    rows = pool.merge(adopted, on="municipality")
-    rows = rows.assign(event_time=(rows["year"] - rows["adoption_year"]).astype(float))
-    by_time = rows.groupby("event_time")["person_id"].nunique().rename("n_persons").reset_index()
-    after = rows.loc[rows["event_time"] >= 0, "person_id"].nunique()
-    overall = pd.DataFrame({"event_time": [np.nan], "n_persons": [after]})
-    return pd.concat([by_time, overall], ignore_index=True)
+    preferred = headline(effects)
+    rated = preferred.merge(rate_card[["intervention", "outcome"]]).dropna(subset=["estimate", "truth"])
+    covered = (rated["conf_low"] <= rated["truth"]) & (rated["truth"] <= rated["conf_high"])
+    employed = effects[(effects["outcome"] == "employed") & effects["truth"].notna()]
+    naive_error = (employed[employed["method"].str.startswith("naive")]["estimate"] - employed["truth"]).abs().mean()
+    headline_error = (employed[employed["preferred"].astype(bool)]["estimate"] - employed["truth"]).abs().mean()
+    return {"headline_intervals_covering_truth": f"{int(covered.sum())} of {len(rated)}",
+            "employment_mean_abs_error_naive": float(naive_error),
+            "employment_mean_abs_error_headline": float(headline_error)}

@@ -125,9 +125,9 @@ class FundParams(Section):
         "ips": (18, 60), "sel82_group": (18, 70), "flexstoette": (18, 70), "housing_first": (18, 29),
     }, description="intervention -> youngest and oldest age in the start year")
     botilbud_steps: list[str] = Field(default_factory=lambda: ["SEL107", "ABL105", "SEL108"],
-                                      description="steps that count as botilbud (seed 002 L1335)")
+                                      description="steps that count as botilbud (Social- og Boligstyrelsen 2024)")
     home_support_steps: list[str] = Field(default_factory=lambda: ["SEL85"],
-                                          description="steps of the SØM employment cohort (seed 002 L1325)")
+                                          description="steps of the SØM employment cohort (Social- og Boligstyrelsen 2024)")
     escalation_months: int = Field(24, ge=1, le=120, description="window of the step-escalation outcome")
     did_outcomes: list[str] = Field(
         default_factory=lambda: ["employed", "employment_weeks", "employed_or_education"],
@@ -136,11 +136,12 @@ class FundParams(Section):
     effect_years: int = Field(4, ge=1, le=30, description="years an effect on next-year quantities lasts in the "
                                                          "budget consequences (SØM's four-year horizon)")
     event_window: tuple[int, int] = Field((-4, 3), description="event times of the event study (reference -1)")
-    som_years: tuple[int, int] = Field((2017, 2020), description="delimitation years of the SØM cohorts (seed 002 L1320)")
+    som_years: tuple[int, int] = Field((2017, 2020), description="delimitation years of the SØM cohorts (Social- og Boligstyrelsen 2024)")
     som_horizon: int = Field(4, ge=1, le=10, description="years of costs counted after the delimitation year")
     som_ages: tuple[int, int] = Field((18, 64), description="ages of the SØM employment cohort")
     indigo_path: str = Field("../shared/reference-data/indigo",
-                             description="INDIGO export folder (relative to the project root); skipped when absent")
+                             description="INDIGO export folder: absolute, or relative to the project checkout or to "
+                                         "the parameter file; the reference prices are skipped when it is absent")
 
 
 class SteeringParams(Section):

@@ -1,4 +1,4 @@
-"""Shared inference: the tidy result row, influence-function variances and the cluster bootstrap."""
+"""Shared inference of the estimators: the tidy effect row, influence-function variances and the cluster bootstrap."""
 
 from __future__ import annotations
 
@@ -9,20 +9,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from progression._tidy import INTERVAL_COLUMNS, z_value
 from progression.exceptions import DataContractError, StatisticalWarning
 
-RESULT_COLUMNS = [
-    "outcome",
-    "method",
-    "estimand",
-    "estimate",
-    "std_error",
-    "conf_low",
-    "conf_high",
-    "p_value",
-    "n_treated",
-    "n_control",
-]
+#: Columns of an effect estimate, in this order: what, how, the estimate with its interval, the test of
+#: estimate = 0 and the group sizes it rests on.
+EFFECT_COLUMNS = ["outcome", "method", "estimand", *INTERVAL_COLUMNS, "p_value", "n_treated", "n_control"]
 
 SeedLike = int | np.random.Generator | None
 
@@ -62,7 +54,7 @@ def result_row(
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = estimate / std_error
     if conf is None:
-        crit = dist.ppf(0.5 + cl / 2)
+        crit = z_value(cl) if df is None else dist.ppf(0.5 + cl / 2)
         conf = (estimate - crit * std_error, estimate + crit * std_error)
     return {
         "outcome": outcome,
@@ -79,8 +71,8 @@ def result_row(
 
 
 def tidy_frame(rows: list[dict], extra: list[str] | None = None) -> pd.DataFrame:
-    """Assemble result rows into the tidy frame (identifier columns first, then RESULT_COLUMNS)."""
-    columns = (extra or []) + RESULT_COLUMNS
+    """Assemble result rows into the tidy frame (identifier columns first, then :data:`EFFECT_COLUMNS`)."""
+    columns = (extra or []) + EFFECT_COLUMNS
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -128,7 +120,7 @@ def cluster_bootstrap(
     *,
     n: int,
     clusters: np.ndarray | None,
-    B: int,
+    n_boot: int,
     seed: SeedLike,
 ) -> np.ndarray:
     """Nonparametric bootstrap resampling whole clusters (or single rows) with replacement.
@@ -143,13 +135,13 @@ def cluster_bootstrap(
         Number of observations.
     clusters : ndarray of int codes, optional
         Resampling units; single rows when None.
-    B : int
+    n_boot : int
         Number of replicates.
     seed : int or numpy.random.Generator
 
     Returns
     -------
-    ndarray of shape (B_ok, k)
+    ndarray of shape (n_ok, k)
         The statistic in each successful replicate. Replicates in which it raises DataContractError (for
         example no treated units drawn) are dropped with a StatisticalWarning.
     """
@@ -160,7 +152,7 @@ def cluster_bootstrap(
         members = list(pd.Series(np.arange(n)).groupby(clusters).indices.values())
     sizes = np.array([len(m) for m in members])
     draws, failed = [], 0
-    for _ in range(B):
+    for _ in range(n_boot):
         chosen = rng.integers(len(members), size=len(members))
         rows = np.concatenate([members[c] for c in chosen])
         boot_clusters = np.repeat(np.arange(len(chosen)), sizes[chosen])
@@ -170,17 +162,11 @@ def cluster_bootstrap(
             failed += 1
     if failed:
         warnings.warn(
-            f"{failed} of {B} bootstrap replicates failed (e.g. no treated or no control units drawn) "
+            f"{failed} of {n_boot} bootstrap replicates failed (e.g. no treated or no control units drawn) "
             "and were dropped; the bootstrap distribution may be unreliable",
             StatisticalWarning,
             stacklevel=3,
         )
     if len(draws) < 2:
-        raise DataContractError(f"only {len(draws)} of {B} bootstrap replicates succeeded; expected at least 2")
+        raise DataContractError(f"only {len(draws)} of {n_boot} bootstrap replicates succeeded; expected at least 2")
     return np.vstack(draws)
-
-
-def percentile_interval(draws: np.ndarray, cl: float) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile bootstrap interval (Efron & Tibshirani 1993, ch. 13) per column of ``draws``."""
-    low, high = np.quantile(draws, [0.5 - cl / 2, 0.5 + cl / 2], axis=0)
-    return low, high

@@ -21,6 +21,8 @@ from progression import _validation as chk
 from progression.evaluation.propensity import ESTIMANDS, design_matrix
 from progression.exceptions import DataContractError, StatisticalWarning
 
+__all__ = ["balance_table", "effective_sample_size", "overlap_summary", "overlap_problem"]
+
 
 def _weights(data: pd.DataFrame, weights: str | pd.Series | np.ndarray | None) -> np.ndarray:
     """Weights as a float array aligned with ``data`` (ones when None)."""

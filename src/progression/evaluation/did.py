@@ -28,11 +28,31 @@ from progression import _validation as chk
 from progression.evaluation._inference import result_row, tidy_frame
 from progression.exceptions import ConvergenceError, DataContractError, ParameterError
 
+__all__ = ["did_2x2", "twfe", "event_study", "never_treated", "unit_constant"]
+
 
 def never_treated(first_treated: pd.Series) -> np.ndarray:
     """Units never treated: first treatment period missing, 0 or infinite (the ``did`` convention)."""
     values = first_treated.to_numpy(dtype=float)
     return np.isnan(values) | (values == 0) | np.isinf(values)
+
+
+def unit_constant(data: pd.DataFrame, unit: str, column: str) -> pd.Series:
+    """Per-unit value of a column that must not vary within a unit (sorted by unit).
+
+    Raises
+    ------
+    DataContractError
+        Naming the column and a few units where it varies.
+    """
+    varying = data.groupby(unit, sort=True)[column].nunique(dropna=False)
+    if (varying > 1).any():
+        examples = list(varying.index[varying > 1][:3])
+        raise DataContractError(
+            f"column {column!r} must be constant within each {unit!r}; "
+            f"{int((varying > 1).sum())} units have several values (e.g. {examples})"
+        )
+    return data.groupby(unit, sort=True)[column].first()
 
 
 def _demean(matrix: np.ndarray, fixed_effects: list[np.ndarray], *, tol: float = 1e-10, max_iter: int = 10_000) -> np.ndarray:
@@ -144,13 +164,7 @@ def _panel_inputs(data, *, outcomes, unit, time, first_treated, cluster):
     chk.check_no_missing(data, [*outcomes, unit, time, cluster])
     chk.numeric_values(data, time)
     chk.numeric_values(data, first_treated)
-    varying = data.groupby(unit)[first_treated].nunique(dropna=False)
-    if (varying > 1).any():
-        examples = list(varying.index[varying > 1][:3])
-        raise DataContractError(
-            f"column {first_treated!r} must be constant within each {unit!r}; "
-            f"{int((varying > 1).sum())} units have several values (e.g. {examples})"
-        )
+    unit_constant(data, unit, first_treated)
     never = never_treated(data[first_treated])
     if never.all():
         raise DataContractError(f"column {first_treated!r} marks no unit as treated; expected some treated units")

@@ -10,6 +10,8 @@ import pandas as pd
 from progression import _validation as chk
 from progression.evaluation._inference import cluster_codes, if_variance, result_row, tidy_frame
 
+__all__ = ["naive_contrast"]
+
 
 def naive_contrast(
     data: pd.DataFrame,

@@ -5,10 +5,18 @@ intervention in year g) is compared with units not (yet) treated, period by peri
 effects ATT(g, t) that are free of the negative-weighting problem of two-way fixed effects. They are then
 averaged with cohort-size weights into an overall ATT or an effect by time since adoption.
 
+:func:`per_starter_effect` divides the effect of adoption on an outcome by its effect on the share who
+start the intervention (a Wald difference-in-differences), which turns the effect on everyone eligible
+into an effect per starter.
+
 References
 ----------
 Callaway, B. & Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time periods. Journal of
 Econometrics 225(2), 200–230.
+de Chaisemartin, C. & D'Haultfœuille, X. (2018). Fuzzy differences-in-differences. Review of Economic
+Studies 85(2), 999–1028.
+Bloom, H. S. (1984). Accounting for no-shows in experimental evaluation designs. Evaluation Review 8(2),
+225–246.
 """
 
 from __future__ import annotations
@@ -20,23 +28,18 @@ import pandas as pd
 
 from progression import _validation as chk
 from progression.evaluation._inference import SeedLike, if_variance, int_seed, result_row, tidy_frame
-from progression.evaluation.did import never_treated
+from progression.evaluation.did import never_treated, unit_constant
 from progression.exceptions import DataContractError, NotFittedError, StatisticalWarning
 
+__all__ = ["CallawaySantAnna", "per_starter_effect", "METHOD", "PER_STARTER_METHOD"]
+
 METHOD = "Callaway–Sant'Anna"
+#: ``method`` of the per-starter rows of :func:`per_starter_effect`.
+PER_STARTER_METHOD = "Callaway–Sant'Anna ÷ share started"
 _BOOT_CHUNK = 64
-
-
-def _unit_constant(data: pd.DataFrame, unit: str, column: str) -> pd.Series:
-    """Per-unit value of a column that must not vary within a unit."""
-    varying = data.groupby(unit, sort=True)[column].nunique(dropna=False)
-    if (varying > 1).any():
-        examples = list(varying.index[varying > 1][:3])
-        raise DataContractError(
-            f"column {column!r} must be constant within each {unit!r}; "
-            f"{int((varying > 1).sum())} units have several values (e.g. {examples})"
-        )
-    return data.groupby(unit, sort=True)[column].first()
+#: A first stage with |t| below this (F = t² < 10; Staiger & Stock 1997) is weak: the ratio's normal
+#: interval is then unreliable.
+_WEAK_FIRST_STAGE_T = 10 ** 0.5
 
 
 def _wide_outcome(data: pd.DataFrame, *, outcome: str, unit: str, time: str) -> pd.DataFrame:
@@ -71,7 +74,7 @@ class CallawaySantAnna:
         period before the start ("universal", comparable to an event study with reference −1).
     se : {"analytic", "bootstrap"}, default="analytic"
         Influence-function standard errors, or a multiplier bootstrap (Rademacher weights on clusters).
-    B : int, default=999
+    n_boot : int, default=999
         Bootstrap draws.
     cl : float, default=0.95
         Confidence level.
@@ -116,7 +119,7 @@ class CallawaySantAnna:
         anticipation: int = 0,
         base_period: str = "varying",
         se: str = "analytic",
-        B: int = 999,
+        n_boot: int = 999,
         cl: float = 0.95,
         seed: SeedLike = None,
     ) -> None:
@@ -124,7 +127,7 @@ class CallawaySantAnna:
         self.anticipation = anticipation
         self.base_period = base_period
         self.se = se
-        self.B = B
+        self.n_boot = n_boot
         self.cl = cl
         self.seed = seed
 
@@ -137,7 +140,7 @@ class CallawaySantAnna:
         chk.check_choice(self.base_period, ("varying", "universal"), name="base_period")
         chk.check_choice(self.se, ("analytic", "bootstrap"), name="se")
         chk.check_positive_int(self.anticipation, name="anticipation", minimum=0)
-        chk.check_positive_int(self.B, name="B", minimum=2)
+        chk.check_positive_int(self.n_boot, name="n_boot", minimum=2)
         chk.check_level(self.cl)
 
     def fit(
@@ -179,7 +182,7 @@ class CallawaySantAnna:
         chk.numeric_values(data, time)
         chk.numeric_values(data, group)
         wide = _wide_outcome(data, outcome=outcome, unit=unit, time=time)
-        cohort = _unit_constant(data, unit, group)
+        cohort = unit_constant(data, unit, group)
         G = np.where(never_treated(cohort), np.inf, cohort.to_numpy(dtype=float))
         periods = wide.columns.to_numpy(dtype=float)
         G[G > periods[-1]] = np.inf
@@ -198,7 +201,7 @@ class CallawaySantAnna:
         if cluster is None:
             clusters = np.arange(len(G))
         else:
-            clusters = pd.factorize(_unit_constant(data, unit, cluster).to_numpy()[keep])[0]
+            clusters = pd.factorize(unit_constant(data, unit, cluster).to_numpy()[keep])[0]
         self._estimate_cells(Y, G, periods)
         self._G, self._clusters = G, clusters
         self._boot_seed = int_seed(self.seed) if self.se == "bootstrap" else None
@@ -267,8 +270,8 @@ class CallawaySantAnna:
         np.add.at(sums, self._clusters, phi)
         rng = np.random.default_rng(self._boot_seed)
         draws = []
-        for start in range(0, self.B, _BOOT_CHUNK):
-            size = min(_BOOT_CHUNK, self.B - start)
+        for start in range(0, self.n_boot, _BOOT_CHUNK):
+            size = min(_BOOT_CHUNK, self.n_boot - start)
             v = rng.choice([-1.0, 1.0], size=(size, n_clusters))
             draws.append(v @ sums / n)
         return np.vstack(draws).std(axis=0, ddof=1)
@@ -319,8 +322,7 @@ class CallawaySantAnna:
             counts the units of the cohorts averaged, ``n_control`` the units used as comparison in at
             least one of the cells.
         """
-        if not hasattr(self, "att_gt_"):
-            raise NotFittedError("this CallawaySantAnna instance is not fitted yet: call fit(...) first")
+        self._check_fitted()
         chk.check_choice(kind, ("simple", "event"), name="kind")
         event_time = self._cells["event_time"].to_numpy()
         if kind == "simple":
@@ -339,6 +341,20 @@ class CallawaySantAnna:
         table = self._table(cells, self._standard_errors(phi), extra=["event_time"])
         return self._with_reference(table)
 
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "att_gt_"):
+            raise NotFittedError("this CallawaySantAnna instance is not fitted yet: call fit(...) first")
+
+    def overall_influence(self) -> tuple[float, np.ndarray]:
+        """The overall ATT (``aggregate("simple")``) and its influence function, one value per unit.
+
+        For inference on functions of several fits on the same units (the delta method with the joint
+        influence functions, as in :func:`per_starter_effect`).
+        """
+        self._check_fitted()
+        estimate, phi, _, _ = self._aggregate_cells(self._cells["event_time"].to_numpy() >= 0)
+        return estimate, phi
+
     def _with_reference(self, table: pd.DataFrame) -> pd.DataFrame:
         """Add the universal base period's event time as a zero row (it is the comparison period)."""
         if self.base_period != "universal":
@@ -351,7 +367,102 @@ class CallawaySantAnna:
         table = pd.concat([table, pd.DataFrame([{"event_time": reference, **row}])], ignore_index=True)
         return table.sort_values("event_time", ignore_index=True)
 
-    @property
     def summary(self) -> pd.DataFrame:
         """The overall ATT as one tidy row (``aggregate("simple")``)."""
         return self.aggregate("simple")
+
+
+def per_starter_effect(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    share: str,
+    unit: str,
+    time: str,
+    group: str,
+    cluster: str | None = None,
+    control_group: str = "notyet",
+    anticipation: int = 0,
+    cl: float = 0.95,
+) -> pd.DataFrame:
+    """Effect per starter under staggered adoption: the effect of adoption on the outcome divided by its
+    effect on the share who start (a Wald difference-in-differences).
+
+    Adopting an intervention changes the outcome of everyone eligible only through those who start it,
+    so the effect of adoption is diluted by the share who start. Both effects are Callaway–Sant'Anna
+    overall ATTs on the same units, cells and weights; their ratio is the effect per starter.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Balanced unit-period panel (e.g. municipality-years of the eligible population).
+    outcome : str
+        Numeric outcome column (e.g. the eligible citizens' employment rate).
+    share : str
+        Share of the unit's eligible citizens who have started by the period (0 before adoption).
+    unit, time, group : str
+        As in :meth:`CallawaySantAnna.fit` (``group`` = adoption period; missing = never).
+    cluster : str, optional
+        Column constant within unit to cluster on; default the unit.
+    control_group : {"notyet", "never"}, default="notyet"
+    anticipation : int, default=0
+    cl : float, default=0.95
+
+    Returns
+    -------
+    DataFrame
+        Three tidy rows (:data:`EFFECT_COLUMNS`): the effect of adoption on the outcome
+        (``method`` = :data:`METHOD`, ``outcome`` = ``outcome``), on the share started
+        (``outcome`` = ``share``) and per starter (``method`` = :data:`PER_STARTER_METHOD`). The counts
+        are units (treated cohorts; comparison units).
+
+    Warns
+    -----
+    StatisticalWarning
+        When the first stage is weak (|t| of the effect on the share below √10): the ratio's normal
+        interval is then unreliable.
+
+    Notes
+    -----
+    With θ_Y and θ_D the overall ATTs on the outcome and on the share, the estimate is r = θ_Y / θ_D.
+    Its standard error comes from the joint influence functions of the two estimates (delta method):
+    φ_r,i = (φ_Y,i − r·φ_D,i) / θ_D, Var(r) = Σ_g (Σ_{i∈g} φ_r,i)² / n² · G/(G − 1) over the clusters g,
+    so the share's sampling uncertainty (uptake differs between units) and its covariance with the
+    outcome's effect are both in it. Dividing the outcome's interval by the share instead treats the
+    share as known. The ratio is the ATT on the starters when adoption changes the outcome only through
+    starting and comparison units have nobody started (one-sided non-compliance; Bloom 1984); it is the
+    Wald-DiD of de Chaisemartin & D'Haultfœuille (2018) with a share that is 0 in every comparison cell.
+    The delta method is used rather than a cluster bootstrap because both estimates are smooth in the
+    units' means, their influence functions are exact, and it is what the Callaway–Sant'Anna standard
+    errors use; its normal approximation needs a strong first stage, hence the warning.
+
+    Examples
+    --------
+    >>> from progression.evaluation.simulate import staggered_adoption_panel
+    >>> panel = staggered_adoption_panel(seed=1, effect_per_starter=0.3)
+    >>> rows = per_starter_effect(panel, outcome="employed", share="share_started", unit="municipality",
+    ...                           time="year", group="adoption_year")
+    >>> rows[["outcome", "method"]].values.tolist()
+    [['employed', "Callaway–Sant'Anna"], ['share_started', "Callaway–Sant'Anna"], ['employed', "Callaway–Sant'Anna ÷ share started"]]
+    >>> bool(rows["conf_low"].iloc[2] < 0.3 < rows["conf_high"].iloc[2])
+    True
+    """
+    cl = chk.check_level(cl)
+    fits = [CallawaySantAnna(control_group=control_group, anticipation=anticipation, cl=cl).fit(
+        data, outcome=column, unit=unit, time=time, group=group, cluster=cluster) for column in (outcome, share)]
+    (theta_y, phi_y), (theta_d, phi_d) = (fit.overall_influence() for fit in fits)
+    rows = [fit.summary() for fit in fits]
+    if theta_d == 0:
+        raise DataContractError(f"column {share!r}: the effect of adoption on the share started is 0; "
+                                "no effect per starter can be formed")
+    clusters = fits[0]._clusters
+    if abs(theta_d) < _WEAK_FIRST_STAGE_T * float(np.sqrt(if_variance(phi_d, clusters))):
+        warnings.warn(f"weak first stage: the effect of adoption on {share!r} ({theta_d:.3g}) is imprecise "
+                      "(|t| < √10), so the normal interval of the effect per starter is unreliable",
+                      StatisticalWarning, stacklevel=2)
+    ratio = theta_y / theta_d
+    phi = (phi_y - ratio * phi_d) / theta_d
+    per_starter = result_row(outcome=outcome, method=PER_STARTER_METHOD, estimand="ATT", estimate=ratio,
+                             std_error=float(np.sqrt(if_variance(phi, clusters))), cl=cl,
+                             n_treated=rows[0]["n_treated"].iloc[0], n_control=rows[0]["n_control"].iloc[0])
+    return pd.concat([*rows, tidy_frame([per_starter])], ignore_index=True)

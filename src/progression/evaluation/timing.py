@@ -7,6 +7,8 @@ import pandas as pd
 from progression import _validation as chk
 from progression.exceptions import DataContractError
 
+__all__ = ["first_treated"]
+
 
 def first_treated(
     participations: pd.DataFrame,

@@ -28,13 +28,13 @@ from sklearn.model_selection import GroupKFold, StratifiedKFold
 from sklearn.utils import get_tags
 
 from progression import _validation as chk
+from progression._tidy import percentile_interval
 from progression.evaluation._inference import (
     SeedLike,
     cluster_bootstrap,
     cluster_codes,
     if_variance,
     int_seed,
-    percentile_interval,
     result_row,
     tidy_frame,
 )
@@ -46,6 +46,8 @@ from progression.evaluation.propensity import (
     predict_treatment_probability,
 )
 from progression.exceptions import DataContractError, StatisticalWarning
+
+__all__ = ["ipw", "aipw"]
 
 OVERLAP_THRESHOLD = 0.05
 OVERLAP_TOLERANCE = 0.05
@@ -61,14 +63,14 @@ class _Inputs:
     clusters: np.ndarray | None
 
 
-def _validate(data, *, outcome, treatment, covariates, cluster, estimand, clip, trim, se, B, cl) -> _Inputs:
+def _validate(data, *, outcome, treatment, covariates, cluster, estimand, clip, trim, se, n_boot, cl) -> _Inputs:
     chk.check_frame(data)
     outcomes = chk.as_list(outcome, name="outcome")
     chk.check_choice(estimand, ESTIMANDS, name="estimand")
     chk.check_choice(se, ("analytic", "bootstrap"), name="se")
     chk.check_fraction(clip, name="clip")
     chk.check_fraction(trim, name="trim")
-    chk.check_positive_int(B, name="B", minimum=2)
+    chk.check_positive_int(n_boot, name="n_boot", minimum=2)
     chk.check_level(cl)
     chk.check_columns(data, [*outcomes, treatment, cluster])
     chk.check_no_missing(data, [*outcomes, treatment, cluster])
@@ -186,7 +188,7 @@ def ipw(
     trim: float | None = None,
     se: str = "analytic",
     cluster: str | None = None,
-    B: int = 999,
+    n_boot: int = 999,
     seed: SeedLike = None,
     cl: float = 0.95,
 ) -> pd.DataFrame:
@@ -216,7 +218,7 @@ def ipw(
         Influence-function (sandwich) standard errors, or a bootstrap that refits the propensity model.
     cluster : str, optional
         Column to cluster on (person or municipality): summed influence functions, or resampled clusters.
-    B : int, default=999
+    n_boot : int, default=999
         Bootstrap replicates.
     seed : int or numpy.random.Generator, optional
         Seeds the bootstrap.
@@ -244,7 +246,7 @@ def ipw(
     """
     inputs = _validate(
         data, outcome=outcome, treatment=treatment, covariates=covariates, cluster=cluster,
-        estimand=estimand, clip=clip, trim=trim, se=se, B=B, cl=cl,
+        estimand=estimand, clip=clip, trim=trim, se=se, n_boot=n_boot, cl=cl,
     )
     chk.check_choice(estimator, ("hajek", "horvitz-thompson"), name="estimator")
     settings = dict(model=model, estimand=estimand, estimator=estimator, clip=clip, trim=trim)
@@ -256,22 +258,22 @@ def ipw(
             boot, _, _ = _ipw_core(inputs.X[rows], inputs.t[rows], ys, **settings)
             return np.array([tau for tau, _ in boot.values()])
 
-        draws = _quiet_bootstrap(statistic, inputs, B=B, seed=seed)
+        draws = _quiet_bootstrap(statistic, inputs, n_boot=n_boot, seed=seed)
     method = "IPW (Hájek)" if estimator == "hajek" else "IPW (Horvitz–Thompson)"
     return _tidy_effects(effects, draws, inputs.clusters, method=method, estimand=estimand, n1=n1, n0=n0, cl=cl)
 
 
-def _quiet_bootstrap(statistic, inputs: _Inputs, *, B: int, seed: SeedLike) -> np.ndarray:
+def _quiet_bootstrap(statistic, inputs: _Inputs, *, n_boot: int, seed: SeedLike) -> np.ndarray:
     """Cluster bootstrap of an estimator, without repeating its overlap warning in every replicate."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StatisticalWarning)
-        return cluster_bootstrap(statistic, n=len(inputs.t), clusters=inputs.clusters, B=B, seed=seed)
+        return cluster_bootstrap(statistic, n=len(inputs.t), clusters=inputs.clusters, n_boot=n_boot, seed=seed)
 
 
 def _tidy_effects(effects, draws, clusters, *, method, estimand, n1, n0, cl) -> pd.DataFrame:
     """Tidy rows from {outcome: (τ, φ)}: influence-function SEs, or bootstrap SEs and percentile intervals."""
     if draws is not None:
-        low, high = percentile_interval(draws, cl)
+        low, high = percentile_interval(draws, cl=cl)
     rows = []
     for k, (name, (tau, phi)) in enumerate(effects.items()):
         if draws is not None:
@@ -398,7 +400,7 @@ def aipw(
     trim: float | None = None,
     se: str = "analytic",
     cluster: str | None = None,
-    B: int = 199,
+    n_boot: int = 199,
     seed: SeedLike = None,
     cl: float = 0.95,
 ) -> pd.DataFrame:
@@ -429,7 +431,7 @@ def aipw(
         Influence-function standard errors, or a bootstrap that redoes the cross-fitting.
     cluster : str, optional
         Cluster column (person or municipality).
-    B : int, default=199
+    n_boot : int, default=199
         Bootstrap replicates.
     seed : int or numpy.random.Generator, optional
         Seeds the folds and the bootstrap.
@@ -453,7 +455,7 @@ def aipw(
     """
     inputs = _validate(
         data, outcome=outcome, treatment=treatment, covariates=covariates, cluster=cluster,
-        estimand=estimand, clip=clip, trim=trim, se=se, B=B, cl=cl,
+        estimand=estimand, clip=clip, trim=trim, se=se, n_boot=n_boot, cl=cl,
     )
     chk.check_positive_int(n_folds, name="n_folds", minimum=2)
     if outcome_model is not None and not (hasattr(outcome_model, "fit") and hasattr(outcome_model, "predict")):
@@ -473,7 +475,7 @@ def aipw(
             boot, *_ = _aipw_core(inputs.X[rows], inputs.t[rows], ys, boot_clusters, **settings)
             return np.array([tau for tau, _ in boot.values()])
 
-        draws = _quiet_bootstrap(statistic, inputs, B=B, seed=rng)
+        draws = _quiet_bootstrap(statistic, inputs, n_boot=n_boot, seed=rng)
     return _tidy_effects(
         effects, draws, clusters, method="AIPW (cross-fitted)", estimand=estimand, n1=n1, n0=n0, cl=cl
     )

@@ -1,8 +1,10 @@
 """Figures of budget consequences and of the result-payment fund.
 
-Free functions over tidy frames: :func:`cashflow_waterfall` (who pays, who gains),
-:func:`fund_balance_distribution` (simulated balance with the neutrality line),
-:func:`potential_bars` (a SØM potential by year and area) and :func:`rate_card_table`. Each takes ``ax=None``, imports matplotlib inside and returns the Axes.
+Free functions over tidy (disclosed) frames: :func:`cashflow_waterfall` (who pays, who gains),
+:func:`fund_balance_distribution` (simulated balance with the neutrality line), :func:`potential_bars`
+(a SØM potential by year and area) and :func:`rate_card_table`. Each takes ``ax=None``, imports
+matplotlib inside and returns the Axes; the ``plot_*_panels`` functions draw one panel per intervention
+(or potential, or balance) and return the Figure. Suppressed cells are marked, never left out silently.
 """
 
 from __future__ import annotations
@@ -10,19 +12,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..economics import discount_factors
+from progression.economics.discounting import discount_factors
+from progression.plots._base import draws, new_axes
+from progression.plots.evaluation import SUPPRESSED_COLOUR
 
-__all__ = ["cashflow_waterfall", "fund_balance_distribution", "potential_bars", "rate_card_table"]
+__all__ = ["cashflow_waterfall", "fund_balance_distribution", "potential_bars", "rate_card_table",
+           "plot_cashflow_panels", "plot_potential_panels", "plot_fund_balances"]
 
 _GAIN_COLOUR, _COST_COLOUR, _NET_COLOUR = "#2a9d8f", "#e76f51", "#264653"
+_FIGSIZE = (7, 4)
 
 
-def _axes(ax):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
-    return ax
+def _suppressed_note(ax, what: str) -> None:
+    """Say on the axes that some of what it would show was suppressed."""
+    ax.text(0.01, 0.98, f"· {what} suppressed (too few persons)", transform=ax.transAxes, va="top", fontsize=7,
+            color=SUPPRESSED_COLOUR)
 
 
 def _waterfall_steps(flows: pd.DataFrame, by: str, rates, discounted: bool) -> pd.DataFrame:
@@ -38,6 +42,7 @@ def _waterfall_steps(flows: pd.DataFrame, by: str, rates, discounted: bool) -> p
     return steps[steps["amount"] != 0].reset_index(drop=True)
 
 
+@draws
 def cashflow_waterfall(flows: pd.DataFrame, *, by: str = "payer", rates=None, discounted: bool = True, ax=None):
     """Waterfall of an intervention's cash flows: costs and gains by payer (or area), then the net.
 
@@ -60,8 +65,10 @@ def cashflow_waterfall(flows: pd.DataFrame, *, by: str = "payer", rates=None, di
     missing = [c for c in ("year", "amount_dkk", by) if c not in flows.columns]
     if missing:
         raise ValueError(f"flows: missing column(s) {missing}; columns present: {list(flows.columns)}")
-    ax = _axes(ax)
-    steps = _waterfall_steps(flows, by, rates, discounted)
+    ax = new_axes(ax, figsize=_FIGSIZE)
+    if flows["amount_dkk"].isna().any():
+        _suppressed_note(ax, f"{int(flows['amount_dkk'].isna().sum())} flows")
+    steps = _waterfall_steps(flows.dropna(subset=["amount_dkk"]), by, rates, discounted)
     start = np.concatenate([[0.0], np.cumsum(steps["amount"].to_numpy())[:-1]])
     colours = np.where(steps["amount"] < 0, _COST_COLOUR, _GAIN_COLOUR)
     ax.bar(steps["label"], steps["amount"], bottom=start, color=colours)
@@ -74,6 +81,7 @@ def cashflow_waterfall(flows: pd.DataFrame, *, by: str = "payer", rates=None, di
     return ax
 
 
+@draws
 def fund_balance_distribution(draws: pd.DataFrame, *, column: str = "state_balance_dkk", bins: int = 50, ax=None):
     """Histogram of a simulated fund balance with the neutrality line (0) and the mean.
 
@@ -94,7 +102,7 @@ def fund_balance_distribution(draws: pd.DataFrame, *, column: str = "state_balan
     if column not in draws.columns:
         raise ValueError(f"draws: no column '{column}'; columns present: {list(draws.columns)}")
     values = draws.groupby("draw")[column].sum() if "intervention" in draws.columns else draws[column]
-    ax = _axes(ax)
+    ax = new_axes(ax, figsize=_FIGSIZE)
     ax.hist(values / 1e6, bins=bins, color="#8ab17d", edgecolor="white")
     ax.axvline(0, color="black", linestyle="--", label="budget-neutral")
     ax.axvline(values.mean() / 1e6, color=_NET_COLOUR, label="mean")
@@ -106,8 +114,10 @@ def fund_balance_distribution(draws: pd.DataFrame, *, column: str = "state_balan
     return ax
 
 
+@draws
 def potential_bars(table: pd.DataFrame, *, ax=None):
-    """A SØM potential per citizen by year after success, stacked by area (as seed 002 Fig. 15/16).
+    """A SØM potential per citizen by year after success, stacked by area (as Social- og Boligstyrelsen 2024,
+    *Kommunernes omlægning til Borgeren ved roret*, Fig. 15 and 16).
 
     Parameters
     ----------
@@ -123,8 +133,10 @@ def potential_bars(table: pd.DataFrame, *, ax=None):
     missing = [c for c in ("rel_year", "area", "potential_dkk") if c not in table.columns]
     if missing:
         raise ValueError(f"table: missing column(s) {missing}; columns present: {list(table.columns)}")
+    ax = new_axes(ax, figsize=_FIGSIZE)
+    if table["potential_dkk"].isna().any():
+        _suppressed_note(ax, f"{int(table['potential_dkk'].isna().sum())} cells")
     wide = table.pivot_table(index="rel_year", columns="area", values="potential_dkk", aggfunc="sum").fillna(0.0)
-    ax = _axes(ax)
     x = np.arange(len(wide))
     up, down = np.zeros(len(wide)), np.zeros(len(wide))
     for k, area in enumerate(wide.columns):
@@ -141,6 +153,7 @@ def potential_bars(table: pd.DataFrame, *, ax=None):
     return ax
 
 
+@draws
 def rate_card_table(rate_card: pd.DataFrame, *, ax=None):
     """The rate card as a table figure (intervention, outcome, price, cap, counterfactual, window).
 
@@ -163,7 +176,7 @@ def rate_card_table(rate_card: pd.DataFrame, *, ax=None):
             shown[col] = shown[col].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}")
     if "counterfactual_rate" in shown:
         shown["counterfactual_rate"] = shown["counterfactual_rate"].map(lambda v: f"{v:.0%}")
-    ax = _axes(ax)
+    ax = new_axes(ax, figsize=(9, 0.45 * len(rate_card) + 1))
     ax.axis("off")
     table = ax.table(cellText=shown.astype(str).to_numpy(), colLabels=[columns[c] for c in shown.columns],
                      loc="center", cellLoc="left")
@@ -171,3 +184,88 @@ def rate_card_table(rate_card: pd.DataFrame, *, ax=None):
     table.set_fontsize(8)
     table.auto_set_column_width(list(range(shown.shape[1])))
     return ax
+
+
+def _panels(n: int, width: float, height: float):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False)
+    return fig, axes[0]
+
+
+@draws
+def plot_cashflow_panels(cashflows: pd.DataFrame, *, by: str = "payer", rates=None):
+    """Waterfalls of the present values per participant, one panel per intervention.
+
+    Parameters
+    ----------
+    cashflows : DataFrame
+        ``intervention``, ``year``, ``amount_dkk`` and the ``by`` column (the fund's cash-flow table).
+    by : str, default="payer"
+    rates : see :func:`~progression.economics.discount_factors`
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    names = sorted(cashflows["intervention"].unique())
+    fig, axes = _panels(len(names), 4.2, 4)
+    for ax, k in zip(axes, names):
+        cashflow_waterfall(cashflows[cashflows["intervention"] == k], by=by, rates=rates, ax=ax)
+        ax.set_title(k)
+    fig.tight_layout()
+    return fig
+
+
+#: Titles of the SØM potential panels (Social- og Boligstyrelsen 2024, Fig. 15 and 16).
+POTENTIAL_TITLES = {"employment": "§85, not on førtidspension: work or education",
+                    "botilbud": "botilbud resident: no botilbud the year after"}
+
+
+@draws
+def plot_potential_panels(table: pd.DataFrame):
+    """The SØM potentials by year after success and area, one panel per potential.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``potential``, ``rel_year``, ``area``, ``potential_dkk`` (the fund's SØM potential table).
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    kinds = list(dict.fromkeys(table["potential"]))
+    fig, axes = _panels(len(kinds), 7, 4)
+    for ax, kind in zip(axes, kinds):
+        potential_bars(table[table["potential"] == kind], ax=ax)
+        ax.set_title(POTENTIAL_TITLES.get(kind, kind), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+@draws
+def plot_fund_balances(draws: pd.DataFrame, *, panels=(("effects", "state_balance_dkk"),
+                                                        ("effects", "public_balance_dkk"),
+                                                        ("SØM contrasts", "state_balance_dkk"))):
+    """Simulated balances of the fund, one panel per (design, balance).
+
+    Parameters
+    ----------
+    draws : DataFrame
+        One row per draw and ``design`` with the balance columns (the fund's simulated draws).
+    panels : sequence of (design, column)
+        What each panel shows; a design other than the first is named in its title.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    fig, axes = _panels(len(panels), 5, 4)
+    first = panels[0][0]
+    for ax, (design, column) in zip(axes, panels):
+        fund_balance_distribution(draws[draws["design"] == design], column=column, ax=ax)
+        if design != first:
+            ax.set_title(f"{ax.get_title()} ({design})")
+    fig.tight_layout()
+    return fig

@@ -25,7 +25,10 @@ import pandas as pd
 from ..exceptions import DataContractError, ParameterError
 
 __all__ = ["IndigoData", "read_indigo", "metric_table", "reference_prices", "achievement_rates",
-           "classify_outcome", "OUTCOME_CATEGORIES"]
+           "classify_outcome", "OUTCOME_CATEGORIES", "candidate_folders", "resolve_folder"]
+
+#: The checkout the package runs from (the folder holding ``src/progression``), for paths relative to it.
+_CHECKOUT = Path(__file__).resolve().parents[3]
 
 # Raw header → tidy column, per part of the export.
 _PROJECT_COLUMNS = {
@@ -188,6 +191,58 @@ class IndigoData:
     def danish(self) -> "IndigoData":
         """Only projects delivered in Denmark."""
         return self.filter_countries(["DK"])
+
+
+def candidate_folders(path: str | Path, *, params_file: str | Path | None = None) -> list[Path]:
+    """Where a configured INDIGO folder may be: the path itself when absolute, else relative to the
+    project's checkout, then to the folder of the parameter file.
+
+    Examples
+    --------
+    >>> [str(p) for p in candidate_folders("/data/indigo")]
+    ['/data/indigo']
+    """
+    path = Path(path)
+    if path.is_absolute():
+        return [path]
+    bases = [_CHECKOUT] + ([Path(params_file).resolve().parent] if params_file is not None else [])
+    return list(dict.fromkeys((base / path).resolve() for base in bases))
+
+
+def resolve_folder(path: str | Path, *, params_file: str | Path | None = None,
+                   required: bool = False) -> Path | None:
+    """The INDIGO export folder configured as ``path`` (``fund.indigo_path``), or None when absent.
+
+    Parameters
+    ----------
+    path : str or Path
+        Absolute, or relative to the project's checkout or to the parameter file's folder
+        (:func:`candidate_folders`, tried in that order).
+    params_file : path, optional
+        The parameter file the path was read from.
+    required : bool, default=False
+        Raise instead of returning None when no candidate is a folder.
+
+    Returns
+    -------
+    Path or None
+
+    Raises
+    ------
+    FileNotFoundError
+        With ``required=True``, naming every place tried.
+
+    Examples
+    --------
+    >>> resolve_folder("no/such/indigo") is None
+    True
+    """
+    tried = candidate_folders(path, params_file=params_file)
+    found = next((folder for folder in tried if folder.is_dir()), None)
+    if found is None and required:
+        raise FileNotFoundError(f"INDIGO export folder {str(path)!r} not found; tried {[str(t) for t in tried]}: "
+                                "download the export (Government Outcomes Lab) or set fund.indigo_path")
+    return found
 
 
 def _find_folder(path: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Glue of notebook 40: trials, outcomes, cohorts and fund inputs on small hand-made tables with known answers."""
+"""Target-trial emulation and the effects on its trials, on small hand-made tables with known answers."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from progression.analyses import fund as fi
 from progression.config import StaircaseParams
+from progression.economics import som_cohort
+from progression.evaluation import trial_effects, trials
+from progression.staircase import as_staircase
 from progression.exceptions import DataContractError, ParameterError
 
 STAIRS = StaircaseParams()
@@ -53,17 +55,17 @@ def world():
     return {"persons": persons, "spells": spells, "person_years": py, "participations": participations}
 
 
-RULE = fi.Eligibility(steps=("SEL85",), min_age=18, max_age=60, target_groups=("sindslidelse", "begge"))
+RULE = trials.Eligibility(steps=("SEL85",), min_age=18, max_age=60, target_groups=("sindslidelse", "begge"))
 
 
 @pytest.fixture
 def frame():
     w = world()
-    pool = fi.eligible_pool(RULE, persons=w["persons"], person_years=w["person_years"], spells=w["spells"],
+    pool = trials.eligible_pool(RULE, persons=w["persons"], person_years=w["person_years"], spells=w["spells"],
                             staircase=STAIRS, years=(2014, 2019))
-    return fi.trial_frame("x", RULE, pool=pool, persons=w["persons"], person_years=w["person_years"],
+    return trials.trial_frame("x", RULE, pool=pool, persons=w["persons"], person_years=w["person_years"],
                           spells=w["spells"], participations=w["participations"],
-                          adoption=fi.adoption_years(w["participations"]), staircase=STAIRS, extract_date=EXTRACT)
+                          adoption=trials.adoption_years(w["participations"]), staircase=STAIRS, extract_date=EXTRACT)
 
 
 def test_trial_frame_takes_starters_and_eligible_controls_of_adopting_municipalities(frame):
@@ -97,14 +99,14 @@ def test_no_escalation_counts_only_higher_steps_inside_the_window():
     rows = pd.DataFrame({"person_id": [1, 2, 2], "index_date": pd.to_datetime(["2014-07-01", "2014-07-01",
                                                                                  "2019-07-01"]),
                          "level": [2.0, 2.0, 2.0]})
-    out = fi.no_escalation(rows, spells, fi.as_staircase(STAIRS), months=24, extract_date=EXTRACT)
+    out = trials.no_escalation(rows, spells, as_staircase(STAIRS), months=24, extract_date=EXTRACT)
     assert out.tolist()[:2] == [1.0, 1.0]  # a lower step, and a higher one 25 months later
     assert np.isnan(out.iloc[2])
 
 
 def test_held_by_year_and_item_quantities():
     spells = pd.DataFrame([spell(1, "SEL108", "2015-05-01", "2017-02-01"), spell(2, "SEL85", "2018-01-01")])
-    held = fi.held_by_year(spells, ["SEL108"], first_year=2014, last_year=2020)
+    held = trials.held_by_year(spells, ["SEL108"], first_year=2014, last_year=2020)
     assert held.values.tolist() == [[1, 2015], [1, 2016], [1, 2017]]
     unit_costs = pd.DataFrame({"item": ["psych_inpatient", "psych_inpatient", "SEL85", "ips"],
                                "payer": ["region", "kommune", "kommune", "kommune"],
@@ -115,23 +117,23 @@ def test_held_by_year_and_item_quantities():
                           "service": ["psych_inpatient", "psych_inpatient", "ips", "SEL85"],
                           "payer": ["region", "kommune", "kommune", "kommune"],
                           "cost_dkk": [55_000.0, 5_000.0, 60_000.0, 50_000.0], "price_year": 2024})
-    q = fi.item_quantities(costs, unit_costs).set_index("person_id")
+    q = trials.item_quantities(costs, unit_costs).set_index("person_id")
     assert q.loc[1, "q_psych_inpatient"] == pytest.approx(10.0) and q.loc[2, "q_SEL85"] == pytest.approx(0.5)
     assert "q_ips" not in q.columns
     with pytest.raises(DataContractError, match="price year"):
-        fi.item_quantities(costs.assign(price_year=2023), unit_costs)
+        trials.item_quantities(costs.assign(price_year=2023), unit_costs)
 
 
 def test_eligibility_rules_read_target_groups_and_name_what_is_missing():
     table = pd.DataFrame({"intervention": ["a", "b"], "target_group": ["sindslidelse", "alle"]})
-    rules = fi.eligibility_rules(table, steps={"a": ["SEL85"], "b": ["none", "SEL82"]},
+    rules = trials.eligibility_rules(table, steps={"a": ["SEL85"], "b": ["none", "SEL82"]},
                                  ages={"a": (18, 60), "b": (18, 29)}, staircase=STAIRS)
     assert rules["a"].target_groups == ("sindslidelse", "begge")
     assert set(rules["b"].target_groups) == {"sindslidelse", "kognitivt_handicap", "begge"}
     with pytest.raises(ParameterError, match=r"\['b'\]"):
-        fi.eligibility_rules(table, steps={"a": ["SEL85"]}, ages={"a": (18, 60)}, staircase=STAIRS)
+        trials.eligibility_rules(table, steps={"a": ["SEL85"]}, ages={"a": (18, 60)}, staircase=STAIRS)
     with pytest.raises(ParameterError, match="SEL999"):
-        fi.eligibility_rules(table, steps={"a": ["SEL999"], "b": ["SEL85"]}, ages={"a": (1, 2), "b": (1, 2)},
+        trials.eligibility_rules(table, steps={"a": ["SEL999"], "b": ["SEL85"]}, ages={"a": (1, 2), "b": (1, 2)},
                              staircase=STAIRS)
 
 
@@ -149,7 +151,7 @@ def _confounded_trials(n=6000, effect=3.0, seed=7):
 
 def test_doubly_robust_did_recovers_an_effect_that_weighting_on_observables_misses():
     data = _confounded_trials()
-    found = fi.estimate_effects(data, outcomes=["employment_weeks"], did_outcomes=["employment_weeks"],
+    found = trial_effects.estimate_effects(data, outcomes=["employment_weeks"], did_outcomes=["employment_weeks"],
                                 covariates=["x"], change_covariates=["x"], seed=1).set_index("method")
     dr = found.loc["DR-DiD (AIPW on change)"]
     assert dr["conf_low"] < 3.0 < dr["conf_high"]
@@ -157,88 +159,26 @@ def test_doubly_robust_did_recovers_an_effect_that_weighting_on_observables_miss
     for biased in ("naive contrast (treated)", "AIPW (cross-fitted)"):
         assert found.loc[biased, "conf_low"] > 3.5  # u is unmeasured: levels stay confounded
     assert (found["n_treated"] == data["treated"].sum()).all()
-    preferred = fi.preferred_effects(found.reset_index(), did_outcomes=["employment_weeks"])
+    preferred = trial_effects.preferred_effects(found.reset_index(), did_outcomes=["employment_weeks"])
     assert preferred["method"].tolist() == ["DR-DiD (AIPW on change)"]
-
-
-def test_fund_inputs_from_effects_means_and_gains():
-    card = pd.DataFrame({"intervention": ["a", "a"], "outcome": ["employed", "no_psych_admission"],
-                         "price_dkk": [1.0, 1.0], "cap_dkk": [np.nan, np.nan], "counterfactual_rate": [0.1, 0.8],
-                         "window_months": [12, 12], "price_year": 2024, "gain_payer": ["stat", "region"]})
-    effects = pd.DataFrame({"intervention": ["a", "a"], "outcome": ["employed", "no_psych_admission"],
-                            "estimate": [0.2, 0.05], "std_error": [0.05, 0.02]})
-    means = pd.DataFrame({"intervention": ["a", "a"], "outcome": ["employed", "no_psych_admission"],
-                          "mean_treated": [0.5, 0.96]})
-    gains = pd.DataFrame({"outcome": ["employed", "no_psych_admission"], "gain_kommune_dkk": [1.0, 2.0],
-                          "gain_region_dkk": [0.0, 5.0], "gain_stat_dkk": [9.0, 0.0]})
-    interventions = pd.DataFrame({"intervention": ["a"], "cost_per_participant_dkk": [100.0]})
-    out = fi.fund_interventions(effects, means, gains, interventions, card).set_index("outcome")
-    assert out.loc["employed", "baseline_rate"] == pytest.approx(0.3)
-    assert out.loc["no_psych_admission", "baseline_rate"] == pytest.approx(0.91)
-    assert out.loc["employed", "gain_stat_dkk"] == 9.0 and (out["cost_per_participant_dkk"] == 100.0).all()
-    with pytest.raises(DataContractError, match="no_psych_admission"):
-        fi.fund_interventions(effects.iloc[:1], means, gains, interventions, card)
-
-
-def test_fund_contracts_average_yearly_starters_since_adoption():
-    starts = pd.to_datetime(["2018-01-01", "2018-05-01", "2019-01-01", "2020-01-01", "2020-02-01", "2020-03-01"])
-    participations = pd.DataFrame({"person_id": range(1, 7), "intervention": "a",
-                                   "municipality": [101, 101, 101, 101, 147, 147], "start_date": starts})
-    contracts = fi.fund_contracts(participations, fi.adoption_years(participations), last_year=2020)
-    # 101: 4 starters over 2018-2020 -> 1.33 -> 1; 147: 2 starters in 2020 -> 2
-    assert contracts.set_index("municipality")["participants"].to_dict() == {101: 1, 147: 2}
-
-
-def test_som_cohorts_follow_seed_002s_delimitation():
-    w = world()
-    unit_costs = pd.DataFrame({"item": ["SEL85", "SEL108"], "payer": "kommune", "unit": "year",
-                               "cost_dkk": [100_000.0, 900_000.0], "price_year": 2024, "source": "test"})
-    costs = pd.DataFrame({"person_id": [1, 2], "year": [2017, 2017], "service": ["SEL85", "SEL108"],
-                          "payer": "kommune", "cost_dkk": [100_000.0, 600_000.0], "price_year": 2024})
-    common = dict(persons=w["persons"], person_years=w["person_years"], spells=w["spells"], costs=costs,
-                  unit_costs=unit_costs, staircase=STAIRS, years=(2017, 2019), seed=3)
-    employment = fi.som_cohort("employment", **common).set_index("person_id")
-    # person 4 is on førtidspension and §108, person 3 too old; person 2 leaves §85 in 2017 (still held then)
-    assert set(employment.index) == {1, 2, 5, 6}
-    assert employment.loc[1, "success"] == 1.0 and employment.loc[5, "success"] == 0.0
-    assert (employment["reference_year"] == employment["year"] + 1).all()
-    botilbud = fi.som_cohort("botilbud", **common).set_index("person_id")
-    assert set(botilbud.index) == {2, 4} and (botilbud["success"] == 0.0).all()
-    assert botilbud.loc[2, "cost_lag1"] == (600_000.0 if botilbud.loc[2, "year"] == 2017 else 0.0)
-    again = fi.som_cohort("botilbud", **common)
-    pd.testing.assert_frame_equal(again.set_index("person_id"), botilbud)
 
 
 def test_adoption_panel_keeps_balanced_municipalities_and_shares_started(frame):
     w = world()
-    pool = fi.eligible_pool(RULE, persons=w["persons"], person_years=w["person_years"], spells=w["spells"],
+    pool = trials.eligible_pool(RULE, persons=w["persons"], person_years=w["person_years"], spells=w["spells"],
                             staircase=STAIRS, years=(2014, 2019))
-    nxt = fi.next_year_outcomes(pool.rename(columns={"year": "index_year"}), person_years=w["person_years"],
-                                spells=w["spells"], stairs=fi.as_staircase(STAIRS),
+    nxt = trials.next_year_outcomes(pool.rename(columns={"year": "index_year"}), person_years=w["person_years"],
+                                spells=w["spells"], stairs=as_staircase(STAIRS),
                                 botilbud_steps=("SEL107", "ABL105", "SEL108"), last_year=2020)
-    panel = fi.adoption_panel(pool, outcomes=nxt, adoption=fi.adoption_years(w["participations"]),
+    panel = trials.adoption_panel(pool, outcomes=nxt, adoption=trials.adoption_years(w["participations"]),
                               intervention="x", participations=w["participations"], outcome="employed")
     assert set(panel["municipality"]) == {101, 147} and panel.groupby("municipality").size().eq(6).all()
     m101 = panel[panel["municipality"] == 101].set_index("year")
     assert m101.loc[2016, "share_started"] == pytest.approx(2 / 3)  # persons 1 and 6 of 1, 2, 6
     assert (m101["adoption_year"] == 2015).all()
     assert panel.loc[panel["municipality"] == 147, "adoption_year"].isna().all()
-    persons = fi.adoption_persons(pool, adoption=fi.adoption_years(w["participations"]), intervention="x")
+    persons = trials.adoption_persons(pool, adoption=trials.adoption_years(w["participations"]), intervention="x")
     assert persons.set_index("event_time")["n_persons"].get(-1.0) == 3
-
-
-def test_potential_bars_draws_a_stacked_bar_per_year():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from progression.plots.fund import potential_bars
-
-    table = pd.DataFrame({"rel_year": [0, 0, 1, 1], "area": ["social services", "health"] * 2,
-                          "potential_dkk": [100.0, -20.0, 80.0, 10.0]})
-    ax = potential_bars(table)
-    assert len(ax.patches) == 4 and "170" in ax.get_title()
-    with pytest.raises(ValueError, match="rel_year"):
-        potential_bars(table.drop(columns="rel_year"))
 
 
 def test_aipw_fits_a_multi_output_regressor_once_with_the_same_estimates():
@@ -269,16 +209,21 @@ def test_aipw_classifier_outcome_model_copes_with_a_fold_of_one_class():
     assert np.isfinite(found["estimate"].item()) and abs(found["estimate"].item()) < 0.05
 
 
-def test_simulate_accepts_a_baseline_rate_of_one_with_a_harmful_effect():
-    from progression.fund import simulate
-
-    card = pd.DataFrame({"intervention": ["a"], "outcome": ["ok"], "price_dkk": [10.0], "cap_dkk": [np.nan],
-                         "counterfactual_rate": [0.9], "window_months": [12], "price_year": 2024,
-                         "gain_payer": ["region"]})
-    effects = pd.DataFrame({"intervention": ["a"], "outcome": ["ok"], "effect": [-0.27], "effect_se": [0.2],
-                            "baseline_rate": [1.0], "gain_kommune_dkk": [0.0], "gain_region_dkk": [100.0],
-                            "gain_stat_dkk": [0.0]})
-    contracts = pd.DataFrame({"municipality": [101, 147], "intervention": "a", "participants": [7, 30]})
-    sim = simulate(effects, card, contracts, years=3, n_draws=400, seed=5)
-    # every draw harms: outcomes lost, never gained, so the region's gain is never positive
-    assert (sim.draws["gain_region_dkk"] <= 0).all() and (sim.draws["gain_region_dkk"] < 0).any()
+def test_som_cohorts_follow_the_delimitation_of_borgeren_ved_roret():
+    w = world()
+    unit_costs = pd.DataFrame({"item": ["SEL85", "SEL108"], "payer": "kommune", "unit": "year",
+                               "cost_dkk": [100_000.0, 900_000.0], "price_year": 2024, "source": "test"})
+    costs = pd.DataFrame({"person_id": [1, 2], "year": [2017, 2017], "service": ["SEL85", "SEL108"],
+                          "payer": "kommune", "cost_dkk": [100_000.0, 600_000.0], "price_year": 2024})
+    common = dict(persons=w["persons"], person_years=w["person_years"], spells=w["spells"], costs=costs,
+                  unit_costs=unit_costs, staircase=STAIRS, years=(2017, 2019), seed=3)
+    employment = som_cohort("employment", **common).set_index("person_id")
+    # person 4 is on førtidspension and §108, person 3 too old; person 2 leaves §85 in 2017 (still held then)
+    assert set(employment.index) == {1, 2, 5, 6}
+    assert employment.loc[1, "success"] == 1.0 and employment.loc[5, "success"] == 0.0
+    assert (employment["reference_year"] == employment["year"] + 1).all()
+    botilbud = som_cohort("botilbud", **common).set_index("person_id")
+    assert set(botilbud.index) == {2, 4} and (botilbud["success"] == 0.0).all()
+    assert botilbud.loc[2, "cost_lag1"] == (600_000.0 if botilbud.loc[2, "year"] == 2017 else 0.0)
+    again = som_cohort("botilbud", **common)
+    pd.testing.assert_frame_equal(again.set_index("person_id"), botilbud)

@@ -1,23 +1,24 @@
-"""A result-payment fund: rate card, outcome payments and a Monte Carlo simulator of its budget.
+"""Monte Carlo simulation of a result-payment fund's payments, gains and balances.
 
-The expert committee's recommendation 3.3 (seed 003, L1141–1175) is a pilot *statslig
-resultatbetalingsfond*: the state pays municipalities for predefined, verified results of
-well-tested preventive interventions, and the pilot must be budget-neutral. Payments follow a
-rate card (as in international outcomes funds):
+Ekspertudvalget på socialområdet (2024), *Anbefalinger til en bæredygtig faglig og økonomisk udvikling
+på socialområdet*, afsnit 3.3, recommends a pilot *statslig resultatbetalingsfond*: the state pays
+municipalities for predefined, verified results of well-tested preventive interventions, and the pilot
+must be budget-neutral. Target groups are small (VIVE 2024, *Styringsgennemgang af socialpsykiatrien*),
+so payments are noisy; :func:`simulate` draws
 
-    payment = min(cap, Σ_o price_o · max(0, outcomes_o − counterfactual_o)),
-
-so outcomes that would have happened anyway (deadweight) are never paid. Groups are small
-(seed 000 L772), so payments are noisy; :func:`simulate` draws
-
-* the true effect of each intervention on each outcome from its estimate's sampling
-  distribution, and
+* the true effect of each intervention on each outcome from its estimate's sampling distribution, and
 * the outcomes of each municipality's participants in each year (binomial),
 
-and returns the distribution of the fund's balance for the state (state gain − payments) and for
-the public sector (kommune + region + stat gains − payments), the probability of budget
-neutrality, the neutral price per outcome (:meth:`FundSimulation.neutral_price`) and a ranking of
-interventions (:meth:`FundSimulation.ranking`).
+then applies a payment rule to each intervention's contracts and returns the distribution of the fund's
+balance for the state (state gain − payments) and for the public sector (kommune + region + stat gains
+− payments), the probability of budget neutrality, the neutral price per outcome
+(:meth:`FundSimulation.neutral_price`) and a ranking of interventions (:meth:`FundSimulation.ranking`).
+
+The payment rule is a pluggable piece (``payment_rule=``; see
+:class:`~progression.fund.ratecard.PaymentRule`): the default :class:`~progression.fund.ratecard.RateCardPayment`
+pays each contract by the rate card. The rule is applied in ``_simulate_chunk`` (and, for neutral prices
+with a rule that is not proportional to the prices, in ``_payments_pv_chunk``) to the outcomes drawn
+for one intervention's contracts.
 """
 
 from __future__ import annotations
@@ -32,185 +33,51 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from .economics import PAYERS, budget_consequences, discount_factors
-from .exceptions import ParameterError, StatisticalWarning
+from progression.constants import PAYERS
+from progression.economics.discounting import discount_factors
+from progression.exceptions import ParameterError, StatisticalWarning
+from progression.fund.inputs import GAIN_COLUMNS
+from progression.fund.ratecard import Contracts, PaymentRule, RateCard, RateCardPayment
 
-__all__ = [
-    "GAIN_COLUMNS", "RateCard", "outcome_payment", "gains_per_outcome", "simulate", "FundSimulation",
-]
+__all__ = ["simulate", "FundSimulation"]
 
-#: Columns of the intervention table holding the present-value gain per extra outcome, by payer.
-GAIN_COLUMNS: dict[str, str] = {p: f"gain_{p}_dkk" for p in PAYERS}
-_EFFECT_COLUMNS = ("intervention", "outcome", "effect", "effect_se", "baseline_rate", *GAIN_COLUMNS.values())
+_EFFECT_COLUMNS = ("intervention", "outcome", "effect", "effect_std_error", "baseline_rate", *GAIN_COLUMNS.values())
+
+
 _QUANTITIES = ("payments_dkk", *GAIN_COLUMNS.values())
 
-
-# ---------------------------------------------------------------------------------------------
-# Rate card and the payment rule
-# ---------------------------------------------------------------------------------------------
-
-class RateCard:
-    """A validated rate card: price per verified outcome, caps and contracted counterfactuals.
-
-    Parameters
-    ----------
-    table : DataFrame
-        The :class:`~progression.schemas.RateCard` table, one row per intervention × outcome:
-        ``price_dkk`` (per outcome above the counterfactual), ``cap_dkk`` (cap per participant,
-        missing = none; equal on all rows of an intervention), ``counterfactual_rate`` (share
-        reaching the outcome anyway), ``window_months`` (measurement window), ``price_year`` and
-        ``gain_payer`` (whose gain the price returns).
-    contract_caps : mapping of str to float, default=None
-        Cap per contract (one municipality, one cohort year) by intervention, DKK.
-
-    Attributes
-    ----------
-    table : DataFrame
-    contract_caps : dict
-    """
-
-    def __init__(self, table: pd.DataFrame, *, contract_caps: Mapping[str, float] | None = None):
-        from .schemas import validate_tables  # on first use: simulation workers skip pandera's import
-        validate_tables({"rate_card": table})
-        caps = table.groupby("intervention")["cap_dkk"].nunique(dropna=False)
-        mixed = caps[caps > 1].index.tolist()
-        if mixed:
-            raise ParameterError(
-                f"rate_card: cap_dkk (per participant) must be the same on every row of an intervention; "
-                f"differs for {mixed[:5]}"
-            )
-        if table["price_year"].nunique() > 1:
-            raise ParameterError(
-                f"rate_card: all prices must be in one price year; "
-                f"found {sorted(table['price_year'].unique().tolist())} "
-                "(move them with progression.economics.reprice)"
-            )
-        contract_caps = dict(contract_caps or {})
-        unknown = sorted(set(contract_caps) - set(table["intervention"]))
-        bad = {k: v for k, v in contract_caps.items() if not v > 0}
-        if unknown or bad:
-            raise ParameterError(f"contract_caps: unknown interventions {unknown} or caps not > 0 {bad}")
-        self.table = table.reset_index(drop=True)
-        self.contract_caps = contract_caps
-
-    def __repr__(self) -> str:
-        return (f"RateCard({self.table['intervention'].nunique()} interventions, "
-                f"{len(self.table)} outcomes, price year {int(self.table['price_year'].iloc[0])})")
-
-    @property
-    def price_year(self) -> int:
-        """The price year of every price on the card."""
-        return int(self.table["price_year"].iloc[0])
-
-    def rows(self, intervention: str) -> pd.DataFrame:
-        """The rate-card rows of one intervention."""
-        return self.table[self.table["intervention"] == intervention]
-
-    def participant_cap(self, intervention: str) -> float:
-        """Cap per participant (inf if none)."""
-        caps = self.rows(intervention)["cap_dkk"].dropna()
-        return float(caps.iloc[0]) if len(caps) else math.inf
-
-    def contract_cap(self, intervention: str) -> float:
-        """Cap per contract (inf if none)."""
-        return float(self.contract_caps.get(intervention, math.inf))
-
-    def scaled(self, factor: float, interventions=None) -> "RateCard":
-        """A copy with the prices of ``interventions`` (default all) multiplied by ``factor``; caps unchanged."""
-        table = self.table.copy()
-        chosen = table["intervention"].isin(interventions) if interventions is not None else slice(None)
-        table.loc[chosen, "price_dkk"] = table.loc[chosen, "price_dkk"] * factor
-        return RateCard(table, contract_caps=self.contract_caps)
-
-
-def outcome_payment(outcomes, participants, *, prices, counterfactual_rates, cap=math.inf, axis: int = 0):
-    """The rate-card payment rule: min(cap, Σ_o price_o · max(0, outcomes_o − counterfactual_o)).
-
-    Parameters
-    ----------
-    outcomes : array-like
-        Counts of participants reaching each outcome; outcomes along ``axis``.
-    participants : array-like
-        Participants per contract, broadcastable to ``outcomes`` without ``axis``.
-    prices, counterfactual_rates : array-like of shape (n_outcomes,)
-        Price per outcome above the counterfactual, and the contracted share reaching each
-        outcome anyway (counterfactual_o = rate_o × participants).
-    cap : float or array-like, default=inf
-        Cap on the contract's payment (e.g. cap per participant × participants).
-    axis : int, default=0
-
-    Returns
-    -------
-    ndarray
-        Payment per contract.
-    """
-    y = np.asarray(outcomes, dtype=float)
-    axis = axis % y.ndim
-    shape = [1] * y.ndim
-    shape[axis] = -1
-    price = np.asarray(prices, dtype=float).reshape(shape)
-    rate = np.asarray(counterfactual_rates, dtype=float).reshape(shape)
-    contract_shape = y.shape[:axis] + y.shape[axis + 1:]
-    n = np.expand_dims(np.broadcast_to(np.asarray(participants, dtype=float), contract_shape), axis)
-    payable = (price * np.maximum(0.0, y - rate * n)).sum(axis=axis)
-    return np.minimum(cap, payable)
-
-
-def gains_per_outcome(consequences: pd.DataFrame, unit_costs: pd.DataFrame, *, rates=None,
-                      price_year: int | None = None, price_index: pd.Series | None = None) -> pd.DataFrame:
-    """Present-value public gain of one extra outcome, by payer (the gain columns of :func:`simulate`).
-
-    Parameters
-    ----------
-    consequences : DataFrame
-        The effects table of :func:`~progression.economics.budget_consequences` plus an
-        ``outcome`` column: what one extra outcome changes per year (e.g. leaving botilbud:
-        item "SEL108_year", change −0.8, duration 4).
-    unit_costs : DataFrame
-        The :class:`~progression.schemas.UnitCosts` table.
-    rates, price_year, price_index :
-        As in :func:`~progression.economics.budget_consequences`.
-
-    Returns
-    -------
-    DataFrame
-        ``outcome`` and one ``gain_<payer>_dkk`` column per payer (PV at the time of the outcome).
-    """
-    if "outcome" not in consequences.columns:
-        raise ParameterError(f"consequences: missing column 'outcome'; columns present: {list(consequences.columns)}")
-    rows = []
-    for outcome, effects in consequences.groupby("outcome", sort=False):
-        npv = budget_consequences(effects.drop(columns="outcome"), unit_costs, rates=rates,
-                                  price_year=price_year, price_index=price_index).npv()
-        rows.append({"outcome": outcome, **{col: float(npv.get(p, 0.0)) for p, col in GAIN_COLUMNS.items()}})
-    return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------------------------------------
-# The simulation plan: arrays per intervention, built once from the tables
-# ---------------------------------------------------------------------------------------------
 
 @dataclass
 class _InterventionPlan:
     name: str
     outcomes: list[str]
     effect: np.ndarray            # (K,) estimated effect on P(outcome)
-    effect_se: np.ndarray         # (K,)
+    effect_std_error: np.ndarray         # (K,)
     p0: np.ndarray                # (K,) true baseline rate
-    price: np.ndarray             # (K,) price per outcome (0 = not on the card)
-    contract_rate: np.ndarray     # (K,) contracted counterfactual rate
     gains: np.ndarray             # (K, 3) PV gain per extra outcome by payer
-    n: np.ndarray                 # (C,) participants per contract
-    cohort: np.ndarray            # (C,) cohort year of each contract
-    municipality: np.ndarray      # (C,) index into the municipality list
+    contracts: Contracts          # the contracts and the terms of the card, what the payment rule sees
     offset: int                   # years from cohort to outcome and payment
-    cap: np.ndarray               # (C,) cap per contract
     cost_per_participant: float
+
+    @property
+    def n(self) -> np.ndarray:
+        """(C,) participants per contract."""
+        return self.contracts.participants
+
+    @property
+    def cohort(self) -> np.ndarray:
+        """(C,) cohort year of each contract."""
+        return self.contracts.cohort
 
     @property
     def payment_year(self) -> np.ndarray:
         """(C,) cash year of each contract's outcomes, gains and payment."""
-        return self.cohort + self.offset
+        return self.contracts.payment_year
+
+    @property
+    def price(self) -> np.ndarray:
+        """(K,) price per outcome (0 = not on the card)."""
+        return self.contracts.prices
 
 
 @dataclass
@@ -220,6 +87,7 @@ class _Plan:
     years: int
     n_cash_years: int
     discount: np.ndarray          # (T,) discount factors by cash year
+    rule: PaymentRule             # the payment rule applied to each intervention's contracts
 
 
 def _check_columns(frame: pd.DataFrame, name: str, required) -> None:
@@ -236,7 +104,7 @@ def _check_interventions(interventions: pd.DataFrame) -> None:
                              f"{interventions.loc[dup, ['intervention', 'outcome']].head(5).values.tolist()}")
     checks = {
         "baseline_rate": (interventions["baseline_rate"] >= 0) & (interventions["baseline_rate"] <= 1),
-        "effect_se": interventions["effect_se"] >= 0,
+        "effect_std_error": interventions["effect_std_error"] >= 0,
         "effect": (interventions["effect"] >= -1) & (interventions["effect"] <= 1),
     }
     for col, ok in checks.items():
@@ -291,24 +159,27 @@ def _intervention_plan(name: str, effects: pd.DataFrame, rate_card: RateCard, co
     n = rows["participants"].to_numpy(dtype=np.int64)
     window = card["window_months"].max() if len(card) else 12
     cost = float(eff["cost_per_participant_dkk"].iloc[0]) if "cost_per_participant_dkk" in eff else 0.0
+    cohort = rows["year"].to_numpy(dtype=np.int64)
+    offset = int(math.ceil(window / 12))
+    contracts = Contracts(
+        participants=n, municipality=rows["municipality"].map(muni_index).to_numpy(dtype=np.int64),
+        cohort=cohort, payment_year=cohort + offset,
+        prices=eff["outcome"].map(card["price_dkk"]).fillna(0.0).to_numpy(dtype=float),
+        counterfactual_rates=(eff["outcome"].map(card["counterfactual_rate"]).fillna(eff["baseline_rate"])
+                              .to_numpy(dtype=float)),
+        caps=np.minimum(rate_card.participant_cap(name) * n, rate_card.contract_cap(name)).astype(float),
+    )
     return _InterventionPlan(
         name=name, outcomes=eff["outcome"].tolist(),
-        effect=eff["effect"].to_numpy(dtype=float), effect_se=eff["effect_se"].to_numpy(dtype=float),
-        p0=eff["baseline_rate"].to_numpy(dtype=float),
-        price=eff["outcome"].map(card["price_dkk"]).fillna(0.0).to_numpy(dtype=float),
-        contract_rate=(eff["outcome"].map(card["counterfactual_rate"]).fillna(eff["baseline_rate"])
-                       .to_numpy(dtype=float)),
-        gains=eff[list(GAIN_COLUMNS.values())].to_numpy(dtype=float),
-        n=n, cohort=rows["year"].to_numpy(dtype=np.int64),
-        municipality=rows["municipality"].map(muni_index).to_numpy(dtype=np.int64),
-        offset=int(math.ceil(window / 12)),
-        cap=np.minimum(rate_card.participant_cap(name) * n, rate_card.contract_cap(name)).astype(float),
-        cost_per_participant=cost,
+        effect=eff["effect"].to_numpy(dtype=float),
+        effect_std_error=eff["effect_std_error"].to_numpy(dtype=float),
+        p0=eff["baseline_rate"].to_numpy(dtype=float), gains=eff[list(GAIN_COLUMNS.values())].to_numpy(dtype=float),
+        contracts=contracts, offset=offset, cost_per_participant=cost,
     )
 
 
 def _build_plan(interventions: pd.DataFrame, rate_card: RateCard, municipalities: pd.DataFrame,
-                years: int, rates) -> _Plan:
+                years: int, rates, rule: PaymentRule) -> _Plan:
     _check_interventions(interventions)
     if "price_year" in interventions and not interventions["price_year"].eq(rate_card.price_year).all():
         raise ParameterError(f"interventions: gains must be in the rate card's price year {rate_card.price_year}; "
@@ -323,12 +194,8 @@ def _build_plan(interventions: pd.DataFrame, rate_card: RateCard, municipalities
     n_cash_years = years + max((p.offset for p in plans), default=0)
     discount = discount_factors(np.arange(n_cash_years), rates=rates).to_numpy()
     return _Plan(interventions=plans, municipalities=muni_codes, years=years,
-                 n_cash_years=n_cash_years, discount=discount)
+                 n_cash_years=n_cash_years, discount=discount, rule=rule)
 
-
-# ---------------------------------------------------------------------------------------------
-# The Monte Carlo kernel: one chunk of draws
-# ---------------------------------------------------------------------------------------------
 
 def _draw_outcomes(ip: _InterventionPlan, rng: np.random.Generator, n_draws: int):
     """True effects δ (B, K) and outcomes with the intervention y1 (B, K, C) of one chunk.
@@ -337,7 +204,7 @@ def _draw_outcomes(ip: _InterventionPlan, rng: np.random.Generator, n_draws: int
     years) and clipped so that p1 = p0 + δ lies in [0, 1]; then y1 ~ Bin(n, p1) per contract.
     """
     k = len(ip.outcomes)
-    delta = ip.effect + ip.effect_se * rng.standard_normal((n_draws, k))
+    delta = ip.effect + ip.effect_std_error * rng.standard_normal((n_draws, k))
     delta = np.clip(delta, -ip.p0, 1.0 - ip.p0)
     y1 = rng.binomial(ip.n, (ip.p0 + delta)[:, :, None], size=(n_draws, k, len(ip.n)))
     return delta, y1
@@ -380,9 +247,9 @@ def _caused_by_year(ip: _InterventionPlan, rng: np.random.Generator, delta: np.n
     return np.where(gain[:, :, None], moved, -moved)
 
 
-def _payments(ip: _InterventionPlan, y1: np.ndarray, price_scale: float) -> np.ndarray:
-    return outcome_payment(y1, ip.n, prices=ip.price * price_scale, counterfactual_rates=ip.contract_rate,
-                           cap=ip.cap, axis=1)
+def _payments(plan: _Plan, ip: _InterventionPlan, y1: np.ndarray, price_scale: float) -> np.ndarray:
+    """The payment rule applied to one intervention's outcomes (B, K, C) at ``price_scale`` × the card: (B, C)."""
+    return plan.rule.pay(y1, ip.contracts.priced(price_scale))
 
 
 def _rng(seed: int, chunk: int, n_chunks: int, intervention: int, n_interventions: int) -> np.random.Generator:
@@ -405,10 +272,10 @@ def _simulate_chunk(plan: _Plan, seed: int, chunk: int, n_chunks: int, n_draws: 
         rng = _rng(seed, chunk, n_chunks, i, n_int)
         delta, y1 = _draw_outcomes(ip, rng, n_draws)
         caused = _caused_by_year(ip, rng, delta, y1, T)                 # (B, K, T)
-        pay = _payments(ip, y1, 1.0)                                   # (B, C)
+        pay = _payments(plan, ip, y1, 1.0)                                   # (B, C)
         flows[:, i, :, 0] = _sum_by(pay, ip.payment_year, T)
         flows[:, i, :, 1:] = np.einsum("bkt,kp->btp", caused, ip.gains)
-        muni += _sum_by(pay * plan.discount[ip.payment_year], ip.municipality, len(plan.municipalities))
+        muni += _sum_by(pay * plan.discount[ip.payment_year], ip.contracts.municipality, len(plan.municipalities))
         moments.append(np.stack([pay.sum(0), (pay ** 2).sum(0), (pay > 0).sum(0)]))
     return {"flows": flows, "municipality": muni, "moments": moments}
 
@@ -420,7 +287,7 @@ def _payments_pv_chunk(plan: _Plan, seed: int, chunk: int, n_chunks: int, n_draw
     for i in targets:
         ip = plan.interventions[i]
         _, y1 = _draw_outcomes(ip, _rng(seed, chunk, n_chunks, i, len(plan.interventions)), n_draws)
-        total += (_payments(ip, y1, price_scale) * plan.discount[ip.payment_year]).sum(axis=1)
+        total += (_payments(plan, ip, y1, price_scale) * plan.discount[ip.payment_year]).sum(axis=1)
     return total
 
 
@@ -437,20 +304,16 @@ def _as_seed(seed) -> int:
     raise ParameterError(f"seed: expected an int ≥ 0 or a numpy Generator; got {seed!r}")
 
 
-# ---------------------------------------------------------------------------------------------
-# The public entry point and its result
-# ---------------------------------------------------------------------------------------------
-
 def simulate(interventions: pd.DataFrame, rate_card: RateCard | pd.DataFrame, municipalities: pd.DataFrame,
              *, years: int, n_draws: int, seed, n_jobs: int = 1, rates=None,
-             chunk_size: int = 500) -> "FundSimulation":
+             chunk_size: int = 500, payment_rule: PaymentRule | None = None) -> "FundSimulation":
     """Monte Carlo simulation of a result-payment fund's payments, gains and balances.
 
     Parameters
     ----------
     interventions : DataFrame
         One row per intervention × outcome: ``effect`` (estimated change in the probability of the
-        outcome per participant), ``effect_se`` (its standard error), ``baseline_rate`` (true
+        outcome per participant), ``effect_std_error`` (its standard error), ``baseline_rate`` (true
         share reaching the outcome without the intervention), and the present-value public gain
         per extra outcome by payer ``gain_kommune_dkk``, ``gain_region_dkk``, ``gain_stat_dkk``
         (see :func:`gains_per_outcome`). Optional: ``cost_per_participant_dkk`` (the
@@ -470,6 +333,10 @@ def simulate(interventions: pd.DataFrame, rate_card: RateCard | pd.DataFrame, mu
         Discounting of yearly flows (year 0 = first cohort year).
     chunk_size : int, default=500
         Draws per seeded chunk (part of the random stream: keep it fixed to reproduce results).
+    payment_rule : PaymentRule, optional
+        How each intervention's contracts are paid given their outcomes (see
+        :class:`~progression.fund.ratecard.PaymentRule`); default :class:`~progression.fund.ratecard.RateCardPayment`,
+        the rate card contract by contract.
 
     Returns
     -------
@@ -479,11 +346,28 @@ def simulate(interventions: pd.DataFrame, rate_card: RateCard | pd.DataFrame, mu
     -----
     Contract = one intervention in one municipality for one cohort year. For each draw the true
     effect is drawn once (effect uncertainty), then each contract's outcomes (binomial noise, see
-    ``_draw_outcomes``). Payment per contract = min(cap, Σ_o price_o · max(0, y1_o − rate_o · n));
+    ``_draw_outcomes``). Payment per contract by the payment rule; the rate card's is
+    min(cap, Σ_o price_o · max(0, y1_o − rate_o · n));
     gains = Σ_o (y1_o − y0_o) · gain_o by payer. Outcomes, gains and payments fall
     ceil(window_months / 12) years after the cohort year. Draws are split into chunks seeded by
     ``SeedSequence(seed).spawn``, one child per chunk and intervention, so results do not depend
     on ``n_jobs``. Binomial outcomes of different outcomes of one intervention are independent.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> effects = pd.DataFrame({"intervention": ["ips"], "outcome": ["employed"], "effect": [0.10],
+    ...                         "effect_std_error": [0.03], "baseline_rate": [0.20], "gain_kommune_dkk": [20_000.0],
+    ...                         "gain_region_dkk": [5_000.0], "gain_stat_dkk": [150_000.0]})
+    >>> card = pd.DataFrame({"intervention": ["ips"], "outcome": ["employed"], "price_dkk": [100_000.0],
+    ...                      "cap_dkk": [np.nan], "counterfactual_rate": [0.20], "window_months": [12],
+    ...                      "price_year": [2024], "gain_payer": ["stat"]})
+    >>> contracts = pd.DataFrame({"municipality": [101, 147, 751], "intervention": "ips", "participants": [20, 8, 30]})
+    >>> sim = simulate(effects, card, contracts, years=5, n_draws=1000, seed=1)
+    >>> sim
+    FundSimulation(1000 draws, 1 interventions, 3 municipalities, 5 years)
+    >>> round(float(sim.prob_neutral()["state"]), 2)
+    0.91
     """
     if not isinstance(rate_card, RateCard):
         rate_card = RateCard(rate_card)
@@ -493,7 +377,12 @@ def simulate(interventions: pd.DataFrame, rate_card: RateCard | pd.DataFrame, mu
     if not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
         raise ParameterError(f"n_jobs: expected a non-zero int (-1 = all cores); got {n_jobs!r}")
     seed = _as_seed(seed)
-    plan = _build_plan(interventions, rate_card, municipalities, years, rates)
+    if payment_rule is None:
+        payment_rule = RateCardPayment()
+    elif not isinstance(payment_rule, PaymentRule):
+        raise ParameterError(f"payment_rule: expected an object with pay(outcomes, contracts) and "
+                             f"proportional(contracts) (see progression.fund.PaymentRule); got {payment_rule!r}")
+    plan = _build_plan(interventions, rate_card, municipalities, years, rates, payment_rule)
     sizes = _chunk_sizes(n_draws, chunk_size)
     parts = Parallel(n_jobs=n_jobs)(
         delayed(_simulate_chunk)(plan, seed, c, len(sizes), b) for c, b in enumerate(sizes)
@@ -550,8 +439,9 @@ class FundSimulation:
         """Present values per draw and intervention: payments, gains by payer, cost and balances.
 
         ``state_balance_dkk`` = state gain − payments (the fund's own budget);
-        ``public_balance_dkk`` = kommune + region + stat gains − payments (seed 003: "budgetgevinster
-        for de offentlige kasser"); ``public_net_dkk`` = public gains − the interventions' own cost;
+        ``public_balance_dkk`` = kommune + region + stat gains − payments (Ekspertudvalget på
+        socialområdet 2024, afsnit 3.3: "budgetgevinster for de offentlige kasser"); ``public_net_dkk`` =
+        public gains − the interventions' own cost;
         ``kommune_net_dkk`` = kommune gain + payments − own cost (the municipality's incentive).
         """
         pv = np.einsum("dits,t->dis", self.flows, self.plan.discount)
@@ -609,8 +499,8 @@ class FundSimulation:
             mean = s1 / self.n_draws
             var = np.maximum(s2 / self.n_draws - mean ** 2, 0.0) * self.n_draws / max(self.n_draws - 1, 1)
             frames.append(pd.DataFrame({
-                "intervention": ip.name, "municipality": self.plan.municipalities[ip.municipality],
-                "cohort_year": ip.cohort, "payment_year": ip.cohort + ip.offset, "participants": ip.n,
+                "intervention": ip.name, "municipality": self.plan.municipalities[ip.contracts.municipality],
+                "cohort_year": ip.cohort, "payment_year": ip.payment_year, "participants": ip.n,
                 "mean_payment_dkk": mean, "sd_payment_dkk": np.sqrt(var), "prob_paid": n_paid / self.n_draws,
             }))
         out = pd.concat(frames, ignore_index=True)
@@ -677,12 +567,13 @@ class FundSimulation:
     def _payments_at(self, targets: list[int], scale: float) -> np.ndarray:
         """PV payments per draw of ``targets`` with prices × ``scale`` (same random draws).
 
-        Without caps payments are proportional to the price; with caps the outcomes are re-drawn
-        from the simulation's seed (common random numbers) unless the scale is 0 or 1.
+        When the payment rule is proportional to the prices (the rate card without caps) the stored
+        payments are scaled; otherwise the outcomes are re-drawn from the simulation's seed (common
+        random numbers) unless the scale is 0 or 1.
         """
         at_card = np.einsum("dit,t->d", self.flows[:, targets][..., 0], self.plan.discount)
-        capped = any(np.isfinite(self.plan.interventions[i].cap).any() for i in targets)
-        if scale in (0.0, 1.0) or not capped:
+        proportional = all(self.plan.rule.proportional(self.plan.interventions[i].contracts) for i in targets)
+        if scale in (0.0, 1.0) or proportional:
             return scale * at_card
         n_chunks = len(self.chunk_sizes)
         parts = Parallel(n_jobs=self.n_jobs)(
