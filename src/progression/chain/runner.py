@@ -32,6 +32,8 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
+from progression._paths import CHECKOUT as PROJECT_ROOT
+from progression._paths import PACKAGE_DIR, in_checkout
 from progression.chain.run_context import (
     LOG_DIR,
     PARAMS_LOG,
@@ -47,8 +49,6 @@ from progression.exceptions import ChainError
 
 __all__ = ["run_chain", "RunResult", "package_info", "USER_ERRORS"]
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
-PROJECT_ROOT = PACKAGE_DIR.parents[1]
 PACKAGES = ("progression", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "pandera",
             "duckdb", "pyarrow", "papermill", "matplotlib", "seaborn", "pydantic", "joblib")
 #: Exceptions raised inside a notebook that are the user's to fix (exit status 2, not 1).
@@ -102,7 +102,7 @@ def package_info() -> dict:
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare source tree
         version = None
     commit, dirty = None, None
-    if (PROJECT_ROOT / ".git").exists() and (PROJECT_ROOT / "src" / "progression").is_dir():
+    if in_checkout() and (PROJECT_ROOT / ".git").exists():
         commit = _git("rev-parse", "HEAD")
         status = _git("status", "--porcelain", "--untracked-files=no")
         dirty = bool(status) if status is not None else None

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import yaml
 
+from progression._paths import CHECKOUT, PACKAGE_DIR, in_checkout
 from progression.exceptions import ChainError, ParameterError
 
 __all__ = ["NotebookSpec", "Chain", "load_chain", "notebooks_dir", "PARAMETER_SECTIONS"]
@@ -39,14 +40,14 @@ __all__ = ["NotebookSpec", "Chain", "load_chain", "notebooks_dir", "PARAMETER_SE
 #: Parameter sections a notebook may declare; ``run`` counts only through ``run.seed``.
 PARAMETER_SECTIONS = ("run", "data", "staircase", "progression", "transitions", "variation", "steering", "fund",
                       "design", "payment", "disclosure", "report")
-_PACKAGE_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-_CHECKOUT_NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
+_PACKAGE_NOTEBOOKS = PACKAGE_DIR / "notebooks"
+_CHECKOUT_NOTEBOOKS = CHECKOUT / "notebooks"
 
 
 def notebooks_dir() -> Path:
     """The chain's notebooks: the checkout's ``notebooks/`` when the package runs from a checkout, else
     the copy the installed package carries."""
-    if (_CHECKOUT_NOTEBOOKS / SPEC_FILE).is_file():
+    if in_checkout() and (_CHECKOUT_NOTEBOOKS / SPEC_FILE).is_file():
         return _CHECKOUT_NOTEBOOKS
     if _PACKAGE_NOTEBOOKS.is_dir():
         return _PACKAGE_NOTEBOOKS

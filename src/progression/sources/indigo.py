@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._paths import CHECKOUT
 from ..exceptions import DataContractError, ParameterError
 
 __all__ = ["IndigoData", "read_indigo", "metric_table", "reference_prices", "achievement_rates",
            "classify_outcome", "OUTCOME_CATEGORIES", "candidate_folders", "resolve_folder"]
 
 #: The checkout the package runs from (the folder holding ``src/progression``), for paths relative to it.
-_CHECKOUT = Path(__file__).resolve().parents[3]
 
 # Raw header → tidy column, per part of the export.
 _PROJECT_COLUMNS = {
@@ -205,7 +205,7 @@ def candidate_folders(path: str | Path, *, params_file: str | Path | None = None
     path = Path(path)
     if path.is_absolute():
         return [path]
-    bases = [_CHECKOUT] + ([Path(params_file).resolve().parent] if params_file is not None else [])
+    bases = [CHECKOUT] + ([Path(params_file).resolve().parent] if params_file is not None else [])
     return list(dict.fromkeys((base / path).resolve() for base in bases))
 
 
