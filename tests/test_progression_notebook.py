@@ -61,7 +61,7 @@ def test_statistics_of_small_or_hidden_cells_are_missing(run, min_cell):
     assert shares.loc[shares["count"].isna(), ["share", "conf_low", "conf_high"]].isna().all().all()
     assert shares["share"].isna().any()  # ci groups are small: something was hidden
     means = result(run, "mean_change_by_group")
-    assert means.loc[means["n"].isna(), ["mean", "conf_low", "conf_high"]].isna().all().all()
+    assert means.loc[means["n"].isna(), ["estimate", "conf_low", "conf_high"]].isna().all().all()
     municipalities = result(run, "municipalities")
     assert municipalities.loc[municipalities["count"].isna(), "share"].isna().all()
 

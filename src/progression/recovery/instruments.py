@@ -18,12 +18,14 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from progression._validation import check_columns
 from progression.exceptions import DataContractError, ParameterError
 
 __all__ = [
     "Instrument",
     "BUILTIN_CONFIGS",
     "get_instrument",
+    "cutoff_value",
     "list_instruments",
     "register_instrument",
     "load_instruments",
@@ -429,6 +431,54 @@ def get_instrument(instrument: str | Instrument | Mapping[str, Any]) -> Instrume
     return _REGISTRY[instrument]
 
 
+def cutoff_value(instrument: str | Instrument | Mapping[str, Any], name: str, *, scale: str = "scaled") -> float:
+    """A declared cut-off expressed on ``scale`` ("raw" or "scaled").
+
+    Parameters
+    ----------
+    instrument : str, Instrument or mapping
+        The instrument declaring the cut-off.
+    name : str
+        The cut-off's name (e.g. ``"poor_wellbeing"``).
+    scale : {"scaled", "raw"}, default "scaled"
+        The scale to express it on.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ParameterError
+        When the instrument has no such cut-off, or its scaled score is a GAS T-score (which depends on the
+        number of goals, so a cut-off cannot move between scales).
+
+    Notes
+    -----
+    The scaled score is linear in the raw score, scaled = offset + slope x raw, so a cut-off moves as
+    the score does.
+
+    Examples
+    --------
+    >>> cutoff_value("WHO5", "poor_wellbeing")               # raw 13 x 4
+    52.0
+    >>> cutoff_value("INSPIRE_O", "personal_recovery", scale="raw")
+    2.0
+    """
+    ins = get_instrument(instrument)
+    if scale not in _SCALES:
+        raise ParameterError(f"scale must be one of {list(_SCALES)}; got {scale!r}")
+    if ins.scaled == "gas_t":
+        raise ParameterError(f"instrument '{ins.name}': cut-offs cannot be moved between scales of a GAS T-score")
+    cut = ins.cutoff(name)
+    value = float(cut["value"])
+    if cut["scale"] == scale:
+        return value
+    offset = float(ins.scale_raw(np.array([0.0]))[0])
+    slope = float(ins.scale_raw(np.array([1.0]))[0]) - offset
+    return offset + slope * value if scale == "scaled" else (value - offset) / slope
+
+
 def list_instruments() -> pd.DataFrame:
     """One row per registered instrument: range, direction, rules, reliability and its source."""
     rows = []
@@ -451,12 +501,6 @@ def list_instruments() -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-def _require_columns(df: pd.DataFrame, cols: dict[str, str], what: str) -> None:
-    missing = [f"{param}={col!r}" for param, col in cols.items() if col not in df.columns]
-    if missing:
-        raise DataContractError(f"{what}: column(s) {missing} not in data; columns present: {list(df.columns)}")
 
 
 def _examples(frame: pd.DataFrame, n: int = 5) -> str:
@@ -508,7 +552,7 @@ def score(
     ins = get_instrument(instrument)
     cols = {"person_col": person_col, "date_col": date_col, "instrument_col": instrument_col,
             "item_col": item_col, "score_col": score_col}
-    _require_columns(assessments, cols, f"score({ins.name})")
+    check_columns(assessments, cols, name=f"score({ins.name})")
     df = assessments.loc[assessments[instrument_col] == ins.name, [person_col, date_col, item_col, score_col]].copy()
     df[item_col] = df[item_col].astype(str)
     df[date_col] = pd.to_datetime(df[date_col])
@@ -565,7 +609,7 @@ def flag_cutoffs(scores: pd.DataFrame, instrument: str | Instrument | Mapping[st
     raw < 13). Missing scores give missing flags.
     """
     ins = get_instrument(instrument)
-    _require_columns(scores, {"raw": "raw", "scaled": "scaled"}, "flag_cutoffs")
+    check_columns(scores, ["raw", "scaled"], name="flag_cutoffs")
     out = scores.copy()
     ops = {"lt": np.less, "le": np.less_equal, "ge": np.greater_equal, "gt": np.greater}
     for c in ins.cutoffs:
