@@ -103,7 +103,7 @@ def test_vum_trajectory_and_step_effects_follow_the_generator(run, ci_run):
     steps = latent["step_effect"]
     assert steps["SEL108"] > steps["SEL85"] > steps["SEL82"]
     moves = result(run, "step_moves").set_index(["instrument", "move"])
-    assert moves.loc[("VUM", "up"), "effect_low"] > 0
+    assert moves.loc[("VUM", "up"), "effect_conf_low"] > 0
     assert moves.loc[("VUM", "down"), "effect"] < 0
 
 

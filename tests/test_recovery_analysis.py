@@ -138,3 +138,77 @@ def test_trajectory_frame_nests_citizens_in_one_municipality(data):
     assert set(fits.summary()["kind"]) == {"fixed", "variance"}
     observed = fits.observed_means(min_group_size=5)
     assert observed.loc[observed["n"] < 5, "estimate"].isna().all()
+
+
+# --- what the steps declare -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def step_tables(data, changes):
+    assessments, persons, spells, stairs = data
+    table, change, reliability = changes
+    moves = an.domain_moves(assessments)
+    fits = an.trajectories(assessments, persons, spells, instruments=["WHO5"], staircase=stairs, max_years=5,
+                           max_persons=200)
+    return {
+        "reliability": reliability, "pairing": an.pairing(change), "histogram": an.rci_histogram(table),
+        "clinical": an.clinical(table, change), "shares": an.shares_by(table, ["target_group"]),
+        "means": an.mean_change_by(table, ["target_group"]),
+        "bootstrap": an.bootstrap(assessments, table, change, reliability, n_boot=20, seed=1),
+        "municipalities": an.municipalities(table), "domains": an.vum_domains(moves),
+        "domain_summary": an.vum_domain_summary(moves, persons), "coefficients": an.trajectory_coefficients(fits),
+        "trajectory_means": an.trajectory_means(fits), "observed": an.trajectory_observed(fits),
+        "step_moves": an.step_moves(table), "move_classes": an.move_classes(table),
+    }
+
+
+def test_every_step_table_carries_a_declaration_that_covers_it(step_tables):
+    for name, table in step_tables.items():
+        assert declaration_of(table) is not None, name
+        suppress(table, table_name=name, min_cell_size=5)  # refuses a numeric column left undeclared
+
+
+def test_a_shrunk_share_is_hidden_with_its_count(step_tables):
+    safe, _ = suppress(step_tables["municipalities"], table_name="m", min_cell_size=5)
+    hidden = safe["count"].isna()
+    assert hidden.any()
+    assert safe.loc[hidden, ["share", "shrunk_share", "shrunk_conf_low", "shrunk_conf_high"]].isna().all().all()
+
+
+def test_key_numbers_carry_the_counts_their_statistics_rest_on(step_tables):
+    disclosed = {k: mark_disclosed(suppress(t, table_name=k, min_cell_size=5)[0], k) for k, t in step_tables.items()}
+    key = an.key_numbers(disclosed["pairing"], disclosed["shares"], disclosed["reliability"],
+                         disclosed["coefficients"], disclosed["step_moves"])
+    decl = declaration_of(key)
+    assert {"n_paired_WHO5", "share_progression_WHO5", "alpha_WHO5", "slope_per_year_WHO5"} <= set(key)
+    assert decl.stats["alpha_WHO5"] == ("n_alpha_WHO5",) and decl.stats["slope_per_year_WHO5"] == ("n_trajectory_WHO5",)
+    assert all(base in key for bases in decl.stats.values() for base in bases)
+    assert set(key) == decl.declared()
+
+
+def test_report_phrases_take_disclosed_tables_only(step_tables):
+    with pytest.raises(DisclosureError, match="passed disclosure control"):
+        an.phrases(step_tables["reliability"], "progression_alpha_item")
+    disclosed = mark_disclosed(suppress(step_tables["reliability"], table_name="r", min_cell_size=5)[0], "r")
+    text = an.phrases(disclosed, "progression_alpha_item", instrument=["WHO5", "INSPIRE_O"])
+    assert text.startswith("WHO5 α = 0.") and "; INSPIRE_O α = 0." in text
+
+
+def test_bootstrap_estimator_is_tidy(data, changes):
+    table, change, _ = changes
+    long = bootstrap_shares(data[0], table, change.summary(), n_boot=20, seed=2)
+    assert set(long["method"]) == {"rci", "latent"}
+    assert list(long.columns[-4:]) == ["estimate", "std_error", "conf_low", "conf_high"]
+    assert (long["std_error"].dropna() >= 0).all()
+
+
+def test_reliable_change_follows_the_fitter_contract(data):
+    from progression.exceptions import NotFittedError
+    from progression.recovery import ReliableChange
+
+    rc = ReliableChange()
+    with pytest.raises(NotFittedError, match="call fit"):
+        rc.summary()
+    assert rc.fit(data[0], {"QPR15": 0.89}) is rc
+    summary = rc.summary()
+    summary.loc[0, "n_paired"] = -1
+    assert rc.summary().loc[0, "n_paired"] == len(rc.changes_)  # summary() returns a copy

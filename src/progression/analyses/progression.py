@@ -150,7 +150,7 @@ def rci_histogram(changes: pd.DataFrame, *, limit: float = 6.0, width: float = 0
     Returns
     -------
     DataFrame
-        ``instrument``, ``direction``, ``bin_low``, ``bin_high``, ``n``; declared with ``n`` a count whose
+        ``instrument``, ``bin_low``, ``bin_high``, ``n``; declared with ``n`` a count whose
         bins add up to the instrument's paired citizens (a shown margin, so a lone hidden bin takes a
         second one with it).
     """
@@ -162,7 +162,6 @@ def rci_histogram(changes: pd.DataFrame, *, limit: float = 6.0, width: float = 0
         return pd.DataFrame({"bin_low": edges[:-1], "bin_high": edges[1:], "n": counts})
 
     table = _by_instrument(changes, histogram)
-    table.insert(1, "direction", table["instrument"].map(lambda i: get_instrument(i).direction))
     return declare(table, counts="n", margins={"n": ["instrument"]}, labels=["bin_low", "bin_high"])
 
 

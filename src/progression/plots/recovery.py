@@ -26,6 +26,7 @@ import pandas as pd
 
 from progression.constants import TARGET_GROUPS
 from progression.plots._base import draws, new_axes
+from progression.recovery.instruments import get_instrument
 
 __all__ = [
     "CLASS_COLOURS",
@@ -74,12 +75,27 @@ def _figure_legend(fig, axes, *, ncol: int = 5) -> None:
                fontsize="small")
 
 
-def _better(direction: str) -> str:
-    return "lower is better" if direction == "lower_better" else "higher is better"
+def _better(instrument: str) -> str:
+    """``instrument (lower is better)``, the title of an instrument's panel."""
+    direction = get_instrument(instrument).direction
+    return f"{instrument} ({'lower' if direction == 'lower_better' else 'higher'} is better)"
+
+
+def _per_instrument(table: pd.DataFrame, draw, *, title=_better, legend: bool = True, **panels):
+    """A figure with one panel per instrument of ``table``: ``draw(rows, ax)`` on each, titled ``title(instrument)``,
+    with one legend under the panels."""
+    instruments = list(dict.fromkeys(table["instrument"]))
+    fig, axes = _panels(len(instruments), **panels)
+    for ax, instrument in zip(axes, instruments):
+        draw(table[table["instrument"] == instrument], ax)
+        ax.set_title(title(instrument), loc="left")
+    if legend:
+        _figure_legend(fig, axes)
+    return fig
 
 
 @draws
-def plot_rci_distribution(histogram: pd.DataFrame, *, critical: float = 1.96, ax=None):
+def plot_rci_distribution(histogram: pd.DataFrame, *, critical: float = 1.96, legend: bool = True, ax=None):
     """Citizens per bin of the reliable change index, with the band of no reliable change shaded.
 
     Parameters
@@ -89,6 +105,7 @@ def plot_rci_distribution(histogram: pd.DataFrame, *, critical: float = 1.96, ax
         disclosed: a hidden bin has a missing ``n`` and is drawn hatched at the foot of the axis).
     critical : float, default 1.96
         The reliable change index beyond which change is reliable.
+    legend : bool, default True
     ax : matplotlib Axes, optional
 
     Returns
@@ -110,7 +127,8 @@ def plot_rci_distribution(histogram: pd.DataFrame, *, critical: float = 1.96, ax
         ax.axvline(v, color="black", linestyle="--", linewidth=1)
     ax.set_xlabel("Reliable change index (positive = score increased)")
     ax.set_ylabel("Citizens")
-    ax.legend(frameon=False, fontsize="small")
+    if legend:
+        ax.legend(frameon=False, fontsize="small")
     return ax
 
 
@@ -122,13 +140,7 @@ def plot_rci_panels(histogram: pd.DataFrame, *, critical: float = 1.96):
     -------
     matplotlib.figure.Figure
     """
-    instruments = list(dict.fromkeys(histogram["instrument"]))
-    fig, axes = _panels(len(instruments))
-    for ax, instrument in zip(axes, instruments):
-        d = histogram[histogram["instrument"] == instrument]
-        plot_rci_distribution(d, critical=critical, ax=ax)
-        ax.set_title(f"{instrument} ({_better(d['direction'].iloc[0])})", loc="left")
-    return fig
+    return _per_instrument(histogram, lambda d, ax: plot_rci_distribution(d, critical=critical, legend=False, ax=ax))
 
 
 @draws
@@ -192,22 +204,17 @@ def plot_share_panels(shares: pd.DataFrame, *, groupings: Sequence[str] = ("all"
     matplotlib.figure.Figure
     """
     shown = shares[shares["grouping"].isin(groupings)]
-    instruments = list(dict.fromkeys(shown["instrument"]))
-    fig, axes = _panels(len(instruments), size=(6.0, 4.5))
-    for ax, instrument in zip(axes, instruments):
-        d = shown[shown["instrument"] == instrument]
-        d = d.assign(_rank=d["grouping"].map({g: i for i, g in enumerate(groupings)})).sort_values("_rank", kind="stable")
-        label = np.where(d["grouping"] == "all", "all citizens",
-                         d["grouping"].str.replace("_", " ") + ": " + d["group"].astype(str).str.replace("_", " "))
-        plot_shares_by_group(d.assign(label=label), group_col="label", legend=False, ax=ax)
-        ax.set_title(instrument, loc="left")
-    _figure_legend(fig, axes)
-    return fig
+    shown = shown.assign(_rank=shown["grouping"].map({g: i for i, g in enumerate(groupings)}))
+    shown = shown.sort_values(["instrument", "_rank"], kind="stable")
+    label = np.where(shown["grouping"] == "all", "all citizens",
+                     shown["grouping"].str.replace("_", " ") + ": " + shown["group"].astype(str).str.replace("_", " "))
+    return _per_instrument(shown.assign(label=label), lambda d, ax: plot_shares_by_group(
+        d, group_col="label", legend=False, ax=ax), size=(6.0, 4.5))
 
 
 @draws
 def plot_trajectory(means: pd.DataFrame, *, observed: pd.DataFrame | None = None, label: str = "model mean",
-                    ax=None):
+                    legend: bool = True, ax=None):
     """Mean trajectory with its confidence band, and observed means per year.
 
     Parameters
@@ -216,6 +223,8 @@ def plot_trajectory(means: pd.DataFrame, *, observed: pd.DataFrame | None = None
         ``time``, ``estimate``, ``conf_low``, ``conf_high`` (``trajectory_means`` of one instrument).
     observed : DataFrame, optional
         ``time`` and ``estimate`` (``trajectory_observed``); a hidden year is marked on the time axis.
+    label : str, default "model mean"
+    legend : bool, default True
     ax : matplotlib Axes, optional
 
     Returns
@@ -235,7 +244,8 @@ def plot_trajectory(means: pd.DataFrame, *, observed: pd.DataFrame | None = None
                     transform=ax.get_xaxis_transform(), label=f"year {_HIDDEN_LABEL}")
     ax.set_xlabel("Years since service start")
     ax.set_ylabel("Score")
-    ax.legend(frameon=False, fontsize="small")
+    if legend:
+        ax.legend(frameon=False, fontsize="small")
     return ax
 
 
@@ -247,13 +257,11 @@ def plot_trajectory_panels(means: pd.DataFrame, observed: pd.DataFrame):
     -------
     matplotlib.figure.Figure
     """
-    instruments = list(dict.fromkeys(means["instrument"]))
-    fig, axes = _panels(len(instruments))
-    for ax, instrument in zip(axes, instruments):
-        plot_trajectory(means[means["instrument"] == instrument],
-                        observed=observed[observed["instrument"] == instrument], ax=ax)
-        ax.set_title(instrument, loc="left")
-    return fig
+    def draw(rows, ax):
+        instrument = rows["instrument"].iloc[0]
+        plot_trajectory(rows, observed=observed[observed["instrument"] == instrument], legend=False, ax=ax)
+
+    return _per_instrument(means, draw)
 
 
 @draws
@@ -302,13 +310,10 @@ def plot_move_change_panels(move_classes: pd.DataFrame):
     -------
     matplotlib.figure.Figure
     """
-    instruments = list(dict.fromkeys(move_classes["instrument"]))
-    fig, axes = _panels(len(instruments), ncols=len(instruments), size=(3.6, 3.0))
-    for ax, instrument in zip(axes, instruments):
-        plot_move_change_heatmap(move_classes[move_classes["instrument"] == instrument], ax=ax)
-        ax.set_title(instrument, loc="left")
-        if ax is not axes[0]:
-            ax.set_ylabel("")
+    fig = _per_instrument(move_classes, lambda d, ax: plot_move_change_heatmap(d, ax=ax), title=str, legend=False,
+                          ncols=move_classes["instrument"].nunique(), size=(3.6, 3.0))
+    for ax in fig.axes[1:]:
+        ax.set_ylabel("")
     return fig
 
 
@@ -316,7 +321,7 @@ def plot_move_change_panels(move_classes: pd.DataFrame):
 def plot_funnel(funnel: pd.DataFrame, *, levels: Sequence[float] = (0.95, 0.998), legend: bool = True, ax=None):
     """Funnel plot: municipality shares against size with exact binomial control limits.
 
-    Municipalities whose share is hidden but whose size is shown are marked by a tick under the axis at
+    Municipalities whose share is hidden but whose size is shown are marked by a tick along the top of the axes at
     their size; those whose size is hidden too cannot be placed and are only counted (see
     :func:`plot_funnel_panels`).
 
@@ -371,7 +376,7 @@ def plot_funnel_panels(municipalities: pd.DataFrame, *, instrument: str, within:
     """One :func:`plot_funnel` panel per target group of one instrument, with what is hidden counted.
 
     Each title says how many of the municipalities with paired citizens are shown, how many have their
-    share hidden while their size is shown (ticks under the axis), and how many have their size hidden
+    share hidden while their size is shown (ticks along the top), and how many have their size hidden
     too. The y axis is fitted to what is shown.
 
     Parameters
