@@ -96,7 +96,8 @@ def _mask(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 def _by_instrument(changes: pd.DataFrame, compute) -> pd.DataFrame:
     """``compute(data)`` per instrument, stacked with an ``instrument`` column first."""
-    frames = [compute(data).assign(instrument=instrument) for instrument, data in changes.groupby("instrument", sort=True)]
+    frames = [compute(data).assign(instrument=instrument)
+              for instrument, data in changes.groupby("instrument", sort=True)]
     out = pd.concat(frames, ignore_index=True)
     return out[["instrument"] + [c for c in out.columns if c != "instrument"]]
 
@@ -109,6 +110,15 @@ def reliability(assessments: pd.DataFrame, instruments: Sequence[str], *, prefer
 
     ``n`` (citizens with every baseline item answered) is a count and alpha, its interval and the
     reliability used rest on it; ``k`` (items) and the declared reliability describe the instrument.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> reliability(assessments, ["WHO5", "QPR15"])[["instrument", "n", "alpha", "reliability"]].round(3)
+      instrument     n  alpha  reliability
+    0       WHO5  1390  0.853        0.853
+    1      QPR15   756  0.906        0.890
     """
     table = reliability_table(assessments, instruments, prefer=prefer, cl=cl)
     return declare(table, counts="n", stats={c: "n" for c in ("alpha", "conf_low", "conf_high", "reliability")},
@@ -116,11 +126,20 @@ def reliability(assessments: pd.DataFrame, instruments: Sequence[str], *, prefer
 
 
 def reliable_change(assessments: pd.DataFrame, reliability: pd.DataFrame, *, cutoffs: Mapping[str, str] | None = None,
-                    critical: float = 1.96, follow_up_months: float = 12.0, window_months: float = 3.0) -> ReliableChange:
+                    critical: float = 1.96, follow_up_months: float = 12.0,
+                    window_months: float = 3.0) -> ReliableChange:
     """The reliable change of every instrument with a reliability (:class:`progression.recovery.ReliableChange`).
 
     Returns the fitted estimator: its ``changes_`` (person level, never written) feed the later steps,
     :func:`pairing` writes its parameters.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> change
+    ReliableChange(instruments=['QPR15'], n_paired=70)
     """
     return ReliableChange(critical=critical, follow_up_months=follow_up_months, window_months=window_months,
                           cutoffs=cutoffs).fit(assessments, reliability)
@@ -131,6 +150,15 @@ def pairing(change: ReliableChange) -> pd.DataFrame:
 
     ``n_baseline`` (citizens with a valid baseline) and ``n_paired`` are counts; the baseline SD, the
     reliability and the threshold rest on ``n_baseline``; the cut-off is a published value.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> pairing(change)[["instrument", "n_baseline", "n_paired", "threshold"]].round(2)
+      instrument  n_baseline  n_paired  threshold
+    0      QPR15         861        70       9.25
     """
     table = change.summary().drop(columns=["critical", "direction"])
     return declare(table, counts=["n_baseline", "n_paired"],
@@ -140,7 +168,18 @@ def pairing(change: ReliableChange) -> pd.DataFrame:
 
 def changes_in_context(change: ReliableChange, persons: pd.DataFrame, spells: pd.DataFrame, *,
                        staircase=None) -> pd.DataFrame:
-    """Each paired citizen's change with its context (:func:`progression.recovery.add_context`): person level."""
+    """Each paired citizen's change with its context (:func:`progression.recovery.add_context`): person level.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> changes["move"].value_counts().sort_index().to_dict()
+    {'down': 6, 'same': 62, 'up': 2}
+    """
     return add_context(change.changes_, persons, spells, staircase=staircase)
 
 
@@ -153,6 +192,15 @@ def rci_histogram(changes: pd.DataFrame, *, limit: float = 6.0, width: float = 0
         ``instrument``, ``bin_low``, ``bin_high``, ``n``; declared with ``n`` a count whose
         bins add up to the instrument's paired citizens (a shown margin, so a lone hidden bin takes a
         second one with it).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> histogram = rci_histogram(change.changes_)
+    >>> int(histogram["n"].sum()), len(histogram)
+    (70, 24)
     """
     check_columns(changes, ["instrument", "rci"], name="changes")
     edges = np.arange(-limit, limit + width / 2, width)
@@ -166,7 +214,21 @@ def rci_histogram(changes: pd.DataFrame, *, limit: float = 6.0, width: float = 0
 
 
 def clinical(changes: pd.DataFrame, change: ReliableChange) -> pd.DataFrame:
-    """Citizens by Jacobson-Truax clinical status (:func:`progression.recovery.clinical_status_counts`), declared."""
+    """Citizens by Jacobson-Truax clinical status (:func:`progression.recovery.clinical_status_counts`), declared.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> change = reliable_change(assessments, reliability(assessments, ["WHO5"]),
+    ...                          cutoffs={"WHO5": "poor_wellbeing"})
+    >>> clinical(change.changes_, change)[["clinical_status", "n", "count", "count_below"]]
+      clinical_status    n  count  count_below
+    0       recovered  246     20           20
+    1        improved  246      8            4
+    2       unchanged  246    188           92
+    3    deteriorated  246     30            2
+    """
     table = clinical_status_counts(changes, change.summary())
     return declare(table, counts=["n", "count", "n_below", "count_below"],
                    stats={"share": "count", "share_below": "count_below"},
@@ -202,6 +264,20 @@ def shares_by(changes: pd.DataFrame, groupings: Sequence[str] = GROUPINGS, *, cl
         ``instrument``, ``grouping`` ("all" or a grouping column), ``group``, ``change_class``, ``n``,
         ``count``, ``share``, ``conf_low``, ``conf_high``; declared with the shares resting on ``count``,
         whose classes add up to a group's ``n`` and whose groups add up per class.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> shares = shares_by(changes, ["target_group"])
+    >>> shares[shares["grouping"] == "all"][["change_class", "n", "count", "share"]].round(3)
+      change_class   n  count  share
+    0  progression  70      8  0.114
+    1  maintenance  70     49  0.700
+    2   degression  70     13  0.186
     """
     out = _by_grouping(changes, groupings, lambda d, by: group_shares(d, by=by, cl=cl, min_group_size=min_group_size))
     out = _mask(out, ["share", "conf_low", "conf_high"])
@@ -219,6 +295,20 @@ def mean_change_by(changes: pd.DataFrame, groupings: Sequence[str] = GROUPINGS, 
     DataFrame
         ``instrument``, ``grouping``, ``group``, ``n``, ``estimate`` (the mean change), ``std_error``,
         ``conf_low``, ``conf_high``; the statistics rest on ``n``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> mean_change_by(changes, ["target_group"])[["group", "n", "estimate"]].round(2)
+                    group   n  estimate
+    0                 all  70     -0.99
+    1               begge   5      2.40
+    2  kognitivt_handicap  39     -0.05
+    3        sindslidelse  26     -3.04
     """
     out = _by_grouping(changes, groupings,
                        lambda d, by: group_mean_change(d, by=by, cl=cl, min_group_size=min_group_size))
@@ -228,7 +318,19 @@ def mean_change_by(changes: pd.DataFrame, groupings: Sequence[str] = GROUPINGS, 
 
 
 def target_groups_only(table: pd.DataFrame) -> pd.DataFrame:
-    """The rows of all citizens and of each target group (the declaration travels with them)."""
+    """The rows of all citizens and of each target group (the declaration travels with them).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> shares = shares_by(changes, ["target_group", "step"])
+    >>> sorted(target_groups_only(shares)["grouping"].unique())
+    ['all', 'target_group']
+    """
     return table[table["grouping"].isin(["all", "target_group"])]
 
 
@@ -241,6 +343,17 @@ def bootstrap(assessments: pd.DataFrame, changes: pd.DataFrame, change: Reliable
     ``rci_share`` (reliable change in the observed scores) and ``latent_share`` (true change beyond the
     threshold), each with ``_conf_low`` / ``_conf_high``. The reliable-change shares rest on ``count``
     (the class's citizens), the latent shares on ``n`` (the group's).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> table = bootstrap(assessments, changes, change, reliability(assessments, ["QPR15"]), n_boot=20, seed=1)
+    >>> list(table.columns[6:])
+    ['rci_share', 'rci_conf_low', 'rci_conf_high', 'latent_share', 'latent_conf_low', 'latent_conf_high']
     """
     estimated = dict(zip(reliability["instrument"], reliability["source"].str.startswith("Cronbach")))
     long = bootstrap_shares(assessments, changes, change.summary(), estimated=estimated, n_boot=n_boot, seed=seed,
@@ -265,6 +378,18 @@ def municipalities(changes: pd.DataFrame, *, within: str = "target_group", min_g
     The share progressing and the funnel flags rest on ``count``; the shrunk share and its interval on
     ``count`` and ``n`` (given the fitted prior, the shrunk share reveals the count); the funnel limits,
     the mean change and its shrunk value on ``n``; the national share on ``count_target``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> table = municipalities(changes)
+    >>> from progression.disclosure import declaration_of
+    >>> declaration_of(table).stats["shrunk_share"]
+    ('count', 'n')
     """
     table = municipality_comparison(changes, within=within, min_group_size=min_group_size).drop(columns="suppress")
     outside = [c for c in table.columns if c.startswith("outside_")]
@@ -289,6 +414,22 @@ def municipality_summary(comparison: pd.DataFrame, *, within: str = "target_grou
     DataFrame
         ``instrument``, ``within``, ``municipalities``, ``shown``, ``hidden``, ``outside_95``,
         ``outside_99_8``, ``n_target``, ``count_target``, ``national``, ``little_variation``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> from progression.disclosure import mark_disclosed, suppress
+    >>> shown, _ = suppress(municipalities(changes), table_name="municipalities", min_cell_size=5)
+    >>> summary = municipality_summary(mark_disclosed(shown, "municipalities"))
+    >>> summary[["target_group", "municipalities", "shown", "hidden"]]
+             target_group  municipalities  shown  hidden
+    0               begge               5      0       5
+    1  kognitivt_handicap              13      0      13
+    2        sindslidelse              13      1      12
     """
     _check_disclosed(comparison, "municipality_summary")
     outside = [c for c in comparison.columns if c.startswith("outside_")]
@@ -308,18 +449,51 @@ def municipality_summary(comparison: pd.DataFrame, *, within: str = "target_grou
 
 def domain_moves(assessments: pd.DataFrame, *, follow_up_months: float = 12.0,
                  window_months: float = 3.0) -> pd.DataFrame:
-    """VUM moves per citizen and domain (:func:`progression.recovery.vum_domain_moves`): person level."""
+    """VUM moves per citizen and domain (:func:`progression.recovery.vum_domain_moves`): person level.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> moves = domain_moves(assessments)
+    >>> moves["move"].value_counts().to_dict()
+    {'same': 2617, 'improved': 1748, 'worse': 1672}
+    """
     return vum_domain_moves(assessments, follow_up_months=follow_up_months, window_months=window_months)
 
 
 def vum_domains(moves: pd.DataFrame, *, min_group_size: int = 5) -> pd.DataFrame:
-    """Citizens by move per VUM domain (:func:`progression.recovery.domain_move_shares`), declared."""
+    """Citizens by move per VUM domain (:func:`progression.recovery.domain_move_shares`), declared.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> vum_domains(domain_moves(assessments)).iloc[:3][["domain", "move", "n", "count"]]
+           domain      move     n  count
+    0  egenomsorg  improved  1073    305
+    1  egenomsorg      same  1073    481
+    2  egenomsorg     worse  1073    287
+    """
     table = domain_move_shares(moves, min_group_size=min_group_size)
     return declare(table, counts=["n", "count"], stats={"share": "count"}, margins={"count": ["domain"]})
 
 
 def vum_domain_summary(moves: pd.DataFrame, persons: pd.DataFrame, *, min_group_size: int = 5) -> pd.DataFrame:
-    """The VUM domain-summary score by target group (:func:`progression.recovery.domain_summary_by_group`), declared."""
+    """The VUM domain-summary score by target group (:func:`progression.recovery.domain_summary_by_group`), declared.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> vum_domain_summary(domain_moves(assessments), persons)[["target_group", "n", "n_progression"]]
+             target_group     n  n_progression
+    0                 all  1141            498
+    1               begge   104             50
+    2  kognitivt_handicap   576            238
+    3        sindslidelse   461            210
+    """
     groups = persons.set_index("person_id")["target_group"]
     table = domain_summary_by_group(moves, groups, min_group_size=min_group_size)
     counts = [f"n_{c}" for c in CHANGE_CLASSES]
@@ -333,25 +507,71 @@ def vum_domain_summary(moves: pd.DataFrame, persons: pd.DataFrame, *, min_group_
 def trajectories(assessments: pd.DataFrame, persons: pd.DataFrame, spells: pd.DataFrame, *,
                  instruments: Sequence[str], staircase=None, max_years: float = 10.0, max_persons: int | None = None,
                  seed: int = 0) -> InstrumentTrajectories:
-    """One growth model per instrument (:class:`progression.recovery.InstrumentTrajectories`), fitted."""
+    """One growth model per instrument (:class:`progression.recovery.InstrumentTrajectories`), fitted.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> fits = trajectories(assessments, persons, spells, instruments=["WHO5"], max_persons=200)
+    >>> fits
+    InstrumentTrajectories(WHO5: TrajectoryModel(n_obs=388, n_persons=200))
+    """
     return InstrumentTrajectories(instruments=instruments, max_years=max_years, max_persons=max_persons,
                                   seed=seed).fit(assessments, persons, spells, staircase=staircase)
 
 
 def trajectory_coefficients(fits: InstrumentTrajectories) -> pd.DataFrame:
-    """Fixed effects and variance components per instrument, the statistics resting on ``n_persons``."""
+    """Fixed effects and variance components per instrument, the statistics resting on ``n_persons``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> fits = trajectories(assessments, persons, spells, instruments=["WHO5"], max_persons=200)
+    >>> trajectory_coefficients(fits).query("kind == 'fixed'")[["term", "n_persons"]]
+            term  n_persons
+    0  intercept        200
+    1      years        200
+    """
     stats = ["estimate", "std_error", "conf_low", "conf_high"]
     return declare(fits.summary(), counts=["n_persons", "n_obs"], stats={c: "n_persons" for c in stats})
 
 
 def trajectory_means(fits: InstrumentTrajectories) -> pd.DataFrame:
-    """The model mean per instrument over years since start, resting on the citizens fitted (``n_persons``)."""
+    """The model mean per instrument over years since start, resting on the citizens fitted (``n_persons``).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> fits = trajectories(assessments, persons, spells, instruments=["WHO5"], max_persons=200)
+    >>> trajectory_means(fits)[["time", "estimate"]].iloc[[0, -1]].round(1)
+        time  estimate
+    0    0.0      45.1
+    40  10.0      55.5
+    """
     return declare(fits.mean_trajectory(), counts="n_persons",
                    stats={c: "n_persons" for c in ("estimate", "conf_low", "conf_high")}, labels="time")
 
 
 def trajectory_observed(fits: InstrumentTrajectories, *, min_group_size: int = 5) -> pd.DataFrame:
-    """Observed mean scores per year since start, resting on the citizens of the year (``n``)."""
+    """Observed mean scores per year since start, resting on the citizens of the year (``n``).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> fits = trajectories(assessments, persons, spells, instruments=["WHO5"], max_persons=200)
+    >>> trajectory_observed(fits)[["time", "n", "estimate"]].iloc[:2].round(1)
+       time   n  estimate
+    0   0.5  54      45.2
+    1   1.5  45      51.3
+    """
     table = fits.observed_means(min_group_size=min_group_size)
     return declare(table, counts=["n", "n_obs"], stats={c: "n" for c in ("estimate", "conf_low", "conf_high")},
                    labels="time")
@@ -359,7 +579,18 @@ def trajectory_observed(fits: InstrumentTrajectories, *, min_group_size: int = 5
 
 def vum_ordinal(assessments: pd.DataFrame, persons: pd.DataFrame, spells: pd.DataFrame, *, staircase=None,
                 max_years: float = 10.0, max_persons: int | None = None, seed: int = 0) -> pd.DataFrame:
-    """Proportional-odds model of VUM domain levels over years (:func:`progression.recovery.vum_ordinal_trend`)."""
+    """Proportional-odds model of VUM domain levels over years (:func:`progression.recovery.vum_ordinal_trend`).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> table = vum_ordinal(assessments, persons, spells, max_persons=200)
+    >>> table[table["term"] == "years"][["estimate", "n_persons"]].round(3)
+       estimate  n_persons
+    5     0.015        200
+    """
     table = vum_ordinal_trend(assessments, persons, spells, staircase=staircase, max_years=max_years,
                               max_persons=max_persons, seed=seed)
     stats = ["estimate", "std_error", "conf_low", "conf_high", "statistic", "p_value"]
@@ -373,6 +604,19 @@ def step_moves(changes: pd.DataFrame, *, cl: float = 0.95, min_group_size: int =
 
     :func:`progression.recovery.step_move_ancova` per instrument; instruments without citizens in the
     reference group "same" and one other move group are left out. Every statistic rests on ``n``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> step_moves(changes)[["instrument", "move", "n", "effect"]].round(2)
+      instrument  move   n  effect
+    0      QPR15  down   6    4.78
+    1      QPR15  same  62    0.00
+    2      QPR15    up   2     NaN
     """
     frames = []
     for instrument, data in changes.groupby("instrument", sort=True):
@@ -397,6 +641,19 @@ def move_classes(changes: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         ``instrument``, ``move``, ``change_class``, ``n`` (citizens in the move group), ``count``,
         ``share``; declared with the share resting on ``count``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> move_classes(changes).query("move == 'same'")[["change_class", "n", "count"]]
+      change_class   n  count
+    3  progression  62      5
+    4  maintenance  62     45
+    5   degression  62     12
     """
     def crossed(data):
         table = move_change_table(data.drop(columns="move"), data[["person_id", "move"]], normalize=False)
@@ -429,6 +686,15 @@ def phrases(table: pd.DataFrame, key: str, *, language: str = "en", sep: str = "
     ------
     DisclosureError
         When ``table`` did not pass disclosure control.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> from progression.disclosure import mark_disclosed, suppress
+    >>> table, _ = suppress(reliability(assessments, ["WHO5"]), table_name="reliability", min_cell_size=5)
+    >>> phrases(mark_disclosed(table, "reliability"), "progression_alpha_item")
+    'WHO5 α = 0.85 (0.84–0.87)'
     """
     _check_disclosed(table, "phrases")
     rows = table
@@ -448,6 +714,19 @@ def overall_phrases(shares: pd.DataFrame, pairing: pd.DataFrame, *, language: st
     """Per instrument, the shares of all citizens progressing and degressing with the citizens paired.
 
     Both tables must be disclosed (:func:`shares_by` and :func:`pairing` after ``ctx.write_result``).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> from progression.disclosure import mark_disclosed, suppress
+    >>> shares, _ = suppress(shares_by(changes, []), table_name="shares", min_cell_size=5)
+    >>> paired, _ = suppress(pairing(change), table_name="pairing", min_cell_size=5)
+    >>> overall_phrases(mark_disclosed(shares, "shares"), mark_disclosed(paired, "pairing"))
+    'QPR15: 11% progressed and 19% degressed (n = 70)'
     """
     _check_disclosed(shares, "overall_phrases")
     _check_disclosed(pairing, "overall_phrases")
@@ -541,6 +820,21 @@ def truth_comparison(shares: pd.DataFrame, mean_change: pd.DataFrame, truth: dic
         estimate reveals: the class count for a reliable-change share, else ``n``), ``estimate``,
         ``conf_low``, ``conf_high``, ``n_truth``, ``truth`` and ``covered`` (truth inside the interval);
         declared with the estimates and the truth resting on ``n_cell``.
+
+    Examples
+    --------
+    >>> from progression.datasets import example_truth, load_example
+    >>> from progression.disclosure import mark_disclosed, suppress
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> rel = reliability(assessments, ["QPR15"])
+    >>> change = reliable_change(assessments, rel)
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> boot, _ = suppress(bootstrap(assessments, changes, change, rel, n_boot=20), table_name="boot", min_cell_size=5)
+    >>> means, _ = suppress(mean_change_by(changes, ["target_group"]), table_name="means", min_cell_size=5)
+    >>> out = truth_comparison(mark_disclosed(boot, "boot"), mark_disclosed(means, "means"), example_truth())
+    >>> out.groupby("quantity").size().to_dict()
+    {'latent_share': 12, 'mean_change': 1, 'rci_share': 12}
     """
     _check_disclosed(shares, "truth_comparison")
     _check_disclosed(mean_change, "truth_comparison")
@@ -581,8 +875,19 @@ def truth_coverage(comparison: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``quantity``, ``what`` (its name in words), ``comparisons``, ``covered``; declared safe: they count and average comparisons of
-        estimates with the synthetic truth, not persons.
+        ``quantity``, ``what`` (its name in words), ``comparisons``, ``covered``; declared safe: they count
+        and average comparisons of estimates with the synthetic truth, not persons.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from progression.disclosure import mark_disclosed
+    >>> comparison = pd.DataFrame({"quantity": ["rci_share"] * 3 + ["mean_change"],
+    ...                            "covered": [True, True, False, True]})
+    >>> truth_coverage(mark_disclosed(comparison, "truth"))
+          quantity         what  comparisons   covered
+    0  mean_change  mean change            1  1.000000
+    1    rci_share    rci share            3  0.666667
     """
     _check_disclosed(comparison, "truth_coverage")
     known = comparison.dropna(subset=["covered"])

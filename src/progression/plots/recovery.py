@@ -111,6 +111,14 @@ def plot_rci_distribution(histogram: pd.DataFrame, *, critical: float = 1.96, le
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> histogram = pd.DataFrame({"bin_low": [-2.0, 0.0, 2.0], "bin_high": [0.0, 2.0, 4.0], "n": [40, 55, np.nan]})
+    >>> ax = plot_rci_distribution(histogram)
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['|RC| ≤ 1.96: no reliable change', 'citizens', 'hidden (too few citizens)']
     """
     ax = new_axes(ax)
     width = (histogram["bin_high"] - histogram["bin_low"]).to_numpy(float)
@@ -139,6 +147,15 @@ def plot_rci_panels(histogram: pd.DataFrame, *, critical: float = 1.96):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> histogram = pd.DataFrame({"instrument": "WHO5", "bin_low": [-1.0, 0.0, 1.0],
+    ...                           "bin_high": [0.0, 1.0, 2.0], "n": [12, np.nan, 30]})
+    >>> fig = plot_rci_panels(histogram)
+    >>> fig.axes[0].get_title(loc="left")
+    'WHO5 (higher is better)'
     """
     return _per_instrument(histogram, lambda d, ax: plot_rci_distribution(d, critical=critical, legend=False, ax=ax))
 
@@ -163,6 +180,17 @@ def plot_shares_by_group(shares: pd.DataFrame, *, group_col: str, class_col: str
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> shares = pd.DataFrame({"instrument": "WHO5", "grouping": ["all"] * 3 + ["target_group"] * 3,
+    ...                        "group": ["all"] * 3 + ["begge"] * 3,
+    ...                        "change_class": ["progression", "maintenance", "degression"] * 2,
+    ...                        "share": [0.2, 0.7, 0.1, np.nan, 0.8, np.nan]})
+    >>> ax = plot_shares_by_group(shares, group_col="group")
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['all', 'begge']
     """
     ax = new_axes(ax)
     order = list(dict.fromkeys(shares[group_col].astype(str)))
@@ -202,6 +230,17 @@ def plot_share_panels(shares: pd.DataFrame, *, groupings: Sequence[str] = ("all"
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> shares = pd.DataFrame({"instrument": "WHO5", "grouping": ["all"] * 3 + ["target_group"] * 3,
+    ...                        "group": ["all"] * 3 + ["begge"] * 3,
+    ...                        "change_class": ["progression", "maintenance", "degression"] * 2,
+    ...                        "share": [0.2, 0.7, 0.1, np.nan, 0.8, np.nan]})
+    >>> fig = plot_share_panels(shares)
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['all citizens', 'target group: begge']
     """
     shown = shares[shares["grouping"].isin(groupings)]
     shown = shown.assign(_rank=shown["grouping"].map({g: i for i, g in enumerate(groupings)}))
@@ -230,6 +269,16 @@ def plot_trajectory(means: pd.DataFrame, *, observed: pd.DataFrame | None = None
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> means = pd.DataFrame({"instrument": "WHO5", "time": [0.0, 5.0, 10.0], "estimate": [48.0, 50.0, 52.0],
+    ...                       "conf_low": [46.0, 49.0, 49.0], "conf_high": [50.0, 51.0, 55.0]})
+    >>> observed = pd.DataFrame({"instrument": "WHO5", "time": [0.5, 1.5], "estimate": [48.5, np.nan]})
+    >>> ax = plot_trajectory(means, observed=observed)
+    >>> len(ax.lines)
+    3
     """
     ax = new_axes(ax)
     t = means["time"].to_numpy(float)
@@ -256,6 +305,16 @@ def plot_trajectory_panels(means: pd.DataFrame, observed: pd.DataFrame):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> means = pd.DataFrame({"instrument": "WHO5", "time": [0.0, 5.0, 10.0], "estimate": [48.0, 50.0, 52.0],
+    ...                       "conf_low": [46.0, 49.0, 49.0], "conf_high": [50.0, 51.0, 55.0]})
+    >>> observed = pd.DataFrame({"instrument": "WHO5", "time": [0.5, 1.5], "estimate": [48.5, np.nan]})
+    >>> fig = plot_trajectory_panels(means, observed)
+    >>> fig.axes[0].get_title(loc="left")
+    'WHO5 (higher is better)'
     """
     def draw(rows, ax):
         instrument = rows["instrument"].iloc[0]
@@ -278,6 +337,16 @@ def plot_move_change_heatmap(table: pd.DataFrame, *, ax=None):
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> table = pd.DataFrame({"instrument": "VUM", "move": np.repeat(["down", "same", "up"], 3),
+    ...                       "change_class": ["progression", "maintenance", "degression"] * 3,
+    ...                       "share": [np.nan, 0.8, np.nan, 0.1, 0.8, 0.1, 0.0, 0.8, 0.2]})
+    >>> ax = plot_move_change_heatmap(table)
+    >>> [t.get_text() for t in ax.texts][:3]
+    ['·', '80%', '·']
     """
     from matplotlib.patches import Rectangle
 
@@ -309,6 +378,16 @@ def plot_move_change_panels(move_classes: pd.DataFrame):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> table = pd.DataFrame({"instrument": "VUM", "move": np.repeat(["down", "same", "up"], 3),
+    ...                       "change_class": ["progression", "maintenance", "degression"] * 3,
+    ...                       "share": [np.nan, 0.8, np.nan, 0.1, 0.8, 0.1, 0.0, 0.8, 0.2]})
+    >>> fig = plot_move_change_panels(table)
+    >>> fig.axes[0].get_title(loc="left")
+    'VUM'
     """
     fig = _per_instrument(move_classes, lambda d, ax: plot_move_change_heatmap(d, ax=ax), title=str, legend=False,
                           ncols=move_classes["instrument"].nunique(), size=(3.6, 3.0))
@@ -337,6 +416,15 @@ def plot_funnel(funnel: pd.DataFrame, *, levels: Sequence[float] = (0.95, 0.998)
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> funnel = pd.DataFrame({"instrument": "VUM", "target_group": "sindslidelse",
+    ...                        "n": [60.0, 25.0, 8.0, np.nan], "share": [0.15, 0.08, np.nan, np.nan], "target": 0.12})
+    >>> ax = plot_funnel(funnel)
+    >>> len(ax.collections[0].get_offsets())
+    2
     """
     from progression.recovery.groups import funnel_limits
 
@@ -391,6 +479,16 @@ def plot_funnel_panels(municipalities: pd.DataFrame, *, instrument: str, within:
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> funnel = pd.DataFrame({"instrument": "VUM", "target_group": "sindslidelse",
+    ...                        "n": [60.0, 25.0, 8.0, np.nan], "share": [0.15, 0.08, np.nan, np.nan], "target": 0.12})
+    >>> fig = plot_funnel_panels(funnel, instrument="VUM")
+    >>> print(fig.axes[0].get_title(loc="left"))
+    sindslidelse: 2 of 4 municipalities shown
+    1 with the share hidden, 1 with the size hidden too
     """
     data = municipalities[municipalities["instrument"] == instrument]
     present = [g for g in groups if g in set(data[within])] + sorted(set(data[within]) - set(groups))
@@ -428,6 +526,18 @@ def plot_estimates_vs_truth(comparison: pd.DataFrame, *, label_cols: Sequence[st
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> comparison = pd.DataFrame({"instrument": "WHO5", "group": "all",
+    ...                            "change_class": ["progression", "progression", None],
+    ...                            "quantity": ["rci_share", "latent_share", "mean_change"],
+    ...                            "estimate": [0.11, 0.08, 1.2], "conf_low": [0.07, 0.05, -0.5],
+    ...                            "conf_high": [0.15, 0.12, 2.9], "truth": [0.12, 0.07, 0.8]})
+    >>> ax = plot_estimates_vs_truth(comparison, label_cols=["instrument", "quantity"])
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['WHO5 · rci_share', 'WHO5 · latent_share', 'WHO5 · mean_change']
     """
     ax = new_axes(ax)
     data = comparison.dropna(subset=["estimate"]).reset_index(drop=True)
@@ -454,6 +564,19 @@ def plot_truth_panels(comparison: pd.DataFrame, pairing: pd.DataFrame, *, group:
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> comparison = pd.DataFrame({"instrument": "WHO5", "group": "all",
+    ...                            "change_class": ["progression", "progression", None],
+    ...                            "quantity": ["rci_share", "latent_share", "mean_change"],
+    ...                            "estimate": [0.11, 0.08, 1.2], "conf_low": [0.07, 0.05, -0.5],
+    ...                            "conf_high": [0.15, 0.12, 2.9], "truth": [0.12, 0.07, 0.8]})
+    >>> pairing = pd.DataFrame({"instrument": ["WHO5"], "sd_pre": [20.0]})
+    >>> fig = plot_truth_panels(comparison, pairing)
+    >>> [ax.get_title(loc="left") for ax in fig.axes]
+    ['share with reliable change', 'share with true change beyond the threshold', 'mean change / baseline SD']
     """
     shown = comparison[(comparison["group"] == group) & (comparison["change_class"] != "maintenance")].copy()
     sd_pre = shown["instrument"].map(pairing.set_index("instrument")["sd_pre"])

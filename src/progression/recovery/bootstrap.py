@@ -105,6 +105,20 @@ def bootstrap_shares(
     With true change T ~ N(mu, sigma_T^2) and error variance S_diff^2 = 2 s_pre^2 (1 - r),
     sigma_T^2 = max(0, s_change^2 - S_diff^2), and the latent shares are Phi((mu - c)/sigma_T) and
     Phi((-c - mu)/sigma_T) on the improvement scale (Jacobson & Truax 1991; Lord & Novick 1968).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> from progression.recovery import ReliableChange, add_context
+    >>> assessments = load_example("assessments")
+    >>> rc = ReliableChange().fit(assessments, {"QPR15": 0.89})
+    >>> changes = add_context(rc.changes_, load_example("persons"), load_example("spells"))
+    >>> out = bootstrap_shares(assessments, changes, rc.summary(), n_boot=50, seed=1)
+    >>> everyone = out[(out["group"] == "all") & (out["change_class"] == "progression")]
+    >>> everyone[["method", "estimate", "conf_low", "conf_high"]].round(3)
+        method  estimate  conf_low  conf_high
+    0      rci     0.114      0.06      0.209
+    12  latent     0.113      0.05      0.190
     """
     check_positive_int(n_boot, name="n_boot")
     check_level(cl)

@@ -78,7 +78,7 @@ def pair_assessments(
     Baseline is the person's first assessment date, or, when ``index_dates`` (person -> service start)
     is given, the assessment closest to the index date within +/- ``baseline_window_months``.
     Follow-up is the assessment closest to baseline + ``follow_up_months`` within +/- ``window_months``
-    (ties go to the earlier date). A month is 365.25/12 days.
+    (ties go to the earlier date). A month is :data:`progression.constants.DAYS_PER_MONTH` days.
 
     Parameters
     ----------
@@ -94,6 +94,15 @@ def pair_assessments(
     -------
     DataFrame
         ``person_col``, ``baseline_date``, ``follow_up_date``, ``months`` (baseline to follow-up).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> dates = pd.DataFrame({"person_id": [1, 1, 1],
+    ...                       "assessment_date": pd.to_datetime(["2021-01-05", "2021-11-20", "2022-02-01"])})
+    >>> pair_assessments(dates)
+       person_id baseline_date follow_up_date    months
+    0          1    2021-01-05     2022-02-01  12.87885
     """
     check_columns(frame, {"person_col": person_col, "date_col": date_col}, name="pair_assessments")
     for name, value in (("follow_up_months", follow_up_months), ("window_months", window_months),
@@ -147,6 +156,11 @@ def reliable_change(pre, post, *, sd_pre: float, reliability: float):
     ----------
     Jacobson, N. S., & Truax, P. (1991). Clinical significance: a statistical approach to defining
     meaningful change in psychotherapy research. J Consult Clin Psychol, 59(1), 12-19.
+
+    Examples
+    --------
+    >>> reliable_change([32.0], [53.0], sd_pre=7.5, reliability=0.80).round(2)
+    array([4.43])
     """
     s_diff = _s_diff(sd_pre, reliability)
     pre_a, post_a = np.asarray(pre, dtype=float), np.asarray(post, dtype=float)
@@ -165,7 +179,13 @@ def _s_diff(sd_pre: float, reliability: float) -> float:
 
 
 def reliable_change_threshold(*, sd_pre: float, reliability: float, critical: float = 1.96) -> float:
-    """Smallest raw change that is reliable: critical x S_diff (Jacobson & Truax 1991)."""
+    """Smallest raw change that is reliable: critical x S_diff (Jacobson & Truax 1991).
+
+    Examples
+    --------
+    >>> round(reliable_change_threshold(sd_pre=7.5, reliability=0.80), 2)
+    9.3
+    """
     return critical * _s_diff(sd_pre, reliability)
 
 
@@ -178,6 +198,11 @@ def jacobson_truax_cutoffs(
     a = M_dys + z s_dys (toward the functional side), b = M_func - z s_func (toward the dysfunctional
     side), c = (s_func M_dys + s_dys M_func) / (s_func + s_dys); with ``direction="lower_better"`` the
     signs of the z-terms flip. Jacobson & Truax use z = 2; some software uses 1.96.
+
+    Examples
+    --------
+    >>> jacobson_truax_cutoffs(mean_dys=40, sd_dys=7.5, mean_func=60, sd_func=7.5)
+    {'a': 55.0, 'b': 45.0, 'c': 50.0}
     """
     sign = _direction_sign(direction)
     if sd_dys <= 0 or sd_func <= 0:
@@ -198,6 +223,11 @@ def classify_change(rci, *, direction: str = "higher_better", critical: float = 
 
     Progression when sign x RC > critical, degression when sign x RC < -critical (sign = +1 when higher
     is better, -1 when lower is better), maintenance otherwise; missing RC gives a missing class.
+
+    Examples
+    --------
+    >>> list(classify_change([2.5, 0.3, -2.1], direction="lower_better"))
+    ['degression', 'maintenance', 'progression']
     """
     sign = _direction_sign(direction)
     r = np.asarray(rci, dtype=float) * sign
@@ -213,6 +243,11 @@ def clinical_significance(pre, post, rci, *, cutoff: float, direction: str = "hi
     *Recovered*: reliable improvement and the follow-up score on the functional side of ``cutoff``
     (having started on the dysfunctional side); *improved*: reliable improvement otherwise;
     *deteriorated*: reliable deterioration; *unchanged*: the rest.
+
+    Examples
+    --------
+    >>> list(clinical_significance([40.0, 40.0, 60.0], [60.0, 48.0, 40.0], [3.0, 2.5, -3.0], cutoff=52.0))
+    ['recovered', 'improved', 'deteriorated']
     """
     sign = _direction_sign(direction)
     pre_a, post_a, r = (np.asarray(v, dtype=float) for v in (pre, post, rci))
@@ -270,6 +305,13 @@ def change_per_citizen(
         ``pre``, ``post``, ``change`` (post - pre), ``rci`` (NaN for method "mcid"), ``change_class`` and,
         with a cut-off, ``clinical_status``. ``attrs`` holds ``sd_pre``, ``reliability``, ``threshold``,
         ``n_baseline`` (persons with a valid baseline) and ``n_paired``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> out = change_per_citizen(load_example("assessments"), "QPR15")
+    >>> out.attrs["n_paired"], round(out.attrs["threshold"], 2), out["change_class"].value_counts().to_dict()
+    (70, 9.1, {'maintenance': 49, 'degression': 13, 'progression': 8})
     """
     ins = get_instrument(instrument)
     if scale not in ("scaled", "raw"):
@@ -396,7 +438,8 @@ class ReliableChange:
             rows with a missing reliability are left out), or a mapping instrument -> reliability.
         """
         if isinstance(reliabilities, Mapping):
-            reliabilities = pd.DataFrame({"instrument": list(reliabilities), "reliability": list(reliabilities.values())})
+            reliabilities = pd.DataFrame({"instrument": list(reliabilities),
+                                          "reliability": list(reliabilities.values())})
         check_columns(reliabilities, ["instrument", "reliability"], name="reliabilities")
         reliabilities = reliabilities.dropna(subset=["reliability"])
         cutoffs = dict(self.cutoffs or {})

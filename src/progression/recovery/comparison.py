@@ -85,6 +85,16 @@ def municipality_comparison(
     ----------
     Spiegelhalter, D. J. (2005). Funnel plots for comparing institutional performance. Statistics in
     Medicine, 24(8), 1185-1202.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> from progression.recovery import ReliableChange, add_context
+    >>> rc = ReliableChange().fit(load_example("assessments"), {"QPR15": 0.89})
+    >>> changes = add_context(rc.changes_, load_example("persons"), load_example("spells"))
+    >>> table = municipality_comparison(changes)
+    >>> table.groupby("target_group")["n_target"].first().to_dict()
+    {'begge': 5, 'kognitivt_handicap': 39, 'sindslidelse': 26}
     """
     check_choice(change_class, CHANGE_CLASSES, name="change_class")
     check_columns(changes, {"within": within, "municipality": "municipality", "instrument": "instrument",

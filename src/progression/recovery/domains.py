@@ -51,16 +51,23 @@ def vum_domain_moves(
 ) -> pd.DataFrame:
     """Per-domain moves between a baseline and a follow-up VUM assessment.
 
-    Dates are paired per person as in :func:`progression.recovery.change.pair_assessments`; domains scored 9 (not relevant) or
-    missing at either date are left out. Lower levels are better, so a lower follow-up level is
-    ``improved``. Any per-item ordinal instrument works the same way through ``instrument`` (e.g.
-    Recovery Star areas, where higher is better; see :func:`recovery_star_transitions`).
+    Dates are paired per person as in :func:`progression.recovery.change.pair_assessments`; domains
+    scored 9 (not relevant) or missing at either date are left out. Lower levels are better, so a lower
+    follow-up level is ``improved``. Any per-item ordinal instrument works the same way through
+    ``instrument`` (e.g. Recovery Star areas, where higher is better; see :func:`recovery_star_transitions`).
 
     Returns
     -------
     DataFrame
         ``person_col``, ``item_col``, ``baseline_date``, ``follow_up_date``, ``pre``, ``post``,
         ``level_change`` (post - pre) and ``move`` (ordered categorical improved < same < worse).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> moves = vum_domain_moves(load_example("assessments"))
+    >>> moves["move"].value_counts().to_dict()
+    {'same': 2617, 'improved': 1748, 'worse': 1672}
     """
     ins = get_instrument(instrument)
     scored = score(assessments, ins, person_col=person_col, date_col=date_col, instrument_col=instrument_col,
@@ -91,6 +98,13 @@ def vum_domain_summary(moves: pd.DataFrame, *, person_col: str = "person_id") ->
         ``n_domains``, ``n_improved``, ``n_same``, ``n_worse``, ``net_improved`` (improved - worse),
         ``mean_level_change`` (mean of post - pre; negative is better) and ``change_class``: progression
         when more domains improved than worsened, degression when more worsened, else maintenance.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> summary = vum_domain_summary(vum_domain_moves(load_example("assessments")))
+    >>> summary["change_class"].value_counts().to_dict()
+    {'progression': 498, 'degression': 478, 'maintenance': 165}
     """
     check_columns(moves, {"person_col": person_col, "move": "move", "level_change": "level_change"},
                   name="vum_domain_summary")
@@ -118,6 +132,16 @@ def recovery_star_transitions(moves: pd.DataFrame, *, item_col: str = "item") ->
     -------
     DataFrame
         ``item_col``, ``from_stage``, ``to_stage``, ``count`` (pairs that occur only).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> moves = pd.DataFrame({"item": ["hope", "hope", "work"], "pre": [3, 4, 7], "post": [5, 4, 6]})
+    >>> recovery_star_transitions(moves)
+       item      from_stage        to_stage  count
+    0  hope  accepting_help  accepting_help      1
+    1  hope  accepting_help       believing      1
+    2  work        learning       believing      1
     """
     check_columns(moves, {"item_col": item_col, "pre": "pre", "post": "post"}, name="recovery_star_transitions")
     d = pd.DataFrame({
@@ -144,6 +168,16 @@ def domain_move_shares(moves: pd.DataFrame, *, item_col: str = "item", min_group
     DataFrame
         ``domain``, ``move`` (improved / same / worse), ``n`` (citizens with the domain relevant at both
         dates), ``count`` and ``share``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> shares = domain_move_shares(vum_domain_moves(load_example("assessments")))
+    >>> shares[shares["domain"] == "mobilitet"][["move", "n", "count", "share"]].round(3)
+           move    n  count  share
+    6  improved  822    206  0.251
+    7      same  822    447  0.544
+    8     worse  822    169  0.206
     """
     check_columns(moves, {"item_col": item_col, "move": "move"}, name="moves")
     domains = moves.groupby([item_col, "move"], observed=False).size().rename("count").reset_index()

@@ -161,6 +161,18 @@ class TrajectoryModel:
     ----------
     Laird, N. M., & Ware, J. H. (1982). Random-effects models for longitudinal data. Biometrics, 38,
     963-974.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> person = np.repeat(np.arange(80), 3); years = np.tile([0.0, 1.0, 2.0], 80)
+    >>> scaled = 50 - 1.5 * years + rng.normal(0, 4, 80)[person] + rng.normal(0, 2, 240)
+    >>> data = pd.DataFrame({"person_id": person, "years": years, "scaled": scaled})
+    >>> TrajectoryModel(engine="fast").fit(data).summary()[["term", "estimate", "std_error"]].round(2)
+            term  estimate  std_error
+    0  intercept     50.20       0.46
+    1      years     -1.41       0.16
     """
 
     def __init__(self, *, reml: bool = True, cl: float = 0.95, engine: str = "statsmodels",
@@ -397,7 +409,8 @@ class OrdinalLevelModel:
     Attributes
     ----------
     coefficients_ : DataFrame
-        ``parclass`` ("coefficient" or "cut"), then the tidy columns (what :meth:`summary` returns). Cut points are on the latent scale
+        ``parclass`` ("coefficient" or "cut"), then the tidy columns (what :meth:`summary` returns). Cut
+        points are on the latent scale
         (the model's increment parametrisation is transformed back, with delta-method errors).
     levels_ : list
         Observed levels in order.
@@ -405,6 +418,21 @@ class OrdinalLevelModel:
     References
     ----------
     McCullagh, P. (1980). Regression models for ordinal data. JRSS B, 42, 109-142.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> years = rng.uniform(0, 4, 600)
+    >>> level = np.digitize(0.5 * years + rng.logistic(size=600), [0.5, 1.5, 2.5])
+    >>> data = pd.DataFrame({"person_id": np.arange(600) // 3, "years": years, "score": level})
+    >>> model = OrdinalLevelModel().fit(data)
+    >>> model.summary()[["parclass", "term", "estimate"]].round(2)
+          parclass   term  estimate
+    0  coefficient  years      0.54
+    1          cut    0|1      0.50
+    2          cut    1|2      1.43
+    3          cut    2|3      2.38
     """
 
     def __init__(self, *, distr: str = "logit", cl: float = 0.95):
@@ -538,6 +566,20 @@ def step_move_ancova(
     ----------
     Senn, S. (2006). Change from baseline and analysis of covariance revisited. Statistics in Medicine,
     25, 4334-4344.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(2)
+    >>> pre = rng.normal(50, 10, 300); move = rng.choice(["down", "same", "up"], 300)
+    >>> post = 10 + 0.8 * pre + np.select([move == "down", move == "up"], [5.0, -5.0], 0.0) + rng.normal(0, 5, 300)
+    >>> changes = pd.DataFrame({"person_id": range(300), "pre": pre, "post": post})
+    >>> out = step_move_ancova(changes, pd.DataFrame({"person_id": range(300), "move": move}))
+    >>> out[["move", "n", "effect", "effect_conf_low", "effect_conf_high"]].round(1)
+       move    n  effect  effect_conf_low  effect_conf_high
+    0  down   92     5.6              4.3               7.0
+    1  same   99     0.0              NaN               NaN
+    2    up  109    -4.0             -5.4              -2.7
     """
     import statsmodels.formula.api as smf
 
@@ -592,7 +634,15 @@ def move_change_table(
     """Cross-table of staircase move (rows) against change class (columns).
 
     With ``normalize=True`` each row gives the shares of its move group (rows sum to 1); otherwise counts.
-    Feed it to :func:`progression.plots.recovery.plot_move_change_heatmap`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> changes = pd.DataFrame({"person_id": [1, 2, 3, 4],
+    ...                         "change_class": ["progression", "maintenance", "maintenance", "degression"]})
+    >>> moves = pd.DataFrame({"person_id": [1, 2, 3, 4], "move": ["down", "same", "same", "up"]})
+    >>> move_change_table(changes, moves).to_dict("index")["same"]
+    {'progression': 0.0, 'maintenance': 1.0, 'degression': 0.0}
     """
     what = "move_change_table"
     check_columns(changes, {"person_col": person_col, "class_col": class_col}, name=what)
@@ -791,7 +841,8 @@ class InstrumentTrajectories:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "models_"):
-            raise NotFittedError("InstrumentTrajectories is not fitted yet: call fit(assessments, persons, spells) first")
+            raise NotFittedError("InstrumentTrajectories is not fitted yet: call fit(assessments, persons, spells) "
+                                 "first")
 
     def summary(self) -> pd.DataFrame:
         """Fixed effects and variance components per instrument.
@@ -887,6 +938,15 @@ def vum_ordinal_trend(
     References
     ----------
     McCullagh, P. (1980). Regression models for ordinal data. JRSS B, 42, 109-142.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> out = vum_ordinal_trend(load_example("assessments"), load_example("persons"), load_example("spells"),
+    ...                         max_persons=300)
+    >>> out[out["term"] == "years"][["estimate", "n_persons"]].round(3)
+       estimate  n_persons
+    5    -0.025        300
     """
     frame = trajectory_frame(assessments, "VUM", persons, spells, staircase=staircase, max_years=max_years,
                              max_persons=max_persons, seed=seed)
