@@ -5,20 +5,6 @@ c = z sqrt(2) s_pre sqrt(1 - r) fixed, but s_pre and, for instruments without a 
 r = Cronbach's alpha are estimated from the same citizens; with integer-valued scores a small shift of c
 moves every citizen at one score step between classes. :func:`bootstrap_shares` resamples citizens and
 re-estimates alpha, s_pre and c in every replicate.
-
-Examples
---------
->>> from progression.datasets import load_example
->>> from progression.recovery import ReliableChange, add_context
->>> assessments = load_example("assessments")
->>> rc = ReliableChange().fit(assessments, {"QPR15": 0.89})
->>> changes = add_context(rc.changes_, load_example("persons"), load_example("spells"))
->>> out = bootstrap_shares(assessments, changes, rc.summary(), n_boot=50, seed=1)
->>> out[(out["group"] == "all") & (out["method"] == "rci")][["change_class", "n", "count", "estimate"]].round(3)
-  change_class   n  count  estimate
-0  progression  70      8     0.114
-1  maintenance  70     49     0.700
-2   degression  70     13     0.186
 """
 
 from __future__ import annotations

@@ -5,16 +5,6 @@ progression "inden for sammenlignelige målgrupper", and VIVE (2024, *Styringsge
 socialpsykiatrien*) warns that the groups are small. So each municipality's share of a change class is
 set against the national share *of its target group* with exact binomial funnel limits, and small
 municipalities are shrunk toward that national value.
-
-Examples
---------
->>> from progression.datasets import load_example
->>> from progression.recovery import ReliableChange, add_context
->>> rc = ReliableChange().fit(load_example("assessments"), {"QPR15": 0.89})
->>> changes = add_context(rc.changes_, load_example("persons"), load_example("spells"))
->>> table = municipality_comparison(changes)
->>> sorted(table["target_group"].unique())
-['begge', 'kognitivt_handicap', 'sindslidelse']
 """
 
 from __future__ import annotations
