@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from progression._tidy import stream_seed
 from progression._validation import check_columns
 from progression.disclosure import declare, is_disclosed
 from progression.exceptions import DataContractError, DisclosureError
@@ -342,7 +343,8 @@ def bootstrap(assessments: pd.DataFrame, changes: pd.DataFrame, change: Reliable
     instruments whose reliability is Cronbach's alpha from these data), one row per group and class:
     ``rci_share`` (reliable change in the observed scores) and ``latent_share`` (true change beyond the
     threshold), each with ``_conf_low`` / ``_conf_high``. The reliable-change shares rest on ``count``
-    (the class's citizens), the latent shares on ``n`` (the group's).
+    (the class's citizens), the latent shares on ``n`` (the group's). ``seed`` is the run's seed: the
+    resamples come from its named stream ``progression.bootstrap``.
 
     Examples
     --------
@@ -356,8 +358,8 @@ def bootstrap(assessments: pd.DataFrame, changes: pd.DataFrame, change: Reliable
     ['rci_share', 'rci_conf_low', 'rci_conf_high', 'latent_share', 'latent_conf_low', 'latent_conf_high']
     """
     estimated = dict(zip(reliability["instrument"], reliability["source"].str.startswith("Cronbach")))
-    long = bootstrap_shares(assessments, changes, change.summary(), estimated=estimated, n_boot=n_boot, seed=seed,
-                            cl=cl, min_group_size=min_group_size)
+    long = bootstrap_shares(assessments, changes, change.summary(), estimated=estimated, n_boot=n_boot,
+                            seed=stream_seed(seed, "progression.bootstrap"), cl=cl, min_group_size=min_group_size)
     keys = ["instrument", "grouping", "group", "change_class", "n", "count"]
     parts = [long[long["method"] == m].reset_index(drop=True) for m in BOOTSTRAP_METHODS]
     wide = parts[0][keys].copy()
@@ -509,6 +511,9 @@ def trajectories(assessments: pd.DataFrame, persons: pd.DataFrame, spells: pd.Da
                  seed: int = 0) -> InstrumentTrajectories:
     """One growth model per instrument (:class:`progression.recovery.InstrumentTrajectories`), fitted.
 
+    ``seed`` is the run's seed: the samples of ``max_persons`` citizens come from its named stream
+    ``progression.trajectories``.
+
     Examples
     --------
     >>> from progression.datasets import load_example
@@ -516,10 +521,11 @@ def trajectories(assessments: pd.DataFrame, persons: pd.DataFrame, spells: pd.Da
     >>> persons, spells = load_example("persons"), load_example("spells")
     >>> fits = trajectories(assessments, persons, spells, instruments=["WHO5"], max_persons=200)
     >>> fits
-    InstrumentTrajectories(WHO5: TrajectoryModel(n_obs=388, n_persons=200))
+    InstrumentTrajectories(WHO5: TrajectoryModel(n_obs=394, n_persons=200))
     """
     return InstrumentTrajectories(instruments=instruments, max_years=max_years, max_persons=max_persons,
-                                  seed=seed).fit(assessments, persons, spells, staircase=staircase)
+                                  seed=stream_seed(seed, "progression.trajectories")).fit(
+        assessments, persons, spells, staircase=staircase)
 
 
 def trajectory_coefficients(fits: InstrumentTrajectories) -> pd.DataFrame:
@@ -551,8 +557,8 @@ def trajectory_means(fits: InstrumentTrajectories) -> pd.DataFrame:
     >>> fits = trajectories(assessments, persons, spells, instruments=["WHO5"], max_persons=200)
     >>> trajectory_means(fits)[["time", "estimate"]].iloc[[0, -1]].round(1)
         time  estimate
-    0    0.0      45.1
-    40  10.0      55.5
+    0    0.0      46.9
+    40  10.0      52.8
     """
     return declare(fits.mean_trajectory(), counts="n_persons",
                    stats={c: "n_persons" for c in ("estimate", "conf_low", "conf_high")}, labels="time")
@@ -569,8 +575,8 @@ def trajectory_observed(fits: InstrumentTrajectories, *, min_group_size: int = 5
     >>> fits = trajectories(assessments, persons, spells, instruments=["WHO5"], max_persons=200)
     >>> trajectory_observed(fits)[["time", "n", "estimate"]].iloc[:2].round(1)
        time   n  estimate
-    0   0.5  54      45.2
-    1   1.5  45      51.3
+    0   0.5  58      48.9
+    1   1.5  48      48.8
     """
     table = fits.observed_means(min_group_size=min_group_size)
     return declare(table, counts=["n", "n_obs"], stats={c: "n" for c in ("estimate", "conf_low", "conf_high")},
@@ -581,6 +587,9 @@ def vum_ordinal(assessments: pd.DataFrame, persons: pd.DataFrame, spells: pd.Dat
                 max_years: float = 10.0, max_persons: int | None = None, seed: int = 0) -> pd.DataFrame:
     """Proportional-odds model of VUM domain levels over years (:func:`progression.recovery.vum_ordinal_trend`).
 
+    ``seed`` is the run's seed: the sample of ``max_persons`` citizens comes from its named stream
+    ``progression.vum_ordinal``.
+
     Examples
     --------
     >>> from progression.datasets import load_example
@@ -589,10 +598,10 @@ def vum_ordinal(assessments: pd.DataFrame, persons: pd.DataFrame, spells: pd.Dat
     >>> table = vum_ordinal(assessments, persons, spells, max_persons=200)
     >>> table[table["term"] == "years"][["estimate", "n_persons"]].round(3)
        estimate  n_persons
-    5     0.015        200
+    5    -0.034        200
     """
     table = vum_ordinal_trend(assessments, persons, spells, staircase=staircase, max_years=max_years,
-                              max_persons=max_persons, seed=seed)
+                              max_persons=max_persons, seed=stream_seed(seed, "progression.vum_ordinal"))
     stats = ["estimate", "std_error", "conf_low", "conf_high", "statistic", "p_value"]
     return declare(table, counts=["n_persons", "n_obs"], stats={c: "n_persons" for c in stats})
 

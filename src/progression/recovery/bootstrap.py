@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from progression._tidy import percentile_interval
+from progression._tidy import percentile_interval, stream
 from progression._validation import check_columns, check_level, check_positive_int
 from progression.recovery.change import CHANGE_CLASSES
 from progression.recovery.groups import _latent_shares
@@ -73,7 +73,8 @@ def bootstrap_shares(
     cl : float, default 0.95
         Level of the percentile intervals.
     seed : int, default 0
-        Random state; instrument k uses ``seed + 1000 k``.
+        Random state; each instrument draws from its own named stream of it (``stream(seed, instrument)``,
+        :func:`progression._tidy.stream`), so adding an instrument leaves the others' intervals as they are.
     min_group_size : int, default 5
         Statistics of groups with fewer citizens are set missing.
     person_col : str, default "person_id"
@@ -103,8 +104,8 @@ def bootstrap_shares(
     >>> everyone = out[(out["group"] == "all") & (out["change_class"] == "progression")]
     >>> everyone[["method", "estimate", "conf_low", "conf_high"]].round(3)
         method  estimate  conf_low  conf_high
-    0      rci     0.114      0.06      0.209
-    12  latent     0.113      0.05      0.190
+    0      rci     0.114     0.036      0.192
+    12  latent     0.113     0.035      0.184
     """
     check_positive_int(n_boot, name="n_boot")
     check_level(cl)
@@ -115,10 +116,10 @@ def bootstrap_shares(
     par = parameters.set_index("instrument")
     estimated = dict(estimated or {})
     frames = []
-    for k, (instrument, ch) in enumerate(changes.groupby("instrument", sort=True)):
+    for instrument, ch in changes.groupby("instrument", sort=True):
         p = par.loc[instrument]
         data = _bootstrap_inputs(assessments, ch, instrument, p["scale"], by, person_col)
-        rng = np.random.default_rng(seed + 1000 * k)
+        rng = stream(seed, str(instrument))
         frames.append(_bootstrap_instrument(data, p, bool(estimated.get(instrument, False)), n_boot, cl, rng)
                       .assign(instrument=instrument))
     out = pd.concat(frames, ignore_index=True)

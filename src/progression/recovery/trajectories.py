@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from progression._tidy import z_value
+from progression._tidy import stream_seed, z_value
 from progression._validation import check_choice, check_columns, check_level
 from progression.constants import DAYS_PER_YEAR
 from progression.exceptions import ConvergenceError, DataContractError, NotFittedError, ParameterError
@@ -792,7 +792,8 @@ class InstrumentTrajectories:
     max_persons : int, optional
         Citizens sampled per instrument.
     seed : int, default 0
-        Random state of the sample; instrument k uses ``seed + k``.
+        Random state of the samples; each instrument's sample comes from its own named stream of it
+        (``stream_seed(seed, instrument)``, :func:`progression._tidy.stream_seed`).
     cl : float, default 0.95
         Confidence level.
 
@@ -832,9 +833,9 @@ class InstrumentTrajectories:
         """Fit one growth model per instrument; returns self."""
         check_level(self.cl)
         self.models_, self.frames_ = {}, {}
-        for k, name in enumerate(self.instruments):
-            frame = trajectory_frame(assessments, name, persons, spells, staircase=staircase,
-                                     max_years=self.max_years, max_persons=self.max_persons, seed=self.seed + k)
+        for name in self.instruments:
+            frame = trajectory_frame(assessments, name, persons, spells, staircase=staircase, max_years=self.max_years,
+                                     max_persons=self.max_persons, seed=stream_seed(self.seed, name))
             self.frames_[name] = frame
             self.models_[name] = TrajectoryModel(engine="fast", cl=self.cl).fit(frame, municipality_col="municipality")
         return self
