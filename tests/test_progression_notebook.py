@@ -61,7 +61,7 @@ def test_statistics_of_small_or_hidden_cells_are_missing(run, min_cell):
     assert shares.loc[shares["count"].isna(), ["share", "conf_low", "conf_high"]].isna().all().all()
     assert shares["share"].isna().any()  # ci groups are small: something was hidden
     means = result(run, "mean_change_by_group")
-    assert means.loc[means["n"].isna(), ["mean", "conf_low", "conf_high"]].isna().all().all()
+    assert means.loc[means["n"].isna(), ["estimate", "conf_low", "conf_high"]].isna().all().all()
     municipalities = result(run, "municipalities")
     assert municipalities.loc[municipalities["count"].isna(), "share"].isna().all()
 
@@ -103,7 +103,7 @@ def test_vum_trajectory_and_step_effects_follow_the_generator(run, ci_run):
     steps = latent["step_effect"]
     assert steps["SEL108"] > steps["SEL85"] > steps["SEL82"]
     moves = result(run, "step_moves").set_index(["instrument", "move"])
-    assert moves.loc[("VUM", "up"), "effect_low"] > 0
+    assert moves.loc[("VUM", "up"), "effect_conf_low"] > 0
     assert moves.loc[("VUM", "down"), "effect"] < 0
 
 

@@ -12,12 +12,10 @@ from progression.recovery.change import (
     clinical_significance,
     jacobson_truax_cutoffs,
     pair_assessments,
-    recovery_star_transitions,
     reliable_change,
     reliable_change_threshold,
-    vum_domain_moves,
-    vum_domain_summary,
 )
+from progression.recovery.domains import recovery_star_transitions, vum_domain_moves, vum_domain_summary
 
 
 def who5_rows(person, date, raw):

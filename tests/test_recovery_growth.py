@@ -56,7 +56,7 @@ def fit(growth, name):
 
 
 def check_against(model, ref):
-    est = model.summary_.set_index("term")
+    est = model.summary().set_index("term")
     np.testing.assert_allclose(est.loc[["intercept", "years", "x"], "estimate"], ref["beta"], rtol=1e-4)
     np.testing.assert_allclose(est.loc[["intercept", "years", "x"], "std_error"], ref["se"], rtol=1e-4)
     vc = model.variance_components_.set_index("component")["variance"]
@@ -97,9 +97,9 @@ def test_matches_statsmodels_mixedlm_without_municipality(growth):
     kw = dict(person_col="citizen", value_col="y", covariates=["x"])
     fast = TrajectoryModel(engine="fast").fit(small, **kw)
     slow = TrajectoryModel().fit(small, **kw)
-    pd.testing.assert_series_equal(fast.summary_["estimate"], slow.summary_["estimate"], rtol=1e-4)
+    pd.testing.assert_series_equal(fast.summary()["estimate"], slow.summary()["estimate"], rtol=1e-4)
     # statsmodels takes the fixed-effect errors from its own Hessian, lme4 (and we) from sigma^2 (X'V^-1 X)^-1
-    pd.testing.assert_series_equal(fast.summary_["std_error"], slow.summary_["std_error"], rtol=1e-2)
+    pd.testing.assert_series_equal(fast.summary()["std_error"], slow.summary()["std_error"], rtol=1e-2)
     a = fast.variance_components_.set_index("component")["variance"]
     b = slow.variance_components_.set_index("component")["variance"]
     pd.testing.assert_series_equal(a, b.reindex(a.index), rtol=1e-3)
@@ -126,7 +126,7 @@ def test_recovers_known_variance_components():
     assert vc["citizen_intercept"] == pytest.approx(1.0, rel=0.2)
     assert vc["citizen_slope"] == pytest.approx(0.2, rel=0.2)
     assert vc["municipality_slope"] == pytest.approx(0.05, rel=0.6)
-    slope = model.summary_.set_index("term").loc["years"]
+    slope = model.summary().set_index("term").loc["years"]
     assert slope["conf_low"] < 0.4 < slope["conf_high"]
     assert len(model.municipality_effects_) == 40
 

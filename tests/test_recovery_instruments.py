@@ -134,7 +134,7 @@ def test_unknown_item_duplicate_and_missing_column_errors():
     df = frame(long_rows(1, "2024-01-10", "WHO5", zip("123455", [1, 1, 1, 1, 1, 1])))
     with pytest.raises(DataContractError, match="repeat a"):
         score(df, "WHO5")
-    with pytest.raises(DataContractError, match=r"score_col='value'.*columns present"):
+    with pytest.raises(DataContractError, match=r"\['value'\] \(given as \['score_col'\]\).*columns present"):
         score(df, "WHO5", score_col="value")
 
 

@@ -42,7 +42,7 @@ def test_fit_and_clustered_errors_equal_plain_ordered_model(levels):
 
 def test_ordinal_level_model_recovers_the_time_slope(levels):
     model = OrdinalLevelModel().fit(levels, covariates=["item"])
-    slope = model.summary_.set_index("term").loc["years"]
+    slope = model.summary().set_index("term").loc["years"]
     assert slope["conf_low"] < 0.1 < slope["conf_high"]
 
 

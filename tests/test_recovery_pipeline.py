@@ -67,6 +67,6 @@ def test_trajectory_on_scored_assessments_finds_the_improvement():
     scored = score(df, "WHO5").merge(persons, on="person_id")
     scored["years"] = years_since(scored, pd.Series(start, index=persons["person_id"]))
     model = TrajectoryModel().fit(scored[scored["improves"]])
-    slope = model.summary_.set_index("term").loc["years", "estimate"]
+    slope = model.summary().set_index("term").loc["years", "estimate"]
     # items gain 2 points in one year, the raw sum about 10 (less clipping at 5), the index about 40
     assert 25 < slope < 45

@@ -20,7 +20,7 @@ def test_alpha_hand_computed_example():
 
 def test_feldt_interval_matches_its_formula_and_drops_incomplete_rows():
     items = pd.DataFrame([[1, 2, 2], [2, 3, 3], [3, 3, 4], [4, 5, 5], [np.nan, 1, 1]])
-    out = cronbach_alpha(items, alpha=0.05)
+    out = cronbach_alpha(items, cl=0.95)
     assert out["n"] == 4
     a = 56 / 57
     assert out["conf_low"] == pytest.approx(1 - (1 - a) * stats.f.ppf(0.975, 3, 6))
@@ -34,7 +34,7 @@ def test_alpha_recovers_the_reliability_of_parallel_items():
     rng = np.random.default_rng(7)
     k, n = 5, 4000
     x = rng.normal(size=(n, 1)) + rng.normal(scale=np.sqrt(2), size=(n, k))
-    out = cronbach_alpha(x, alpha=0.05)
+    out = cronbach_alpha(x, cl=0.95)
     assert out["conf_low"] < k / (k + 2) < out["conf_high"]
     assert out["alpha"] == pytest.approx(k / (k + 2), abs=0.02)
 
@@ -80,7 +80,7 @@ def test_errors_name_the_problem():
         cronbach_alpha(np.array([[1, 2], [2, 3]]))
     with pytest.raises(DataContractError, match="no variance"):
         cronbach_alpha(np.array([[1, 2], [2, 1], [1, 2]]))
-    with pytest.raises(ParameterError, match="alpha must lie"):
-        cronbach_alpha(np.eye(3), alpha=1.5)
+    with pytest.raises(ParameterError, match="cl must be a confidence level"):
+        cronbach_alpha(np.eye(3), cl=1.5)
     with pytest.raises(DataContractError, match="no rows"):
         instrument_alpha(who5_long({(1, "2022-01-01"): [1, 2, 3, 4, 5]}), "INSPIRE_O")

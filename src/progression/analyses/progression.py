@@ -1,218 +1,248 @@
-"""The steps of the progression analysis as tidy tables, one call per table of notebook ``10_progression``.
+"""The steps of notebook ``10_progression``: each returns a tidy table that carries its disclosure declaration.
 
-Each function stacks the building blocks of :mod:`progression.recovery` over instruments and groupings
-and returns a long table with an ``instrument`` column. Group statistics on fewer than
-``min_group_size`` citizens are set missing here already (their counts are left for the run's
-disclosure control, which also hides small counts).
+The estimators live in :mod:`progression.recovery`; a step here stacks them over instruments and
+groupings and declares what each numeric column of the result is (:func:`progression.disclosure.declare`),
+so that ``ctx.write_result(name, table)`` suppresses small cells without further instructions. Group
+statistics on fewer than ``min_group_size`` citizens are already set missing here (their counts are left
+to disclosure control, which also hides small counts).
+
+The last section compares estimates with the synthetic truth.
+
+Examples
+--------
+>>> from progression.datasets import load_example
+>>> assessments = load_example("assessments")
+>>> table = reliability(assessments, ["QPR15"])
+>>> from progression.disclosure import declaration_of
+>>> declaration_of(table).counts
+('n',)
 """
 
 from __future__ import annotations
 
-import warnings
-from typing import Sequence
+import string
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from progression.exceptions import DataContractError, ParameterError, StatisticalWarning
-from progression.recovery.change import CHANGE_CLASSES, change_per_citizen, vum_domain_moves, vum_domain_summary
-from progression.recovery.groups import (
-    _latent_shares,
-    funnel_data,
+from progression._tidy import stream_seed
+from progression._validation import check_columns
+from progression.disclosure import declare, is_disclosed
+from progression.exceptions import DataContractError, DisclosureError
+from progression.recovery import (
+    BOOTSTRAP_METHODS,
+    CHANGE_CLASSES,
+    InstrumentTrajectories,
+    ReliableChange,
+    add_context,
+    bootstrap_shares,
+    clinical_status_counts,
+    domain_move_shares,
+    domain_summary_by_group,
+    get_instrument,
     group_mean_change,
     group_shares,
-    shrink_means,
-    shrink_shares,
-)
-from progression.recovery.instruments import _require_columns, get_instrument, score
-from progression.recovery.reliability import instrument_alpha
-from progression.staircase import service_start, steps_on_dates
-from progression.recovery.trajectories import (
-    OrdinalLevelModel,
-    TrajectoryModel,
-    binned_means,
     move_change_table,
+    municipality_comparison,
+    reliability_table,
     step_move_ancova,
-    years_since,
+    vum_domain_moves,
+    vum_ordinal_trend,
 )
+from progression.texts import text
 
 __all__ = [
     "GROUPINGS",
-    "reliability_table",
-    "cutoff_value",
-    "change_table",
-    "add_context",
+    "reliability",
+    "reliable_change",
+    "pairing",
+    "changes_in_context",
+    "rci_histogram",
+    "clinical",
     "shares_by",
     "mean_change_by",
-    "bootstrap_shares",
-    "municipality_comparison",
+    "target_groups_only",
+    "bootstrap",
+    "municipalities",
     "municipality_summary",
-    "vum_domain_table",
-    "step_move_table",
-    "move_class_counts",
-    "trajectory_frame",
-    "fit_trajectories",
-    "fit_vum_ordinal",
-    "clinical_table",
+    "domain_moves",
+    "vum_domains",
+    "vum_domain_summary",
+    "trajectories",
+    "trajectory_coefficients",
+    "trajectory_means",
+    "trajectory_observed",
+    "vum_ordinal",
+    "step_moves",
+    "move_classes",
+    "phrases",
+    "overall_phrases",
+    "key_numbers",
     "truth_comparison",
+    "truth_coverage",
 ]
 
 #: Groupings of :func:`shares_by` and :func:`mean_change_by` ("all" is always added first).
 GROUPINGS = ("target_group", "step", "year", "municipality")
-_STATS = ("share", "conf_low", "conf_high")
+#: Instruments whose reliability the report text says is estimated (they declare none).
+UNDECLARED_RELIABILITY = ("WHO5", "INSPIRE_O")
 
 
-def reliability_table(
-    assessments: pd.DataFrame, instruments: Sequence[str], *, prefer: str = "declared", alpha: float = 0.05
-) -> pd.DataFrame:
-    """Reliability per instrument: the declared value, Cronbach's alpha of the baseline items, and the one used.
+def _mask(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Statistics of rows flagged ``suppress`` set missing; the flag dropped."""
+    table.loc[table["suppress"], list(columns)] = np.nan
+    return table.drop(columns="suppress")
 
-    Parameters
-    ----------
-    prefer : {"declared", "alpha"}, default="declared"
-        ``"declared"``: the instrument's declared reliability where it has one (e.g. QPR-15's 0.89), else
-        alpha from the data; ``"alpha"``: alpha from the data for every instrument.
+
+def _by_instrument(changes: pd.DataFrame, compute) -> pd.DataFrame:
+    """``compute(data)`` per instrument, stacked with an ``instrument`` column first."""
+    frames = [compute(data).assign(instrument=instrument)
+              for instrument, data in changes.groupby("instrument", sort=True)]
+    out = pd.concat(frames, ignore_index=True)
+    return out[["instrument"] + [c for c in out.columns if c != "instrument"]]
+
+
+# --- reliability and change per citizen --------------------------------------------------------------
+
+def reliability(assessments: pd.DataFrame, instruments: Sequence[str], *, prefer: str = "declared",
+                cl: float = 0.95) -> pd.DataFrame:
+    """Reliability per instrument (:func:`progression.recovery.reliability_table`), declared.
+
+    ``n`` (citizens with every baseline item answered) is a count and alpha, its interval and the
+    reliability used rest on it; ``k`` (items) and the declared reliability describe the instrument.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> reliability(assessments, ["WHO5", "QPR15"])[["instrument", "n", "alpha", "reliability"]].round(3)
+      instrument     n  alpha  reliability
+    0       WHO5  1390  0.853        0.853
+    1      QPR15   756  0.906        0.890
+    """
+    table = reliability_table(assessments, instruments, prefer=prefer, cl=cl)
+    return declare(table, counts="n", stats={c: "n" for c in ("alpha", "conf_low", "conf_high", "reliability")},
+                   safe=["k", "declared"])  # safe: the number of items and a published reliability
+
+
+def reliable_change(assessments: pd.DataFrame, reliability: pd.DataFrame, *, cutoffs: Mapping[str, str] | None = None,
+                    critical: float = 1.96, follow_up_months: float = 12.0,
+                    window_months: float = 3.0) -> ReliableChange:
+    """The reliable change of every instrument with a reliability (:class:`progression.recovery.ReliableChange`).
+
+    Returns the fitted estimator: its ``changes_`` (person level, never written) feed the later steps,
+    :func:`pairing` writes its parameters.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> change
+    ReliableChange(instruments=['QPR15'], n_paired=70)
+    """
+    return ReliableChange(critical=critical, follow_up_months=follow_up_months, window_months=window_months,
+                          cutoffs=cutoffs).fit(assessments, reliability)
+
+
+def pairing(change: ReliableChange) -> pd.DataFrame:
+    """Pairing and reliable-change parameters per instrument, declared.
+
+    ``n_baseline`` (citizens with a valid baseline) and ``n_paired`` are counts; the baseline SD, the
+    reliability and the threshold rest on ``n_baseline``; the cut-off is a published value.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> pairing(change)[["instrument", "n_baseline", "n_paired", "threshold"]].round(2)
+      instrument  n_baseline  n_paired  threshold
+    0      QPR15         861        70       9.25
+    """
+    table = change.summary().drop(columns=["critical", "direction"])
+    return declare(table, counts=["n_baseline", "n_paired"],
+                   stats={c: "n_baseline" for c in ("sd_pre", "reliability", "threshold")},
+                   safe="cutoff")  # safe: an instrument's declared clinical cut-off
+
+
+def changes_in_context(change: ReliableChange, persons: pd.DataFrame, spells: pd.DataFrame, *,
+                       staircase=None) -> pd.DataFrame:
+    """Each paired citizen's change with its context (:func:`progression.recovery.add_context`): person level.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> changes["move"].value_counts().sort_index().to_dict()
+    {'down': 6, 'same': 62, 'up': 2}
+    """
+    return add_context(change.changes_, persons, spells, staircase=staircase)
+
+
+def rci_histogram(changes: pd.DataFrame, *, limit: float = 6.0, width: float = 0.5) -> pd.DataFrame:
+    """Citizens per bin of the reliable change index, per instrument (values beyond ± ``limit`` in the end bins).
 
     Returns
     -------
     DataFrame
-        ``instrument``, ``n`` (citizens with every baseline item answered), ``k``, ``alpha``,
-        ``conf_low``, ``conf_high`` (Feldt), ``declared``, ``reliability`` (used) and ``source``.
+        ``instrument``, ``bin_low``, ``bin_high``, ``n``; declared with ``n`` a count whose
+        bins add up to the instrument's paired citizens (a shown margin, so a lone hidden bin takes a
+        second one with it).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> histogram = rci_histogram(change.changes_)
+    >>> int(histogram["n"].sum()), len(histogram)
+    (70, 24)
     """
-    if prefer not in ("declared", "alpha"):
-        raise ParameterError(f"prefer must be 'declared' or 'alpha'; got {prefer!r}")
-    rows = []
-    for name in instruments:
-        ins = get_instrument(name)
-        est = instrument_alpha(assessments, ins, alpha=alpha)
-        declared = ins.reliability_value
-        use_declared = prefer == "declared" and declared is not None
-        rows.append({**est, "declared": np.nan if declared is None else declared,
-                     "reliability": declared if use_declared else est["alpha"],
-                     "source": (f"declared: {ins.reliability['source']}" if use_declared
-                                else "Cronbach's alpha of the baseline items in these data")})
-    return pd.DataFrame(rows, columns=["instrument", "n", "k", "alpha", "conf_low", "conf_high", "declared",
-                                       "reliability", "source"])
+    check_columns(changes, ["instrument", "rci"], name="changes")
+    edges = np.arange(-limit, limit + width / 2, width)
+
+    def histogram(data):
+        counts, _ = np.histogram(data["rci"].dropna().clip(-limit, limit), bins=edges)
+        return pd.DataFrame({"bin_low": edges[:-1], "bin_high": edges[1:], "n": counts})
+
+    table = _by_instrument(changes, histogram)
+    return declare(table, counts="n", margins={"n": ["instrument"]}, labels=["bin_low", "bin_high"])
 
 
-def cutoff_value(instrument, name: str, *, scale: str = "scaled") -> float:
-    """A declared cut-off expressed on ``scale`` ("raw" or "scaled"); e.g. WHO-5 raw 13 is index 52."""
-    ins = get_instrument(instrument)
-    if ins.scaled == "gas_t":
-        raise ParameterError(f"instrument '{ins.name}': cut-offs cannot be moved between scales of a GAS T-score")
-    cut = ins.cutoff(name)
-    value = float(cut["value"])
-    if cut["scale"] == scale:
-        return value
-    offset = float(ins.scale_raw(np.array([0.0]))[0])
-    slope = float(ins.scale_raw(np.array([1.0]))[0]) - offset
-    return offset + slope * value if scale == "scaled" else (value - offset) / slope
+def clinical(changes: pd.DataFrame, change: ReliableChange) -> pd.DataFrame:
+    """Citizens by Jacobson-Truax clinical status (:func:`progression.recovery.clinical_status_counts`), declared.
 
-
-def change_table(
-    assessments: pd.DataFrame,
-    reliabilities: pd.DataFrame,
-    *,
-    cutoffs: dict[str, str] | None = None,
-    critical: float = 1.96,
-    follow_up_months: float = 12.0,
-    window_months: float = 3.0,
-    scale: str = "scaled",
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Reliable change per citizen for every instrument of ``reliabilities`` (see :func:`change_per_citizen`).
-
-    Parameters
-    ----------
-    reliabilities : DataFrame
-        ``instrument`` and ``reliability`` (e.g. from :func:`reliability_table`).
-    cutoffs : dict, optional
-        Instrument -> name of its declared cut-off for the clinical status (recovered / improved /
-        unchanged / deteriorated).
-
-    Returns
-    -------
-    changes : DataFrame
-        One row per instrument x paired citizen: ``instrument`` and the columns of
-        :func:`change_per_citizen` (``clinical_status`` missing where no cut-off is given).
-    parameters : DataFrame
-        Per instrument: ``n_baseline``, ``n_paired``, ``sd_pre``, ``reliability``, ``threshold`` (raw
-        change that is reliable, on ``scale``), ``critical``, ``direction``, ``scale``, ``cutoff_name``,
-        ``cutoff``.
-
-    Notes
-    -----
-    s_pre is the SD of the first valid score of every citizen assessed (``n_baseline``), not only of
-    those with a follow-up, so attrition does not narrow the reliable-change threshold.
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> change = reliable_change(assessments, reliability(assessments, ["WHO5"]),
+    ...                          cutoffs={"WHO5": "poor_wellbeing"})
+    >>> clinical(change.changes_, change)[["clinical_status", "n", "count", "count_below"]]
+      clinical_status    n  count  count_below
+    0       recovered  246     20           20
+    1        improved  246      8            4
+    2       unchanged  246    188           92
+    3    deteriorated  246     30            2
     """
-    _require_columns(reliabilities, {"instrument": "instrument", "reliability": "reliability"}, "change_table")
-    cutoffs = dict(cutoffs or {})
-    frames, params = [], []
-    for name, rel in zip(reliabilities["instrument"], reliabilities["reliability"]):
-        ins = get_instrument(name)
-        cut = cutoff_value(ins, cutoffs[name], scale=scale) if name in cutoffs else None
-        scored = score(assessments, ins)
-        first = scored[scored["valid"]].groupby("person_id", sort=False).head(1)  # score() sorts by date
-        ch = change_per_citizen(assessments, ins, scale=scale, reliability=float(rel), critical=critical,
-                                sd_pre=float(first[scale].std(ddof=1)), cutoff=cut,
-                                follow_up_months=follow_up_months, window_months=window_months)
-        if "clinical_status" not in ch:
-            ch["clinical_status"] = pd.Categorical([None] * len(ch),
-                                                   categories=["recovered", "improved", "unchanged", "deteriorated"],
-                                                   ordered=True)
-        frames.append(ch.assign(instrument=name))
-        a = ch.attrs
-        params.append({"instrument": name, "n_baseline": a["n_baseline"], "n_paired": a["n_paired"],
-                       "sd_pre": a["sd_pre"], "reliability": a["reliability"], "threshold": a["threshold"],
-                       "critical": critical, "direction": ins.direction, "scale": scale,
-                       "cutoff_name": cutoffs.get(name),
-                       "cutoff": np.nan if cut is None else cut})
-    changes = pd.concat(frames, ignore_index=True)
-    changes = changes[["instrument"] + [c for c in changes.columns if c != "instrument"]]
-    return changes, pd.DataFrame(params)
+    table = clinical_status_counts(changes, change.summary())
+    return declare(table, counts=["n", "count", "n_below", "count_below"],
+                   stats={"share": "count", "share_below": "count_below"},
+                   margins={"count": ["instrument"], "count_below": ["instrument"]})
 
 
-def add_context(
-    changes: pd.DataFrame,
-    persons: pd.DataFrame,
-    spells: pd.DataFrame,
-    *,
-    staircase=None,
-    person_col: str = "person_id",
-) -> pd.DataFrame:
-    """Add target group, step and acting municipality at baseline, step at follow-up, the move and the year.
+# --- group level ----------------------------------------------------------------------------------------
 
-    The step on a date is the highest step held that day (:func:`steps_on_dates`); ``move`` compares
-    the levels at baseline and follow-up (down / same / up). ``municipality`` is the acting
-    municipality of the baseline step's spell, else the person's municipality in ``persons``; ``year``
-    is the baseline year.
-    """
-    _require_columns(persons, {"person_col": person_col, "target_group": "target_group",
-                               "municipality": "municipality"}, "add_context")
-    queries = pd.concat([changes[[person_col, "baseline_date"]].rename(columns={"baseline_date": "date"}),
-                         changes[[person_col, "follow_up_date"]].rename(columns={"follow_up_date": "date"})])
-    steps = steps_on_dates(spells, queries.drop_duplicates(), staircase=staircase, person_col=person_col)
-    steps = steps.set_index([person_col, "date"])
-    base = steps.reindex(pd.MultiIndex.from_arrays([changes[person_col], changes["baseline_date"]]))
-    follow = steps.reindex(pd.MultiIndex.from_arrays([changes[person_col], changes["follow_up_date"]]))
-    who = persons.set_index(person_col)
-    out = changes.copy()
-    out["target_group"] = out[person_col].map(who["target_group"]).to_numpy()
-    out["step"] = base["step"].astype(str).to_numpy()
-    out["step_follow_up"] = follow["step"].astype(str).to_numpy()
-    diff = np.sign(follow["level"].to_numpy() - base["level"].to_numpy())
-    out["move"] = pd.Categorical.from_codes((diff + 1).astype(int), categories=["down", "same", "up"], ordered=True)
-    acting = pd.Series(base["municipality"].to_numpy(), dtype="Int64")
-    fallback = pd.Series(out[person_col].map(who["municipality"]).to_numpy(), dtype="Int64")
-    out["municipality"] = acting.fillna(fallback).to_numpy()
-    out["year"] = pd.to_datetime(out["baseline_date"]).dt.year
-    return out
-
-
-def _by_grouping(changes, groupings, compute):
+def _by_grouping(changes: pd.DataFrame, groupings: Sequence[str], compute) -> pd.DataFrame:
     frames = []
     for grouping in ["all", *groupings]:
         if grouping != "all":
-            _require_columns(changes, {"groupings": grouping}, "groupings")
+            check_columns(changes, {"groupings": grouping}, name="changes")
         for instrument, data in changes.groupby("instrument", sort=True):
             if grouping == "all":
                 t = compute(data, None).assign(group="all")
@@ -225,505 +255,552 @@ def _by_grouping(changes, groupings, compute):
     return out[keys + [c for c in out.columns if c not in keys]]
 
 
-def _mask(table: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
-    table.loc[table["suppress"], list(cols)] = np.nan
-    return table
-
-
-def shares_by(changes: pd.DataFrame, groupings: Sequence[str] = GROUPINGS, *, alpha: float = 0.05,
+def shares_by(changes: pd.DataFrame, groupings: Sequence[str] = GROUPINGS, *, cl: float = 0.95,
               min_group_size: int = 5) -> pd.DataFrame:
-    """Shares progressing / maintaining / degressing (Wilson intervals) for all citizens and per grouping.
+    """Shares progressing / maintaining / degressing (Wilson intervals), all citizens and per grouping.
 
     Returns
     -------
     DataFrame
         ``instrument``, ``grouping`` ("all" or a grouping column), ``group``, ``change_class``, ``n``,
-        ``count``, ``share``, ``conf_low``, ``conf_high``, ``suppress`` (statistics missing when set).
+        ``count``, ``share``, ``conf_low``, ``conf_high``; declared with the shares resting on ``count``,
+        whose classes add up to a group's ``n`` and whose groups add up per class.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> shares = shares_by(changes, ["target_group"])
+    >>> shares[shares["grouping"] == "all"][["change_class", "n", "count", "share"]].round(3)
+      change_class   n  count  share
+    0  progression  70      8  0.114
+    1  maintenance  70     49  0.700
+    2   degression  70     13  0.186
     """
-    out = _by_grouping(changes, groupings, lambda d, by: group_shares(d, by=by, alpha=alpha,
-                                                                     min_group_size=min_group_size))
-    return _mask(out, _STATS)
+    out = _by_grouping(changes, groupings, lambda d, by: group_shares(d, by=by, cl=cl, min_group_size=min_group_size))
+    out = _mask(out, ["share", "conf_low", "conf_high"])
+    return declare(out, counts=["n", "count"], stats={c: "count" for c in ("share", "conf_low", "conf_high")},
+                   margins={"count": ["instrument", "grouping", "group"],
+                            "n": ["instrument", "grouping", "change_class"]})
 
 
-def mean_change_by(changes: pd.DataFrame, groupings: Sequence[str] = GROUPINGS, *, alpha: float = 0.05,
+def mean_change_by(changes: pd.DataFrame, groupings: Sequence[str] = GROUPINGS, *, cl: float = 0.95,
                    min_group_size: int = 5) -> pd.DataFrame:
-    """Mean change (post - pre) with a t interval for all citizens and per grouping.
+    """Mean change (follow-up minus baseline) with a t interval, all citizens and per grouping.
 
     Returns
     -------
     DataFrame
-        ``instrument``, ``grouping``, ``group``, ``n``, ``mean``, ``std_error``, ``conf_low``, ``conf_high``,
-        ``suppress``.
+        ``instrument``, ``grouping``, ``group``, ``n``, ``estimate`` (the mean change), ``std_error``,
+        ``conf_low``, ``conf_high``; the statistics rest on ``n``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> mean_change_by(changes, ["target_group"])[["group", "n", "estimate"]].round(2)
+                    group   n  estimate
+    0                 all  70     -0.99
+    1               begge   5      2.40
+    2  kognitivt_handicap  39     -0.05
+    3        sindslidelse  26     -3.04
     """
-    out = _by_grouping(changes, groupings, lambda d, by: group_mean_change(d, by=by, alpha=alpha,
-                                                                          min_group_size=min_group_size))
-    return _mask(out, ["mean", "std_error", "conf_low", "conf_high"])
+    out = _by_grouping(changes, groupings,
+                       lambda d, by: group_mean_change(d, by=by, cl=cl, min_group_size=min_group_size))
+    stats = ["estimate", "std_error", "conf_low", "conf_high"]
+    out = _mask(out, stats)
+    return declare(out, counts="n", stats={c: "n" for c in stats}, margins={"n": ["instrument", "grouping"]})
 
 
-def bootstrap_shares(
-    assessments: pd.DataFrame,
-    changes: pd.DataFrame,
-    parameters: pd.DataFrame,
-    reliabilities: pd.DataFrame,
-    *,
-    by: str = "target_group",
-    B: int = 200,
-    alpha: float = 0.05,
-    seed: int = 0,
-    min_group_size: int = 5,
-    person_col: str = "person_id",
-) -> pd.DataFrame:
-    """Reliable-change and latent shares with bootstrap intervals that re-estimate the threshold.
+def target_groups_only(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of all citizens and of each target group (the declaration travels with them).
 
-    Wilson intervals (:func:`shares_by`) hold the reliable-change threshold c = z sqrt(2) s_pre
-    sqrt(1 - r) fixed, but s_pre and, for instruments without a declared reliability, r = Cronbach's
-    alpha are estimated from the same citizens - and with integer-valued scores a small shift of c
-    moves every citizen at one score step between classes. Here each of ``B`` replicates resamples
-    the citizens assessed (with their baseline items, first valid score and, if paired, their change),
-    re-estimates alpha (when it was estimated), s_pre and c, and recomputes
-
-    * ``rci_share``: the share with sign x change beyond +/- c (progression / degression), and
-    * ``latent_share``: the normal-deconvolution share of true change beyond c
-      (:func:`progression.recovery.groups.latent_change_shares`).
-
-    Intervals are bootstrap percentiles; point estimates use the full data.
-
-    Returns
-    -------
-    DataFrame
-        ``instrument``, ``grouping`` ("all" or ``by``), ``group``, ``change_class``, ``n``, ``count``
-        (citizens with reliable change of the class), ``rci_share``, ``rci_low``, ``rci_high``,
-        ``latent_share``, ``latent_low``, ``latent_high`` (statistics missing for groups under
-        ``min_group_size``).
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> shares = shares_by(changes, ["target_group", "step"])
+    >>> sorted(target_groups_only(shares)["grouping"].unique())
+    ['all', 'target_group']
     """
-    if B < 1:
-        raise ParameterError(f"B must be a positive number of bootstrap replicates; got {B!r}")
-    par = parameters.set_index("instrument")
-    estimated = dict(zip(reliabilities["instrument"], reliabilities["source"].str.startswith("Cronbach")))
-    frames = []
-    for k, (instrument, ch) in enumerate(changes.groupby("instrument", sort=True)):
-        p = par.loc[instrument]
-        data = _bootstrap_inputs(assessments, ch, instrument, p["scale"], by, person_col)
-        rng = np.random.default_rng(seed + 1000 * k)
-        frames.append(_bootstrap_instrument(data, p, bool(estimated.get(instrument, False)), B, alpha, rng)
-                      .assign(instrument=instrument))
-    out = pd.concat(frames, ignore_index=True)
-    out["grouping"] = np.where(out["group"] == "all", "all", by)
-    stats_cols = ["rci_share", "rci_low", "rci_high", "latent_share", "latent_low", "latent_high"]
-    out = out[["instrument", "grouping", "group", "change_class", "n", "count", *stats_cols]]
-    out.loc[out["n"] < min_group_size, stats_cols] = np.nan
-    return out
+    return table[table["grouping"].isin(["all", "target_group"])]
 
 
-def _bootstrap_inputs(assessments, ch, instrument, scale, by, person_col) -> dict:
-    """Per citizen assessed: first-occasion items, first valid score (on the change scale), change, group."""
-    ins = get_instrument(instrument)
-    rows = assessments.loc[assessments["instrument"] == ins.name, [person_col, "assessment_date", "item", "score"]]
-    rows = rows[rows["assessment_date"] == rows.groupby(person_col)["assessment_date"].transform("min")]
-    values = pd.to_numeric(rows["score"], errors="coerce")
-    items = (rows.assign(_v=values.where(~values.isin(ins.missing_codes)), _item=rows["item"].astype(str))
-             .set_index([person_col, "_item"])["_v"].unstack("_item"))
-    scored = score(assessments, ins)
-    first = scored[scored["valid"]].groupby(person_col).head(1).set_index(person_col)
-    people = items.index.union(first.index)
-    paired = ch.set_index(person_col)
-    return {"items": items.reindex(people).to_numpy(float), "first": first[scale].reindex(people).to_numpy(float),
-            "change": paired["change"].reindex(people).to_numpy(float),
-            "group": paired[by].reindex(people).astype(object).to_numpy(),
-            "observed_class": paired["change_class"].reindex(people).astype(object).to_numpy()}
+def bootstrap(assessments: pd.DataFrame, changes: pd.DataFrame, change: ReliableChange, reliability: pd.DataFrame,
+              *, n_boot: int = 200, seed: int = 0, cl: float = 0.95, min_group_size: int = 5) -> pd.DataFrame:
+    """Shares by target group with bootstrap intervals that re-estimate the threshold, side by side.
 
+    :func:`progression.recovery.bootstrap_shares` (alpha re-estimated in each replicate for the
+    instruments whose reliability is Cronbach's alpha from these data), one row per group and class:
+    ``rci_share`` (reliable change in the observed scores) and ``latent_share`` (true change beyond the
+    threshold), each with ``_conf_low`` / ``_conf_high``. The reliable-change shares rest on ``count``
+    (the class's citizens), the latent shares on ``n`` (the group's). ``seed`` is the run's seed: the
+    resamples come from its named stream ``progression.bootstrap``.
 
-def _weighted_var(w: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Variance (ddof=1, frequency weights) of ``x`` (n, or n x k) under each row of weights ``w`` (B x n)."""
-    n = w.sum(axis=1)
-    mean = (w @ x) / (n if x.ndim == 1 else n[:, None])
-    sq = (w @ (x * x)) / (n if x.ndim == 1 else n[:, None])
-    scale = n / (n - 1)
-    return (sq - mean**2) * (scale if x.ndim == 1 else scale[:, None])
-
-
-def _bootstrap_instrument(data, p, alpha_estimated: bool, B: int, level: float, rng) -> pd.DataFrame:
-    sign = 1.0 if p["direction"] == "higher_better" else -1.0
-    complete = ~np.isnan(data["items"]).any(axis=1)
-    has_first = ~np.isnan(data["first"])
-    paired = ~np.isnan(data["change"])
-    x_items, x_first = data["items"][complete], data["first"][has_first]
-    improvement = sign * data["change"][paired]
-    groups = data["group"][paired]
-    labels = ["all"] + sorted({str(g) for g in groups if g is not None and not pd.isna(g)})
-    member = np.column_stack([np.ones(paired.sum(), bool)] + [groups.astype(str) == g for g in labels[1:]])
-    n = len(data["first"])
-    rci, latent = [], []
-    chunk = max(1, min(B, 5_000_000 // max(n, 1)))
-    with np.errstate(invalid="ignore", divide="ignore"):  # a replicate may draw no citizen of a small group
-        for start in range(0, B, chunk):
-            _bootstrap_chunk(rng, n, min(chunk, B - start), p, alpha_estimated, complete, has_first, paired,
-                             x_items, x_first, improvement, member, rci, latent)
-    rci, latent = np.concatenate(rci), np.concatenate(latent)  # B x groups x 3
-    point_rci = np.stack([(data["observed_class"][paired][:, None] == cls) for cls in CHANGE_CLASSES], -1)
-    point_rci = (member[:, :, None] & point_rci).sum(axis=0) / member.sum(axis=0)[:, None]
-    point_latent = _latent_group(np.ones((1, paired.sum())), improvement, member, p["threshold"] / p["critical"],
-                                 p["threshold"])
-    rci_low, rci_high = np.nanquantile(rci, [level / 2, 1 - level / 2], axis=0)
-    latent_low, latent_high = np.nanquantile(latent, [level / 2, 1 - level / 2], axis=0)
-    rows = []
-    for g, label in enumerate(labels):
-        n_group = int(member[:, g].sum())
-        for j, cls in enumerate(CHANGE_CLASSES):
-            rows.append({"group": label, "change_class": cls, "n": n_group,
-                         "count": int(round(point_rci[g, j] * n_group)),
-                         "rci_share": point_rci[g, j], "rci_low": rci_low[g, j], "rci_high": rci_high[g, j],
-                         "latent_share": point_latent[g, j], "latent_low": latent_low[g, j],
-                         "latent_high": latent_high[g, j]})
-    return pd.DataFrame(rows)
-
-
-def _bootstrap_chunk(rng, n, size, p, alpha_estimated, complete, has_first, paired, x_items, x_first,
-                     improvement, member, rci, latent) -> None:
-    """One chunk of ``size`` replicates: multinomial weights, re-estimated threshold, shares appended."""
-    k = x_items.shape[1]
-    w = rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(float)
-    if alpha_estimated:
-        total = x_items.sum(axis=1)
-        item_var = _weighted_var(w[:, complete], x_items).sum(axis=1)
-        r = k / (k - 1) * (1 - item_var / _weighted_var(w[:, complete], total))
-    else:
-        r = np.full(len(w), p["reliability"])
-    s_diff = np.sqrt(2.0) * np.sqrt(_weighted_var(w[:, has_first], x_first)) * np.sqrt(1 - r)
-    c = p["critical"] * s_diff
-    wp = w[:, paired]
-    counts = wp @ member  # replicates x groups
-    prog = (wp * (improvement[None, :] > c[:, None])) @ member
-    degr = (wp * (improvement[None, :] < -c[:, None])) @ member
-    rci.append(np.stack([prog, counts - prog - degr, degr], axis=-1) / counts[..., None])
-    latent.append(np.stack([_latent_group(row, improvement, member, s, t) for row, s, t in zip(wp, s_diff, c)]))
-
-
-def _latent_group(w: np.ndarray, improvement: np.ndarray, member: np.ndarray, s_diff: float, c: float) -> np.ndarray:
-    """Latent shares (groups x 3) of one weight vector (1 x n) on the improvement scale."""
-    w = w.reshape(-1)
-    out = []
-    for g in range(member.shape[1]):
-        wg = w * member[:, g]
-        n = wg.sum()
-        mean = (wg @ improvement) / n
-        var = (wg @ (improvement - mean) ** 2) / (n - 1) if n > 1 else np.nan
-        out.append(_latent_shares(np.array([mean]), np.array([var]), s_diff, c)[:, 0])
-    return np.array(out)
-
-
-def municipality_comparison(
-    changes: pd.DataFrame,
-    *,
-    within: str = "target_group",
-    change_class: str = "progression",
-    levels: Sequence[float] = (0.95, 0.998),
-    min_group_size: int = 5,
-) -> pd.DataFrame:
-    """Municipalities compared within comparable groups: funnel limits and empirical-Bayes shrinkage.
-
-    Seed 003 advises comparing municipalities only within comparable target groups, so each
-    municipality's share of ``change_class`` is set against the national share *of its target group*
-    (exact binomial funnel limits, :func:`funnel_data`) and shrunk toward it (beta-binomial,
-    :func:`shrink_shares`); its mean change is shrunk too (normal-normal, :func:`shrink_means`, on
-    municipalities with at least 2 citizens). Groups with fewer than 3 municipalities, or where no
-    citizen (or every citizen) is in ``change_class``, are left out.
-
-    Returns
-    -------
-    DataFrame
-        ``instrument``, ``within`` column, ``municipality``, ``n``, ``count``, ``share``, ``target`` (the
-        national share of the group, from ``count_target`` of ``n_target`` citizens),
-        funnel limits and ``outside_<L>`` (1 outside, 0 inside), ``shrunk_share`` with ``shrunk_low``/``shrunk_high``,
-        ``mean_change``, ``shrunk_mean`` with ``shrunk_mean_low``/``shrunk_mean_high``,
-        ``little_variation`` (shrinkage pulled every municipality to the national value) and ``suppress``.
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> table = bootstrap(assessments, changes, change, reliability(assessments, ["QPR15"]), n_boot=20, seed=1)
+    >>> list(table.columns[6:])
+    ['rci_share', 'rci_conf_low', 'rci_conf_high', 'latent_share', 'latent_conf_low', 'latent_conf_high']
     """
-    if change_class not in CHANGE_CLASSES:
-        raise ParameterError(f"change_class must be one of {list(CHANGE_CLASSES)}; got {change_class!r}")
-    _require_columns(changes, {"within": within, "municipality": "municipality"}, "municipality_comparison")
-    frames = []
-    for (instrument, group), data in changes.groupby(["instrument", within], sort=True):
-        counts = data.groupby("municipality").agg(n=("change_class", "size"),
-                                                  count=("change_class", lambda s: int((s == change_class).sum())),
-                                                  mean_change=("change", "mean"), sd=("change", "std"))
-        counts = counts.reset_index()
-        if len(counts) < 3 or counts["count"].sum() in (0, counts["n"].sum()):
-            continue  # too few municipalities, or no one (everyone) in the class: nothing to compare
-        funnel = funnel_data(counts, group_col="municipality", levels=levels, min_group_size=min_group_size)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", StatisticalWarning)
-            shrunk = shrink_shares(counts, group_col="municipality", min_group_size=min_group_size)
-            several = counts[counts["n"] >= 2].assign(std_error=lambda d: d["sd"] / np.sqrt(d["n"]))
-            several = several[several["std_error"] > 0]
-            means = (shrink_means(several.rename(columns={"mean_change": "mean"}), group_col="municipality")
-                     if len(several) >= 3 else None)
-        t = funnel.merge(shrunk[["municipality", "shrunk_share", "conf_low", "conf_high"]]
-                         .rename(columns={"conf_low": "shrunk_low", "conf_high": "shrunk_high"}), on="municipality")
-        t = t.merge(counts[["municipality", "mean_change"]], on="municipality")
-        if means is not None:
-            t = t.merge(means[["municipality", "shrunk_mean", "conf_low", "conf_high"]]
-                        .rename(columns={"conf_low": "shrunk_mean_low", "conf_high": "shrunk_mean_high"}),
-                        on="municipality", how="left")
-        t["little_variation"] = any(issubclass(w.category, StatisticalWarning) for w in caught)
-        t["n_target"], t["count_target"] = int(counts["n"].sum()), int(counts["count"].sum())
-        frames.append(t.assign(instrument=instrument, **{within: group}))
-    if not frames:
-        raise DataContractError(f"municipality_comparison: no {within} group has 3 or more municipalities")
-    out = pd.concat(frames, ignore_index=True)
-    stats_cols = [c for c in out.columns if c not in ("instrument", within, "municipality", "n", "count", "suppress",
-                                                      "little_variation", "target", "n_target", "count_target")
-                  and not c.startswith("outside_")]
-    out = _mask(out, stats_cols)
-    for c in [c for c in out.columns if c.startswith("outside_")]:
-        out[c] = out[c].astype(float).mask(out["suppress"])  # 1 outside, 0 inside, missing when suppressed
-    first = ["instrument", within, "municipality"]
-    return out[first + [c for c in out.columns if c not in first]]
+    estimated = dict(zip(reliability["instrument"], reliability["source"].str.startswith("Cronbach")))
+    long = bootstrap_shares(assessments, changes, change.summary(), estimated=estimated, n_boot=n_boot,
+                            seed=stream_seed(seed, "progression.bootstrap"), cl=cl, min_group_size=min_group_size)
+    keys = ["instrument", "grouping", "group", "change_class", "n", "count"]
+    parts = [long[long["method"] == m].reset_index(drop=True) for m in BOOTSTRAP_METHODS]
+    wide = parts[0][keys].copy()
+    for method, part in zip(BOOTSTRAP_METHODS, parts):
+        wide[f"{method}_share"] = part["estimate"]
+        wide[f"{method}_conf_low"] = part["conf_low"]
+        wide[f"{method}_conf_high"] = part["conf_high"]
+    stats = {f"rci_{c}": "count" for c in ("share", "conf_low", "conf_high")}
+    stats.update({f"latent_{c}": "n" for c in ("share", "conf_low", "conf_high")})
+    return declare(wide, counts=["n", "count"], stats=stats, margins={"count": ["instrument", "grouping", "group"]})
+
+
+# --- municipalities -----------------------------------------------------------------------------------
+
+def municipalities(changes: pd.DataFrame, *, within: str = "target_group", min_group_size: int = 5) -> pd.DataFrame:
+    """Municipalities compared within target groups (:func:`progression.recovery.municipality_comparison`), declared.
+
+    The share progressing and the funnel flags rest on ``count``; the shrunk share and its interval on
+    ``count`` and ``n`` (given the fitted prior, the shrunk share reveals the count); the funnel limits,
+    the mean change and its shrunk value on ``n``; the national share on ``count_target``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> table = municipalities(changes)
+    >>> from progression.disclosure import declaration_of
+    >>> declaration_of(table).stats["shrunk_share"]
+    ('count', 'n')
+    """
+    table = municipality_comparison(changes, within=within, min_group_size=min_group_size).drop(columns="suppress")
+    outside = [c for c in table.columns if c.startswith("outside_")]
+    limits = [c for c in table.columns if c.startswith(("lower_", "upper_"))]
+    shrunk = ["shrunk_share", "shrunk_conf_low", "shrunk_conf_high"]
+    on_n = [*limits, "mean_change", "shrunk_mean", "shrunk_mean_conf_low", "shrunk_mean_conf_high"]
+    stats = {"share": "count", **{c: "count" for c in outside}, **{c: ["count", "n"] for c in shrunk},
+             **{c: "n" for c in on_n if c in table.columns}, "target": "count_target"}
+    return declare(table, counts=["n", "count", "n_target", "count_target"], stats=stats,
+                   margins={"n": ["instrument", within], "count": ["instrument", within]},
+                   labels="municipality")
 
 
 def municipality_summary(comparison: pd.DataFrame, *, within: str = "target_group") -> pd.DataFrame:
-    """Per instrument and group: municipalities compared, how many can be shown (share not suppressed),
-    how many lie outside the funnel limits, the national share and whether shrinkage found variation.
+    """Per instrument and group: municipalities compared, shown, outside the funnel limits; national share.
 
-    ``comparison`` is :func:`municipality_comparison` output, typically after disclosure control.
+    ``comparison`` is the *disclosed* :func:`municipalities` table (``shown`` counts the municipalities
+    whose share was not suppressed).
+
+    Returns
+    -------
+    DataFrame
+        ``instrument``, ``within``, ``municipalities``, ``shown``, ``hidden``, ``outside_95``,
+        ``outside_99_8``, ``n_target``, ``count_target``, ``national``, ``little_variation``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> from progression.disclosure import mark_disclosed, suppress
+    >>> shown, _ = suppress(municipalities(changes), table_name="municipalities", min_cell_size=5)
+    >>> summary = municipality_summary(mark_disclosed(shown, "municipalities"))
+    >>> summary[["target_group", "municipalities", "shown", "hidden"]]
+             target_group  municipalities  shown  hidden
+    0               begge               5      0       5
+    1  kognitivt_handicap              13      0      13
+    2        sindslidelse              13      1      12
     """
+    _check_disclosed(comparison, "municipality_summary")
     outside = [c for c in comparison.columns if c.startswith("outside_")]
     agg = {"municipalities": ("municipality", "size"), "shown": ("share", "count"),
            **{c.replace(".", "_"): (c, "sum") for c in outside},
            "n_target": ("n_target", "first"), "count_target": ("count_target", "first"),
            "national": ("target", "first"),
            "little_variation": ("little_variation", "first")}
-    return comparison.groupby(["instrument", within], sort=True).agg(**agg).reset_index()
+    out = comparison.groupby(["instrument", within], sort=True).agg(**agg).reset_index()
+    out.insert(4, "hidden", out["municipalities"] - out["shown"])
+    # safe: numbers of municipalities (compared, shown, hidden, outside a limit), read off the disclosed table
+    return declare(out, counts=["n_target", "count_target"], stats={"national": "count_target"},
+                   safe=["municipalities", "shown", "hidden", *[c.replace(".", "_") for c in outside]])
 
 
-def vum_domain_table(
-    assessments: pd.DataFrame,
-    persons: pd.DataFrame,
-    *,
-    follow_up_months: float = 12.0,
-    window_months: float = 3.0,
-    min_group_size: int = 5,
-    person_col: str = "person_id",
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """VUM moves per domain, and the domain-summary score by target group (:func:`vum_domain_moves`).
+# --- VUM domains ------------------------------------------------------------------------------------------
 
-    Returns
-    -------
-    domains : DataFrame
-        ``domain``, ``move`` (improved / same / worse), ``n`` (citizens with the domain relevant at both
-        dates), ``count``, ``share``.
-    summary : DataFrame
-        Per target group (and "all"): ``n``, ``mean_net_improved`` (domains improved minus worsened),
-        ``mean_level_change`` (negative is better), and ``n_<class>`` / ``share_<class>`` of the
-        domain-summary class (progression when more domains improved than worsened).
+def domain_moves(assessments: pd.DataFrame, *, follow_up_months: float = 12.0,
+                 window_months: float = 3.0) -> pd.DataFrame:
+    """VUM moves per citizen and domain (:func:`progression.recovery.vum_domain_moves`): person level.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> moves = domain_moves(assessments)
+    >>> moves["move"].value_counts().to_dict()
+    {'same': 2617, 'improved': 1748, 'worse': 1672}
     """
-    moves = vum_domain_moves(assessments, follow_up_months=follow_up_months, window_months=window_months,
-                             person_col=person_col)
-    domains = moves.groupby(["item", "move"], observed=False).size().rename("count").reset_index()
-    domains["n"] = domains.groupby("item")["count"].transform("sum")
-    domains["share"] = domains["count"] / domains["n"]
-    domains = domains.rename(columns={"item": "domain"})[["domain", "move", "n", "count", "share"]]
-    domains.loc[domains["n"] < min_group_size, "share"] = np.nan
-    summary = vum_domain_summary(moves, person_col=person_col)
-    summary["target_group"] = summary[person_col].map(persons.set_index(person_col)["target_group"])
-    rows = []
-    for group, d in [("all", summary), *summary.groupby("target_group", sort=True)]:
-        row = {"target_group": group, "n": len(d), "mean_net_improved": d["net_improved"].mean(),
-               "mean_level_change": d["mean_level_change"].mean()}
-        for cls in CHANGE_CLASSES:
-            row[f"n_{cls}"] = int((d["change_class"] == cls).sum())
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    for cls in CHANGE_CLASSES:
-        out[f"share_{cls}"] = out[f"n_{cls}"] / out["n"]
-    small = out["n"] < min_group_size
-    out.loc[small, [c for c in out.columns if c.startswith(("mean_", "share_"))]] = np.nan
-    return domains, out
+    return vum_domain_moves(assessments, follow_up_months=follow_up_months, window_months=window_months)
 
 
-def step_move_table(changes: pd.DataFrame, *, cl: float = 0.95, min_group_size: int = 5) -> pd.DataFrame:
-    """Baseline-adjusted change by staircase move (down / same / up) per instrument (:func:`step_move_ancova`).
+def vum_domains(moves: pd.DataFrame, *, min_group_size: int = 5) -> pd.DataFrame:
+    """Citizens by move per VUM domain (:func:`progression.recovery.domain_move_shares`), declared.
 
-    Instruments without citizens in the reference group "same" and one other move group are left out.
-    Statistics of move groups under ``min_group_size`` citizens are set missing.
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> vum_domains(domain_moves(assessments)).iloc[:3][["domain", "move", "n", "count"]]
+           domain      move     n  count
+    0  egenomsorg  improved  1073    305
+    1  egenomsorg      same  1073    481
+    2  egenomsorg     worse  1073    287
+    """
+    table = domain_move_shares(moves, min_group_size=min_group_size)
+    return declare(table, counts=["n", "count"], stats={"share": "count"}, margins={"count": ["domain"]})
+
+
+def vum_domain_summary(moves: pd.DataFrame, persons: pd.DataFrame, *, min_group_size: int = 5) -> pd.DataFrame:
+    """The VUM domain-summary score by target group (:func:`progression.recovery.domain_summary_by_group`), declared.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> vum_domain_summary(domain_moves(assessments), persons)[["target_group", "n", "n_progression"]]
+             target_group     n  n_progression
+    0                 all  1141            498
+    1               begge   104             50
+    2  kognitivt_handicap   576            238
+    3        sindslidelse   461            210
+    """
+    groups = persons.set_index("person_id")["target_group"]
+    table = domain_summary_by_group(moves, groups, min_group_size=min_group_size)
+    counts = [f"n_{c}" for c in CHANGE_CLASSES]
+    return declare(table, counts=["n", *counts],
+                   stats={"mean_net_improved": "n", "mean_level_change": "n",
+                          **{c.replace("n_", "share_"): c for c in counts}})
+
+
+# --- trajectories -------------------------------------------------------------------------------------------
+
+def trajectories(assessments: pd.DataFrame, persons: pd.DataFrame, spells: pd.DataFrame, *,
+                 instruments: Sequence[str], staircase=None, max_years: float = 10.0, max_persons: int | None = None,
+                 seed: int = 0) -> InstrumentTrajectories:
+    """One growth model per instrument (:class:`progression.recovery.InstrumentTrajectories`), fitted.
+
+    ``seed`` is the run's seed: the samples of ``max_persons`` citizens come from its named stream
+    ``progression.trajectories``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> fits = trajectories(assessments, persons, spells, instruments=["WHO5"], max_persons=200)
+    >>> fits
+    InstrumentTrajectories(WHO5: TrajectoryModel(n_obs=394, n_persons=200))
+    """
+    return InstrumentTrajectories(instruments=instruments, max_years=max_years, max_persons=max_persons,
+                                  seed=stream_seed(seed, "progression.trajectories")).fit(
+        assessments, persons, spells, staircase=staircase)
+
+
+def trajectory_coefficients(fits: InstrumentTrajectories) -> pd.DataFrame:
+    """Fixed effects and variance components per instrument, the statistics resting on ``n_persons``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> fits = trajectories(assessments, persons, spells, instruments=["WHO5"], max_persons=200)
+    >>> trajectory_coefficients(fits).query("kind == 'fixed'")[["term", "n_persons"]]
+            term  n_persons
+    0  intercept        200
+    1      years        200
+    """
+    stats = ["estimate", "std_error", "conf_low", "conf_high"]
+    return declare(fits.summary(), counts=["n_persons", "n_obs"], stats={c: "n_persons" for c in stats})
+
+
+def trajectory_means(fits: InstrumentTrajectories) -> pd.DataFrame:
+    """The model mean per instrument over years since start, resting on the citizens fitted (``n_persons``).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> fits = trajectories(assessments, persons, spells, instruments=["WHO5"], max_persons=200)
+    >>> trajectory_means(fits)[["time", "estimate"]].iloc[[0, -1]].round(1)
+        time  estimate
+    0    0.0      46.9
+    40  10.0      52.8
+    """
+    return declare(fits.mean_trajectory(), counts="n_persons",
+                   stats={c: "n_persons" for c in ("estimate", "conf_low", "conf_high")}, labels="time")
+
+
+def trajectory_observed(fits: InstrumentTrajectories, *, min_group_size: int = 5) -> pd.DataFrame:
+    """Observed mean scores per year since start, resting on the citizens of the year (``n``).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> fits = trajectories(assessments, persons, spells, instruments=["WHO5"], max_persons=200)
+    >>> trajectory_observed(fits)[["time", "n", "estimate"]].iloc[:2].round(1)
+       time   n  estimate
+    0   0.5  58      48.9
+    1   1.5  48      48.8
+    """
+    table = fits.observed_means(min_group_size=min_group_size)
+    return declare(table, counts=["n", "n_obs"], stats={c: "n" for c in ("estimate", "conf_low", "conf_high")},
+                   labels="time")
+
+
+def vum_ordinal(assessments: pd.DataFrame, persons: pd.DataFrame, spells: pd.DataFrame, *, staircase=None,
+                max_years: float = 10.0, max_persons: int | None = None, seed: int = 0) -> pd.DataFrame:
+    """Proportional-odds model of VUM domain levels over years (:func:`progression.recovery.vum_ordinal_trend`).
+
+    ``seed`` is the run's seed: the sample of ``max_persons`` citizens comes from its named stream
+    ``progression.vum_ordinal``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> table = vum_ordinal(assessments, persons, spells, max_persons=200)
+    >>> table[table["term"] == "years"][["estimate", "n_persons"]].round(3)
+       estimate  n_persons
+    5    -0.034        200
+    """
+    table = vum_ordinal_trend(assessments, persons, spells, staircase=staircase, max_years=max_years,
+                              max_persons=max_persons, seed=stream_seed(seed, "progression.vum_ordinal"))
+    stats = ["estimate", "std_error", "conf_low", "conf_high", "statistic", "p_value"]
+    return declare(table, counts=["n_persons", "n_obs"], stats={c: "n_persons" for c in stats})
+
+
+# --- moves on the staircase -------------------------------------------------------------------------------
+
+def step_moves(changes: pd.DataFrame, *, cl: float = 0.95, min_group_size: int = 5) -> pd.DataFrame:
+    """Baseline-adjusted change by staircase move (down / same / up) per instrument (ANCOVA), declared.
+
+    :func:`progression.recovery.step_move_ancova` per instrument; instruments without citizens in the
+    reference group "same" and one other move group are left out. Every statistic rests on ``n``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> step_moves(changes)[["instrument", "move", "n", "effect"]].round(2)
+      instrument  move   n  effect
+    0      QPR15  down   6    4.78
+    1      QPR15  same  62    0.00
+    2      QPR15    up   2     NaN
     """
     frames = []
     for instrument, data in changes.groupby("instrument", sort=True):
-        moves = data[["person_id", "move"]]
         try:
-            t = step_move_ancova(data.drop(columns="move"), moves, cl=cl)
+            t = step_move_ancova(data.drop(columns="move"), data[["person_id", "move"]], cl=cl)
         except DataContractError:
             continue
         frames.append(t.assign(instrument=instrument, baseline_slope=t.attrs["baseline_slope"]))
     out = pd.concat(frames, ignore_index=True)
     out["suppress"] = out["n"] < min_group_size
-    stats_cols = [c for c in out.columns if c not in ("instrument", "move", "n", "suppress", "baseline_slope")]
-    out = _mask(out, stats_cols)
-    return out[["instrument"] + [c for c in out.columns if c != "instrument"]]
+    stats = [c for c in out.columns if c not in ("instrument", "move", "n", "suppress")]
+    out = _mask(out, [c for c in stats if c != "baseline_slope"])
+    out = out[["instrument"] + [c for c in out.columns if c != "instrument"]]
+    return declare(out, counts="n", margins={"n": ["instrument"]}, stats={c: "n" for c in stats})
 
 
-def move_class_counts(changes: pd.DataFrame) -> pd.DataFrame:
-    """Citizens by staircase move and change class per instrument (:func:`move_change_table`, counts).
+def move_classes(changes: pd.DataFrame) -> pd.DataFrame:
+    """Citizens by staircase move and change class per instrument, with the share of each move group.
 
     Returns
     -------
     DataFrame
-        ``instrument``, ``move``, ``change_class``, ``n`` (citizens in the move group), ``count``, ``share``.
+        ``instrument``, ``move``, ``change_class``, ``n`` (citizens in the move group), ``count``,
+        ``share``; declared with the share resting on ``count``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> move_classes(changes).query("move == 'same'")[["change_class", "n", "count"]]
+      change_class   n  count
+    3  progression  62      5
+    4  maintenance  62     45
+    5   degression  62     12
     """
-    frames = []
-    for instrument, data in changes.groupby("instrument", sort=True):
+    def crossed(data):
         table = move_change_table(data.drop(columns="move"), data[["person_id", "move"]], normalize=False)
         long = table.stack().rename("count").reset_index()
         long["n"] = long.groupby("move")["count"].transform("sum")
-        frames.append(long.assign(instrument=instrument))
-    out = pd.concat(frames, ignore_index=True)
+        return long
+
+    out = _by_instrument(changes, crossed)
     out["share"] = out["count"] / out["n"].where(out["n"] > 0)
-    return out[["instrument", "move", "change_class", "n", "count", "share"]]
+    out = out[["instrument", "move", "change_class", "n", "count", "share"]]
+    return declare(out, counts=["n", "count"], stats={"share": "count"},
+                   margins={"count": ["instrument", "move"], "n": ["instrument", "change_class"]})
 
 
-def trajectory_frame(
-    assessments: pd.DataFrame,
-    instrument: str,
-    persons: pd.DataFrame,
-    spells: pd.DataFrame,
-    *,
-    staircase=None,
-    max_years: float = 10.0,
-    max_persons: int | None = None,
-    seed: int = 0,
-    person_col: str = "person_id",
-) -> pd.DataFrame:
-    """Scored assessments with years since service start and a municipality per citizen, for trajectories.
+# --- report text and key numbers --------------------------------------------------------------------------
 
-    Keeps assessments from service start (the first spell on a step) up to ``max_years`` later. The
-    municipality is the acting one at the citizen's first kept assessment (else the one in ``persons``),
-    so citizens nest in municipalities. With ``max_persons``, a simple random sample of citizens
-    (``seed``) is kept.
+def _check_disclosed(table, what: str) -> None:
+    if not is_disclosed(table):
+        raise DisclosureError(f"{what} takes tables that passed disclosure control: pass what ctx.write_result "
+                              "(or ctx.result) returned")
 
-    Returns
-    -------
-    DataFrame
-        ``person_col``, ``assessment_date``, ``scaled``, ``raw``, ``years``, ``municipality``.
+
+def phrases(table: pd.DataFrame, key: str, *, language: str = "en", sep: str = "; ", **where) -> str:
+    """The text ``key`` (section ``texts``) formatted with each row of a disclosed table, joined by ``sep``.
+
+    Rows where a value the text uses was suppressed are left out; ``where`` keeps the rows whose column
+    holds one of the values given (``instrument=["WHO5", "INSPIRE_O"]``).
+
+    Raises
+    ------
+    DisclosureError
+        When ``table`` did not pass disclosure control.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> from progression.disclosure import mark_disclosed, suppress
+    >>> table, _ = suppress(reliability(assessments, ["WHO5"]), table_name="reliability", min_cell_size=5)
+    >>> phrases(mark_disclosed(table, "reliability"), "progression_alpha_item")
+    'WHO5 α = 0.85 (0.84–0.87)'
     """
-    scored = score(assessments, instrument, person_col=person_col)
-    scored = scored[scored["valid"]].copy()
-    scored["years"] = years_since(scored, service_start(spells, staircase=staircase), person_col=person_col)
-    scored = scored[(scored["years"] >= 0) & (scored["years"] <= max_years)]
-    ids = np.sort(scored[person_col].unique())
-    if max_persons is not None and ids.size > max_persons:
-        keep = np.sort(np.random.default_rng(seed).choice(ids, size=max_persons, replace=False))
-        scored = scored[scored[person_col].isin(keep)]
-    first = scored.groupby(person_col, as_index=False)["assessment_date"].min()
-    first = first.rename(columns={"assessment_date": "date"})
-    at_first = steps_on_dates(spells, first, staircase=staircase, person_col=person_col).set_index(person_col)
-    fallback = persons.set_index(person_col)["municipality"].astype("Int64")
-    muni = at_first["municipality"].fillna(fallback.reindex(at_first.index))
-    scored["municipality"] = scored[person_col].map(muni).astype("Int64")
-    return scored[[person_col, "assessment_date", "scaled", "raw", "years", "municipality"]].reset_index(drop=True)
+    _check_disclosed(table, "phrases")
+    rows = table
+    for column, values in where.items():
+        rows = rows[rows[column].isin(values if isinstance(values, (list, tuple)) else [values])]
+    return _format_rows(rows, key, language, sep)
 
 
-def clinical_table(changes: pd.DataFrame, parameters: pd.DataFrame) -> pd.DataFrame:
-    """Citizens by Jacobson-Truax clinical status per instrument with a cut-off.
+def _format_rows(rows: pd.DataFrame, key: str, language: str, sep: str) -> str:
+    template = text("texts", key, language=language)
+    fields = [f for _, f, _, _ in string.Formatter().parse(template) if f]
+    rows = rows.dropna(subset=[f for f in fields if pd.api.types.is_numeric_dtype(rows[f])])
+    return sep.join(template.format(**r) for r in rows[fields].to_dict("records"))
 
-    ``parameters`` is the second output of :func:`change_table` (``cutoff`` and ``direction``).
 
-    Returns
-    -------
-    DataFrame
-        ``instrument``, ``clinical_status`` (recovered / improved / unchanged / deteriorated), ``n``
-        (paired citizens), ``count``, ``share``, and ``n_below`` / ``count_below`` / ``share_below``: the
-        same among citizens who started on the dysfunctional side of the cut-off (only they can recover).
+def overall_phrases(shares: pd.DataFrame, pairing: pd.DataFrame, *, language: str = "en") -> str:
+    """Per instrument, the shares of all citizens progressing and degressing with the citizens paired.
+
+    Both tables must be disclosed (:func:`shares_by` and :func:`pairing` after ``ctx.write_result``).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> change = reliable_change(assessments, reliability(assessments, ["QPR15"]))
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> from progression.disclosure import mark_disclosed, suppress
+    >>> shares, _ = suppress(shares_by(changes, []), table_name="shares", min_cell_size=5)
+    >>> paired, _ = suppress(pairing(change), table_name="pairing", min_cell_size=5)
+    >>> overall_phrases(mark_disclosed(shares, "shares"), mark_disclosed(paired, "pairing"))
+    'QPR15: 11% progressed and 19% degressed (n = 70)'
     """
-    par = parameters.set_index("instrument")
-    d = changes.dropna(subset=["clinical_status"])
-    sign = np.where(d["instrument"].map(par["direction"]) == "higher_better", 1.0, -1.0)
-    below = sign * (d["pre"] - d["instrument"].map(par["cutoff"])) < 0
-    frames = []
-    for label, sub in (("", d), ("_below", d[below])):
-        t = sub.groupby(["instrument", "clinical_status"], observed=False).size().rename(f"count{label}").reset_index()
-        t[f"n{label}"] = t.groupby("instrument")[f"count{label}"].transform("sum")
-        t[f"share{label}"] = t[f"count{label}"] / t[f"n{label}"].where(t[f"n{label}"] > 0)
-        frames.append(t)
-    out = frames[0].merge(frames[1], on=["instrument", "clinical_status"], how="left")
-    out = out[out["instrument"].isin(d["instrument"].unique())]
-    return out[["instrument", "clinical_status", "n", "count", "share", "n_below", "count_below",
-                "share_below"]].reset_index(drop=True)
+    _check_disclosed(shares, "overall_phrases")
+    _check_disclosed(pairing, "overall_phrases")
+    overall = shares[shares["grouping"] == "all"].pivot(index="instrument", columns="change_class", values="share")
+    table = pairing.set_index("instrument")[["n_paired"]].join(overall, how="inner").reset_index()
+    return _format_rows(table, "progression_overall_item", language, "; ")
 
 
-def fit_trajectories(
-    assessments: pd.DataFrame,
-    instruments: Sequence[str],
-    persons: pd.DataFrame,
-    spells: pd.DataFrame,
-    *,
-    staircase=None,
-    max_years: float = 10.0,
-    max_persons: int | None = None,
-    seed: int = 0,
-    min_group_size: int = 5,
-) -> dict[str, pd.DataFrame]:
-    """Growth model of each instrument's score over years since service start (``TrajectoryModel(engine="fast")``).
+def key_numbers(pairing: pd.DataFrame, shares: pd.DataFrame, reliability: pd.DataFrame, coefficients: pd.DataFrame,
+                step_moves: pd.DataFrame, coverage: pd.DataFrame | None = None) -> dict:
+    """Key numbers from disclosed tables, declared: counts, and statistics with the counts they rest on.
 
-    Random intercepts and slopes per citizen and per municipality (citizens nested in the acting
-    municipality at their first assessment, :func:`trajectory_frame`); REML.
-
-    Returns
-    -------
-    dict
-        ``"coefficients"``: fixed effects and variance components per instrument (``instrument``,
-        ``kind``, ``term``, ``estimate``, ``std_error``, ``conf_low``, ``conf_high``, ``n_persons``,
-        ``n_obs``); ``"mean"``: the model mean with its band on a grid of years; ``"observed"``: mean
-        scores per year since start (:func:`binned_means`, statistics missing under
-        ``min_group_size`` persons).
+    Per instrument: ``n_paired_<i>``; ``share_<class>_<i>`` (all citizens; rests on ``n_paired_<i>``);
+    ``alpha_<i>`` (rests on ``n_alpha_<i>``); ``slope_per_year_<i>`` of the growth model (rests on
+    ``n_trajectory_<i>``); ``effect_<move>_<i>``, the baseline-adjusted effect of moving down or up
+    (rests on ``n_<move>_<i>`` and ``n_same_<i>``); with a truth comparison ``truth_covered_<quantity>``.
+    Suppressed values are left out.
     """
-    coefs, means, observed = [], [], []
-    grid = np.linspace(0, max_years, 41)
-    for k, name in enumerate(instruments):
-        frame = trajectory_frame(assessments, name, persons, spells, staircase=staircase, max_years=max_years,
-                                 max_persons=max_persons, seed=seed + k)
-        model = TrajectoryModel(engine="fast").fit(frame, municipality_col="municipality")
-        counts = {"instrument": name, "n_persons": model.n_persons_, "n_obs": model.n_obs_}
-        vc = model.variance_components_.rename(columns={"component": "term", "variance": "estimate"})
-        coefs += [model.summary_.assign(kind="fixed", **counts),
-                  vc.drop(columns="std_dev").assign(kind="variance", **counts)]
-        means.append(model.mean_trajectory(grid).assign(instrument=name))
-        obs = binned_means(frame, min_group_size=min_group_size)
-        obs.loc[obs["suppress"], ["mean", "conf_low", "conf_high"]] = np.nan
-        observed.append(obs.assign(instrument=name))
-    table = pd.concat(coefs, ignore_index=True)
-    cols = ["instrument", "kind", "term", "estimate", "std_error", "conf_low", "conf_high", "n_persons", "n_obs"]
-    return {"coefficients": table[cols], "mean": pd.concat(means, ignore_index=True),
-            "observed": pd.concat(observed, ignore_index=True)}
+    for table in (pairing, shares, reliability, coefficients, step_moves):
+        _check_disclosed(table, "key_numbers")
+    key, counts, stats, safe = {}, [], {}, []
+
+    def add(name, value, digits=None, rests_on=None, kind="count"):
+        if value is None or not np.isfinite(value):
+            return
+        key[name] = int(value) if digits is None else round(float(value), digits)
+        if kind == "safe":
+            safe.append(name)
+        elif rests_on is None:
+            counts.append(name)
+        else:
+            stats[name] = rests_on
+
+    paired = pairing.set_index("instrument")["n_paired"]
+    for instrument, n in paired.items():
+        add(f"n_paired_{instrument}", n)
+    overall = shares[shares["grouping"] == "all"].set_index(["instrument", "change_class"])["share"]
+    for instrument in paired.index:
+        for cls in ("progression", "degression"):
+            if (instrument, cls) in overall and f"n_paired_{instrument}" in key:
+                add(f"share_{cls}_{instrument}", overall[(instrument, cls)], 4, f"n_paired_{instrument}")
+    for row in reliability.itertuples(index=False):
+        add(f"n_alpha_{row.instrument}", row.n)
+        if f"n_alpha_{row.instrument}" in key:
+            add(f"alpha_{row.instrument}", row.alpha, 3, f"n_alpha_{row.instrument}")
+    slopes = coefficients[(coefficients["kind"] == "fixed") & (coefficients["term"] == "years")]
+    for row in slopes.itertuples(index=False):
+        add(f"n_trajectory_{row.instrument}", row.n_persons)
+        if f"n_trajectory_{row.instrument}" in key:
+            add(f"slope_per_year_{row.instrument}", row.estimate, 4, f"n_trajectory_{row.instrument}")
+    for row in step_moves.itertuples(index=False):
+        add(f"n_{row.move}_{row.instrument}", row.n)
+    for row in step_moves[step_moves["move"] != "same"].itertuples(index=False):
+        bases = [f"n_{row.move}_{row.instrument}", f"n_same_{row.instrument}"]
+        if all(b in key for b in bases):
+            add(f"effect_{row.move}_{row.instrument}", row.effect, 3, bases)
+    if coverage is not None:
+        _check_disclosed(coverage, "key_numbers")
+        for row in coverage.itertuples(index=False):
+            # safe: the share of comparisons with the synthetic truth whose interval covers it (no person)
+            add(f"truth_covered_{row.quantity}", row.covered, 3, kind="safe")
+    return declare(dict(sorted(key.items())), counts=counts, stats=stats, safe=safe)
 
 
-def fit_vum_ordinal(
-    assessments: pd.DataFrame,
-    persons: pd.DataFrame,
-    spells: pd.DataFrame,
-    *,
-    staircase=None,
-    max_years: float = 10.0,
-    max_persons: int | None = None,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Proportional-odds model of VUM domain levels over years since service start, domains as covariates.
-
-    One row per citizen x assessment x relevant domain (code 9 left out); errors clustered on citizens
-    (:class:`OrdinalLevelModel`). A positive ``years`` coefficient means higher (worse) levels over time.
-
-    Returns
-    -------
-    DataFrame
-        The model's ``summary_`` with ``n_persons`` and ``n_obs``.
-    """
-    frame = trajectory_frame(assessments, "VUM", persons, spells, staircase=staircase, max_years=max_years,
-                             max_persons=max_persons, seed=seed)
-    rows = assessments[(assessments["instrument"] == "VUM") & (assessments["score"] != 9)]
-    rows = rows.merge(frame[["person_id", "assessment_date", "years"]], on=["person_id", "assessment_date"])
-    model = OrdinalLevelModel().fit(rows.dropna(subset=["score"]), covariates=["item"])
-    out = model.summary_.copy()
-    out["term"] = out["term"].str.replace(r"^item\[T\.(.*)\]$", r"domain: \1", regex=True)
-    return out.assign(n_persons=model.n_persons_, n_obs=model.n_obs_)
-
+# --- comparisons with the synthetic truth ------------------------------------------------------------------
 
 def truth_comparison(shares: pd.DataFrame, mean_change: pd.DataFrame, truth: dict) -> pd.DataFrame:
     """Estimates set against the synthetic generator's truth (``truth["assessments"]["realised"]``).
@@ -739,17 +816,37 @@ def truth_comparison(shares: pd.DataFrame, mean_change: pd.DataFrame, truth: dic
     Parameters
     ----------
     shares : DataFrame
-        :func:`bootstrap_shares` (``group`` "all" or a target group).
+        The disclosed :func:`bootstrap` table (``group`` "all" or a target group).
     mean_change : DataFrame
-        :func:`mean_change_by` (its "all" rows are used).
+        The disclosed :func:`mean_change_by` table (its "all" rows are used).
+    truth : dict
+        The generating truth (``ctx.truth()``).
 
     Returns
     -------
     DataFrame
         ``instrument``, ``group``, ``quantity``, ``change_class``, ``n``, ``n_cell`` (citizens the
         estimate reveals: the class count for a reliable-change share, else ``n``), ``estimate``,
-        ``conf_low``, ``conf_high``, ``n_truth``, ``truth`` and ``covered`` (truth inside the interval).
+        ``conf_low``, ``conf_high``, ``n_truth``, ``truth`` and ``covered`` (truth inside the interval);
+        declared with the estimates and the truth resting on ``n_cell``.
+
+    Examples
+    --------
+    >>> from progression.datasets import example_truth, load_example
+    >>> from progression.disclosure import mark_disclosed, suppress
+    >>> assessments = load_example("assessments")
+    >>> persons, spells = load_example("persons"), load_example("spells")
+    >>> rel = reliability(assessments, ["QPR15"])
+    >>> change = reliable_change(assessments, rel)
+    >>> changes = changes_in_context(change, persons, spells)
+    >>> boot, _ = suppress(bootstrap(assessments, changes, change, rel, n_boot=20), table_name="boot", min_cell_size=5)
+    >>> means, _ = suppress(mean_change_by(changes, ["target_group"]), table_name="means", min_cell_size=5)
+    >>> out = truth_comparison(mark_disclosed(boot, "boot"), mark_disclosed(means, "means"), example_truth())
+    >>> out.groupby("quantity").size().to_dict()
+    {'latent_share': 12, 'mean_change': 1, 'rci_share': 12}
     """
+    _check_disclosed(shares, "truth_comparison")
+    _check_disclosed(mean_change, "truth_comparison")
     realised = truth["assessments"]["realised"]
     rows = []
     for r in shares.to_dict("records"):
@@ -761,7 +858,7 @@ def truth_comparison(shares: pd.DataFrame, mean_change: pd.DataFrame, truth: dic
         for quantity, n_cell, key in (("rci", r["count"], "observed_shares"), ("latent", r["n"], "true_shares")):
             rows.append({**common, "quantity": f"{quantity}_share", "n_cell": n_cell,
                          "estimate": r[f"{quantity}_share"],
-                         "conf_low": r[f"{quantity}_low"], "conf_high": r[f"{quantity}_high"],
+                         "conf_low": r[f"{quantity}_conf_low"], "conf_high": r[f"{quantity}_conf_high"],
                          "truth": entry[key][r["change_class"]]})
     for r in mean_change[mean_change["grouping"] == "all"].itertuples(index=False):
         if r.instrument not in realised:
@@ -770,11 +867,40 @@ def truth_comparison(shares: pd.DataFrame, mean_change: pd.DataFrame, truth: dic
         factor = float(ins.scale_raw(np.array([1.0]))[0] - ins.scale_raw(np.array([0.0]))[0])
         rows.append({"instrument": r.instrument, "group": "all", "change_class": None, "n": r.n,
                      "n_truth": realised[r.instrument]["n_pairs"], "quantity": "mean_change", "n_cell": r.n,
-                     "estimate": r.mean, "conf_low": r.conf_low, "conf_high": r.conf_high,
+                     "estimate": r.estimate, "conf_low": r.conf_low, "conf_high": r.conf_high,
                      "truth": factor * realised[r.instrument]["true_change"]["mean"]})
     cols = ["instrument", "group", "quantity", "change_class", "n", "n_cell", "estimate", "conf_low", "conf_high",
             "n_truth", "truth"]
     out = pd.DataFrame(rows)[cols].sort_values(["quantity", "instrument", "group"], kind="stable", ignore_index=True)
     covered = (out["conf_low"] <= out["truth"]) & (out["truth"] <= out["conf_high"])
     out["covered"] = covered.astype("boolean").mask(out["conf_low"].isna() | out["conf_high"].isna())
-    return out
+    return declare(out, counts=["n", "n_cell", "n_truth"],
+                   stats={c: "n_cell" for c in ("estimate", "conf_low", "conf_high", "truth")})
+
+
+def truth_coverage(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Per quantity, the share of comparisons whose 95 % interval covers the truth (disclosed comparison).
+
+    Returns
+    -------
+    DataFrame
+        ``quantity``, ``what`` (its name in words), ``comparisons``, ``covered``; declared safe: they count
+        and average comparisons of estimates with the synthetic truth, not persons.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from progression.disclosure import mark_disclosed
+    >>> comparison = pd.DataFrame({"quantity": ["rci_share"] * 3 + ["mean_change"],
+    ...                            "covered": [True, True, False, True]})
+    >>> truth_coverage(mark_disclosed(comparison, "truth"))
+          quantity         what  comparisons   covered
+    0  mean_change  mean change            1  1.000000
+    1    rci_share    rci share            3  0.666667
+    """
+    _check_disclosed(comparison, "truth_coverage")
+    known = comparison.dropna(subset=["covered"])
+    out = known.groupby("quantity")["covered"].agg(comparisons="size", covered="mean").reset_index()
+    out["covered"] = out["covered"].astype(float)
+    out.insert(1, "what", out["quantity"].str.replace("_", " "))
+    return declare(out, safe=["comparisons", "covered"])  # safe: about comparisons, not persons

@@ -3,29 +3,61 @@
 Modules
 -------
 instruments
-    Instrument registry (VUM 2.0, WHO-5, Brief INSPIRE-O, QPR-15, Recovery Star, GAS) and item scoring.
-change
-    Baseline/follow-up pairing, Jacobson-Truax reliable change, progression / maintenance / degression.
-groups
-    Shares and mean change by group with intervals, funnel-plot data, empirical-Bayes shrinkage.
-trajectories
-    Mixed-effects growth model, ordinal model for VUM levels, staircase move vs change (ANCOVA).
+    Instrument registry (VUM 2.0, WHO-5, Brief INSPIRE-O, QPR-15, Recovery Star, GAS), item scoring and
+    cut-offs.
 reliability
-    Cronbach's alpha of an instrument's items in the data, for instruments without a declared reliability.
-steps
-    The staircase step held on an assessment date, and the step move between two assessments.
+    Cronbach's alpha of an instrument's items in the data, for instruments without a declared
+    reliability, beside the declared values.
+change
+    Baseline/follow-up pairing, Jacobson-Truax reliable change, progression / maintenance / degression
+    (:class:`ReliableChange` for several instruments), clinical significance, and the context of a
+    change (target group, step, municipality, move on the staircase).
+domains
+    Moves per VUM domain (or Recovery Star area) and the domain-summary score.
+groups
+    Shares and mean change by group with intervals, latent (true-change) shares, funnel limits,
+    empirical-Bayes shrinkage.
+bootstrap
+    Shares of reliable and of true change with a bootstrap that re-estimates the threshold.
+comparison
+    Municipalities compared within comparable target groups (funnel limits and shrinkage).
+trajectories
+    Mixed-effects growth models (per instrument), the ordinal model of VUM levels, staircase moves
+    against change (ANCOVA).
+
+Examples
+--------
+>>> from progression.datasets import load_example
+>>> from progression.recovery import ReliableChange, group_shares
+>>> rc = ReliableChange().fit(load_example("assessments"), {"QPR15": 0.89})
+>>> group_shares(rc.changes_)[["change_class", "count"]]
+  change_class  count
+0  progression      8
+1  maintenance     49
+2   degression     13
 """
 
+from progression.recovery.bootstrap import BOOTSTRAP_METHODS, bootstrap_shares
 from progression.recovery.change import (
     CHANGE_CLASSES,
+    CLINICAL_STATUSES,
+    ReliableChange,
+    add_context,
     change_per_citizen,
     classify_change,
     clinical_significance,
+    clinical_status_counts,
     jacobson_truax_cutoffs,
     pair_assessments,
     reliable_change,
-    recovery_star_transitions,
     reliable_change_threshold,
+)
+from progression.recovery.comparison import municipality_comparison
+from progression.recovery.domains import (
+    DOMAIN_MOVES,
+    domain_move_shares,
+    domain_summary_by_group,
+    recovery_star_transitions,
     vum_domain_moves,
     vum_domain_summary,
 )
@@ -42,6 +74,7 @@ from progression.recovery.groups import (
 from progression.recovery.instruments import (
     BUILTIN_CONFIGS,
     Instrument,
+    cutoff_value,
     flag_cutoffs,
     gas_tscore,
     get_instrument,
@@ -51,27 +84,41 @@ from progression.recovery.instruments import (
     register_instrument,
     score,
 )
-from progression.recovery.reliability import cronbach_alpha, instrument_alpha
+from progression.recovery.reliability import cronbach_alpha, instrument_alpha, reliability_table
 from progression.recovery.trajectories import (
+    InstrumentTrajectories,
     OrdinalLevelModel,
     TrajectoryModel,
     binned_means,
     move_change_table,
     step_move_ancova,
+    trajectory_frame,
+    vum_ordinal_trend,
     years_since,
 )
 
 __all__ = [
+    "BOOTSTRAP_METHODS",
     "BUILTIN_CONFIGS",
     "CHANGE_CLASSES",
+    "CLINICAL_STATUSES",
+    "DOMAIN_MOVES",
     "Instrument",
+    "InstrumentTrajectories",
     "OrdinalLevelModel",
+    "ReliableChange",
     "TrajectoryModel",
+    "add_context",
     "binned_means",
+    "bootstrap_shares",
     "change_per_citizen",
     "classify_change",
     "clinical_significance",
+    "clinical_status_counts",
     "cronbach_alpha",
+    "cutoff_value",
+    "domain_move_shares",
+    "domain_summary_by_group",
     "flag_cutoffs",
     "funnel_data",
     "funnel_limits",
@@ -85,18 +132,22 @@ __all__ = [
     "list_instruments",
     "load_instruments",
     "move_change_table",
+    "municipality_comparison",
     "pair_assessments",
     "recovery_star_stage",
     "recovery_star_transitions",
     "register_instrument",
+    "reliability_table",
     "reliable_change",
     "reliable_change_threshold",
     "score",
     "shrink_means",
     "shrink_shares",
     "step_move_ancova",
+    "trajectory_frame",
     "vum_domain_moves",
     "vum_domain_summary",
+    "vum_ordinal_trend",
     "wilson_interval",
     "years_since",
 ]

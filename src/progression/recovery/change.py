@@ -1,27 +1,39 @@
-"""Change per citizen: baseline/follow-up pairing, reliable change and clinical significance.
+"""Change per citizen: baseline/follow-up pairing, reliable change, clinical significance and context.
 
 Reliable change follows Jacobson & Truax (1991), J Consult Clin Psychol 59:12-19:
 SE = s_pre sqrt(1 - r_xx), S_diff = sqrt(2) SE, RC = (x_post - x_pre) / S_diff, and |RC| > 1.96 is
 reliable change. Each citizen is classified as *progression* (reliable improvement), *maintenance* or
 *degression* (reliable deterioration), taking the instrument's direction into account: for VUM levels,
 where lower is better, a reliable decrease is progression.
+
+:class:`ReliableChange` does this for several instruments at once, each with its own reliability and
+baseline standard deviation; :func:`add_context` adds what a citizen's change is compared by (target
+group, step, municipality, the move on the staircase, the year).
+
+Examples
+--------
+>>> from progression.datasets import load_example
+>>> from progression.recovery import ReliableChange
+>>> assessments = load_example("assessments")
+>>> rc = ReliableChange().fit(assessments, {"QPR15": 0.89})
+>>> rc.summary()[["instrument", "n_baseline", "n_paired"]]
+  instrument  n_baseline  n_paired
+0      QPR15         861        70
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from progression.exceptions import DataContractError, ParameterError
-from progression.recovery.instruments import (
-    Instrument,
-    _require_columns,
-    get_instrument,
-    recovery_star_stage,
-    score,
-)
+from progression._validation import check_columns
+from progression.constants import DAYS_PER_MONTH
+from progression.exceptions import DataContractError, NotFittedError, ParameterError
+from progression.recovery.instruments import Instrument, cutoff_value, get_instrument, score
+from progression.staircase import steps_on_dates
 
 __all__ = [
     "CHANGE_CLASSES",
@@ -32,13 +44,16 @@ __all__ = [
     "classify_change",
     "clinical_significance",
     "change_per_citizen",
-    "vum_domain_moves",
-    "vum_domain_summary",
-    "recovery_star_transitions",
+    "ReliableChange",
+    "add_context",
+    "clinical_status_counts",
 ]
 
+#: The three classes of a citizen's change (Ekspertudvalget på socialområdet 2024, section 6.2:
+#: "progression, fastholdelse, degression").
 CHANGE_CLASSES = ("progression", "maintenance", "degression")
-_DAYS_PER_MONTH = 365.25 / 12
+#: Jacobson-Truax clinical status, from best to worst.
+CLINICAL_STATUSES = ("recovered", "improved", "unchanged", "deteriorated")
 
 
 def _direction_sign(direction: str) -> int:
@@ -63,7 +78,7 @@ def pair_assessments(
     Baseline is the person's first assessment date, or, when ``index_dates`` (person -> service start)
     is given, the assessment closest to the index date within +/- ``baseline_window_months``.
     Follow-up is the assessment closest to baseline + ``follow_up_months`` within +/- ``window_months``
-    (ties go to the earlier date). A month is 365.25/12 days.
+    (ties go to the earlier date). A month is :data:`progression.constants.DAYS_PER_MONTH` days.
 
     Parameters
     ----------
@@ -79,8 +94,17 @@ def pair_assessments(
     -------
     DataFrame
         ``person_col``, ``baseline_date``, ``follow_up_date``, ``months`` (baseline to follow-up).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> dates = pd.DataFrame({"person_id": [1, 1, 1],
+    ...                       "assessment_date": pd.to_datetime(["2021-01-05", "2021-11-20", "2022-02-01"])})
+    >>> pair_assessments(dates)
+       person_id baseline_date follow_up_date    months
+    0          1    2021-01-05     2022-02-01  12.87885
     """
-    _require_columns(frame, {"person_col": person_col, "date_col": date_col}, "pair_assessments")
+    check_columns(frame, {"person_col": person_col, "date_col": date_col}, name="pair_assessments")
     for name, value in (("follow_up_months", follow_up_months), ("window_months", window_months),
                         ("baseline_window_months", baseline_window_months)):
         if not np.isfinite(value) or value < 0:
@@ -92,15 +116,15 @@ def pair_assessments(
         base = dates.groupby(person_col, as_index=False)[date_col].min()
     else:
         idx = pd.to_datetime(pd.Series(index_dates)).rename("_index").rename_axis(person_col).reset_index()
-        base = _closest(dates, idx, "_index", baseline_window_months * _DAYS_PER_MONTH, person_col, date_col)
+        base = _closest(dates, idx, "_index", baseline_window_months * DAYS_PER_MONTH, person_col, date_col)
     base = base.rename(columns={date_col: "baseline_date"})[[person_col, "baseline_date"]]
     cand = dates.merge(base, on=person_col)
     cand = cand[cand[date_col] > cand["baseline_date"]]
-    target = base.assign(_target=base["baseline_date"] + pd.to_timedelta(follow_up_months * _DAYS_PER_MONTH, "D"))
-    follow = _closest(cand, target[[person_col, "_target"]], "_target", window_months * _DAYS_PER_MONTH,
+    target = base.assign(_target=base["baseline_date"] + pd.to_timedelta(follow_up_months * DAYS_PER_MONTH, "D"))
+    follow = _closest(cand, target[[person_col, "_target"]], "_target", window_months * DAYS_PER_MONTH,
                       person_col, date_col).rename(columns={date_col: "follow_up_date"})
     out = base.merge(follow[[person_col, "follow_up_date"]], on=person_col, how="left" if keep_unpaired else "inner")
-    out["months"] = (out["follow_up_date"] - out["baseline_date"]).dt.days / _DAYS_PER_MONTH
+    out["months"] = (out["follow_up_date"] - out["baseline_date"]).dt.days / DAYS_PER_MONTH
     return out.sort_values(person_col, ignore_index=True)
 
 
@@ -132,6 +156,11 @@ def reliable_change(pre, post, *, sd_pre: float, reliability: float):
     ----------
     Jacobson, N. S., & Truax, P. (1991). Clinical significance: a statistical approach to defining
     meaningful change in psychotherapy research. J Consult Clin Psychol, 59(1), 12-19.
+
+    Examples
+    --------
+    >>> reliable_change([32.0], [53.0], sd_pre=7.5, reliability=0.80).round(2)
+    array([4.43])
     """
     s_diff = _s_diff(sd_pre, reliability)
     pre_a, post_a = np.asarray(pre, dtype=float), np.asarray(post, dtype=float)
@@ -150,7 +179,13 @@ def _s_diff(sd_pre: float, reliability: float) -> float:
 
 
 def reliable_change_threshold(*, sd_pre: float, reliability: float, critical: float = 1.96) -> float:
-    """Smallest raw change that is reliable: critical x S_diff (Jacobson & Truax 1991)."""
+    """Smallest raw change that is reliable: critical x S_diff (Jacobson & Truax 1991).
+
+    Examples
+    --------
+    >>> round(reliable_change_threshold(sd_pre=7.5, reliability=0.80), 2)
+    9.3
+    """
     return critical * _s_diff(sd_pre, reliability)
 
 
@@ -163,6 +198,11 @@ def jacobson_truax_cutoffs(
     a = M_dys + z s_dys (toward the functional side), b = M_func - z s_func (toward the dysfunctional
     side), c = (s_func M_dys + s_dys M_func) / (s_func + s_dys); with ``direction="lower_better"`` the
     signs of the z-terms flip. Jacobson & Truax use z = 2; some software uses 1.96.
+
+    Examples
+    --------
+    >>> jacobson_truax_cutoffs(mean_dys=40, sd_dys=7.5, mean_func=60, sd_func=7.5)
+    {'a': 55.0, 'b': 45.0, 'c': 50.0}
     """
     sign = _direction_sign(direction)
     if sd_dys <= 0 or sd_func <= 0:
@@ -183,6 +223,11 @@ def classify_change(rci, *, direction: str = "higher_better", critical: float = 
 
     Progression when sign x RC > critical, degression when sign x RC < -critical (sign = +1 when higher
     is better, -1 when lower is better), maintenance otherwise; missing RC gives a missing class.
+
+    Examples
+    --------
+    >>> list(classify_change([2.5, 0.3, -2.1], direction="lower_better"))
+    ['degression', 'maintenance', 'progression']
     """
     sign = _direction_sign(direction)
     r = np.asarray(rci, dtype=float) * sign
@@ -198,6 +243,11 @@ def clinical_significance(pre, post, rci, *, cutoff: float, direction: str = "hi
     *Recovered*: reliable improvement and the follow-up score on the functional side of ``cutoff``
     (having started on the dysfunctional side); *improved*: reliable improvement otherwise;
     *deteriorated*: reliable deterioration; *unchanged*: the rest.
+
+    Examples
+    --------
+    >>> list(clinical_significance([40.0, 40.0, 60.0], [60.0, 48.0, 40.0], [3.0, 2.5, -3.0], cutoff=52.0))
+    ['recovered', 'improved', 'deteriorated']
     """
     sign = _direction_sign(direction)
     pre_a, post_a, r = (np.asarray(v, dtype=float) for v in (pre, post, rci))
@@ -206,7 +256,7 @@ def clinical_significance(pre, post, rci, *, cutoff: float, direction: str = "hi
     crossed = (sign * (pre_a - cutoff) < 0) & (sign * (post_a - cutoff) >= 0)
     labels = np.select([better & crossed, better, worse], ["recovered", "improved", "deteriorated"], "unchanged")
     labels = np.where(np.isnan(r), None, labels)
-    cat = pd.Categorical(labels, categories=["recovered", "improved", "unchanged", "deteriorated"], ordered=True)
+    cat = pd.Categorical(labels, categories=list(CLINICAL_STATUSES), ordered=True)
     return pd.Series(cat, index=pre.index, name="clinical_status") if isinstance(pre, pd.Series) else cat
 
 
@@ -255,6 +305,13 @@ def change_per_citizen(
         ``pre``, ``post``, ``change`` (post - pre), ``rci`` (NaN for method "mcid"), ``change_class`` and,
         with a cut-off, ``clinical_status``. ``attrs`` holds ``sd_pre``, ``reliability``, ``threshold``,
         ``n_baseline`` (persons with a valid baseline) and ``n_paired``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> out = change_per_citizen(load_example("assessments"), "QPR15")
+    >>> out.attrs["n_paired"], round(out.attrs["threshold"], 2), out["change_class"].value_counts().to_dict()
+    (70, 9.1, {'maintenance': 49, 'degression': 13, 'progression': 8})
     """
     ins = get_instrument(instrument)
     if scale not in ("scaled", "raw"):
@@ -309,97 +366,227 @@ def change_per_citizen(
     return out
 
 
-_MOVES = ("improved", "same", "worse")
+class ReliableChange:
+    """Reliable change per citizen for several instruments, each with its own reliability.
+
+    For every instrument the baseline is a citizen's first valid assessment and the follow-up the one
+    closest to baseline + ``follow_up_months`` within ± ``window_months`` (:func:`pair_assessments`);
+    the change is classified by the Jacobson-Truax reliable change index (:func:`change_per_citizen`).
+    s_pre is the standard deviation of the first valid score of *every* citizen assessed, not only of
+    those followed up, so attrition does not narrow the reliable-change threshold.
+
+    Parameters
+    ----------
+    critical : float, default 1.96
+        |RC| above this is reliable change.
+    follow_up_months, window_months : float, default 12 and 3
+        Target time from baseline to follow-up and the tolerance around it.
+    cutoffs : mapping of str to str, optional
+        Instrument -> name of its declared cut-off, for the clinical status (recovered / improved /
+        unchanged / deteriorated); the cut-off is moved to ``scale`` (:func:`cutoff_value`).
+    scale : {"scaled", "raw"}, default "scaled"
+        The score compared.
+
+    Attributes
+    ----------
+    changes_ : DataFrame
+        One row per instrument x paired citizen: ``instrument`` and the columns of
+        :func:`change_per_citizen` (``clinical_status`` missing where no cut-off is given).
+    parameters_ : DataFrame
+        Per instrument: ``n_baseline``, ``n_paired``, ``sd_pre``, ``reliability``, ``threshold`` (the
+        smallest reliable change on ``scale``), ``critical``, ``direction``, ``scale``, ``cutoff_name``,
+        ``cutoff``.
+
+    Notes
+    -----
+    threshold = critical x sqrt(2) x s_pre x sqrt(1 - r_xx) (Jacobson & Truax 1991).
+
+    References
+    ----------
+    Jacobson, N. S., & Truax, P. (1991). Clinical significance: a statistical approach to defining
+    meaningful change in psychotherapy research. J Consult Clin Psychol, 59(1), 12-19.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> rc = ReliableChange(cutoffs={"WHO5": "poor_wellbeing"})
+    >>> rc = rc.fit(load_example("assessments"), {"WHO5": 0.85, "QPR15": 0.89})
+    >>> rc.summary()[["instrument", "n_paired", "threshold", "cutoff"]].round(2)
+      instrument  n_paired  threshold  cutoff
+    0       WHO5       246      20.76    52.0
+    1      QPR15        70       9.25     NaN
+    """
+
+    def __init__(self, *, critical: float = 1.96, follow_up_months: float = 12.0, window_months: float = 3.0,
+                 cutoffs: Mapping[str, str] | None = None, scale: str = "scaled"):
+        self.critical = critical
+        self.follow_up_months = follow_up_months
+        self.window_months = window_months
+        self.cutoffs = cutoffs
+        self.scale = scale
+
+    def fit(self, assessments: pd.DataFrame, reliabilities: pd.DataFrame | Mapping[str, float],
+            *, person_col: str = "person_id") -> "ReliableChange":
+        """Pair, score and classify every instrument of ``reliabilities``; returns self.
+
+        Parameters
+        ----------
+        assessments : DataFrame
+            Long assessment format (:func:`progression.recovery.instruments.score`).
+        reliabilities : DataFrame or mapping
+            ``instrument`` and ``reliability`` columns (e.g. :func:`progression.recovery.reliability_table`;
+            rows with a missing reliability are left out), or a mapping instrument -> reliability.
+        """
+        if isinstance(reliabilities, Mapping):
+            reliabilities = pd.DataFrame({"instrument": list(reliabilities),
+                                          "reliability": list(reliabilities.values())})
+        check_columns(reliabilities, ["instrument", "reliability"], name="reliabilities")
+        reliabilities = reliabilities.dropna(subset=["reliability"])
+        cutoffs = dict(self.cutoffs or {})
+        frames, params = [], []
+        for name, rel in zip(reliabilities["instrument"], reliabilities["reliability"]):
+            ins = get_instrument(name)
+            cut = cutoff_value(ins, cutoffs[name], scale=self.scale) if name in cutoffs else None
+            scored = score(assessments, ins, person_col=person_col)
+            first = scored[scored["valid"]].groupby(person_col, sort=False).head(1)  # score() sorts by date
+            ch = change_per_citizen(assessments, ins, scale=self.scale, reliability=float(rel), critical=self.critical,
+                                    sd_pre=float(first[self.scale].std(ddof=1)), cutoff=cut, person_col=person_col,
+                                    follow_up_months=self.follow_up_months, window_months=self.window_months)
+            if "clinical_status" not in ch:
+                ch["clinical_status"] = pd.Categorical([None] * len(ch), categories=list(CLINICAL_STATUSES),
+                                                       ordered=True)
+            frames.append(ch.assign(instrument=name))
+            a = ch.attrs
+            params.append({"instrument": name, "n_baseline": a["n_baseline"], "n_paired": a["n_paired"],
+                           "sd_pre": a["sd_pre"], "reliability": a["reliability"], "threshold": a["threshold"],
+                           "critical": self.critical, "direction": ins.direction, "scale": self.scale,
+                           "cutoff_name": cutoffs.get(name), "cutoff": np.nan if cut is None else cut})
+        if not frames:
+            raise DataContractError("ReliableChange.fit: no instrument with a reliability to classify change by")
+        changes = pd.concat(frames, ignore_index=True)
+        changes.attrs = {}
+        self.changes_ = changes[["instrument"] + [c for c in changes.columns if c != "instrument"]]
+        self.parameters_ = pd.DataFrame(params)
+        return self
+
+    def summary(self) -> pd.DataFrame:
+        """The pairing and reliable-change parameters per instrument (see ``parameters_``)."""
+        if not hasattr(self, "parameters_"):
+            raise NotFittedError("ReliableChange is not fitted yet: call fit(assessments, reliabilities) first")
+        return self.parameters_.copy()
+
+    def __repr__(self) -> str:
+        if hasattr(self, "parameters_"):
+            return f"ReliableChange(instruments={list(self.parameters_['instrument'])}, n_paired={len(self.changes_)})"
+        return "ReliableChange(not fitted)"
 
 
-def vum_domain_moves(
-    assessments: pd.DataFrame,
+def add_context(
+    changes: pd.DataFrame,
+    persons: pd.DataFrame,
+    spells: pd.DataFrame,
     *,
-    instrument: str | Instrument | Mapping[str, Any] = "VUM",
-    follow_up_months: float = 12.0,
-    window_months: float = 3.0,
-    index_dates: pd.Series | None = None,
+    staircase=None,
     person_col: str = "person_id",
-    date_col: str = "assessment_date",
-    instrument_col: str = "instrument",
-    item_col: str = "item",
-    score_col: str = "score",
 ) -> pd.DataFrame:
-    """Per-domain moves between a baseline and a follow-up VUM assessment.
+    """Add target group, step and acting municipality at baseline, step at follow-up, the move and the year.
 
-    Dates are paired per person as in :func:`pair_assessments`; domains scored 9 (not relevant) or
-    missing at either date are left out. Lower levels are better, so a lower follow-up level is
-    ``improved``. Any per-item ordinal instrument works the same way through ``instrument`` (e.g.
-    Recovery Star areas, where higher is better; see :func:`recovery_star_transitions`).
+    The step on a date is the highest step held that day (:func:`progression.staircase.steps_on_dates`);
+    ``move`` compares the levels at baseline and follow-up (down / same / up). ``municipality`` is the
+    acting municipality of the baseline step's spell, else the person's municipality in ``persons``;
+    ``year`` is the baseline year.
 
-    Returns
-    -------
-    DataFrame
-        ``person_col``, ``item_col``, ``baseline_date``, ``follow_up_date``, ``pre``, ``post``,
-        ``level_change`` (post - pre) and ``move`` (ordered categorical improved < same < worse).
-    """
-    ins = get_instrument(instrument)
-    scored = score(assessments, ins, person_col=person_col, date_col=date_col, instrument_col=instrument_col,
-                   item_col=item_col, score_col=score_col)  # validates ranges and codes
-    rows = assessments.loc[assessments[instrument_col] == ins.name, [person_col, date_col, item_col, score_col]].copy()
-    rows[item_col] = rows[item_col].astype(str)
-    rows[date_col] = pd.to_datetime(rows[date_col])
-    rows = rows[rows[score_col].notna() & ~rows[score_col].isin(ins.missing_codes)]
-    pairs = pair_assessments(scored[scored["valid"]], person_col=person_col, date_col=date_col,
-                             follow_up_months=follow_up_months, window_months=window_months, index_dates=index_dates)
-    pre = rows.rename(columns={date_col: "baseline_date", score_col: "pre"})
-    post = rows.rename(columns={date_col: "follow_up_date", score_col: "post"})
-    out = pairs.merge(pre, on=[person_col, "baseline_date"]).merge(post, on=[person_col, "follow_up_date", item_col])
-    out["level_change"] = out["post"] - out["pre"]
-    sign = -1 if ins.direction == "lower_better" else 1
-    codes = np.where(sign * out["level_change"] > 0, 0, np.where(out["level_change"] == 0, 1, 2))
-    out["move"] = pd.Categorical.from_codes(codes, categories=list(_MOVES), ordered=True)
-    cols = [person_col, item_col, "baseline_date", "follow_up_date", "pre", "post", "level_change", "move"]
-    return out[cols].sort_values([person_col, item_col], ignore_index=True)
-
-
-def vum_domain_summary(moves: pd.DataFrame, *, person_col: str = "person_id") -> pd.DataFrame:
-    """Domain-summary score per person from :func:`vum_domain_moves`.
+    Parameters
+    ----------
+    changes : DataFrame
+        One row per paired citizen (and instrument) with ``baseline_date`` and ``follow_up_date``
+        (:attr:`ReliableChange.changes_`).
+    persons, spells : DataFrame
+        The persons (``target_group``, ``municipality``) and their service spells.
+    staircase : Staircase or StaircaseParams, optional
+        Defaults to the seed-002 staircase.
 
     Returns
     -------
     DataFrame
-        ``n_domains``, ``n_improved``, ``n_same``, ``n_worse``, ``net_improved`` (improved - worse),
-        ``mean_level_change`` (mean of post - pre; negative is better) and ``change_class``: progression
-        when more domains improved than worsened, degression when more worsened, else maintenance.
+        ``changes`` with ``target_group``, ``step``, ``step_follow_up``, ``move``, ``municipality`` and
+        ``year``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> rc = ReliableChange().fit(load_example("assessments"), {"QPR15": 0.89})
+    >>> changes = add_context(rc.changes_, load_example("persons"), load_example("spells"))
+    >>> changes["move"].value_counts().sort_index().to_dict()
+    {'down': 6, 'same': 62, 'up': 2}
     """
-    _require_columns(moves, {"person_col": person_col, "move": "move", "level_change": "level_change"},
-                     "vum_domain_summary")
-    counts = pd.crosstab(moves[person_col], moves["move"]).reindex(columns=list(_MOVES), fill_value=0)
-    out = pd.DataFrame({
-        "n_domains": counts.sum(axis=1),
-        "n_improved": counts["improved"],
-        "n_same": counts["same"],
-        "n_worse": counts["worse"],
-    })
-    out["net_improved"] = out["n_improved"] - out["n_worse"]
-    out["mean_level_change"] = moves.groupby(person_col)["level_change"].mean()
-    out["change_class"] = classify_change(out["net_improved"].astype(float), direction="higher_better", critical=0.5)
-    out.columns.name = None
-    return out.reset_index()
-
-
-def recovery_star_transitions(moves: pd.DataFrame, *, item_col: str = "item") -> pd.DataFrame:
-    """Stage-to-stage counts per Recovery Star area, from ``vum_domain_moves(..., instrument="RECOVERY_STAR")``.
-
-    Killaspy et al. (2012) found weak inter-rater reliability for the summed star, so change is
-    reported per area and by stage of the Journey of Change (two points per stage [check]).
-
-    Returns
-    -------
-    DataFrame
-        ``item_col``, ``from_stage``, ``to_stage``, ``count`` (pairs that occur only).
-    """
-    _require_columns(moves, {"item_col": item_col, "pre": "pre", "post": "post"}, "recovery_star_transitions")
-    d = pd.DataFrame({
-        item_col: moves[item_col].to_numpy(),
-        "from_stage": recovery_star_stage(moves["pre"].reset_index(drop=True)),
-        "to_stage": recovery_star_stage(moves["post"].reset_index(drop=True)),
-    })
-    out = d.groupby([item_col, "from_stage", "to_stage"], observed=True).size().rename("count").reset_index()
+    check_columns(persons, {"person_col": person_col, "target_group": "target_group",
+                            "municipality": "municipality"}, name="persons")
+    check_columns(changes, {"person_col": person_col, "baseline_date": "baseline_date",
+                            "follow_up_date": "follow_up_date"}, name="changes")
+    queries = pd.concat([changes[[person_col, "baseline_date"]].rename(columns={"baseline_date": "date"}),
+                         changes[[person_col, "follow_up_date"]].rename(columns={"follow_up_date": "date"})])
+    steps = steps_on_dates(spells, queries.drop_duplicates(), staircase=staircase, person_col=person_col)
+    steps = steps.set_index([person_col, "date"])
+    base = steps.reindex(pd.MultiIndex.from_arrays([changes[person_col], changes["baseline_date"]]))
+    follow = steps.reindex(pd.MultiIndex.from_arrays([changes[person_col], changes["follow_up_date"]]))
+    who = persons.set_index(person_col)
+    out = changes.copy()
+    out["target_group"] = out[person_col].map(who["target_group"]).to_numpy()
+    out["step"] = base["step"].astype(str).to_numpy()
+    out["step_follow_up"] = follow["step"].astype(str).to_numpy()
+    diff = np.sign(follow["level"].to_numpy() - base["level"].to_numpy())
+    out["move"] = pd.Categorical.from_codes((diff + 1).astype(int), categories=["down", "same", "up"], ordered=True)
+    acting = pd.Series(base["municipality"].to_numpy(), dtype="Int64")
+    fallback = pd.Series(out[person_col].map(who["municipality"]).to_numpy(), dtype="Int64")
+    out["municipality"] = acting.fillna(fallback).to_numpy()
+    out["year"] = pd.to_datetime(out["baseline_date"]).dt.year
     return out
+
+
+def clinical_status_counts(changes: pd.DataFrame, parameters: pd.DataFrame) -> pd.DataFrame:
+    """Citizens by Jacobson-Truax clinical status per instrument with a cut-off.
+
+    Only citizens who start on the dysfunctional side of the cut-off can *recover*, so the counts are
+    given for all paired citizens and for those (``_below``).
+
+    Parameters
+    ----------
+    changes : DataFrame
+        :attr:`ReliableChange.changes_` (``instrument``, ``pre``, ``clinical_status``).
+    parameters : DataFrame
+        :meth:`ReliableChange.summary` (``instrument``, ``cutoff``, ``direction``).
+
+    Returns
+    -------
+    DataFrame
+        ``instrument``, ``clinical_status``, ``n`` (paired citizens), ``count``, ``share``, and
+        ``n_below``, ``count_below``, ``share_below``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> rc = ReliableChange(cutoffs={"WHO5": "poor_wellbeing"}).fit(load_example("assessments"), {"WHO5": 0.85})
+    >>> clinical_status_counts(rc.changes_, rc.summary())[["clinical_status", "n", "count"]]
+      clinical_status    n  count
+    0       recovered  246     20
+    1        improved  246      8
+    2       unchanged  246    188
+    3    deteriorated  246     30
+    """
+    check_columns(changes, ["instrument", "pre", "clinical_status"], name="changes")
+    check_columns(parameters, ["instrument", "cutoff", "direction"], name="parameters")
+    par = parameters.set_index("instrument")
+    d = changes.dropna(subset=["clinical_status"])
+    sign = np.where(d["instrument"].map(par["direction"]) == "higher_better", 1.0, -1.0)
+    below = sign * (d["pre"] - d["instrument"].map(par["cutoff"])) < 0
+    frames = []
+    for label, sub in (("", d), ("_below", d[below])):
+        t = sub.groupby(["instrument", "clinical_status"], observed=False).size().rename(f"count{label}").reset_index()
+        t[f"n{label}"] = t.groupby("instrument")[f"count{label}"].transform("sum")
+        t[f"share{label}"] = t[f"count{label}"] / t[f"n{label}"].where(t[f"n{label}"] > 0)
+        frames.append(t)
+    out = frames[0].merge(frames[1], on=["instrument", "clinical_status"], how="left")
+    out = out[out["instrument"].isin(d["instrument"].unique())]
+    return out[["instrument", "clinical_status", "n", "count", "share", "n_below", "count_below",
+                "share_below"]].reset_index(drop=True)

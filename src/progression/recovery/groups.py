@@ -1,23 +1,37 @@
 """Group-level summaries of change: shares with Wilson intervals, mean change, funnel plots, shrinkage.
 
-Seed 003 advises starting with group averages and comparing municipalities only within comparable
-target groups; groups are small (seed 000), so every table carries a ``suppress`` flag for groups
-below ``min_group_size`` persons (default 5, the package's disclosure default) and shrinkage
-estimators pull small groups toward the overall value.
+Ekspertudvalget på socialområdet (2024, section 6.2) advises starting with the average values of
+target groups, where the uncertainty is smaller, and comparing municipalities only within comparable
+target groups; VIVE (2024, *Styringsgennemgang af socialpsykiatrien*) warns that the groups are small and
+heterogeneous. So every table carries a ``suppress`` flag for groups below ``min_group_size`` persons
+(default 5, the package's disclosure default) and shrinkage estimators pull small groups toward the
+overall value.
+
+Examples
+--------
+>>> import pandas as pd
+>>> changes = pd.DataFrame({"group": ["a"] * 6 + ["b"] * 4,
+...                         "change_class": ["progression", "maintenance"] * 5})
+>>> group_shares(changes, by="group")[["group", "change_class", "n", "count", "share"]].head(3)
+  group change_class  n  count  share
+0     a  progression  6      3    0.5
+1     a  maintenance  6      3    0.5
+2     a   degression  6      0    0.0
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from progression._tidy import percentile_interval, z_value
+from progression._validation import as_list, check_columns, check_level, check_positive_int
 from progression.exceptions import ParameterError, StatisticalWarning
 from progression.recovery.change import CHANGE_CLASSES, _direction_sign, _s_diff
-from progression.recovery.instruments import _require_columns
 
 __all__ = [
     "wilson_interval",
@@ -31,33 +45,51 @@ __all__ = [
 ]
 
 
-def _check_alpha(alpha: float) -> None:
-    if not 0 < alpha < 1:
-        raise ParameterError(f"alpha must lie in (0, 1); got {alpha!r}")
+def _keys(by: str | Sequence[str] | None) -> list[str]:
+    return [] if by is None else as_list(by, name="by")
 
 
-def _as_list(by: str | Sequence[str] | None) -> list[str]:
-    if by is None:
-        return []
-    return [by] if isinstance(by, str) else list(by)
+def _by_columns(keys: list[str], **columns: str) -> dict[str, str]:
+    """The argument -> column mapping of a check: ``by[i]`` for each grouping column, then ``columns``."""
+    return {**{f"by[{i}]": k for i, k in enumerate(keys)}, **columns}
 
 
-def wilson_interval(successes, n, *, alpha: float = 0.05):
-    """Wilson score interval for a binomial proportion (Wilson 1927; Newcombe 1998).
+def wilson_interval(successes, n, *, cl: float = 0.95):
+    """Wilson score interval for a binomial proportion.
 
-    centre = (x + z^2/2) / (n + z^2), half-width = z sqrt(x(n - x)/n + z^2/4) / (n + z^2).
+    Parameters
+    ----------
+    successes, n : array-like
+        Successes and trials.
+    cl : float, default 0.95
+        Confidence level.
 
     Returns
     -------
     tuple of ndarray
         Lower and upper limits (NaN where n = 0).
+
+    Notes
+    -----
+    centre = (x + z^2/2) / (n + z^2), half-width = z sqrt(x(n - x)/n + z^2/4) / (n + z^2).
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference. JASA,
+    22, 209-212. Newcombe, R. G. (1998). Two-sided confidence intervals for the single proportion.
+    Statistics in Medicine, 17, 857-872.
+
+    Examples
+    --------
+    >>> low, high = wilson_interval(3, 10)
+    >>> print(f"{float(low):.4f} {float(high):.4f}")
+    0.1078 0.6032
     """
-    _check_alpha(alpha)
+    z = z_value(cl)
     x = np.asarray(successes, dtype=float)
     n = np.asarray(n, dtype=float)
     if np.any(x < 0) or np.any(x > n):
         raise ParameterError("successes must lie between 0 and n")
-    z = stats.norm.ppf(1 - alpha / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         centre = (x + z**2 / 2) / (n + z**2)
         half = z * np.sqrt(x * (n - x) / n + z**2 / 4) / (n + z**2)
@@ -72,21 +104,49 @@ def group_shares(
     by: str | Sequence[str] | None = None,
     class_col: str = "change_class",
     classes: Sequence[str] = CHANGE_CLASSES,
-    alpha: float = 0.05,
+    cl: float = 0.95,
     min_group_size: int = 5,
 ) -> pd.DataFrame:
     """Shares progressing / maintaining / degressing per group with Wilson intervals.
 
     Citizens with a missing class are left out of the denominator.
 
+    Parameters
+    ----------
+    changes : DataFrame
+        One row per citizen with its change class (e.g. :attr:`ReliableChange.changes_`).
+    by : str or list of str, optional
+        Grouping columns; None for all citizens together.
+    class_col : str, default "change_class"
+    classes : sequence of str, default :data:`CHANGE_CLASSES`
+    cl : float, default 0.95
+        Confidence level of the Wilson intervals.
+    min_group_size : int, default 5
+        Groups with fewer citizens are flagged ``suppress``.
+
     Returns
     -------
     DataFrame
         One row per group x class: the ``by`` columns, ``change_class``, ``n`` (classified citizens in the
         group), ``count``, ``share``, ``conf_low``, ``conf_high`` and ``suppress`` (n < min_group_size).
+
+    Raises
+    ------
+    ParameterError
+        When ``class_col`` holds a class not in ``classes``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> changes = pd.DataFrame({"change_class": ["progression"] * 3 + ["maintenance"] * 7})
+    >>> group_shares(changes).round(3)[["change_class", "n", "count", "share", "conf_low", "conf_high"]]
+      change_class   n  count  share  conf_low  conf_high
+    0  progression  10      3    0.3     0.108      0.603
+    1  maintenance  10      7    0.7     0.397      0.892
+    2   degression  10      0    0.0     0.000      0.278
     """
-    keys = _as_list(by)
-    _require_columns(changes, {**{f"by[{i}]": k for i, k in enumerate(keys)}, "class_col": class_col}, "group_shares")
+    keys = _keys(by)
+    check_columns(changes, _by_columns(keys, class_col=class_col), name="group_shares")
     data = changes[changes[class_col].notna()]
     unknown = sorted(set(data[class_col].astype(str)) - set(classes))
     if unknown:
@@ -102,7 +162,7 @@ def group_shares(
     counts["n"] = counts.groupby(keys, dropna=False)["count"].transform("sum") if keys else counts["count"].sum()
     counts = counts[counts["n"] > 0]
     counts["share"] = counts["count"] / counts["n"]
-    counts["conf_low"], counts["conf_high"] = wilson_interval(counts["count"], counts["n"], alpha=alpha)
+    counts["conf_low"], counts["conf_high"] = wilson_interval(counts["count"], counts["n"], cl=cl)
     counts["suppress"] = counts["n"] < min_group_size
     return counts[keys + ["change_class", "n", "count", "share", "conf_low", "conf_high", "suppress"]].reset_index(drop=True)
 
@@ -113,8 +173,8 @@ def group_mean_change(
     by: str | Sequence[str] | None = None,
     value_col: str = "change",
     ci: str = "t",
-    B: int = 2000,
-    alpha: float = 0.05,
+    n_boot: int = 2000,
+    cl: float = 0.95,
     seed: int | np.random.Generator | None = 0,
     min_group_size: int = 5,
 ) -> pd.DataFrame:
@@ -122,23 +182,44 @@ def group_mean_change(
 
     Parameters
     ----------
-    ci : {"t", "bootstrap"}, default="t"
-        ``"t"``: mean +/- t_{n-1} s / sqrt(n). ``"bootstrap"``: percentile interval of ``B`` resampled
-        means per group (citizens resampled with replacement).
-    seed : int or Generator, default=0
+    changes : DataFrame
+        One row per citizen with its change.
+    by : str or list of str, optional
+        Grouping columns; None for all citizens together.
+    value_col : str, default "change"
+    ci : {"t", "bootstrap"}, default "t"
+        ``"t"``: mean +/- t_{n-1} s / sqrt(n). ``"bootstrap"``: percentile interval of ``n_boot``
+        resampled means per group (citizens resampled with replacement).
+    n_boot : int, default 2000
+        Bootstrap replicates (``ci="bootstrap"``).
+    cl : float, default 0.95
+        Confidence level.
+    seed : int or Generator, default 0
         Random state of the bootstrap.
+    min_group_size : int, default 5
+        Groups with fewer citizens are flagged ``suppress``.
 
     Returns
     -------
     DataFrame
-        The ``by`` columns, ``n``, ``mean``, ``std_error``, ``conf_low``, ``conf_high``, ``suppress``.
+        The ``by`` columns, ``n``, ``estimate`` (the mean change), ``std_error``, ``conf_low``,
+        ``conf_high``, ``suppress``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> changes = pd.DataFrame({"change": [1.0, 3.0, 2.0, 6.0, 4.0, 2.0]})
+    >>> group_mean_change(changes).round(3)[["n", "estimate", "std_error", "conf_low", "conf_high"]]
+       n  estimate  std_error  conf_low  conf_high
+    0  6       3.0       0.73     1.123      4.877
     """
-    keys = _as_list(by)
-    _require_columns(changes, {**{f"by[{i}]": k for i, k in enumerate(keys)}, "value_col": value_col},
-                     "group_mean_change")
+    keys = _keys(by)
+    check_columns(changes, _by_columns(keys, value_col=value_col), name="group_mean_change")
     if ci not in ("t", "bootstrap"):
         raise ParameterError(f"ci must be 't' or 'bootstrap'; got {ci!r}")
-    _check_alpha(alpha)
+    check_level(cl)
+    if ci == "bootstrap":
+        check_positive_int(n_boot, name="n_boot")
     rng = np.random.default_rng(seed)
     data = changes[changes[value_col].notna()]
     groups = data.groupby(keys, dropna=False, sort=True) if keys else [((), data)]
@@ -149,14 +230,15 @@ def group_mean_change(
         mean = x.mean()
         se = x.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
         if ci == "t":
-            half = stats.t.ppf(1 - alpha / 2, n - 1) * se if n > 1 else np.nan
+            half = stats.t.ppf(0.5 + cl / 2, n - 1) * se if n > 1 else np.nan
             low, high = mean - half, mean + half
         else:
-            boot = rng.choice(x, size=(B, n), replace=True).mean(axis=1)
-            low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
+            boot = rng.choice(x, size=(n_boot, n), replace=True).mean(axis=1)
+            low, high = percentile_interval(boot, cl=cl)
         key = key if isinstance(key, tuple) else (key,)
-        rows.append({**dict(zip(keys, key)), "n": n, "mean": mean, "std_error": se, "conf_low": low, "conf_high": high})
-    out = pd.DataFrame(rows, columns=keys + ["n", "mean", "std_error", "conf_low", "conf_high"])
+        rows.append({**dict(zip(keys, key)), "n": n, "estimate": mean, "std_error": se, "conf_low": low,
+                     "conf_high": high})
+    out = pd.DataFrame(rows, columns=keys + ["n", "estimate", "std_error", "conf_low", "conf_high"])
     out["suppress"] = out["n"] < min_group_size
     return out
 
@@ -164,20 +246,39 @@ def group_mean_change(
 def funnel_limits(target: float, n, *, levels: Sequence[float] = (0.95, 0.998)) -> pd.DataFrame:
     """Exact binomial funnel-plot control limits for a proportion (Spiegelhalter 2005).
 
-    For each size n and two-sided level L with tail probability p = (1 - L)/2, the limit is
-    (r_p - a)/n with r_p the binomial p-quantile and a = (F(r_p) - p)/(F(r_p) - F(r_p - 1)), the
-    interpolation that makes the limits smooth in n.
+    Parameters
+    ----------
+    target : float
+        The value groups are compared with (e.g. the national share), in (0, 1).
+    n : int or array-like
+        Group sizes.
+    levels : sequence of float, default (0.95, 0.998)
+        Two-sided coverage of each pair of limits.
 
     Returns
     -------
     DataFrame
         ``n``, ``target`` and ``lower_<L>`` / ``upper_<L>`` per level, with L written as a percentage
-        (e.g. ``lower_95``, ``upper_99.8``).
+        (e.g. ``lower_95``, ``upper_99.8``). These are control limits around ``target``, not confidence
+        intervals of an estimate.
+
+    Notes
+    -----
+    For each size n and level L with tail probability p = (1 - L)/2, the limit is (r_p - a)/n with r_p
+    the binomial p-quantile and a = (F(r_p) - p)/(F(r_p) - F(r_p - 1)), the interpolation that makes
+    the limits smooth in n.
 
     References
     ----------
     Spiegelhalter, D. J. (2005). Funnel plots for comparing institutional performance.
     Statistics in Medicine, 24(8), 1185-1202.
+
+    Examples
+    --------
+    >>> funnel_limits(0.2, [10, 100]).round(3)
+           n  target  lower_95  upper_95  lower_99.8  upper_99.8
+    0   10.0     0.2      0.00     0.429       0.000       0.598
+    1  100.0     0.2      0.12     0.276       0.081       0.327
     """
     if not 0 < target < 1:
         raise ParameterError(f"target must lie in (0, 1); got {target!r}")
@@ -219,16 +320,32 @@ def funnel_data(
     ----------
     table : DataFrame
         One row per group with a count (e.g. citizens progressing) and a size.
+    group_col, count_col, n_col : str
+        Columns of the group, the count and the size.
     target : float, optional
         The national value; defaults to the pooled share sum(count) / sum(n).
+    levels : sequence of float, default (0.95, 0.998)
+        Coverage of the limits (:func:`funnel_limits`).
+    min_group_size : int, default 5
+        Groups with fewer persons are flagged ``suppress``.
 
     Returns
     -------
     DataFrame
         ``group_col``, ``n``, ``count``, ``share``, ``target``, limits per level (see
         :func:`funnel_limits`), ``outside_<L>`` flags and ``suppress``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"municipality": [101, 147, 751], "count": [30, 12, 80], "n": [100, 50, 120]})
+    >>> funnel_data(table, group_col="municipality")[["municipality", "share", "outside_95"]].round(3)
+       municipality  share  outside_95
+    0           101  0.300        True
+    1           147  0.240        True
+    2           751  0.667        True
     """
-    _require_columns(table, {"group_col": group_col, "count_col": count_col, "n_col": n_col}, "funnel_data")
+    check_columns(table, {"group_col": group_col, "count_col": count_col, "n_col": n_col}, name="funnel_data")
     if table[group_col].duplicated().any():
         dups = table.loc[table[group_col].duplicated(), group_col].tolist()[:5]
         raise ParameterError(f"funnel_data: column {group_col!r} must have one row per group; repeated: {dups}")
@@ -252,14 +369,21 @@ def shrink_shares(
     group_col: str,
     count_col: str = "count",
     n_col: str = "n",
-    alpha: float = 0.05,
+    cl: float = 0.95,
     min_group_size: int = 5,
 ) -> pd.DataFrame:
     """Empirical-Bayes (beta-binomial) shrinkage of group shares.
 
-    The prior p_g ~ Beta(a, b) is fitted by maximising the beta-binomial marginal likelihood
-    sum_g log[C(n_g, k_g) B(k_g + a, n_g - k_g + b) / B(a, b)]; each group's posterior is
-    Beta(k_g + a, n_g - k_g + b), with mean (k_g + a)/(n_g + a + b) and an equal-tailed interval.
+    Parameters
+    ----------
+    table : DataFrame
+        One row per group with a count and a size.
+    group_col, count_col, n_col : str
+        Columns of the group, the count and the size.
+    cl : float, default 0.95
+        Level of the posterior intervals.
+    min_group_size : int, default 5
+        Groups with fewer persons are flagged ``suppress``.
 
     Returns
     -------
@@ -273,9 +397,28 @@ def shrink_shares(
     StatisticalWarning
         When the data show little or no between-group variation beyond binomial noise (a + b at its
         upper bound, or every group's own weight below 5 %), so every group is pulled to the pooled share.
+
+    Notes
+    -----
+    The prior p_g ~ Beta(a, b) is fitted by maximising the beta-binomial marginal likelihood
+    sum_g log[C(n_g, k_g) B(k_g + a, n_g - k_g + b) / B(a, b)]; each group's posterior is
+    Beta(k_g + a, n_g - k_g + b), with mean (k_g + a)/(n_g + a + b) and an equal-tailed interval.
+    The shrunk share is an invertible function of the group's count once (a, b) are known, so where
+    the count may not be shown, neither may the shrunk share.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"g": list("abcd"), "count": [2, 30, 8, 45], "n": [10, 60, 40, 50]})
+    >>> shrink_shares(table, group_col="g")[["g", "share", "shrunk_share", "weight"]].round(3)
+       g  share  shrunk_share  weight
+    0  a    0.2         0.259   0.789
+    1  b    0.5         0.499   0.957
+    2  c    0.2         0.218   0.937
+    3  d    0.9         0.879   0.949
     """
-    _require_columns(table, {"group_col": group_col, "count_col": count_col, "n_col": n_col}, "shrink_shares")
-    _check_alpha(alpha)
+    check_columns(table, {"group_col": group_col, "count_col": count_col, "n_col": n_col}, name="shrink_shares")
+    tail = (1 - check_level(cl)) / 2
     k = table[count_col].to_numpy(dtype=float)
     n = table[n_col].to_numpy(dtype=float)
     if np.any(k < 0) or np.any(k > n) or np.any(n <= 0):
@@ -289,8 +432,8 @@ def shrink_shares(
     post_a, post_b = k + a, n - k + b
     out = pd.DataFrame({group_col: table[group_col].to_numpy(), "n": n, "count": k, "share": k / n})
     out["shrunk_share"] = post_a / (post_a + post_b)
-    out["conf_low"] = stats.beta.ppf(alpha / 2, post_a, post_b)
-    out["conf_high"] = stats.beta.ppf(1 - alpha / 2, post_a, post_b)
+    out["conf_low"] = stats.beta.ppf(tail, post_a, post_b)
+    out["conf_high"] = stats.beta.ppf(1 - tail, post_a, post_b)
     out["weight"] = n / (n + a + b)
     out["suppress"] = out["n"] < min_group_size
     out.attrs.update({"prior_a": a, "prior_b": b, "prior_mean": a / (a + b)})
@@ -324,11 +467,26 @@ def shrink_means(
     mean_col: str = "mean",
     se_col: str = "std_error",
     n_col: str | None = "n",
-    alpha: float = 0.05,
+    cl: float = 0.95,
     min_group_size: int = 5,
 ) -> pd.DataFrame:
     """Empirical-Bayes (normal-normal) shrinkage of group means, e.g. mean change per municipality.
 
+    Parameters
+    ----------
+    table : DataFrame
+        One row per group with its mean and standard error (at least 3 groups).
+    group_col, mean_col, se_col : str
+        Columns of the group, its mean and the mean's standard error.
+    n_col : str or None, default "n"
+        Column of the group size (for the ``suppress`` flag), or None.
+    cl : float, default 0.95
+        Level of the posterior intervals.
+    min_group_size : int, default 5
+        Groups with fewer persons are flagged ``suppress``.
+
+    Notes
+    -----
     Model: ybar_g ~ N(theta_g, se_g^2), theta_g ~ N(mu, tau^2). tau^2 is estimated by the
     DerSimonian-Laird moment estimator, mu by the precision-weighted mean with weights
     1/(se_g^2 + tau^2); the posterior of theta_g has mean mu + B_g (ybar_g - mu) with
@@ -346,12 +504,24 @@ def shrink_means(
     DerSimonian, R., & Laird, N. (1986). Meta-analysis in clinical trials. Controlled Clinical Trials,
     7(3), 177-188. Efron, B., & Morris, C. (1975). Data analysis using Stein's estimator and its
     generalizations. JASA, 70, 311-319.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"g": list("abcd"), "mean": [1.0, 3.0, -1.0, 2.0], "std_error": [0.5, 1.0, 2.0, 0.4],
+    ...                       "n": [40, 10, 5, 60]})
+    >>> shrink_means(table, group_col="g")[["g", "mean", "shrunk_mean", "weight"]].round(3)
+       g  mean  shrunk_mean  weight
+    0  a   1.0        1.228   0.647
+    1  b   3.0        2.070   0.314
+    2  c  -1.0        1.374   0.103
+    3  d   2.0        1.908   0.741
     """
     cols = {"group_col": group_col, "mean_col": mean_col, "se_col": se_col}
     if n_col is not None:
         cols["n_col"] = n_col
-    _require_columns(table, cols, "shrink_means")
-    _check_alpha(alpha)
+    check_columns(table, cols, name="shrink_means")
+    z = z_value(cl)
     y = table[mean_col].to_numpy(dtype=float)
     se = table[se_col].to_numpy(dtype=float)
     bad = ~np.isfinite(y) | ~np.isfinite(se) | (se <= 0)
@@ -372,7 +542,6 @@ def shrink_means(
     shrink = tau2 / (tau2 + se**2)
     post_mean = mu + shrink * (y - mu)
     post_sd = np.sqrt(shrink * se**2)
-    z = stats.norm.ppf(1 - alpha / 2)
     out = pd.DataFrame({group_col: table[group_col].to_numpy()})
     if n_col is not None:
         out["n"] = table[n_col].to_numpy()
@@ -396,13 +565,35 @@ def latent_change_shares(
     direction: str = "higher_better",
     by: str | Sequence[str] | None = None,
     value_col: str = "change",
-    alpha: float = 0.05,
-    B: int = 1000,
+    cl: float = 0.95,
+    n_boot: int = 1000,
     seed: int | np.random.Generator | None = 0,
     min_group_size: int = 5,
 ) -> pd.DataFrame:
     """Shares whose *true* change lies beyond the reliable-change threshold (normal deconvolution).
 
+    Parameters
+    ----------
+    changes : DataFrame
+        One row per citizen with its change (post - pre).
+    sd_pre, reliability : float
+        Baseline standard deviation and reliability r_xx of the instrument.
+    critical : float, default 1.96
+        The reliable change index beyond which change is reliable.
+    direction : {"higher_better", "lower_better"}, default "higher_better"
+    by : str or list of str, optional
+        Grouping columns.
+    value_col : str, default "change"
+    cl : float, default 0.95
+        Level of the percentile intervals.
+    n_boot : int, default 1000
+        Bootstrap resamples of citizens within each group.
+    seed : int or Generator, default 0
+    min_group_size : int, default 5
+        Groups with fewer citizens are flagged ``suppress``.
+
+    Notes
+    -----
     The share of citizens with a reliable change index beyond +/- ``critical`` counts measurement
     error too: with no true change at all, about 2.5 % cross each threshold by chance. Classical test
     theory writes observed change as true change plus an independent error of variance
@@ -413,7 +604,7 @@ def latent_change_shares(
 
         P(progression) = Phi((sign mu - c) / sigma_T),  P(degression) = Phi((-c - sign mu) / sigma_T).
 
-    Percentile intervals come from ``B`` bootstrap resamples of citizens within each group; S_diff is
+    Percentile intervals come from ``n_boot`` bootstrap resamples of citizens within each group; S_diff is
     held fixed. The normal assumption is strong when true change has heavy tails (e.g. a few large
     moves): compare with the raw reliable-change shares.
 
@@ -422,13 +613,23 @@ def latent_change_shares(
     DataFrame
         One row per group x class: the ``by`` columns, ``change_class``, ``n``, ``share``,
         ``conf_low``, ``conf_high``, ``latent_mean``, ``latent_sd`` and ``suppress``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> changes = pd.DataFrame({"change": rng.normal(2.0, 5.0, 500)})
+    >>> out = latent_change_shares(changes, sd_pre=5.0, reliability=0.9, n_boot=200)
+    >>> out[["change_class", "share"]].round(2)
+      change_class  share
+    0  progression   0.26
+    1  maintenance   0.68
+    2   degression   0.06
     """
-    keys = _as_list(by)
-    _require_columns(changes, {**{f"by[{i}]": k for i, k in enumerate(keys)}, "value_col": value_col},
-                     "latent_change_shares")
-    _check_alpha(alpha)
-    if B < 1:
-        raise ParameterError(f"B must be a positive number of bootstrap resamples; got {B!r}")
+    keys = _keys(by)
+    check_columns(changes, _by_columns(keys, value_col=value_col), name="latent_change_shares")
+    check_level(cl)
+    check_positive_int(n_boot, name="n_boot")
     sign = _direction_sign(direction)
     s_diff = _s_diff(sd_pre, reliability)
     threshold = critical * s_diff
@@ -441,8 +642,8 @@ def latent_change_shares(
         mean, var = x.mean(), (x.var(ddof=1) if x.size > 1 else np.nan)
         point = _latent_shares(np.array([mean]), np.array([var]), s_diff, threshold)[:, 0]
         if x.size > 1:
-            low, high = np.quantile(_latent_shares(*_bootstrap_moments(x, B, rng), s_diff, threshold),
-                                    [alpha / 2, 1 - alpha / 2], axis=1)
+            low, high = percentile_interval(_latent_shares(*_bootstrap_moments(x, n_boot, rng), s_diff, threshold),
+                                            cl=cl, axis=1)
         else:
             low = high = np.full(len(CHANGE_CLASSES), np.nan)
         key = key if isinstance(key, tuple) else (key,)
@@ -458,13 +659,13 @@ def latent_change_shares(
     return out
 
 
-def _bootstrap_moments(x: np.ndarray, B: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Means and variances (ddof=1) of ``B`` resamples of ``x``, in chunks of about 2 million draws."""
+def _bootstrap_moments(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Means and variances (ddof=1) of ``n_boot`` resamples of ``x``, in chunks of about 2 million draws."""
     n = x.size
     chunk = max(1, 2_000_000 // n)
     means, variances = [], []
-    for start in range(0, B, chunk):
-        draws = x[rng.integers(0, n, size=(min(chunk, B - start), n))]
+    for start in range(0, n_boot, chunk):
+        draws = x[rng.integers(0, n, size=(min(chunk, n_boot - start), n))]
         means.append(draws.mean(axis=1))
         variances.append(draws.var(axis=1, ddof=1))
     return np.concatenate(means), np.concatenate(variances)

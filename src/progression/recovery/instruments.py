@@ -18,12 +18,14 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from progression._validation import check_columns
 from progression.exceptions import DataContractError, ParameterError
 
 __all__ = [
     "Instrument",
     "BUILTIN_CONFIGS",
     "get_instrument",
+    "cutoff_value",
     "list_instruments",
     "register_instrument",
     "load_instruments",
@@ -199,6 +201,13 @@ class Instrument:
     cutoffs : tuple of dict
         Each ``{"name", "value", "scale", "rule", "source"}``; ``rule`` says when a score is *in* the
         named state (``"lt"``: score < value).
+
+    Examples
+    --------
+    >>> ins = Instrument.from_config({"name": "MY5", "item_range": [0, 4], "direction": "higher_better",
+    ...                               "raw": "sum", "scaled": "none"})
+    >>> ins.name, ins.sign, ins.reliability_value
+    ('MY5', 1, None)
     """
 
     name: str
@@ -397,6 +406,12 @@ def register_instrument(config: Mapping[str, Any] | Instrument, *, replace: bool
         The declaration, e.g. ``yaml.safe_load(open("my_instrument.yaml"))``.
     replace : bool, default=False
         Allow replacing an instrument of the same name (e.g. to override a [check] value).
+
+    Examples
+    --------
+    >>> config = {**BUILTIN_CONFIGS["QPR15"], "name": "QPR15_DK", "reliability": {"value": 0.87, "source": "my study"}}
+    >>> register_instrument(config, replace=True).reliability_value
+    0.87
     """
     instrument = config if isinstance(config, Instrument) else Instrument.from_config(config)
     if instrument.name in _REGISTRY and not replace:
@@ -409,7 +424,18 @@ def register_instrument(config: Mapping[str, Any] | Instrument, *, replace: bool
 
 def load_instruments(path, *, replace: bool = False) -> list[Instrument]:
     """Register the instrument(s) declared in a YAML file: one mapping, or a list of mappings, of the
-    same shape as :data:`BUILTIN_CONFIGS` values. Returns the registered instruments."""
+    same shape as :data:`BUILTIN_CONFIGS` values. Returns the registered instruments.
+
+    Examples
+    --------
+    >>> import tempfile, yaml, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "mine.yaml")
+    >>> config = {"name": "MINE", "item_range": [1, 5], "direction": "higher_better", "raw": "mean", "scaled": "none"}
+    >>> with open(path, "w") as fh:
+    ...     yaml.safe_dump(config, fh)
+    >>> [ins.name for ins in load_instruments(path, replace=True)]
+    ['MINE']
+    """
     import yaml
 
     with open(path, encoding="utf-8") as fh:
@@ -419,7 +445,14 @@ def load_instruments(path, *, replace: bool = False) -> list[Instrument]:
 
 
 def get_instrument(instrument: str | Instrument | Mapping[str, Any]) -> Instrument:
-    """Look up an instrument by name, or validate a configuration mapping, or pass an Instrument through."""
+    """Look up an instrument by name, or validate a configuration mapping, or pass an Instrument through.
+
+    Examples
+    --------
+    >>> ins = get_instrument("WHO5")
+    >>> ins.direction, ins.items, ins.scaled
+    ('higher_better', ('1', '2', '3', '4', '5'), 'x4')
+    """
     if isinstance(instrument, Instrument):
         return instrument
     if isinstance(instrument, Mapping):
@@ -429,8 +462,66 @@ def get_instrument(instrument: str | Instrument | Mapping[str, Any]) -> Instrume
     return _REGISTRY[instrument]
 
 
+def cutoff_value(instrument: str | Instrument | Mapping[str, Any], name: str, *, scale: str = "scaled") -> float:
+    """A declared cut-off expressed on ``scale`` ("raw" or "scaled").
+
+    Parameters
+    ----------
+    instrument : str, Instrument or mapping
+        The instrument declaring the cut-off.
+    name : str
+        The cut-off's name (e.g. ``"poor_wellbeing"``).
+    scale : {"scaled", "raw"}, default "scaled"
+        The scale to express it on.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ParameterError
+        When the instrument has no such cut-off, or its scaled score is a GAS T-score (which depends on the
+        number of goals, so a cut-off cannot move between scales).
+
+    Notes
+    -----
+    The scaled score is linear in the raw score, scaled = offset + slope x raw, so a cut-off moves as
+    the score does.
+
+    Examples
+    --------
+    >>> cutoff_value("WHO5", "poor_wellbeing")               # raw 13 x 4
+    52.0
+    >>> cutoff_value("INSPIRE_O", "personal_recovery", scale="raw")
+    2.0
+    """
+    ins = get_instrument(instrument)
+    if scale not in _SCALES:
+        raise ParameterError(f"scale must be one of {list(_SCALES)}; got {scale!r}")
+    if ins.scaled == "gas_t":
+        raise ParameterError(f"instrument '{ins.name}': cut-offs cannot be moved between scales of a GAS T-score")
+    cut = ins.cutoff(name)
+    value = float(cut["value"])
+    if cut["scale"] == scale:
+        return value
+    offset = float(ins.scale_raw(np.array([0.0]))[0])
+    slope = float(ins.scale_raw(np.array([1.0]))[0]) - offset
+    return offset + slope * value if scale == "scaled" else (value - offset) / slope
+
+
 def list_instruments() -> pd.DataFrame:
-    """One row per registered instrument: range, direction, rules, reliability and its source."""
+    """One row per registered instrument: range, direction, rules, reliability and its source.
+
+    Examples
+    --------
+    >>> list_instruments()[["instrument", "direction", "reliability"]].head(4)
+      instrument      direction  reliability
+    0        VUM   lower_better          NaN
+    1       WHO5  higher_better          NaN
+    2  INSPIRE_O  higher_better          NaN
+    3      QPR15  higher_better         0.89
+    """
     rows = []
     for ins in _REGISTRY.values():
         rows.append(
@@ -451,12 +542,6 @@ def list_instruments() -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-def _require_columns(df: pd.DataFrame, cols: dict[str, str], what: str) -> None:
-    missing = [f"{param}={col!r}" for param, col in cols.items() if col not in df.columns]
-    if missing:
-        raise DataContractError(f"{what}: column(s) {missing} not in data; columns present: {list(df.columns)}")
 
 
 def _examples(frame: pd.DataFrame, n: int = 5) -> str:
@@ -504,11 +589,20 @@ def score(
     mean of answered items x number of declared items. The ``gas_t`` scaled score uses equal weights:
     T = 50 + 10 sum(x) / sqrt((1 - rho) m + rho m^2) (Kiresuk & Sherman 1968); see :func:`gas_tscore`
     for weighted goals.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> scores = score(load_example("assessments"), "WHO5")
+    >>> scores[["raw", "scaled", "valid"]].describe().loc[["count", "mean"]].round(1)
+              raw  scaled
+    count  3144.0  3144.0
+    mean     12.6    50.5
     """
     ins = get_instrument(instrument)
     cols = {"person_col": person_col, "date_col": date_col, "instrument_col": instrument_col,
             "item_col": item_col, "score_col": score_col}
-    _require_columns(assessments, cols, f"score({ins.name})")
+    check_columns(assessments, cols, name=f"score({ins.name})")
     df = assessments.loc[assessments[instrument_col] == ins.name, [person_col, date_col, item_col, score_col]].copy()
     df[item_col] = df[item_col].astype(str)
     df[date_col] = pd.to_datetime(df[date_col])
@@ -563,9 +657,17 @@ def flag_cutoffs(scores: pd.DataFrame, instrument: str | Instrument | Mapping[st
 
     A score is in the state when it satisfies the cut-off's rule (e.g. WHO-5 ``poor_wellbeing``:
     raw < 13). Missing scores give missing flags.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> flag_cutoffs(pd.DataFrame({"raw": [10.0, 15.0], "scaled": [40.0, 60.0]}), "WHO5")
+        raw  scaled  in_poor_wellbeing  in_likely_depression
+    0  10.0    40.0               True                 False
+    1  15.0    60.0              False                 False
     """
     ins = get_instrument(instrument)
-    _require_columns(scores, {"raw": "raw", "scaled": "scaled"}, "flag_cutoffs")
+    check_columns(scores, ["raw", "scaled"], name="flag_cutoffs")
     out = scores.copy()
     ops = {"lt": np.less, "le": np.less_equal, "ge": np.greater_equal, "gt": np.greater}
     for c in ins.cutoffs:
@@ -587,6 +689,13 @@ def gas_tscore(attainment, weights=None, *, rho: float = 0.3) -> float:
         Importance weights; equal weights when omitted.
     rho : float, default=0.3
         Assumed correlation between goal scores.
+
+    Examples
+    --------
+    >>> round(gas_tscore([0, 1, -1, 2]), 1)
+    57.3
+    >>> round(gas_tscore([0, 0, 0]), 1)
+    50.0
     """
     x = np.asarray(attainment, dtype=float)
     if x.ndim != 1 or x.size == 0:
@@ -612,6 +721,11 @@ def recovery_star_stage(area_score) -> pd.Series | str:
 
     Stages are two points wide (1-2 stuck, 3-4 accepting help, 5-6 believing, 7-8 learning,
     9-10 self-reliance), per the Triangle user guide as reported in secondary sources.
+
+    Examples
+    --------
+    >>> recovery_star_stage([1, 4, 10]).tolist()
+    ['stuck', 'accepting_help', 'self_reliance']
     """
     s = pd.Series(area_score, dtype=float) if not np.isscalar(area_score) else pd.Series([area_score], dtype=float)
     bad = s.notna() & ((s < 1) | (s > 10) | (s != np.round(s)))
