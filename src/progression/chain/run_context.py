@@ -268,6 +268,18 @@ class RunContext:
                                     "run 00_data first")
         return pd.read_parquet(path, columns=list(columns) if columns else None, filters=filters)
 
+    def panel(self, period: str = "year") -> pd.DataFrame:
+        """The person-period panel of steps that ``00_data`` (yearly) or ``20_transitions`` built, typed
+        (periods as dates, steps as the staircase's ordered categories), ready for the estimators of
+        :mod:`progression.transitions`."""
+        from progression.panel import read_panel
+
+        path = self.data_path(f"panel_{period}")
+        if not path.exists():
+            raise FileNotFoundError(f"no {period} panel in {path.parent}; run 00_data (yearly) or 20_transitions "
+                                    f"with transitions.period: {period}")
+        return read_panel(path, period=period, staircase=self.params.staircase)
+
     def truth(self) -> dict | None:
         """The generating truth of synthetic data (None for real data)."""
         path = self.run_dir / "data" / "truth.json"
@@ -335,9 +347,6 @@ class RunContext:
         log.parent.mkdir(parents=True, exist_ok=True)
         data = _read_json(log, {})
         data[name] = report.to_dict()
-        data.get(_REFUSED, {}).pop(name, None)
-        if _REFUSED in data and not data[_REFUSED]:
-            del data[_REFUSED]
         _write_json(log, data)
 
     def _caption(self, kind: str, name: str, caption: str | None, values: Mapping | None) -> str | None:
