@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ._base import Section
+from ._base import Section, not_before
 
 
 class RunParams(Section):
@@ -25,7 +25,7 @@ class SyntheticParams(Section):
 
     scale: float = Field(1.0, gt=0, le=20, description="1.0 = national size (~72,000 adults in 2022)")
     start_year: int = Field(2010, ge=2000, le=2030)
-    end_year: int = Field(2024, ge=2000, le=2030)
+    end_year: int = Field(2024, ge=2000, le=2030, validate_default=True)
     adult_explained_share: float = Field(0.40, gt=0, lt=1, description="R2 of adult spending on criteria (seed 004)")
     child_explained_share: float = Field(0.48, gt=0, lt=1, description="R2 of children's spending on criteria (seed 004)")
     adult_mean_dkk: float = Field(7776.0, gt=0, description="adult spending per 18-66-year-old in 2008 (seed 004 L507)")
@@ -44,11 +44,7 @@ class SyntheticParams(Section):
     overlap_share: float = Field(0.05, ge=0, le=1, description="paragraph changes where the old spell is closed late")
     burn_in_years: int = Field(10, ge=0, le=40, description="years simulated before start_year (not written)")
 
-    @model_validator(mode="after")
-    def _years_ordered(self):
-        if self.end_year < self.start_year:
-            raise ValueError(f"end_year ({self.end_year}) is before start_year ({self.start_year})")
-        return self
+    _years_ordered = not_before("end_year", "start_year")
 
 
 class FileParams(Section):
