@@ -129,8 +129,8 @@ def _input_files(params: Params) -> dict[str, str]:
     if params.data.source != "files":
         return {}
     files = params.data.files
-    return {name: sha256(Path(files.directory) / fname) for name, fname in sorted(files.tables.items())
-            if (Path(files.directory) / fname).is_file()}
+    paths = {name: Path(files.directory) / entry.file for name, entry in sorted(files.tables.items())}
+    return {name: sha256(path) for name, path in paths.items() if path.is_file()}
 
 
 def write_manifest(run_dir: Path, params: Params, *, status: str, started: str, durations: dict,
