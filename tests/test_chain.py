@@ -61,7 +61,7 @@ def test_same_parameters_give_identical_results(extract_params, tmp_path):
     assert results_hashes(first) == results_hashes(second) and results_hashes(first)
 
 
-def test_broken_input_stops_the_chain_and_writes_no_results(extract_params, tmp_path, capsys):
+def test_broken_input_stops_the_chain_and_writes_no_results(extract_params, tmp_path, capfd):
     assert run(extract_params) == 0
     good = (tmp_path / "runs" / "latest").resolve()
     spells = extract_params.parent / "spells.csv"
@@ -69,16 +69,55 @@ def test_broken_input_stops_the_chain_and_writes_no_results(extract_params, tmp_
     df.loc[2, "SLUTDATO"] = "2000-01-01"  # end before start
     df.loc[4, "PARAGRAF"] = "SEL999"  # unknown paragraph
     df.to_csv(spells, sep=";", index=False)
-    assert run(extract_params) == 1
-    err = capsys.readouterr().err
-    assert "notebook 00_data failed" in err and "DataContractError" in err
-    assert "check 'end_date on or after start_date'" in err and "SEL999" in err
+    capfd.readouterr()
+    assert run(extract_params) == 2  # a user error, though raised inside notebook 00_data
+    err = capfd.readouterr().err
+    assert err.startswith("error: table 'spells', column 'paragraph', check 'isin(16 allowed values)': "
+                          "1 failing (spells.csv line 6: SEL999)\n")
+    assert "check 'end_date on or after start_date'" in err and "(raised in notebook 00_data, cell" in err
+    assert not re.search("Traceback|Kernel is running|KeyboardInterrupt", err)
     assert (tmp_path / "runs" / "latest").resolve() == good
     failed = [d for d in (tmp_path / "runs").iterdir() if d.is_dir() and d.resolve() != good and d.name != "latest"]
     assert len(failed) == 1
     assert list((failed[0] / "results").glob("*")) == []
     assert json.loads((failed[0] / "manifest.json").read_text())["status"] == "failed"
     assert (failed[0] / "notebooks" / "00_data.ipynb").exists()  # kept for inspection
+
+
+def write_notebook(folder: Path, name: str, code: str) -> None:
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                           "display_name": "Python 3"}})
+    params = nbformat.v4.new_code_cell('params_path = ""\nrun_dir = ""')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
+    folder.mkdir(exist_ok=True)
+    nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+@pytest.mark.parametrize("code, exit_code, first_line", [
+    ("from progression.exceptions import ParameterError\nraise ParameterError('transitions.period: no such period')",
+     2, "error: transitions.period: no such period"),
+    ("from progression.exceptions import DisclosureError\nraise DisclosureError(\"table 'x' has a person id\")",
+     2, "error: table 'x' has a person id"),
+    ("1 / 0", 1, "error: notebook 00_fails failed in cell 2 (execution count 3): ZeroDivisionError: division by zero"),
+])
+def test_exit_code_of_an_error_raised_in_a_notebook(tmp_path, monkeypatch, capfd, code, exit_code, first_line):
+    """A user error raised in a notebook exits 2 with its message first; an internal failure exits 1."""
+    import progression.chain.runner as runner
+
+    notebooks = tmp_path / "notebooks"
+    write_notebook(notebooks, "00_fails", code)
+    monkeypatch.setattr(runner, "notebooks_dir", lambda: notebooks)
+    params = tmp_path / "p.yaml"
+    params.write_text(f"run: {{name: t, output_dir: {tmp_path / 'runs'}}}\n")
+    capfd.readouterr()
+    assert run(params) == exit_code
+    out, err = capfd.readouterr()
+    assert err.splitlines()[0] == first_line
+    assert not re.search("Traceback|Kernel is running|KeyboardInterrupt", out + err)
+    run_dir = next(d for d in (tmp_path / "runs").iterdir() if d.name != "latest")
+    assert json.loads((run_dir / "manifest.json").read_text())["status"] == "failed"
+    assert not (tmp_path / "runs" / "latest").exists()
 
 
 def test_validate_reports_bad_input_without_a_run(extract_params, tmp_path, capsys):

@@ -6,7 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from progression.exceptions import ChainError, ProgressionError
+from progression.exceptions import ChainError, NotFittedError, ProgressionError
+
+#: Failures of the package itself, not of what it was given: exit 1. Every other error of the
+#: package is the user's to fix (a parameter, the data, a table refused by disclosure control): exit 2.
+INTERNAL_ERRORS = (ChainError, NotFittedError)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -91,7 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ProgressionError as err:
         print(f"error: {err}", file=sys.stderr)
-        return 1 if isinstance(err, ChainError) else 2
+        return exit_code(err)
+
+
+def exit_code(err: ProgressionError) -> int:
+    """1 for an internal failure (:data:`INTERNAL_ERRORS`), 2 for an error the user can fix."""
+    return 1 if isinstance(err, INTERNAL_ERRORS) else 2
 
 
 if __name__ == "__main__":

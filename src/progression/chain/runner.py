@@ -7,6 +7,7 @@ to leave the server), ``results/`` and ``figures/`` (aggregates after disclosure
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -19,7 +20,8 @@ from importlib import metadata
 from pathlib import Path
 
 from progression.config import Params, load_params
-from progression.exceptions import ChainError
+from progression.exceptions import ChainError, ParameterError, ProgressionError
+from progression.chain.cli import INTERNAL_ERRORS
 from progression.chain.run_context import DISCLOSURE_LOG, reset_section
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -48,7 +50,7 @@ def select(names: list[str], *, only: str | None = None, start: str | None = Non
     def find(name: str) -> str:
         matches = [n for n in names if n == name or n.split("_", 1)[0] == name or n.split("_", 1)[1] == name]
         if len(matches) != 1:
-            raise ChainError(f"notebook '{name}' not in the chain; notebooks: {names}")
+            raise ParameterError(f"notebook '{name}' not in the chain; notebooks: {names}")
         return matches[0]
 
     if only:
@@ -169,15 +171,91 @@ def _point_latest(run_dir: Path) -> None:
     os.replace(tmp, latest)
 
 
-def _describe_failure(name: str, err: Exception, output: Path) -> str:
+def _describe_failure(name: str, err: Exception, output: Path, kernel_log: Path) -> str:
     cell = getattr(err, "exec_count", None)
     cell_index = getattr(err, "cell_index", None)
     ename, evalue = getattr(err, "ename", type(err).__name__), getattr(err, "evalue", str(err))
     where = f"cell {cell_index}" if cell_index is not None else "a cell"
     if cell is not None:
         where += f" (execution count {cell})"
-    return (f"notebook {name} failed in {where}: {ename}: {evalue}\n"
+    text = (f"notebook {name} failed in {where}: {ename}: {evalue}\n"
             f"The partly executed notebook is kept at {output}")
+    if kernel_log.is_file() and kernel_log.stat().st_size:
+        tail = kernel_log.read_text(errors="replace").splitlines()[-5:]
+        text += f"\nThe kernel's own log is kept at {kernel_log}; it ends:\n" + "\n".join(f"  {t}" for t in tail)
+    return text
+
+
+def _user_error_class(ename: str | None) -> type[ProgressionError] | None:
+    """The package's user-error class named ``ename`` (a bad parameter, bad data, a disclosure refusal)."""
+    pending, seen = [ProgressionError], set()
+    while pending:
+        cls = pending.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        if cls.__name__ == ename and not issubclass(cls, INTERNAL_ERRORS) and cls is not ProgressionError:
+            return cls
+        pending.extend(cls.__subclasses__())
+    return None
+
+
+def _notebook_failure(name: str, err: Exception, output: Path, kernel_log: Path) -> ProgressionError:
+    """The error a failed notebook ends the run with.
+
+    A user error raised in the notebook (``ParameterError``, ``DataContractError``, ...; papermill
+    reports its class name as ``ename``) is raised again as itself, its message first and without a
+    traceback, so that the command line exits 2 as it does when the error is raised outside a
+    notebook. Anything else is a :class:`ChainError` naming the notebook and the cell (exit 1).
+    """
+    user_error = _user_error_class(getattr(err, "ename", None))
+    if user_error is not None:
+        cell_index = getattr(err, "cell_index", None)
+        cell = f", cell {cell_index}" if cell_index is not None else ""
+        kernel_log.unlink(missing_ok=True)
+        return user_error(f"{err.evalue}\n(raised in notebook {name}{cell}; the partly executed notebook is kept "
+                          f"at {output})")
+    return ChainError(_describe_failure(name, err, output, kernel_log))
+
+
+def _kernel_options(kernel_log: Path) -> dict:
+    """Papermill engine options that keep the kernel's own messages off the console of a run.
+
+    A kernel inherits the console's stderr, and two messages reach it that say nothing about the
+    notebook: ipykernel's warning that the kernel "is running over TCP without encryption", and
+    "KeyboardInterrupt caught in kernel", which ipykernel logs when jupyter_client interrupts it
+    (as it always does before a shutdown) while it is still answering a message. The kernel's
+    transport is encrypted with CurveZMQ where pyzmq supports it (ipykernel's kernelspec declares
+    support), which removes the cause of the first, and the kernel's stderr goes to ``kernel_log``,
+    which a failure names (it is removed after a notebook that succeeds). The notebook's own
+    output and errors travel over the kernel's channels into the executed notebook, not over stderr.
+    """
+    import zmq
+    from traitlets.config import Config
+
+    config = Config({"QuietKernelManager": {"kernel_log": str(kernel_log)}})
+    if zmq.has("curve"):
+        config.KernelManager.transport_encryption = "auto"
+    return {"kernel_manager_class": _kernel_manager_class(), "config": config}
+
+
+@functools.cache
+def _kernel_manager_class() -> type:
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import Unicode
+
+    class QuietKernelManager(AsyncKernelManager):
+        """A kernel manager that sends the kernel process's stderr to a file."""
+
+        kernel_log = Unicode("", config=True, help="file that receives the kernel process's stderr")
+
+        async def start_kernel(self, **kw):
+            if not self.kernel_log or "stderr" in kw:
+                return await super().start_kernel(**kw)
+            with open(self.kernel_log, "ab") as log:  # the kernel process holds its own copy of the handle
+                return await super().start_kernel(stderr=log, **kw)
+
+    return QuietKernelManager
 
 
 def run_chain(params_path: str | Path, *, only: str | None = None, start: str | None = None,
@@ -203,10 +281,10 @@ def run_chain(params_path: str | Path, *, only: str | None = None, start: str | 
 
     params = load_params(params_path)
     if (only or start) and run_dir is None:
-        raise ChainError("--only and --from rerun part of the chain in an earlier run: give --run-dir")
+        raise ParameterError("--only and --from rerun part of the chain in an earlier run: give --run-dir")
     run_dir = Path(run_dir) if run_dir else new_run_dir(params)
     if (only or start) and not (run_dir / "params.yaml").exists():
-        raise ChainError(f"{run_dir} is not a run folder (no params.yaml)")
+        raise ParameterError(f"--run-dir {run_dir} is not a run folder (no params.yaml)")
     names = select(chain(), only=only, start=start, wanted=params.run.notebooks)
     run_dir = run_dir.resolve()
     (run_dir / "notebooks").mkdir(parents=True, exist_ok=True)
@@ -218,6 +296,7 @@ def run_chain(params_path: str | Path, *, only: str | None = None, start: str | 
     for name in bar:
         bar.set_postfix_str(name)
         output = run_dir / "notebooks" / f"{name}.ipynb"
+        kernel_log = output.with_suffix(".kernel.log")
         t0 = time.perf_counter()
         reset_section(run_dir, name)
         try:
@@ -225,13 +304,15 @@ def run_chain(params_path: str | Path, *, only: str | None = None, start: str | 
                 str(source / f"{name}.ipynb"), str(output),
                 parameters={"params_path": str(resolved), "run_dir": str(run_dir)},
                 kernel_name="python3", cwd=str(run_dir), progress_bar=False, log_output=False,
+                **_kernel_options(kernel_log),
             )
         except Exception as err:  # papermill wraps notebook errors; anything else is a failure too
             durations[name] = time.perf_counter() - t0
-            message = _describe_failure(name, err, output)
+            failure = _notebook_failure(name, err, output, kernel_log)
             write_manifest(run_dir, params, status="failed", started=started, durations=durations,
-                           executed=[n for n in names if n in durations], error=message)
-            raise ChainError(message) from None
+                           executed=[n for n in names if n in durations], error=str(failure))
+            raise failure from None
+        kernel_log.unlink(missing_ok=True)
         durations[name] = time.perf_counter() - t0
         write_manifest(run_dir, params, status="running", started=started, durations=durations,
                        executed=[n for n in names if n in durations])
