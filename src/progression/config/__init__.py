@@ -95,7 +95,9 @@ def _load_yaml(path: Path) -> tuple[Any, dict[str, int]]:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        context = getattr(err, "context", None)
+        context, context_mark = getattr(err, "context", None), getattr(err, "context_mark", None)
+        if context and context_mark is not None and context_mark is not mark:
+            context += f", line {context_mark.line + 1}"
         detail = f"{problem} ({context})" if context else problem
         raise ParameterError(f"{path}{where}: not valid YAML: {detail}") from None
     finally:
@@ -120,6 +122,7 @@ def _read_yaml(path: Path, chain: tuple[Path, ...] = (), asked_by: str | None = 
     if not isinstance(raw, dict):
         raise ParameterError(f"{path}: the top level must be a mapping of sections, got {type(raw).__name__}")
     parent = raw.pop("extends", None)
+    raw = _resolve_relative_paths(raw, path.parent)
     if parent is None:
         return raw
     where = f"{path}, line {lines.get('extends', 1)}"
@@ -129,7 +132,9 @@ def _read_yaml(path: Path, chain: tuple[Path, ...] = (), asked_by: str | None = 
 
 
 def _resolve_relative_paths(data: dict, base: Path) -> dict:
-    files = (data.get("data") or {}).get("files")
+    """``data.files.directory`` relative to the folder of the file that gives it."""
+    section = data.get("data")
+    files = section.get("files") if isinstance(section, dict) else None
     if isinstance(files, dict) and isinstance(files.get("directory"), str):
         directory = Path(files["directory"])
         if not directory.is_absolute():
@@ -146,7 +151,7 @@ def load_params(path: str | Path) -> Params:
         Naming the file and every offending key (``section.key``) with the reason.
     """
     path = Path(path)
-    data = _resolve_relative_paths(_read_yaml(path), path.resolve().parent)
+    data = _read_yaml(path)
     try:
         params = Params.model_validate(data)
     except ValidationError as err:
