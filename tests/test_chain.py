@@ -100,6 +100,7 @@ def write_notebook(folder: Path, name: str, code: str) -> None:
     ("from progression.exceptions import DisclosureError\nraise DisclosureError(\"table 'x' has a person id\")",
      2, "error: table 'x' has a person id"),
     ("1 / 0", 1, "error: notebook 00_fails failed in cell 2 (execution count 3): ZeroDivisionError: division by zero"),
+    ("import os\nos._exit(3)", 1, "error: notebook 00_fails failed in a cell: DeadKernelError: Kernel died"),
 ])
 def test_exit_code_of_an_error_raised_in_a_notebook(tmp_path, monkeypatch, capfd, code, exit_code, first_line):
     """A user error raised in a notebook exits 2 with its message first; an internal failure exits 1."""

@@ -208,11 +208,12 @@ def _notebook_failure(name: str, err: Exception, output: Path, kernel_log: Path)
     traceback, so that the command line exits 2 as it does when the error is raised outside a
     notebook. Anything else is a :class:`ChainError` naming the notebook and the cell (exit 1).
     """
+    if hasattr(err, "ename"):  # a cell raised: the kernel itself was fine, its log says nothing
+        kernel_log.unlink(missing_ok=True)
     user_error = _user_error_class(getattr(err, "ename", None))
     if user_error is not None:
         cell_index = getattr(err, "cell_index", None)
         cell = f", cell {cell_index}" if cell_index is not None else ""
-        kernel_log.unlink(missing_ok=True)
         return user_error(f"{err.evalue}\n(raised in notebook {name}{cell}; the partly executed notebook is kept "
                           f"at {output})")
     return ChainError(_describe_failure(name, err, output, kernel_log))
@@ -227,7 +228,8 @@ def _kernel_options(kernel_log: Path) -> dict:
     (as it always does before a shutdown) while it is still answering a message. The kernel's
     transport is encrypted with CurveZMQ where pyzmq supports it (ipykernel's kernelspec declares
     support), which removes the cause of the first, and the kernel's stderr goes to ``kernel_log``,
-    which a failure names (it is removed after a notebook that succeeds). The notebook's own
+    which a failure of the kernel itself names (it is removed when the kernel ran the notebook to
+    its end or to a cell's error). The notebook's own
     output and errors travel over the kernel's channels into the executed notebook, not over stderr.
     """
     import zmq
