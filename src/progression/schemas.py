@@ -744,8 +744,8 @@ def _foreign_key_failures(tables: Mapping[str, pd.DataFrame], mistyped: Mapping[
             continue
         child, parent = tables[fk.table], tables[fk.ref_table]
         if (fk.column not in child or fk.ref_column not in parent or fk.column in mistyped[fk.table]
-                or fk.ref_column in mistyped[fk.ref_table]):
-            continue
+                or fk.ref_column in mistyped[fk.ref_table] or parent.empty):
+            continue  # already reported: a missing or mistyped column, an empty table
         missing = ~child[fk.column].isin(parent[fk.ref_column])
         if missing.any():
             rows = _Rows(child)
@@ -856,7 +856,9 @@ def _overlaps(spells: pd.DataFrame, late_closure_days: int) -> tuple[np.ndarray,
     day = 86_400 * 10**6  # microseconds
     tolerance = np.int64(late_closure_days) * day
     open_before = prev_end == np.iinfo(np.int64).max
-    overlap = ~new_group & (open_before | (prev_end - start > tolerance))
+    known = start != np.datetime64("NaT").astype("datetime64[us]").view("int64")  # a missing start is reported
+    with np.errstate(over="ignore"):
+        overlap = ~new_group & known & (open_before | (prev_end - start > tolerance))
     days = np.where(open_before | ~overlap, -1, (prev_end - start) // day)
     frame = pd.DataFrame({"overlap": overlap, "other": prev_owner, "open": open_before, "days": days,
                           "group": group, "end": end})

@@ -120,7 +120,7 @@ def _read_excel(path: Path, table: str, spec: TableFile, mapping: dict[str, str]
         if (isinstance(sheet, str) and sheet not in names) or (isinstance(sheet, int) and not 0 <= sheet < len(names)):
             raise DataContractError(f"{_where(table, path)}: no sheet {sheet!r} (data.files.tables.{table}.sheet); "
                                     f"sheets: {names}")
-        df = sheets.parse(sheet, dtype={c: "str" for c in text_columns})
+        df = pd.read_excel(sheets, sheet_name=sheet, dtype={c: "str" for c in text_columns})
     df.index = pd.RangeIndex(2, 2 + len(df))  # the header is row 1 of the sheet
     df.attrs.update(source=f"{path.name} (sheet {names[sheet] if isinstance(sheet, int) else sheet})",
                     row_label="row")

@@ -8,7 +8,8 @@ from datetime import date
 import pandas as pd
 
 from progression.config import Params
-from progression.schemas import RegisterRules, validate_tables
+from progression.exceptions import ParameterError
+from progression.schemas import SCHEMAS, RegisterRules, validate_tables
 
 
 @dataclass
@@ -41,6 +42,8 @@ def load_inputs(params: Params) -> Inputs:
 
     Raises
     ------
+    ParameterError
+        When ``data.files.tables`` names a table the contracts do not know.
     DataContractError
         Its first line names the most telling failure; every failing table, column, check and
         example rows (lines of the files) follow.
@@ -48,6 +51,10 @@ def load_inputs(params: Params) -> Inputs:
     if params.data.source == "files":
         from progression.sources.files import read_tables
 
+        unknown = sorted(set(params.data.files.tables) - set(SCHEMAS))
+        if unknown:
+            raise ParameterError(f"{params.source_file}: data.files.tables: unknown table(s) {unknown}; "
+                                 f"known tables: {sorted(SCHEMAS)}")
         tables, truth = read_tables(params.data.files), None
         validated = validate_tables(tables, register_rules(params), cast=True)
         validated = {name: _plain(df) for name, df in validated.items()}
