@@ -631,12 +631,17 @@ def _to_bool(s: pd.Series) -> tuple[pd.Series, list[tuple[str, pd.Series]]]:
 def _to_datetime(s: pd.Series) -> tuple[pd.Series, list[tuple[str, pd.Series]]]:
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return s, []
-    text = s.astype("object").where(s.notna())
-    parsed = pd.to_datetime(text.map(lambda v: v if isinstance(v, str) else None) if len(s) else text,
-                            format="ISO8601", errors="coerce")
-    stamps = text.map(lambda v: pd.Timestamp(v) if hasattr(v, "year") and not isinstance(v, str) else None)
-    if stamps.notna().any():  # date cells of a sheet next to text cells
-        parsed = parsed.where(parsed.notna(), pd.to_datetime(stamps))
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:  # text, as a CSV file gives it
+        parsed = pd.to_datetime(s, format="ISO8601", errors="coerce")
+    elif s.dtype == object:  # a sheet's column: date cells, text cells, or both
+        is_text = s.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
+        parsed = pd.to_datetime(s.where(is_text).astype("object"), format="ISO8601", errors="coerce")
+        stamps = s.where(~is_text & s.notna())
+        if stamps.notna().any():
+            converted = pd.to_datetime(stamps, errors="coerce")
+            parsed = parsed.where(parsed.notna(), converted)
+    else:  # numbers (a sheet's date serials) are not dates
+        parsed = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
     bad = s.notna() & parsed.isna()
     if bad.any():
         return s, [("ISO 8601 date (YYYY-MM-DD)", s[bad])]

@@ -37,32 +37,37 @@ def _where(table: str, path: Path, line: int | None = None) -> str:
     return f"table '{table}', file {path.name}" + (f", line {line}" if line is not None else "")
 
 
-def _decode(raw: bytes, table: str, path: Path, spec: TableFile) -> str:
-    """The file's text in its declared encoding; an error names the line and the parameter to set."""
+def _decoding(raw: bytes, table: str, path: Path, spec: TableFile) -> str:
+    """The codec to read the file with, once its bytes are known to be text in the declared encoding.
+
+    An error names the line and the parameter to set.
+    """
     codec = codecs.lookup(spec.encoding).name
     key = f"data.files.tables.{table}.encoding (or data.files.encoding for every file)"
     if codec == "utf-8":
         try:
-            return raw.decode("utf-8-sig")
+            raw.decode("utf-8")
         except UnicodeDecodeError as err:
             line = raw.count(b"\n", 0, err.start) + 1
             guess = "cp1252" if _decodes(raw, "cp1252") else "latin-1"
             raise DataContractError(
                 f"{_where(table, path, line)}: not UTF-8 (byte 0x{raw[err.start]:02x}); the file is probably "
                 f"{guess}: declare its encoding with {key}: {guess}") from None
-    if codec in _SINGLE_BYTE and _decodes(raw, "utf-8") and not raw.isascii():
+        return "utf-8-sig"  # a byte-order mark is fine
+    if codec in _SINGLE_BYTE and not raw.isascii() and _decodes(raw, "utf-8"):
         first = next(i for i, b in enumerate(raw) if b >= 0x80)
         line = raw.count(b"\n", 0, first) + 1
         raise DataContractError(
             f"{_where(table, path, line)}: declared {spec.encoding}, but the file is UTF-8 (its letters would read "
             f"as {raw[first:first + 2].decode(spec.encoding)!r}): set {key}: utf-8")
     try:
-        return raw.decode(spec.encoding)
+        raw.decode(spec.encoding)
     except UnicodeDecodeError as err:
         line = raw.count(b"\n", 0, err.start) + 1
         raise DataContractError(
             f"{_where(table, path, line)}: not {spec.encoding} (byte 0x{raw[err.start]:02x}): declare the file's "
             f"encoding with {key}") from None
+    return spec.encoding
 
 
 def _decodes(raw: bytes, encoding: str) -> bool:
@@ -81,12 +86,14 @@ def _file_columns(table: str, mapping: dict[str, str], *kinds: str) -> list[str]
 
 def _read_csv(path: Path, table: str, spec: TableFile, mapping: dict[str, str]) -> pd.DataFrame:
     text_columns = _file_columns(table, mapping, "str", "datetime")  # as text, never inferred
-    text = _decode(path.read_bytes(), table, path, spec)
-    if not text.strip():
+    raw = path.read_bytes()
+    encoding = _decoding(raw, table, path, spec)
+    if not raw or raw.isspace():
         raise DataContractError(f"{_where(table, path)}: the file is empty (not even a header line)")
-    header = text.split("\n", 1)[0]
+    end = raw.find(b"\n")
+    header = raw[:end if end >= 0 else len(raw)].decode(encoding, errors="replace")
     try:
-        df = pd.read_csv(io.StringIO(text), sep=spec.csv_separator, decimal=spec.csv_decimal,
+        df = pd.read_csv(io.BytesIO(raw), encoding=encoding, sep=spec.csv_separator, decimal=spec.csv_decimal,
                          thousands=spec.csv_thousands, dtype={c: "str" for c in text_columns})
     except pd.errors.ParserError as err:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
