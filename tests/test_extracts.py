@@ -278,3 +278,13 @@ def test_a_valid_variant_runs_through_the_chain(tmp_path, capfd):
     assert not list((latest / "notebooks").glob("*.kernel.log"))
     data = pd.read_parquet(latest / "data" / "unit_costs.parquet")
     assert data["source"].iloc[0] == "SØM-vidensbasen"
+
+
+def test_an_empty_date_column_gets_the_same_type_from_a_csv_file_and_a_sheet():
+    frame = persons().drop(columns=["death_date", "emigration_date"])
+    from_csv = frame.assign(death_date=pd.Series([np.nan, np.nan], dtype="str"),
+                            emigration_date=pd.Series([np.nan, np.nan], dtype="str"))
+    from_sheet = frame.assign(death_date=[np.nan, np.nan], emigration_date=[np.nan, np.nan])
+    (a, fa), (b, fb) = conform("persons", from_csv), conform("persons", from_sheet)
+    assert fa == fb == []
+    pd.testing.assert_frame_equal(a, b)

@@ -2,9 +2,13 @@
 
 Each model checks columns, types, ranges, allowed codes (DST kommunekoder, SEL paragraphs),
 uniqueness and cross-column rules. :func:`validate_tables` validates a set of tables lazily,
-adds the cross-table rules (every spell's person exists, …) and raises one
-:class:`~progression.exceptions.DataContractError` that lists every failing table, column,
-check and example rows. Nothing is coerced or dropped.
+adds the cross-table rules (every spell's person exists, …) and the register rules
+(:class:`RegisterRules`: events inside the data window, spells after birth and before death, at an
+adult's age, no overlapping spells of one paragraph), and raises one
+:class:`~progression.exceptions.DataContractError` whose first line names the most telling failure
+and which lists every failing table, column, check and example rows. Nothing is dropped, and no
+value is changed: tables read from files may be cast to the contract's types where no value changes
+(:func:`conform`), and overlapping spells are merged only when asked to.
 """
 
 from __future__ import annotations
@@ -645,7 +649,7 @@ def _to_datetime(s: pd.Series) -> tuple[pd.Series, list[tuple[str, pd.Series]]]:
     bad = s.notna() & parsed.isna()
     if bad.any():
         return s, [("ISO 8601 date (YYYY-MM-DD)", s[bad])]
-    return parsed, []
+    return parsed.astype("datetime64[us]"), []  # one unit, also for a column without any date
 
 
 _CASTS = {"int": lambda s: _to_integer(s, False), "Int": lambda s: _to_integer(s, True), "float": _to_float,
