@@ -288,3 +288,30 @@ def test_an_empty_date_column_gets_the_same_type_from_a_csv_file_and_a_sheet():
     (a, fa), (b, fb) = conform("persons", from_csv), conform("persons", from_sheet)
     assert fa == fb == []
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_a_separator_at_the_end_of_every_line_adds_no_column(tmp_path):
+    base = CORPUS / "base"
+    for path in base.glob("*.csv"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        (tmp_path / path.name).write_text("".join(f"{line},\n" for line in lines), encoding="utf-8")
+    params = tmp_path / "params.yaml"
+    params.write_text(f"extends: {base / 'params.yaml'}\ndata:\n  files:\n    directory: {tmp_path}\n",
+                      encoding="utf-8")
+    tables, expected = load_inputs(load_params(params)).tables, reference_tables()
+    for name in expected:
+        pd.testing.assert_frame_equal(tables[name], expected[name])
+
+
+def test_an_undeclared_utf16_file_is_named_with_the_encoding_to_declare(tmp_path):
+    base = CORPUS / "base"
+    (tmp_path / "spells.csv").write_bytes((base / "spells.csv").read_text(encoding="utf-8").encode("utf-16"))
+    params = tmp_path / "params.yaml"
+    params.write_text(f"extends: {base / 'params.yaml'}\ndata:\n  files:\n    tables:\n"
+                      f"      spells: {tmp_path / 'spells.csv'}\n", encoding="utf-8")
+    with pytest.raises(DataContractError, match=r"spells.csv, line 1: not UTF-8 .* probably utf-16"):
+        load_inputs(load_params(params))
+    declared = params.read_text().replace(f"spells: {tmp_path / 'spells.csv'}",
+                                          f"spells: {{file: {tmp_path / 'spells.csv'}, encoding: utf-16}}")
+    params.write_text(declared, encoding="utf-8")
+    pd.testing.assert_frame_equal(load_inputs(load_params(params)).tables["spells"], reference_tables()["spells"])

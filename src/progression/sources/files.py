@@ -49,7 +49,8 @@ def _decoding(raw: bytes, table: str, path: Path, spec: TableFile) -> str:
             raw.decode("utf-8")
         except UnicodeDecodeError as err:
             line = raw.count(b"\n", 0, err.start) + 1
-            guess = "cp1252" if _decodes(raw, "cp1252") else "latin-1"
+            guess = ("utf-16" if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+                     else "cp1252" if _decodes(raw, "cp1252") else "latin-1")
             raise DataContractError(
                 f"{_where(table, path, line)}: not UTF-8 (byte 0x{raw[err.start]:02x}); the file is probably "
                 f"{guess}: declare its encoding with {key}: {guess}") from None
@@ -110,6 +111,8 @@ def _read_csv(path: Path, table: str, spec: TableFile, mapping: dict[str, str]) 
             raise DataContractError(
                 f"{_where(table, path, 1)}: one column {header[:60]!r}: the file seems to use {other!r} as "
                 f"separator; set data.files.csv_separator (declared {spec.csv_separator!r})")
+    trailing = [c for c in df.columns if str(c).startswith("Unnamed: ") and df[c].isna().all()]
+    df = df.drop(columns=trailing)  # a separator at the end of every line: no header, no values
     df.index = pd.RangeIndex(2, 2 + len(df))  # the header is line 1
     df.attrs.update(source=path.name, row_label="line")
     return df
