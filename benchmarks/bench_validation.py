@@ -140,8 +140,8 @@ def main() -> None:
             cmd = [sys.executable, __file__, "--data", str(args.data), "--tables", args.tables,
                    "--child", str(scale), mode]
             r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-            print(f"| {scale} | {mode} | {r['persons']:,} | {r[args.tables]:,} | {r.get('csv_mb', '-')} | {r['wall_s']:.1f} | "
-                  f"{r['cpu_s']:.1f} | {r['peak_rss_gb']:.2f} |", flush=True)
+            print(f"| {scale} | {mode} | {r['persons']:,} | {r[args.tables]:,} | {r.get('csv_mb', '-')} | "
+                  f"{r['wall_s']:.1f} | {r['cpu_s']:.1f} | {r['peak_rss_gb']:.2f} |", flush=True)
 
 
 if __name__ == "__main__":

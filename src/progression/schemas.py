@@ -520,8 +520,9 @@ def column_kinds(table: str) -> dict[str, str]:
     kinds = {}
     for name, column in SCHEMAS[table].to_schema().columns.items():
         dtype = str(column.dtype)
-        kinds[name] = ("int" if dtype == "int64" else "Int" if dtype == "Int64" else "float" if dtype.startswith("float")
-                       else "bool" if dtype == "bool" else "datetime" if dtype.startswith("datetime") else "str")
+        kinds[name] = ("int" if dtype == "int64" else "Int" if dtype == "Int64"
+                       else "float" if dtype.startswith("float") else "bool" if dtype == "bool"
+                       else "datetime" if dtype.startswith("datetime") else "str")
     return kinds
 
 
@@ -830,8 +831,8 @@ def _person_failures(tables, mistyped, rules: RegisterRules) -> list[_Failure]:
     if young.any():
         check = (f"age at start (start year - birth year) at least {rules.min_age_at_start} "
                  "(data.rules.min_age_at_start)")
-        out.append(_Failure(_CROSS_TABLE, "spells", "start_date", check, int(young.sum()),
-                            shown(young, lambda k: f"{_day(start.iat[k])} (born {birth[k]}: age {year[k] - birth[k]})")))
+        out.append(_Failure(_CROSS_TABLE, "spells", "start_date", check, int(young.sum()), shown(
+            young, lambda k: f"{_day(start.iat[k])} (born {birth[k]}: age {year[k] - birth[k]})")))
     return out
 
 

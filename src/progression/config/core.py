@@ -124,8 +124,9 @@ class FileParams(Section):
 class RuleParams(Section):
     """Rules register data must follow beyond each table's contract (see progression.schemas)."""
 
-    first_date: date = Field(date(1930, 1, 1), description="no event (a start, an assessment, a move, a death, an "
-                                                            "emigration) before this day: earlier dates are placeholders")
+    first_date: date = Field(date(1930, 1, 1), description="no event (a start, an assessment, a move, a death, "
+                                                            "an emigration) before this day: earlier dates are "
+                                                            "placeholders")
     extract_end: date | None = Field(
         None, validate_default=True,
         description="the extract's last day: no event after it (null: 31 December of data.synthetic.end_year for "
