@@ -841,7 +841,9 @@ def _overlaps(spells: pd.DataFrame, late_closure_days: int) -> tuple[np.ndarray,
 
     Returns the sort order (positions into ``spells``) and a frame, in that order, with ``overlap``
     (overlaps an earlier spell of the same person and paragraph by more than the tolerance),
-    ``other`` (the position of that earlier spell), ``other_end`` and ``days``.
+    ``other`` (the sorted position of the earlier spell that runs longest), ``open`` (that spell has
+    no end), ``days`` (the overlap), ``group`` (person and paragraph) and ``end`` (microseconds; open
+    ends as the largest integer).
     """
     person = spells["person_id"].to_numpy()
     paragraph = pd.factorize(spells["paragraph"])[0]
