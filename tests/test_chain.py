@@ -61,7 +61,7 @@ def test_same_parameters_give_identical_results(extract_params, tmp_path):
     assert results_hashes(first) == results_hashes(second) and results_hashes(first)
 
 
-def test_broken_input_stops_the_chain_and_writes_no_results(extract_params, tmp_path, capsys):
+def test_broken_input_stops_the_chain_and_writes_no_results(extract_params, tmp_path, capfd):
     assert run(extract_params) == 0
     good = (tmp_path / "runs" / "latest").resolve()
     spells = extract_params.parent / "spells.csv"
@@ -69,16 +69,57 @@ def test_broken_input_stops_the_chain_and_writes_no_results(extract_params, tmp_
     df.loc[2, "SLUTDATO"] = "2000-01-01"  # end before start
     df.loc[4, "PARAGRAF"] = "SEL999"  # unknown paragraph
     df.to_csv(spells, sep=";", index=False)
-    assert run(extract_params) == 1
-    err = capsys.readouterr().err
-    assert "notebook 00_data failed" in err and "DataContractError" in err
-    assert "check 'end_date on or after start_date'" in err and "SEL999" in err
+    capfd.readouterr()
+    assert run(extract_params) == 2  # a user error, though raised inside notebook 00_data
+    err = capfd.readouterr().err
+    assert err.startswith("error: table 'spells', column 'paragraph', check 'isin(16 allowed values)': "
+                          "1 failing (spells.csv line 6: SEL999)\n")
+    assert "check 'end_date on or after start_date'" in err and "(raised in notebook 00_data, cell" in err
+    assert not re.search("Traceback|Kernel is running|KeyboardInterrupt", err)
     assert (tmp_path / "runs" / "latest").resolve() == good
     failed = [d for d in (tmp_path / "runs").iterdir() if d.is_dir() and d.resolve() != good and d.name != "latest"]
     assert len(failed) == 1
     assert list((failed[0] / "results").glob("*")) == []
     assert json.loads((failed[0] / "manifest.json").read_text())["status"] == "failed"
     assert (failed[0] / "notebooks" / "00_data.ipynb").exists()  # kept for inspection
+
+
+def write_notebook(folder: Path, name: str, code: str) -> None:
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                           "display_name": "Python 3"}})
+    params = nbformat.v4.new_code_cell('params_path = ""\nrun_dir = ""')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
+    folder.mkdir(exist_ok=True)
+    nbformat.write(nb, folder / f"{name}.ipynb")
+    (folder / "chain.yaml").write_text(f"{name}: {{needs: [], params: [], reads: [], writes: []}}\n")
+
+
+@pytest.mark.parametrize("code, exit_code, first_line", [
+    ("from progression.exceptions import ParameterError\nraise ParameterError('transitions.period: no such period')",
+     2, "error: transitions.period: no such period"),
+    ("from progression.exceptions import DisclosureError\nraise DisclosureError(\"table 'x' has a person id\")",
+     2, "error: table 'x' has a person id"),
+    ("1 / 0", 1, "error: notebook 00_fails failed in cell 2 (execution count 3): ZeroDivisionError: division by zero"),
+    ("import os\nos._exit(3)", 1, "error: notebook 00_fails failed in a cell: DeadKernelError: Kernel died"),
+])
+def test_exit_code_of_an_error_raised_in_a_notebook(tmp_path, monkeypatch, capfd, code, exit_code, first_line):
+    """A user error raised in a notebook exits 2 with its message first; an internal failure exits 1."""
+    import progression.chain.spec as spec
+
+    notebooks = tmp_path / "notebooks"
+    write_notebook(notebooks, "00_fails", code)
+    monkeypatch.setattr(spec, "notebooks_dir", lambda: notebooks)
+    params = tmp_path / "p.yaml"
+    params.write_text(f"run: {{name: t, output_dir: {tmp_path / 'runs'}}}\n")
+    capfd.readouterr()
+    assert run(params) == exit_code
+    out, err = capfd.readouterr()
+    assert err.splitlines()[0] == first_line
+    assert not re.search("Traceback|Kernel is running|KeyboardInterrupt", out + err)
+    run_dir = next(d for d in (tmp_path / "runs").iterdir() if d.name != "latest")
+    assert json.loads((run_dir / "manifest.json").read_text())["status"] == "failed"
+    assert not (tmp_path / "runs" / "latest").exists()
 
 
 def test_validate_reports_bad_input_without_a_run(extract_params, tmp_path, capsys):
@@ -104,7 +145,10 @@ def test_only_reruns_one_notebook_in_an_earlier_run(extract_params, tmp_path):
     (run_dir / "report.html").unlink()
     assert run(extract_params, "--only", "90_report", "--run-dir", str(run_dir)) == 0
     assert (run_dir / "report.html").exists()
-    assert [n["name"] for n in json.loads((run_dir / "manifest.json").read_text())["notebooks"]] == ["90_report"]
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert [n["name"] for n in manifest["notebooks"]] == ["00_data", "90_report"]  # the first run's record stays
+    assert [(h["name"], h["reason"]) for h in manifest["history"]][-1] == ("90_report", "its outputs are missing "
+                                                                             "or were changed")
 
 
 def test_results_are_aggregates_above_the_minimum_cell_size(extract_params, tmp_path):
@@ -131,11 +175,12 @@ def test_notebooks_are_committed_without_outputs_and_have_a_parameters_cell():
 
 def test_full_ci_chain_runs_every_notebook_and_reruns_identically(ci_run):
     """params/ci.yaml through the whole chain twice: the same results and figures, byte for byte."""
-    from progression.chain.runner import chain, run_chain
+    from progression.chain.runner import run_chain
+    from progression.chain.spec import load_chain
 
     manifest = json.loads((ci_run / "manifest.json").read_text())
     assert manifest["status"] == "succeeded"
-    assert [n["name"] for n in manifest["notebooks"]] == chain()
+    assert [n["name"] for n in manifest["notebooks"]] == load_chain().names
     again = run_chain(ci_run.parent / "ci.yaml", progress=False).run_dir
     second = json.loads((again / "manifest.json").read_text())
     assert second["outputs"]["results"] == manifest["outputs"]["results"]
@@ -164,3 +209,23 @@ def test_ci_results_are_aggregates_above_the_minimum_cell_size(ci_run):
         for col in log[path.stem]["count_columns"]:
             values = pd.to_numeric(df[col], errors="coerce").dropna()
             assert ((values == 0) | (values >= minimum)).all(), f"{path.name}:{col}"
+
+
+def test_the_ci_run_brought_up_to_date_reruns_nothing_and_a_spending_parameter_reruns_its_notebook(ci_run, tmp_path):
+    """Issue 14's up-to-date runs on the real chain: nothing changed, nothing runs; one parameter of the
+    spending analysis changed, only 30_spending_variation and the report run."""
+    import shutil
+
+    from progression.chain.runner import run_chain
+    from progression.chain.spec import load_chain
+
+    before = json.loads((ci_run / "manifest.json").read_text())["outputs"]
+    again = run_chain(ci_run.parent / "ci.yaml", run_dir=ci_run, progress=False)
+    assert again.executed == [] and set(again.skipped) == set(load_chain().names)
+    assert json.loads((ci_run / "manifest.json").read_text())["outputs"] == before
+    copy = tmp_path / "run"
+    shutil.copytree(ci_run, copy, symlinks=True)
+    params = tmp_path / "ci.yaml"
+    params.write_text((ci_run.parent / "ci.yaml").read_text() + "variation:\n  cv_repeats: 3\n")
+    changed = run_chain(params, run_dir=copy, progress=False)
+    assert changed.executed == ["30_spending_variation", "90_report"]

@@ -11,7 +11,7 @@ import pytest
 
 from progression.chain.cli import main
 from progression.chain.runner import run_chain
-from progression.exceptions import ChainError
+from progression.exceptions import ChainError, DisclosureError, exit_code
 
 pytestmark = pytest.mark.notebooks
 
@@ -161,16 +161,17 @@ def test_user_errors_in_a_notebook_exit_2_and_internal_failures_exit_1(tmp_path,
     notebooks = write_chain(tmp_path / "nb2", cells=cells)
     params = tmp_path / "p.yaml"
     params.write_text(f"run: {{name: t, output_dir: {tmp_path / 'runs'}}}\n")
-    with pytest.raises(ChainError) as err:
+    with pytest.raises(DisclosureError) as err:
         run_chain(params, notebooks=notebooks, progress=False)
-    assert err.value.exit_code == 2
+    assert exit_code(err.value) == 2
     first_line = str(err.value).splitlines()[0]
-    assert first_line.startswith("DisclosureError: table 'c_table' has no disclosure declaration")
+    assert first_line.startswith("table 'c_table' has no disclosure declaration")
     cells["20_c"] = "1 / 0\n"
     notebooks = write_chain(tmp_path / "nb3", cells=cells)
     with pytest.raises(ChainError) as err:
         run_chain(params, notebooks=notebooks, progress=False)
-    assert err.value.exit_code == 1 and str(err.value).startswith("ZeroDivisionError")
+    assert exit_code(err.value) == 1
+    assert str(err.value).startswith("notebook 20_c failed in cell 1 (execution count 2): ZeroDivisionError")
     manifest = json.loads(sorted((tmp_path / "runs").glob("*/manifest.json"))[-1].read_text())
     assert manifest["status"] == "failed" and manifest["exit_code"] == 1
     assert not (tmp_path / "runs" / "latest").exists()

@@ -95,7 +95,10 @@ def test_negative_cost_named():
 def test_all_failures_of_all_tables_in_one_report():
     err = failure({"persons": persons(sex=["K", "X", "M"]), "spells": spells(paragraph=["SEL85", "nope", "SEL108"])})
     assert set(err.failures["table"]) == {"persons", "spells"}
-    assert str(err).startswith("2 data-contract check(s) failed")
+    lines = str(err).splitlines()
+    assert lines[0] == "table 'persons', column 'sex', check 'isin(['K', 'M'])': 1 failing (row 1: X)"
+    assert lines[1] == "2 data-contract checks failed in all:"
+    assert lines[3] == "  - table 'spells', column 'paragraph', check 'isin(16 allowed values)': 1 failing (row 1: nope)"
 
 
 def test_vum_not_relevant_code_is_valid_but_out_of_range_scores_are_not():

@@ -46,3 +46,30 @@ class StatisticalWarning(RuntimeWarning):
 
 class ApproximationWarning(RuntimeWarning):
     """A numerical approximation may be inaccurate."""
+
+
+#: Failures of the package itself, not of what it was given: exit status 1. Every other error of the
+#: package is the user's to fix (a parameter, the data, a table refused by disclosure control): exit 2.
+INTERNAL_ERRORS = (ChainError, NotFittedError)
+
+
+def exit_code(err: ProgressionError) -> int:
+    """The command line's exit status for ``err``: a :class:`ChainError`'s own, 1 for other internal failures
+    (:data:`INTERNAL_ERRORS`), 2 for an error the user can fix."""
+    if isinstance(err, ChainError):
+        return err.exit_code
+    return 1 if isinstance(err, INTERNAL_ERRORS) else 2
+
+
+def user_error_class(name: str | None) -> type[ProgressionError] | None:
+    """The package's user-error class called ``name`` (as a notebook reports it), or None."""
+    pending, seen = [ProgressionError], set()
+    while pending:
+        cls = pending.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        if cls.__name__ == name and cls is not ProgressionError and not issubclass(cls, INTERNAL_ERRORS):
+            return cls
+        pending.extend(cls.__subclasses__())
+    return None

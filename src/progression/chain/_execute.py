@@ -23,7 +23,8 @@ def execute(spec: dict) -> dict:
     logging.getLogger("papermill").setLevel(logging.WARNING)
     try:
         pm.execute_notebook(spec["input"], spec["output"], parameters=spec["parameters"],
-                            kernel_name=spec["kernel"], cwd=spec["cwd"], progress_bar=False, log_output=False)
+                            kernel_name=spec["kernel"], cwd=spec["cwd"], progress_bar=False, log_output=False,
+                            **_kernel_options())
     except pm.PapermillExecutionError as err:
         return {"status": "failed", "ename": err.ename, "evalue": err.evalue, "cell_index": err.cell_index,
                 "exec_count": err.exec_count}
@@ -31,6 +32,18 @@ def execute(spec: dict) -> dict:
         return {"status": "failed", "ename": type(err).__name__, "evalue": str(err), "cell_index": None,
                 "exec_count": None}
     return {"status": "ok"}
+
+
+def _kernel_options() -> dict:
+    """Encrypt the kernel's connection with CurveZMQ where pyzmq supports it (ipykernel's kernelspec declares
+    support): the kernel then has no reason to warn that it "is running over TCP without encryption"."""
+    import zmq
+    from traitlets.config import Config
+
+    config = Config()
+    if zmq.has("curve"):
+        config.KernelManager.transport_encryption = "auto"
+    return {"config": config}
 
 
 def main(argv: list[str]) -> int:

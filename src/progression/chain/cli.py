@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from progression.exceptions import ChainError, ProgressionError
+from progression.exceptions import ProgressionError, exit_code
 
 DESCRIPTION = """progression: reproducible analyses of the Danish specialised adult social area.
 
@@ -153,12 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except ChainError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
     except ProgressionError as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return exit_code(err)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

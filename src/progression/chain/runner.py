@@ -45,14 +45,12 @@ from progression.chain.run_context import (
 )
 from progression.chain.spec import Chain, NotebookSpec, load_chain
 from progression.config import Params, load_params
-from progression.exceptions import ChainError
+from progression.exceptions import ChainError, ProgressionError, exit_code, user_error_class
 
-__all__ = ["run_chain", "RunResult", "package_info", "USER_ERRORS"]
+__all__ = ["run_chain", "RunResult", "package_info"]
 
 PACKAGES = ("progression", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "pandera",
             "duckdb", "pyarrow", "papermill", "matplotlib", "seaborn", "pydantic", "joblib")
-#: Exceptions raised inside a notebook that are the user's to fix (exit status 2, not 1).
-USER_ERRORS = ("ParameterError", "DataContractError", "DisclosureError")
 _CODE_SUFFIXES = (".py", ".yaml", ".html", ".csv")
 
 
@@ -150,8 +148,8 @@ def _source_files(params: Params) -> dict[str, str]:
     if params.data.source != "files":
         return {}
     files = params.data.files
-    return {name: sha256(Path(files.directory) / fname) for name, fname in sorted(files.tables.items())
-            if (Path(files.directory) / fname).is_file()}
+    paths = {name: Path(files.directory) / entry.file for name, entry in sorted(files.tables.items())}
+    return {name: sha256(path) for name, path in paths.items() if path.is_file()}
 
 
 class _Hashes:
@@ -312,13 +310,25 @@ def _kernel_of(spec: NotebookSpec) -> str:
     return nb.get("metadata", {}).get("kernelspec", {}).get("name", "python3")
 
 
-def _describe_failure(name: str, outcome: dict, output: Path, console: Path) -> str:
-    where = f" in cell {outcome['cell_index']}" if outcome.get("cell_index") is not None else ""
+def _failure(name: str, outcome: dict, output: Path, console: Path) -> ProgressionError:
+    """The error a failed notebook ends the run with.
+
+    A user error raised in the notebook (``ParameterError``, ``DataContractError``, ...: the notebook
+    reports its class name) is raised again as itself, its message first and without a traceback, so the
+    command line exits 2 as it does when the error is raised outside a notebook. Anything else is a
+    :class:`ChainError` naming the notebook and the cell (exit 1).
+    """
+    cell = outcome.get("cell_index")
+    user_error = user_error_class(outcome.get("ename"))
+    if user_error is not None:
+        where = f", cell {cell}" if cell is not None else ""
+        return user_error(f"{outcome.get('evalue')}\n(raised in notebook {name}{where}; the partly executed "
+                          f"notebook is kept at {output})")
+    where = f"cell {cell}" if cell is not None else "a cell"
     if outcome.get("exec_count") is not None:
         where += f" (execution count {outcome['exec_count']})"
-    return (f"{outcome.get('ename')}: {outcome.get('evalue')}\n"
-            f"(notebook {name} failed{where}; the executed notebook is kept at {output}, "
-            f"its console output at {console})")
+    return ChainError(f"notebook {name} failed in {where}: {outcome.get('ename')}: {outcome.get('evalue')}\n"
+                      f"The partly executed notebook is kept at {output}; its console output at {console}")
 
 
 def _start(spec: NotebookSpec, run_dir: Path, resolved: Path) -> tuple[subprocess.Popen, Path, Path]:
@@ -462,8 +472,8 @@ def run_chain(params_path: str | Path, *, only: str | None = None, start: str | 
                                                        if n != finished and at >= t0]
             problems = _check_declaration(chain[finished], run_dir, t0, alongside)
             if problems:
-                outcome = {"status": "failed", "ename": "ChainError", "evalue": f"notebook {finished} does not "
-                           "declare what it did: " + "; ".join(problems), "cell_index": None, "exec_count": None}
+                outcome = {"status": "failed", "ename": "ChainError", "evalue": "it does not declare in chain.yaml "
+                           "what it did: " + "; ".join(problems), "cell_index": None, "exec_count": None}
         if outcome["status"] == "ok":
             entry["outputs"] = hashes.matching(run_dir, chain[finished].writes)
             manifest.record(entry)
@@ -472,16 +482,14 @@ def run_chain(params_path: str | Path, *, only: str | None = None, start: str | 
             done.add(finished)
             manifest.write(status="running", chain=chain)
         else:
-            output = run_dir / "notebooks" / f"{finished}.ipynb"
-            message = _describe_failure(finished, outcome, output, console)
-            manifest.record({**entry, "status": "failed", "error": message})
-            failure = failure or (finished, message, 2 if outcome.get("ename") in USER_ERRORS else 1)
+            error = _failure(finished, outcome, run_dir / "notebooks" / f"{finished}.ipynb", console)
+            manifest.record({**entry, "status": "failed", "error": str(error)})
+            failure = failure or error
         bar.update(1)
     bar.close()
     if failure:
-        name, message, code = failure
-        manifest.write(status="failed", chain=chain, error=message, exit_code=code)
-        raise ChainError(message, exit_code=code)
+        manifest.write(status="failed", chain=chain, error=str(failure), exit_code=exit_code(failure))
+        raise failure
     manifest.write(status="succeeded", chain=chain, exit_code=0)
     _point_latest(run_dir, Path(params.run.output_dir))
     return result

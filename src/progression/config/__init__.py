@@ -62,28 +62,83 @@ def _merge(base: dict, override: dict) -> dict:
     return out
 
 
-def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def _refuse_duplicate_keys(node: yaml.Node, path: Path, keys: tuple[str, ...] = ()) -> None:
+    """A key given twice in one mapping is an error: YAML would silently keep only the last value."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+            line = key_node.start_mark.line + 1
+            if key in seen and key != "<<":
+                name = ".".join((*keys, key))
+                raise ParameterError(
+                    f"{path}: key '{name}' appears twice, on lines {seen[key]} and {line}; a second '{key}' would "
+                    f"silently replace the first: give each key once")
+            seen[key] = line
+            _refuse_duplicate_keys(value_node, path, (*keys, key))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _refuse_duplicate_keys(item, path, (*keys, str(i)))
+
+
+def _load_yaml(path: Path) -> tuple[Any, dict[str, int]]:
+    """The file's data, and the line of each top-level key."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = path.read_bytes()[:err.start].count(b"\n") + 1
+        raise ParameterError(f"{path}, line {line}: not UTF-8 text (save the parameter file as UTF-8)") from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return {}, {}
+        _refuse_duplicate_keys(node, path)
+        data = loader.construct_document(node)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        context, context_mark = getattr(err, "context", None), getattr(err, "context_mark", None)
+        if context and context_mark is not None and context_mark is not mark:
+            context += f", line {context_mark.line + 1}"
+        detail = f"{problem} ({context})" if context else problem
+        raise ParameterError(f"{path}{where}: not valid YAML: {detail}") from None
+    finally:
+        loader.dispose()
+    lines = {}
+    if isinstance(node, yaml.MappingNode):
+        lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+    return data, lines
+
+
+def _read_yaml(path: Path, chain: tuple[Path, ...] = (), asked_by: str | None = None) -> dict[str, Any]:
     path = path.resolve()
     if path in chain:
-        raise ParameterError(f"{path}: 'extends' forms a cycle: {' -> '.join(map(str, (*chain, path)))}")
+        raise ParameterError(f"{asked_by}: 'extends' forms a cycle: {' -> '.join(map(str, (*chain, path)))}")
     if not path.is_file():
+        if asked_by is not None:
+            raise ParameterError(f"{asked_by}: extends: parameter file not found: {path}")
         raise ParameterError(f"parameter file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise ParameterError(f"{path}: not valid YAML: {err}") from err
+    raw, lines = _load_yaml(path)
+    if raw is None:
+        raw = {}
     if not isinstance(raw, dict):
         raise ParameterError(f"{path}: the top level must be a mapping of sections, got {type(raw).__name__}")
     parent = raw.pop("extends", None)
+    raw = _resolve_relative_paths(raw, path.parent)
     if parent is None:
         return raw
+    where = f"{path}, line {lines.get('extends', 1)}"
     if not isinstance(parent, str):
-        raise ParameterError(f"{path}: 'extends' must be a file name, got {parent!r}")
-    return _merge(_read_yaml(path.parent / parent, (*chain, path)), raw)
+        raise ParameterError(f"{where}: extends: must be a file name, got {parent!r}")
+    return _merge(_read_yaml(path.parent / parent, (*chain, path), asked_by=where), raw)
 
 
 def _resolve_relative_paths(data: dict, base: Path) -> dict:
-    files = (data.get("data") or {}).get("files")
+    """``data.files.directory`` relative to the folder of the file that gives it."""
+    section = data.get("data")
+    files = section.get("files") if isinstance(section, dict) else None
     if isinstance(files, dict) and isinstance(files.get("directory"), str):
         directory = Path(files["directory"])
         if not directory.is_absolute():
@@ -100,15 +155,25 @@ def load_params(path: str | Path) -> Params:
         Naming the file and every offending key (``section.key``) with the reason.
     """
     path = Path(path)
-    data = _resolve_relative_paths(_read_yaml(path), path.resolve().parent)
+    data = _read_yaml(path)
     try:
         params = Params.model_validate(data)
     except ValidationError as err:
-        problems = []
-        for e in err.errors():
-            key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-            reason = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-            problems.append(f"  - {key}: {reason} (got {e.get('input')!r})" if e["type"] != "extra_forbidden"
-                            else f"  - {key}: {reason}")
-        raise ParameterError(f"{path}: {len(problems)} invalid parameter(s):\n" + "\n".join(problems)) from None
+        problems = [_describe(e) for e in err.errors()]
+        text = f"{path}: {problems[0]}"
+        if len(problems) > 1:
+            text += f"\n{len(problems)} invalid parameters:\n" + "\n".join(f"  - {p}" for p in problems)
+        raise ParameterError(text) from None
     return params.model_copy(update={"source_file": path.resolve()})
+
+
+def _describe(error: dict) -> str:
+    """``section.key: reason (got value)`` for one pydantic error."""
+    key = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    reason = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    if isinstance(value, (dict, list)) and len(repr(value)) > 60:
+        return f"{key}: {reason}"
+    return f"{key}: {reason} (got {value!r})"

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ._base import Section
+from ._base import Section, not_before, ordered_pairs
 
 
 class ProgressionParams(Section):
@@ -39,7 +39,7 @@ class TransitionsParams(Section):
 
     period: Literal["month", "quarter", "year"] = "year"
     start_year: int = Field(2014, ge=2000, le=2100)
-    end_year: int = Field(2024, ge=2000, le=2100)
+    end_year: int = Field(2024, ge=2000, le=2100, validate_default=True)
     bootstrap_reps: int = Field(1000, ge=0, le=100_000, description="citizen-level bootstrap replicates")
     flow_from_step: str = Field("SEL85", description="step of the cohort flow figure")
     flow_years: tuple[int, int] = Field((2020, 2022), description="cohort flow from year to year")
@@ -57,6 +57,9 @@ class TransitionsParams(Section):
     projection_base_years: int = Field(3, ge=1, le=30, description="last years whose transitions and entrants "
                                                                    "drive the projection")
     stepdown_scenario: float = Field(1.2, gt=0, description="multiplier on step-down intensities in the scenario")
+
+    _years_ordered = not_before("end_year", "start_year")
+    _pairs_ordered = ordered_pairs("flow_years")
 
 
 class VariationParams(Section):
@@ -106,6 +109,8 @@ class VariationParams(Section):
                                          description="register services of the adult area (recipients x unit cost)")
     register_payer: str = Field("kommune", description="payer whose register costs count")
 
+    _pairs_ordered = ordered_pairs("panel_years")
+
 
 class FundParams(Section):
     """40_fund_evaluation: effects, economics, the fund simulation."""
@@ -142,6 +147,8 @@ class FundParams(Section):
     indigo_path: str = Field("../shared/reference-data/indigo",
                              description="INDIGO export folder: absolute, or relative to the project checkout or to "
                                          "the parameter file; the reference prices are skipped when it is absent")
+
+    _pairs_ordered = ordered_pairs("trial_years", "eligible_ages", "event_window", "som_years", "som_ages")
 
 
 class SteeringParams(Section):

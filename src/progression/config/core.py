@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
+from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from ._base import Section
+from ._base import Section, not_before
 
 
 class RunParams(Section):
@@ -31,7 +33,7 @@ class SyntheticParams(Section):
 
     scale: float = Field(1.0, gt=0, le=20, description="1.0 = national size (~72,000 adults in 2022)")
     start_year: int = Field(2010, ge=2000, le=2030)
-    end_year: int = Field(2024, ge=2000, le=2030)
+    end_year: int = Field(2024, ge=2000, le=2030, validate_default=True)
     adult_explained_share: float = Field(0.40, gt=0, lt=1, description="R2 of adult spending on criteria (seed 004)")
     child_explained_share: float = Field(0.48, gt=0, lt=1, description="R2 of children's spending on criteria (seed 004)")
     adult_mean_dkk: float = Field(7776.0, gt=0, description="adult spending per 18-66-year-old in 2008 (seed 004 L507)")
@@ -50,32 +52,113 @@ class SyntheticParams(Section):
     overlap_share: float = Field(0.05, ge=0, le=1, description="paragraph changes where the old spell is closed late")
     burn_in_years: int = Field(10, ge=0, le=40, description="years simulated before start_year (not written)")
 
-    @model_validator(mode="after")
-    def _years_ordered(self):
-        if self.end_year < self.start_year:
-            raise ValueError(f"end_year ({self.end_year}) is before start_year ({self.start_year})")
-        return self
+    _years_ordered = not_before("end_year", "start_year")
+
+
+def _known_encoding(name: str | None) -> str | None:
+    if name is not None:
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            raise ValueError(f"unknown encoding {name!r}; use e.g. utf-8, latin-1 or cp1252") from None
+    return name
+
+
+def _file_entry(value):
+    return {"file": value} if isinstance(value, str) else value
+
+
+#: A text encoding Python knows (``utf-8``, ``latin-1``, ``cp1252``, ...).
+Encoding = Annotated[str, AfterValidator(_known_encoding)]
+Separator = Annotated[str, Field(min_length=1, max_length=1)]
+Decimal = Literal[".", ","]
+Thousands = Literal[".", ",", " ", "'", "_"]
+
+
+class TableFile(Section):
+    """One table's file and, where it differs from the source's settings, how to read it."""
+
+    file: str = Field(..., min_length=1, description="file name (.csv, .parquet, .xlsx), relative to the directory")
+    encoding: Encoding | None = Field(None, description="text encoding of a CSV file (default: the source's)")
+    csv_separator: Separator | None = Field(None, description="field separator (default: the source's)")
+    csv_decimal: Decimal | None = Field(None, description="decimal mark (default: the source's)")
+    csv_thousands: Thousands | None = Field(None, description="thousands separator (default: the source's)")
+    sheet: str | int | None = Field(None, description="Excel sheet: its name or 0-based position (default: the first)")
 
 
 class FileParams(Section):
-    """A user's own extract: one file per table, with a column-name mapping."""
+    """A user's own extract: one file per table, with a column-name mapping and how the files are written."""
 
     directory: Path = Field(..., description="folder with the extract files (relative to the parameter file)")
-    tables: dict[str, str] = Field(..., description="table name -> file name (.csv, .parquet, .xlsx)")
+    tables: dict[str, Annotated[TableFile, BeforeValidator(_file_entry)]] = Field(
+        ..., description="table name -> file name, or {file: ..., encoding: ..., csv_separator: ..., sheet: ...}")
     columns: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="table name -> {column in file: column in the contract}"
     )
-    csv_separator: str = Field(",", min_length=1, max_length=1)
-    csv_decimal: str = Field(".", pattern=r"^[.,]$")
-    encoding: str = "utf-8"
+    csv_separator: Separator = Field(",", description="field separator of the CSV files")
+    csv_decimal: Decimal = Field(".", description="decimal mark of the CSV files: '.' or ','")
+    csv_thousands: Thousands | None = Field(None, description="thousands separator of the CSV files (none by default)")
+    encoding: Encoding = Field("utf-8", description="text encoding of the CSV files: utf-8 (a byte-order mark is "
+                                                    "fine), latin-1, cp1252, ...")
+
+    @model_validator(mode="after")
+    def _marks_distinct(self):
+        for name in ["", *self.tables]:
+            f = self.table(name) if name else self
+            where = f"tables.{name}." if name else ""
+            if f.csv_decimal == f.csv_separator:
+                raise ValueError(f"{where}csv_decimal and csv_separator are both {f.csv_decimal!r}")
+            if f.csv_thousands is not None and f.csv_thousands in (f.csv_decimal, f.csv_separator):
+                raise ValueError(f"{where}csv_thousands ({f.csv_thousands!r}) is also the decimal mark or the "
+                                 "separator")
+        for table, mapping in self.columns.items():
+            targets = list(mapping.values())
+            twice = sorted({t for t in targets if targets.count(t) > 1})
+            if twice:
+                raise ValueError(f"columns.{table}: several file columns are mapped onto {twice}")
+        return self
+
+    def table(self, name: str) -> TableFile:
+        """The file of table ``name`` with every reading setting filled in from the source's."""
+        entry = self.tables[name]
+        return entry.model_copy(update={
+            key: getattr(self, key) if getattr(entry, key) is None else getattr(entry, key)
+            for key in ("encoding", "csv_separator", "csv_decimal", "csv_thousands")
+        })
+
+
+class RuleParams(Section):
+    """Rules register data must follow beyond each table's contract (see progression.schemas)."""
+
+    first_date: date = Field(date(1930, 1, 1), description="no event (a start, an assessment, a move, a death, "
+                                                            "an emigration) before this day: earlier dates are "
+                                                            "placeholders")
+    extract_end: date | None = Field(
+        None, validate_default=True,
+        description="the extract's last day: no event after it (null: 31 December of data.synthetic.end_year for "
+                    "synthetic data, the day of the run for files)")
+    min_age_at_start: int = Field(
+        17, ge=0, le=120,
+        description="youngest age (start year - birth year) at the start of a service spell; adult services start "
+                    "at 18, and with only the birth year known a spell starting at the turn of the year before the "
+                    "18th birthday reads as 17")
+    overlapping_spells: Literal["reject", "merge"] = Field(
+        "reject", description="two spells of one person and paragraph that overlap by more than late_closure_days: "
+                              "an error (reject) or one spell from the first start to the last end (merge)")
+    late_closure_days: int = Field(
+        90, ge=0, le=3650, description="an overlap of at most this many days between spells of one person and "
+                                       "paragraph is an old spell closed late, kept as it is")
+
+    _window_ordered = not_before("extract_end", "first_date")
 
 
 class DataParams(Section):
-    """Where the input tables come from."""
+    """Where the input tables come from, and the rules they must follow."""
 
     source: Literal["synthetic", "files"] = "synthetic"
     synthetic: SyntheticParams = SyntheticParams()
     files: FileParams | None = None
+    rules: RuleParams = RuleParams()
 
     @model_validator(mode="after")
     def _files_given(self):
