@@ -45,3 +45,10 @@ def test_docstring_examples_run(name):
             runner.run(test)
     result = runner.summarize(verbose=False)
     assert result.failed == 0, f"{name}: {result.failed} of {result.attempted} docstring examples failed"
+
+
+@pytest.mark.parametrize("name", [n for n in progression.__all__ if n != "__version__"])
+def test_every_name_of_the_public_api_documents_itself_with_an_example(name):
+    doc = inspect.getdoc(getattr(progression, name)) or ""
+    assert "Parameters" in doc or "Attributes" in doc or inspect.isclass(getattr(progression, name)), name
+    assert "Examples" in doc, f"progression.{name} has no Examples section"
