@@ -73,6 +73,12 @@ def load_example(table: str) -> pd.DataFrame:
     Returns
     -------
     DataFrame
+
+    Examples
+    --------
+    >>> persons = load_example("persons")
+    >>> len(persons) > 3000, sorted(persons["sex"].unique())
+    (True, ['K', 'M'])
     """
     if table == "panel_year":
         return _panel().copy()

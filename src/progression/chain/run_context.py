@@ -197,6 +197,21 @@ class RunContext:
         The run folder.
     section : str
         The report section this notebook's items belong to (the notebook's name in the chain).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> from progression.disclosure import declare
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "params.yaml").write_text("run: {name: example}\\n")
+    >>> ctx = RunContext.open(folder / "params.yaml", folder / "run", section="mine")
+    >>> by_sex = declare(pd.DataFrame({"sex": ["K", "M"], "n_persons": [3, 40]}), counts="n_persons")
+    >>> ctx.write_result("by_sex", by_sex)["n_persons"].tolist()
+    [nan, 40.0]
+    >>> (ctx.run_dir / "results" / "by_sex.csv").read_text().splitlines()
+    ['sex,n_persons', 'K,', 'M,40']
     """
 
     params: Params

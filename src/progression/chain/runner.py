@@ -393,12 +393,27 @@ def run_chain(params_path: str | Path, *, only: str | None = None, start: str | 
     notebooks : path, optional
         The folder of the chain's notebooks (default: :func:`progression.chain.spec.notebooks_dir`).
 
+    Returns
+    -------
+    RunResult
+        The run folder, the notebooks executed (with their wall-clock seconds) and those skipped (why).
+
     Raises
     ------
-    ChainError
-        When a notebook fails, naming it, the cell and the error; ``exit_code`` is 2 when the error is the
-        user's (bad parameters, data or an undeclared write) and 1 otherwise. ``runs/latest`` is left where
-        it was.
+    ProgressionError
+        When a notebook fails: a user's error raised in it (``ParameterError``, ``DataContractError``,
+        ``DisclosureError``) is raised again with its message first; anything else is a ``ChainError``
+        naming the notebook and the cell. ``runs/latest`` is left where it was.
+
+    Examples
+    --------
+    The whole chain on the ci parameters into a new folder, then the same folder brought up to date (a
+    few minutes, so not run here)::
+
+        >>> result = run_chain("params/ci.yaml")                                  # doctest: +SKIP
+        >>> again = run_chain("params/ci.yaml", run_dir=result.run_dir)           # doctest: +SKIP
+        >>> again.executed, sorted(again.skipped.values())[0]                      # doctest: +SKIP
+        ([], 'up to date')
     """
     params = load_params(params_path)
     chain = load_chain(Path(notebooks) if notebooks else None)

@@ -153,6 +153,21 @@ def load_params(path: str | Path) -> Params:
     ------
     ParameterError
         Naming the file and every offending key (``section.key``) with the reason.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "mine.yaml").write_text("run: {name: mine}\\ndisclosure: {min_cell_size: 10}\\n")
+    >>> params = load_params(folder / "mine.yaml")
+    >>> params.disclosure.min_cell_size, params.transitions.period
+    (10, 'year')
+    >>> _ = (folder / "bad.yaml").write_text("disclosure: {min_cel_size: 10}\\n")
+    >>> load_params(folder / "bad.yaml")
+    Traceback (most recent call last):
+    ...
+    progression.exceptions.ParameterError: ...disclosure.min_cel_size: unknown key...
     """
     path = Path(path)
     data = _read_yaml(path)
