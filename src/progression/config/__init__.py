@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError
 
 from ..exceptions import ParameterError
 from ._base import Section
-from .analyses import DesignParams, FundParams, ProgressionParams, TransitionsParams, VariationParams
+from .analyses import DesignParams, FundParams, PaymentParams, ProgressionParams, TransitionsParams, VariationParams
 from .core import (
     DataParams, DisclosureParams, DominanceParams, FileParams, ReportParams, RunParams, StaircaseParams, Step,
     SyntheticParams,
@@ -24,7 +24,7 @@ from .core import (
 __all__ = [
     "Params", "load_params", "RunParams", "DataParams", "SyntheticParams", "FileParams",
     "StaircaseParams", "Step", "DisclosureParams", "ProgressionParams", "TransitionsParams",
-    "VariationParams", "FundParams", "DesignParams", "DominanceParams", "ReportParams",
+    "VariationParams", "FundParams", "DesignParams", "PaymentParams", "DominanceParams", "ReportParams",
 ]
 
 
@@ -39,6 +39,7 @@ class Params(Section):
     variation: VariationParams = Field(default_factory=VariationParams)
     fund: FundParams = Field(default_factory=FundParams)
     design: DesignParams = Field(default_factory=DesignParams)
+    payment: PaymentParams = Field(default_factory=PaymentParams)
     disclosure: DisclosureParams = Field(default_factory=DisclosureParams)
     report: ReportParams = Field(default_factory=ReportParams)
     source_file: Path | None = Field(None, description="the parameter file these were loaded from (set by the loader)")
