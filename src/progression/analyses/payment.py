@@ -24,7 +24,7 @@ import pandas as pd
 
 from progression.constants import DAYS_PER_YEAR
 from progression.disclosure import declare, dominance_share
-from progression.exceptions import DataContractError
+from progression.exceptions import DataContractError, StatisticalWarning
 from progression.payment import (
     ITEMS,
     MODELS,
@@ -76,8 +76,17 @@ def fit_transitions(panel: pd.DataFrame, *, n_boot: int, seed: int, staircase) -
 
 
 def _draw(panel: pd.DataFrame, staircase, size: int, seed: int) -> np.ndarray:
-    """``size`` bootstrap replicates of P on the random stream ``seed`` (one chunk of the simulation)."""
-    return fit_transitions(panel, n_boot=size, seed=seed, staircase=staircase)[1]
+    """``size`` bootstrap replicates of P on the random stream ``seed`` (one chunk of the simulation).
+
+    A chunk's own percentile intervals are never used (the simulation pools every chunk's replicates and
+    warns itself when there are too few), so the transition model's warning about a small ``n_boot`` is
+    not repeated per chunk.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="n_boot=", category=StatisticalWarning)
+        return fit_transitions(panel, n_boot=size, seed=seed, staircase=staircase)[1]
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -312,9 +321,9 @@ def homogeneity_table(prep: Prepared, person_year_costs: pd.DataFrame | None = N
         joined = residents.merge(cost, left_on="person_id", right_index=True, how="inner")
         if len(joined) > 1:
             frames.append(resource_homogeneity(joined, groupings, cost_col="register_dkk").assign(basis="register"))
-    table = pd.concat(frames, ignore_index=True)[["basis", "grouping", "n_persons", "n_groups", "smallest_group", "r2"]]
-    # n_groups counts categories, not persons
-    return declare(table, counts=["n_persons", "smallest_group"], safe=["n_groups"],
+    table = pd.concat(frames, ignore_index=True)[["basis", "grouping", "n_persons", "groups", "smallest_group", "r2"]]
+    # groups counts categories, not persons
+    return declare(table, counts=["n_persons", "smallest_group"], safe=["groups"],
                    stats={"r2": ["n_persons", "smallest_group"]})
 
 

@@ -35,7 +35,7 @@ import pandas as pd
 from progression._parallel import map_chunks
 from progression._tidy import percentile_interval
 from progression._validation import check_level, check_positive_int
-from progression.exceptions import NotFittedError, ParameterError
+from progression.exceptions import NotFittedError, ParameterError, StatisticalWarning
 from progression.payment.models import ITEMS, PaymentRules, StateTariffs, payments
 from progression.payment.paths import (
     StateSpace,
@@ -251,6 +251,11 @@ class PaymentSimulation:
         if unknown or self.status_quo not in self.models:
             raise ParameterError(f"models must be among {list(MODELS)} and include status_quo {self.status_quo!r}; "
                                  f"got {list(self.models)}")
+        if 0 < self.n_boot < 100:
+            import warnings
+
+            warnings.warn(f"n_boot={self.n_boot} gives rough percentile bands; use 1000 or more", StatisticalWarning,
+                          stacklevel=3)
         if any(x <= -1 for x in self.stepdown_increase):
             raise ParameterError(f"stepdown_increase values must exceed -1; got {list(self.stepdown_increase)}")
 

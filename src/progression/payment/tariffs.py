@@ -230,7 +230,7 @@ def resource_homogeneity(costs: pd.DataFrame, groupings: Mapping[str, Iterable[s
     Returns
     -------
     DataFrame
-        ``grouping``, ``n_persons``, ``n_groups``, ``smallest_group`` (citizens in the smallest group) and ``r2``.
+        ``grouping``, ``n_persons``, ``groups`` (how many), ``smallest_group`` (citizens in the smallest group) and ``r2``.
 
     References
     ----------
@@ -262,7 +262,7 @@ def resource_homogeneity(costs: pd.DataFrame, groupings: Mapping[str, Iterable[s
         group_mean = np.bincount(code, weights=w * c) / np.where(size > 0, size, 1)
         within = float(np.sum(w * (c - group_mean[code]) ** 2))
         present = size[size > 0]
-        rows.append({"grouping": name, "n_persons": float(w.sum()), "n_groups": int(len(present)),
+        rows.append({"grouping": name, "n_persons": float(w.sum()), "groups": int(len(present)),
                      "smallest_group": float(present.min()),
                      "r2": 1 - within / total if total > 0 else np.nan})
     return pd.DataFrame(rows)

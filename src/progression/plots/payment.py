@@ -19,7 +19,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,7 +46,8 @@ def _suppressed_marks(ax, positions, values, *, horizontal: bool) -> None:
 
 
 @draws
-def plot_paths(paths: pd.DataFrame, *, steps: Sequence[str] | None = None, language: str = "en", ax=None):
+def plot_paths(paths: pd.DataFrame, *, steps: Sequence[str] | None = None, labels: Mapping[str, str] | None = None,
+               language: str = "en", ax=None):
     """Projected citizens per step and year with their bootstrap band (``payment_paths``).
 
     Parameters
@@ -55,6 +56,8 @@ def plot_paths(paths: pd.DataFrame, *, steps: Sequence[str] | None = None, langu
         ``year``, ``step``, ``estimate``, ``conf_low``, ``conf_high``.
     steps : sequence of str, optional
         Steps drawn (default all but the no-service step ``none``).
+    labels : mapping, optional
+        Step -> display label (e.g. ``Staircase.labels(language)``).
 
     Returns
     -------
@@ -64,7 +67,7 @@ def plot_paths(paths: pd.DataFrame, *, steps: Sequence[str] | None = None, langu
     steps = list(steps) if steps is not None else [s for s in dict.fromkeys(paths["step"]) if s != "none"]
     for step in steps:
         rows = paths[paths["step"] == step]
-        line, = ax.plot(rows["year"], rows["estimate"], marker="o", ms=3, label=step)
+        line, = ax.plot(rows["year"], rows["estimate"], marker="o", ms=3, label=(labels or {}).get(step, step))
         ax.fill_between(rows["year"], rows["conf_low"], rows["conf_high"], color=line.get_color(), alpha=0.2, lw=0)
         _suppressed_marks(ax, rows["year"], rows["estimate"], horizontal=False)
     ax.set_xlabel(_label("year", language))
@@ -126,7 +129,7 @@ def plot_horizon(models: pd.DataFrame, *, area: str = "national", language: str 
             _suppressed_marks(ax, pos, est, horizontal=True)
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_xlabel(_label("mio_dkk", language))
-        ax.legend(frameon=False, fontsize="small")
+        ax.legend(frameon=False, fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
     axes[0].set_yticks(y, [_label(m, language) for m in order])
     axes[0].invert_yaxis()
     fig.tight_layout()
