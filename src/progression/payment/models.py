@@ -262,16 +262,29 @@ def payments(occupancy: np.ndarray, events: np.ndarray, *, space: StateSpace, ta
     b = float(rules.bonus_dkk if bonus is None and rules.bonus_dkk is not None else (bonus or 0.0))
     v = rules.verified_share
     member = space.membership  # (K, S_b)
+    S = member.shape[1]
     dbar = tariffs.step_average  # yearly, (S_b,)
     d, a, g = tariffs.differentiated, tariffs.average, tariffs.group
     other = space.service_mask & ~space.botilbud_mask
-    # per municipality and botilbud step
-    N_m = X @ member  # (..., M, T, S_b)
-    Xd_m = X @ (member * d[:, None])
-    Rd_m = X @ (member * rules.refund(d)[:, None])
-    other_m = X @ (d * other)  # (..., M, T)
-    ref_other_m = X @ (rules.refund(d) * other)
-    N, Xd = N_m.sum(axis=-3), Xd_m.sum(axis=-3)  # (..., T, S_b): the whole area
+    refund = rules.refund
+    bot = space.botilbud_mask.astype(float)
+    # every per-state quantity in one matrix product: per botilbud step the residents, their takster and the
+    # refusion of those (for the capacity-based models), then the sums over the botilbud steps of each model's
+    # per-citizen payment and its refusion, and the other services
+    per_step = [member, member * d[:, None], member * refund(d)[:, None]]
+    sums = {"a": a * bot, "ra": refund(a) * bot, "g": g * bot, "rg": refund(g) * bot, "ba": beta * a * bot,
+            "rba": refund(beta * a) * bot, "d": d * bot, "rd": refund(d) * bot, "other": d * other,
+            "rother": refund(d) * other}
+    W = np.concatenate(per_step + [np.stack(list(sums.values()), axis=1)], axis=1)
+    F = (X.reshape(-1, X.shape[-1]) @ W).reshape(*X.shape[:-1], W.shape[1])  # (..., M, T, 3 S_b + 10)
+    N_m, Xd_m, Rd_m = F[..., :S], F[..., S:2 * S], F[..., 2 * S:3 * S]  # (..., M, T, S_b)
+
+    def total(name):
+        return F[..., 3 * S + list(sums).index(name)]  # (..., M, T)
+
+    other_m, ref_other_m = total("other"), total("rother")
+    Fn = F[..., :2 * S].sum(axis=-3)
+    N, Xd = Fn[..., :S], Fn[..., S:]  # (..., T, S_b): the whole area
     idle = np.maximum(C - N, 0.0)
     over = np.maximum(N - C, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -281,6 +294,8 @@ def payments(occupancy: np.ndarray, events: np.ndarray, *, space: StateSpace, ta
     capacity_cost = (phi * dbar * o * C + (1 - phi) * (1 - omega) * Xd).sum(axis=-1)  # serving the places
     first_years = (np.arange(1, T + 1) <= rules.guarantee_years).astype(float)[:, None]
     price = o * dbar  # yearly price of a place (special places)
+    beyond_m = np.einsum("...ts,...mts->...mt", omega, Xd_m)  # bought beyond capacity, per municipality
+    beyond_ref_m = np.einsum("...ts,...mts->...mt", omega, Rd_m)
     out: dict[str, dict[str, np.ndarray]] = {}
     for model in models:
         collective = np.zeros(N.shape)  # (..., T, S_b), shared by the key
@@ -289,38 +304,35 @@ def payments(occupancy: np.ndarray, events: np.ndarray, *, space: StateSpace, ta
         beyond = np.zeros(N.shape[:-1])
         cost = provider_cost
         if model == "activity_average":
-            use_m, ref_m = X @ (member * a[:, None]), X @ (member * rules.refund(a)[:, None])
+            use_m, ref_m = total("a"), total("ra")
             revenue = (N * dbar).sum(axis=-1)
-        elif model == "activity_differentiated":
-            use_m, ref_m = Xd_m, Rd_m
-            revenue = Xd.sum(axis=-1)
+        elif model in ("activity_differentiated", "deficit_guarantee"):
+            use_m, ref_m = total("d"), total("rd")
+            if model == "deficit_guarantee":
+                collective = phi * dbar * np.maximum(o * C - N, 0.0) * first_years
+            revenue = (Xd + collective).sum(axis=-1)
         elif model == "group_tariff":
-            use_m, ref_m = X @ (member * g[:, None]), X @ (member * rules.refund(g)[:, None])
-            revenue = (X @ (member * g[:, None])).sum(axis=-3).sum(axis=-1)
+            use_m, ref_m = total("g"), total("rg")
+            revenue = total("g").sum(axis=-2)
         elif model == "result_based":
-            use_m, ref_m = X @ (member * beta * a[:, None]), X @ (member * rules.refund(beta * a)[:, None])
+            use_m, ref_m = total("ba"), total("rba")
             bonus_m = b * v * events
             revenue = beta * (N * dbar).sum(axis=-1) + b * v * events.sum(axis=-2)
         elif model == "objective":
             collective = np.broadcast_to(dbar * o * C, N.shape).copy()
-            use_m = omega[..., None, :, :] * Xd_m
-            ref_m = omega[..., None, :, :] * Rd_m
+            use_m, ref_m = beyond_m, beyond_ref_m
             revenue = (dbar * o * C * np.ones(N.shape)).sum(axis=-1)
             beyond, cost = (omega * Xd).sum(axis=-1), capacity_cost
         elif model == "special_places_80_20":
             collective = mu * price * idle
             region = ((1 - mu) * price * C).sum(axis=-1) * np.ones(N.shape[:-1])
-            inside = (1 - omega)[..., None, :, :]
-            use_m = inside * mu * price * N_m + omega[..., None, :, :] * Xd_m
-            ref_m = inside * N_m * rules.refund(mu * price) + omega[..., None, :, :] * Rd_m
+            inside = 1 - omega
+            use_m = np.einsum("...ts,...mts->...mt", inside * mu * price, N_m) + beyond_m
+            ref_m = np.einsum("...ts,...mts->...mt", inside * refund(mu * price), N_m) + beyond_ref_m
             revenue = (price * C * np.ones(N.shape)).sum(axis=-1)
             beyond, cost = (omega * Xd).sum(axis=-1), capacity_cost
-        elif model == "deficit_guarantee":
-            collective = phi * dbar * np.maximum(o * C - N, 0.0) * first_years
-            use_m, ref_m = Xd_m, Rd_m
-            revenue = (Xd + collective).sum(axis=-1)
-        gross_m = use_m.sum(axis=-1) + key[:, None] * collective.sum(axis=-1)[..., None, :] + bonus_m + other_m
-        stat_m = ref_m.sum(axis=-1) + ref_other_m
+        gross_m = use_m + key[:, None] * collective.sum(axis=-1)[..., None, :] + bonus_m + other_m
+        stat_m = ref_m + ref_other_m
         net_m = gross_m - stat_m
         gross, stat = gross_m.sum(axis=-2), stat_m.sum(axis=-2)
         others = other_m.sum(axis=-2)
