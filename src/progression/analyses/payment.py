@@ -59,7 +59,8 @@ __all__ = ["fit_transitions", "Prepared", "prepare", "simulation", "inputs_table
 
 # --- the transition model of notebook 20 --------------------------------------------------------
 
-def fit_transitions(panel: pd.DataFrame, *, n_boot: int, seed: int, staircase) -> tuple[pd.DataFrame, np.ndarray | None]:
+def fit_transitions(panel: pd.DataFrame, *, n_boot: int, seed: int,
+                    staircase) -> tuple[pd.DataFrame, np.ndarray | None]:
     """The yearly step transition matrix and its citizen-bootstrap replicates (notebook 20's model).
 
     The one call of :mod:`progression.transitions` in this module: adapt it here when that API changes.
@@ -68,6 +69,13 @@ def fit_transitions(panel: pd.DataFrame, *, n_boot: int, seed: int, staircase) -
     -------
     (DataFrame, ndarray or None)
         P (rows = steps, columns = steps and exits) and, with ``n_boot > 0``, replicates (n_boot, S, S + 3).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> P, reps = fit_transitions(load_example("panel_year"), n_boot=0, seed=0, staircase=None)
+    >>> P.shape, reps is None, bool(abs(P.sum(axis=1) - 1).max() < 1e-12)
+    ((6, 9), True, True)
     """
     from progression.transitions import TransitionMatrix
 
@@ -207,6 +215,18 @@ def simulation(prep: Prepared, params, *, seed: int = 0, n_jobs: int = 1, n_boot
 
     Bootstrap replicates are refitted per chunk from the base years' panel (:func:`fit_transitions` with
     ``n_boot = chunk size`` and the chunk's named stream ``payment.bootstrap.<c>`` of ``seed``).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example, example_params
+    >>> params = example_params()
+    >>> prep = prepare(load_example("panel_year"), load_example("spells"), load_example("assessments"),
+    ...                load_example("persons"), load_example("municipality_years"), params)
+    >>> sim = simulation(prep, params, n_boot=0)
+    >>> pen = penalty_table(sim)
+    >>> row = pen[(pen["model"] == "objective") & (pen["event"] == "any") & (pen["quantity"] == "neutral_bonus")]
+    >>> float(row["estimate"].iloc[0]), sim.years_[0], sim.years_[-1]
+    (0.0, 2025, 2034)
     """
     p = params.payment
     inputs = PaymentInputs(space=prep.space, tariffs=prep.state_tariffs, support=prep.support, entry=prep.entry,

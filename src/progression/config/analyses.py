@@ -205,8 +205,9 @@ class RefusionBand(Section):
 
 
 def _default_refusion() -> list[RefusionBand]:
-    # 2024 level: 910,000 kr. is VIVE (2024), Styringsgennemgang af socialpsykiatrien, section 2.2.1; the two upper thresholds are the 2022 values scaled by
-    # 910/860 (not confirmed), as progression.economics.REFUSION_THRESHOLDS.
+    # 2024 level: 910,000 kr. is VIVE (2024), Styringsgennemgang af socialpsykiatrien, section 2.2.1; the two
+    # upper thresholds are the 2022 values scaled by 910/860 (not confirmed), as
+    # progression.economics.REFUSION_THRESHOLDS.
     return [RefusionBand(threshold_dkk=910_000, share=0.25), RefusionBand(threshold_dkk=1_780_000, share=0.50),
             RefusionBand(threshold_dkk=2_240_000, share=0.75)]
 

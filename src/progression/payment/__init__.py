@@ -13,8 +13,9 @@ horizon:
 - Paths (:mod:`~progression.payment.paths`): :class:`StateSpace` (step × support level), the support-level
   chain from VUM reassessments (:func:`support_levels`, :func:`support_transitions`, :func:`level_mix`,
   :func:`support_matrices`), today's citizens and inflow (:func:`stock_and_inflow`), the yearly transitions
-  of states (:func:`joint_matrix`), the share of a panel year spent on the step (:func:`exposure_factors`), :func:`project`, :func:`progression_rates`, and the counterfactuals
-  and scenarios (:func:`without_progression`, :func:`scale_progression`).
+  of states (:func:`joint_matrix`), the share of a panel year spent on the step (:func:`exposure_factors`),
+  :func:`project`, :func:`progression_rates`, and the counterfactuals and scenarios
+  (:func:`without_progression`, :func:`scale_progression`).
 - Models (:mod:`~progression.payment.models`): :class:`PaymentRules`, :class:`StateTariffs`,
   :func:`payments` (all seven models, by payer and year), :func:`path_occupancy` (one citizen's path, for
   hand checks), :func:`refusion_table`.
@@ -53,7 +54,8 @@ from progression.payment.tariffs import (
 __all__ = [
     "MODELS", "ITEMS", "VARIANTS", "PAYERS_OF_ITEMS",
     "tariff_table", "support_level", "average_tariffs", "group_tariffs", "resource_homogeneity",
-    "StateSpace", "support_levels", "support_transitions", "level_mix", "support_matrices", "stock_and_inflow", "exposure_factors",
+    "StateSpace", "support_levels", "support_transitions", "level_mix", "support_matrices", "stock_and_inflow",
+    "exposure_factors",
     "joint_matrix", "progression_rates", "project", "without_progression", "scale_progression",
     "PaymentRules", "StateTariffs", "payments", "path_occupancy", "refusion_table",
     "PaymentInputs", "PaymentSimulation",

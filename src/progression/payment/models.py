@@ -23,9 +23,10 @@ Under the capacity-based models (objective, 80/20) residents beyond the places (
 by differentiated takst from other providers (``beyond_capacity``); the providers paid under the model serve
 the places. The provider's cost is φ \\bar d_s D o max(C_s, N_s) (fixed) plus (1 − φ) Σ_l x_{s,l} d_{s,l} D
 (variable; capacity-based models: the places' fixed costs and the residents within them), so at planned
-occupancy and today's mix every per-day model just covers it. The state refunds each citizen-year's cost to the municipality above the thresholds of the
-central refusion scheme (:func:`progression.economics.state_refusion`; payments not attributable to a
-citizen, such as objective financing, give no refusion). Other service steps (§ 85, § 82) are paid by
+occupancy and today's mix every per-day model just covers it. The state refunds each citizen-year's cost
+to the municipality above the thresholds of the central refusion scheme
+(:func:`progression.economics.state_refusion`; payments not attributable to a citizen, such as objective
+financing, give no refusion). Other service steps (§ 85, § 82) are paid by
 their differentiated takst under every model. Identities (tested): municipal gross payments + region =
 provider revenue + beyond capacity + other services; net = gross − refusion.
 
@@ -102,6 +103,12 @@ class PaymentRules:
         :data:`progression.economics.REFUSION_THRESHOLDS`.
     price_year : int, default=2024
         Year whose refusion bands apply.
+
+    Examples
+    --------
+    >>> rules = PaymentRules()
+    >>> rules.refund([900_000.0, 1_000_000.0]).tolist()  # 25 % of the part above 910,000 kr. (2024)
+    [0.0, 22500.0]
     """
 
     planned_occupancy: float = 0.95
@@ -153,6 +160,16 @@ class StateTariffs:
     """Yearly amounts per state: differentiated, average and group tariffs (0 off the service steps).
 
     Build it with :meth:`from_tables`.
+
+    Examples
+    --------
+    >>> from progression.payment import tariff_table
+    >>> space = StateSpace.from_staircase(n_levels=2)
+    >>> t = tariff_table([{"step": s, "support_level": lvl, "takst_dkk": 100.0 * lvl}
+    ...                   for s in space.service for lvl in (1, 2)])
+    >>> st = StateTariffs.from_tables(t, space, average=pd.Series({s: 150.0 for s in space.service}))
+    >>> st.differentiated[space.state("SEL108", 2)], st.average[space.state("SEL108", 2)]
+    (np.float64(73050.0), np.float64(54787.5))
     """
 
     differentiated: np.ndarray
@@ -247,8 +264,10 @@ def payments(occupancy: np.ndarray, events: np.ndarray, *, space: StateSpace, ta
     >>> out = payments(x, ev, space=space, tariffs=StateTariffs.from_tables(t, space, average=avg),
     ...                rules=PaymentRules(planned_occupancy=1.0), capacity=np.array([0, 0, 1.0]), key=np.ones(1))
     >>> i = ITEMS.index("kommune_gross")
-    >>> [round(v) for v in out["activity_differentiated"]["area"][i]], [round(v) for v in out["activity_average"]["area"][i]]
-    ([1095750, 730500], [730500, 730500])
+    >>> [round(v) for v in out["activity_differentiated"]["area"][i]]
+    [1095750, 730500]
+    >>> [round(v) for v in out["activity_average"]["area"][i]]
+    [730500, 730500]
     """
     unknown = [m for m in models if m not in MODELS]
     if unknown:
@@ -372,6 +391,7 @@ def path_occupancy(path: Sequence[tuple[str, int | None]], space: StateSpace) ->
         x[0, t, space.state(step, level)] = 1.0
         if t > 0 and path[t - 1][0] in space.botilbud:
             before, before_level = path[t - 1]
-            if step in levels and (levels[step] < levels[before] or (step == before and (level or 0) < (before_level or 0))):
+            lower = levels[step] < levels[before] if step in levels else False
+            if lower or (step == before and (level or 0) < (before_level or 0)):
                 events[0, t] = 1.0
     return x, events

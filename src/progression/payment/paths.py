@@ -6,7 +6,8 @@ transition model with the support-level transitions within a step Q_s and the le
 
 .. math::
 
-    \\tilde P[(s,l) \\to (s',l')] = P_{ss'} \\cdot \\begin{cases} Q_s[l, l'] & s' = s \\\\ e_{s'}[l'] & s' \\ne s \\end{cases}
+    \\tilde P[(s,l) \\to (s',l')] = P_{ss'} \\cdot
+    \\begin{cases} Q_s[l, l'] & s' = s \\\\ e_{s'}[l'] & s' \\ne s \\end{cases}
 
 with the exits (died, emigrated, moved) absorbing. A move between municipalities is not an exit from the
 country: by default it is folded into staying (``moves="stay"``), which keeps the national totals right and
@@ -35,7 +36,8 @@ from progression.payment.tariffs import support_level
 from progression.staircase import EXIT_STATUSES, Staircase, as_staircase
 
 __all__ = ["StateSpace", "support_levels", "support_transitions", "level_mix", "support_matrices",
-           "stock_and_inflow", "exposure_factors", "joint_matrix", "progression_rates", "project", "without_progression",
+           "stock_and_inflow", "exposure_factors", "joint_matrix", "progression_rates", "project",
+           "without_progression",
            "scale_progression"]
 
 
@@ -157,6 +159,14 @@ def support_levels(scores: pd.DataFrame, *, cuts: Sequence[float], person_col: s
     -------
     DataFrame
         ``person_id``, ``year``, ``functioning``, ``support_level`` (person-level: never leaves a run).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> from progression.recovery import score
+    >>> levels = support_levels(score(load_example("assessments"), "VUM"), cuts=[1.0, 2.0])
+    >>> list(levels.columns), sorted(levels["support_level"].unique().tolist())
+    (['person_id', 'year', 'functioning', 'support_level'], [1, 2, 3])
     """
     check_frame(scores, name="scores")
     check_columns(scores, [person_col, date_col, score_col], name="scores")
@@ -187,6 +197,14 @@ def level_mix(levels: pd.DataFrame, panel: pd.DataFrame, *, years: Sequence[int]
     -------
     DataFrame
         ``step``, ``support_level``, ``n`` (citizen-years), ``n_persons`` (distinct citizens).
+
+    Examples
+    --------
+    >>> levels = pd.DataFrame({"person_id": [1, 2], "year": [2023, 2023], "support_level": [2, 3]})
+    >>> panel = pd.DataFrame({"person_id": [1, 2], "period": pd.to_datetime(["2023-01-01"] * 2),
+    ...                       "step": ["SEL108", "SEL108"], "municipality": 101, "status": "observed"})
+    >>> level_mix(levels, panel, years=[2023])["n"].tolist()
+    [1, 1]
     """
     stairs = as_staircase(staircase)
     yearly = _yearly(panel)
@@ -209,6 +227,14 @@ def support_transitions(levels: pd.DataFrame, panel: pd.DataFrame, *, years: Seq
     -------
     DataFrame
         ``step``, ``from_level``, ``to_level``, ``n`` (pairs), ``n_persons`` (distinct citizens).
+
+    Examples
+    --------
+    >>> levels = pd.DataFrame({"person_id": [1, 1], "year": [2022, 2023], "support_level": [3, 2]})
+    >>> panel = pd.DataFrame({"person_id": [1, 1], "period": pd.to_datetime(["2022-01-01", "2023-01-01"]),
+    ...                       "step": "SEL108", "municipality": 101, "status": "observed"})
+    >>> support_transitions(levels, panel, years=[2022, 2023])[["step", "from_level", "to_level", "n"]].values.tolist()
+    [['SEL108', 3, 2, 1]]
     """
     stairs = as_staircase(staircase)
     yearly = _yearly(panel)
@@ -236,6 +262,15 @@ def support_matrices(transitions: pd.DataFrame, mix: pd.DataFrame, space: StateS
     -------
     (ndarray, ndarray)
         Q of shape (n_service, L, L) and e of shape (n_service, L), in ``space.service`` order.
+
+    Examples
+    --------
+    >>> space = StateSpace.from_staircase(n_levels=2)
+    >>> moves = pd.DataFrame({"step": ["SEL108"] * 2, "from_level": [2, 2], "to_level": [1, 2], "n": [10, 30]})
+    >>> mix = pd.DataFrame({"step": ["SEL108"] * 2, "support_level": [1, 2], "n": [1, 3]})
+    >>> Q, e = support_matrices(moves, mix, space)
+    >>> Q[space.service.index("SEL108")].tolist(), e[space.service.index("SEL108")].tolist()
+    ([[1.0, 0.0], [0.25, 0.75]], [0.25, 0.75])
     """
     L, service = space.n_levels, space.service
     counts = np.zeros((len(service), L, L))
@@ -281,6 +316,17 @@ def stock_and_inflow(panel: pd.DataFrame, levels: pd.DataFrame, entry: np.ndarra
         ``stock`` and ``inflow`` of shape (n_municipalities, n_states), ``n_persons`` (citizens on a service
         step per municipality), ``residents`` (DataFrame: municipality, step, support_level, n_persons of the
         stock with a known level, for group tariffs).
+
+    Examples
+    --------
+    >>> space = StateSpace.from_staircase(n_levels=1)
+    >>> panel = pd.DataFrame({"person_id": [1, 1, 2], "period": pd.to_datetime(["2023-01-01", "2024-01-01",
+    ...                       "2024-01-01"]), "step": ["SEL108", "SEL108", "SEL85"], "municipality": [101, 101, 147],
+    ...                       "status": "observed"})
+    >>> out = stock_and_inflow(panel, pd.DataFrame(columns=["person_id", "year", "support_level"]), np.ones((5, 1)),
+    ...                        space, year=2024, inflow_years=[2024], municipalities=[101, 147])
+    >>> out["stock"].sum(axis=1).tolist(), float(out["inflow"][1, space.state("SEL85", 1)])
+    ([1.0, 1.0], 1.0)
     """
     yearly = _yearly(panel)
     municipalities = list(municipalities)
@@ -345,6 +391,15 @@ def exposure_factors(spells: pd.DataFrame, panel: pd.DataFrame, *, years: Sequen
     -------
     DataFrame
         ``step``, ``exposure`` (factor in (0, 1]), ``n`` (citizen-years), ``n_persons``.
+
+    Examples
+    --------
+    >>> spells = pd.DataFrame({"person_id": [1], "paragraph": ["SEL108"], "start_date": pd.to_datetime(["2021-07-02"]),
+    ...                        "end_date": pd.to_datetime([None])})
+    >>> panel = pd.DataFrame({"person_id": [1], "period": pd.to_datetime(["2021-01-01"]), "step": "SEL108",
+    ...                       "municipality": 101, "status": "observed"})
+    >>> round(float(exposure_factors(spells, panel, years=[2021])["exposure"].iloc[0]), 3)
+    0.501
     """
     stairs = as_staircase(staircase)
     check_columns(spells, [person_col, "paragraph", "start_date", "end_date"], name="spells")
@@ -471,6 +526,13 @@ def progression_rates(step_matrix, support: np.ndarray, space: StateSpace, *, mo
     ndarray of shape (..., 2, n_states)
         Row 0: a move to a lower step (no service included); row 1: staying on the step at a lower support
         level. Zero for states off the botilbud steps.
+
+    Examples
+    --------
+    >>> space = StateSpace.from_staircase(n_levels=1)
+    >>> P = np.zeros((6, 9)); P[np.arange(6), np.arange(6)] = 1.0; P[5, 5], P[5, 2] = 0.8, 0.2
+    >>> float(progression_rates(P, np.ones((5, 1, 1)), space)[0, space.state("SEL108", 1)])
+    0.2
     """
     P = _step_array(step_matrix, space)
     S = len(space.steps)
@@ -505,6 +567,15 @@ def scale_progression(step_matrix, support: np.ndarray, space: StateSpace, *, st
     ------
     ParameterError
         When a factor would make a diagonal negative.
+
+
+    Examples
+    --------
+    >>> space = StateSpace.from_staircase(n_levels=1)
+    >>> P = np.zeros((6, 9)); P[np.arange(6), np.arange(6)] = 1.0; P[5, 5], P[5, 2] = 0.8, 0.2
+    >>> P2, _ = scale_progression(P, np.ones((5, 1, 1)), space, stepdown=1.5)
+    >>> round(float(P2[5, 2]), 2), round(float(P2[5, 5]), 2)
+    (0.3, 0.7)
     """
     from progression.transitions.projection import scale_stepdown
 
@@ -531,7 +602,7 @@ def scale_progression(step_matrix, support: np.ndarray, space: StateSpace, *, st
 
 def without_progression(step_matrix, support: np.ndarray, space: StateSpace, *, stepdowns: bool = True,
                         less_support: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """The counterfactual without progression of botilbud residents: no step-downs, no support-level falls (or one of them).
+    """Paths without progression of botilbud residents: no step-downs, no support-level falls (or one of them).
 
     Examples
     --------
@@ -563,6 +634,12 @@ def project(stock: np.ndarray, joint: np.ndarray, inflow: np.ndarray | None = No
     -------
     ndarray of shape (..., M, years + 1, K)
         Year 0 is today's stock.
+
+
+    Examples
+    --------
+    >>> project(np.array([[100.0, 0.0]]), np.array([[0.9, 0.1], [0.0, 1.0]]), years=2)[0, :, 0].round(1).tolist()
+    [100.0, 90.0, 81.0]
     """
     check_positive_int(years, name="years")
     stock = np.asarray(stock, dtype=float)

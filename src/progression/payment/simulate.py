@@ -56,7 +56,8 @@ PAYERS_OF_ITEMS = {
     "kommune_gross": ("kommune", "gross_cost"), "stat_refusion": ("stat", "refusion"),
     "kommune_net": ("kommune", "net_cost"), "region": ("region", "cost"), "provider_revenue": ("provider", "revenue"),
     "provider_cost": ("provider", "cost"), "provider_margin": ("provider", "margin"),
-    "beyond_capacity": ("kommune", "beyond_capacity"), "other_services": ("kommune", "other_services"), "bonus": ("kommune", "bonus"),
+    "beyond_capacity": ("kommune", "beyond_capacity"), "other_services": ("kommune", "other_services"),
+    "bonus": ("kommune", "bonus"),
     "collective": ("kommune", "collective"),
 }
 _MUNICIPAL_ITEMS = ("kommune_gross", "stat_refusion", "kommune_net")
@@ -88,6 +89,11 @@ class PaymentInputs:
     exposure : ndarray of shape (K,), optional
         Full-year equivalents per citizen of each state (:func:`~progression.payment.exposure_factors`);
         default 1. Payments use citizens × exposure; the stock, events and paths count citizens.
+
+    Examples
+    --------
+    See :class:`PaymentSimulation`; the inputs of a run's data come from
+    :func:`progression.analyses.payment.prepare`.
     """
 
     space: StateSpace
@@ -230,8 +236,10 @@ class PaymentSimulation:
     >>> round(s[("activity_differentiated", "kommune", "net_cost", "2025")])  # 90 residents x 1,000 kr. x 365.25
     32872500
     >>> pen = sim.penalty().set_index(["model", "event", "quantity"])["estimate"]
-    >>> float(round(pen[("activity_differentiated", "any", "events")], 1)), round(pen[("objective", "any", "neutral_bonus")])
-    (19.0, 0)
+    >>> float(round(pen[("activity_differentiated", "any", "events")], 1))
+    19.0
+    >>> round(pen[("objective", "any", "neutral_bonus")])
+    0
     """
 
     def __init__(self, *, rules: PaymentRules, years: int = 10, n_boot: int = 1000, seed: int = 0, cl: float = 0.95,

@@ -230,7 +230,8 @@ def resource_homogeneity(costs: pd.DataFrame, groupings: Mapping[str, Iterable[s
     Returns
     -------
     DataFrame
-        ``grouping``, ``n_persons``, ``groups`` (how many), ``smallest_group`` (citizens in the smallest group) and ``r2``.
+        ``grouping``, ``n_persons``, ``groups`` (how many), ``smallest_group`` (citizens in the smallest group)
+        and ``r2``.
 
     References
     ----------
