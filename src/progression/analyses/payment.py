@@ -142,7 +142,8 @@ def prepare(panel: pd.DataFrame, spells: pd.DataFrame, assessments: pd.DataFrame
       moved are counted where they now are; the stock is the citizens of ``year`` by their acting
       municipality, the inflow the citizens new in the years after the first.
     * Support levels: the VUM assessments (:func:`progression.recovery.score`: the mean functioning level of
-      the domains, cut at ``payment.support_cuts``), in the same panel.
+      the domains, cut at ``payment.support_cuts``), in the same panel; a citizen of today's stock has the
+      level of the last assessment in the base years (none before them counts).
 
     Examples
     --------
@@ -173,7 +174,8 @@ def prepare(panel: pd.DataFrame, spells: pd.DataFrame, assessments: pd.DataFrame
     support, entry = support_matrices(moves, mix, space)
     municipalities = tuple(int(m) for m in sorted(municipality_years["municipality"].unique()))
     inflow_years = range(first + 1, year + 1)
-    paths = stock_and_inflow(national, levels, entry, space, year=year, inflow_years=inflow_years,
+    recent = levels[(levels["year"] >= first) & (levels["year"] <= year)]  # a level assessed in the base years
+    paths = stock_and_inflow(national, recent, entry, space, year=year, inflow_years=inflow_years,
                              municipalities=municipalities)
     stock = paths["stock"].sum(axis=0)
     today = pd.DataFrame([(space.steps[space.step_index[k]], int(space.level[k]), stock[k])

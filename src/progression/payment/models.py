@@ -295,7 +295,7 @@ def payments(occupancy: np.ndarray, events: np.ndarray, *, space: StateSpace, ta
             "rba": refund(beta * a) * bot, "d": d * bot, "rd": refund(d) * bot, "other": d * other,
             "rother": refund(d) * other}
     W = np.concatenate(per_step + [np.stack(list(sums.values()), axis=1)], axis=1)
-    F = (X.reshape(-1, X.shape[-1]) @ W).reshape(*X.shape[:-1], W.shape[1])  # (..., M, T, 3 S_b + 10)
+    F = np.einsum("...k,kf->...f", X, W)  # (..., M, T, 3 S_b + 10); no BLAS: the same bits in any thread
     N_m, Xd_m, Rd_m = F[..., :S], F[..., S:2 * S], F[..., 2 * S:3 * S]  # (..., M, T, S_b)
 
     def total(name):

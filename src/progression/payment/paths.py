@@ -501,7 +501,7 @@ def joint_matrix(step_matrix, support: np.ndarray, entry: np.ndarray, space: Sta
         arrival[S + j, K - 3 + j] = 1.0
     transient = space.step_index[:K - 3]
     J = np.zeros((*P.shape[:-2], K, K))
-    J[..., :K - 3, :] = P[..., transient, :] @ arrival
+    J[..., :K - 3, :] = np.einsum("...ks,sj->...kj", P[..., transient, :], arrival)
     for i, step in enumerate(space.service):  # staying on the step: the support-level chain instead of arrival
         s, first = space.steps.index(step), space.state(step, 1)
         block = slice(first, first + L)
@@ -649,6 +649,6 @@ def project(stock: np.ndarray, joint: np.ndarray, inflow: np.ndarray | None = No
     out = np.empty((*joint.shape[:-2], stock.shape[0], years + 1, stock.shape[1]))
     out[..., 0, :] = x
     for t in range(1, years + 1):
-        x = np.matmul(x, joint) + inflow
+        x = np.einsum("...mk,...kj->...mj", x, joint) + inflow  # no BLAS: the same bits in any thread
         out[..., t, :] = x
     return out

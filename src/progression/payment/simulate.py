@@ -137,33 +137,31 @@ def _evaluate(P: np.ndarray, inputs: PaymentInputs, rules: PaymentRules, bonus: 
               factors: Sequence[float], models: Sequence[str], areas: Sequence[int],
               variants: Sequence[str] | None = None) -> dict[str, np.ndarray]:
     """Every variant and model for a stack of step matrices P (B, S, S + 3)."""
-    from threadpoolctl import threadpool_limits
-
     space = inputs.space
-    B, T = P.shape[0], years
+    T = years
     names, national, events_out, steps_out = [], [], [], []
     municipal = area_years = None
-    with threadpool_limits(1):  # small matrices: one BLAS thread, the same bits in every process
-        for name, Pv, Qv in _variants(P, inputs.support, space, factors):
-            if variants is not None and name not in variants:
-                continue
-            J = joint_matrix(Pv, Qv, inputs.entry, space)
-            X = project(inputs.stock, J, inputs.inflow, years=T)  # (B, M, T + 1, K)
-            rates = progression_rates(Pv, Qv, space)  # (B, 2, K)
-            events = np.einsum("bmtk,bjk->bjmt", X[..., :-1, :], rates)  # moves into year t, (B, 2, M, T)
-            occupancy = X[..., 1:, :] if inputs.exposure is None else X[..., 1:, :] * inputs.exposure
-            paid = payments(occupancy, events.sum(axis=1), space=space, tariffs=inputs.tariffs, rules=rules,
-                            capacity=inputs.capacity, key=inputs.key, bonus=bonus, models=models)
-            names.append(name)
-            national.append(np.stack([paid[m]["area"] for m in models], axis=1))  # (B, models, items, T)
-            events_out.append(events.sum(axis=2))  # (B, 2, T)
-            if name == "baseline":
-                per_muni = np.stack([paid[m]["municipality"] for m in models], axis=1)  # (B, models, 3, M, T)
-                municipal = per_muni.sum(axis=-1)
-                area_years = per_muni[..., list(areas), :]
-                occ = X.sum(axis=1)  # (B, T + 1, K): the whole area
-                steps_out = np.stack([occ[..., space.step_index == i].sum(axis=-1) for i in range(len(space.steps))],
-                                     axis=-1)  # (B, T + 1, S)
+    # no BLAS anywhere below (einsum's own loops): the same bits in every process, thread and machine load
+    for name, Pv, Qv in _variants(P, inputs.support, space, factors):
+        if variants is not None and name not in variants:
+            continue
+        J = joint_matrix(Pv, Qv, inputs.entry, space)
+        X = project(inputs.stock, J, inputs.inflow, years=T)  # (B, M, T + 1, K)
+        rates = progression_rates(Pv, Qv, space)  # (B, 2, K)
+        events = np.einsum("bmtk,bjk->bjmt", X[..., :-1, :], rates)  # moves into year t, (B, 2, M, T)
+        occupancy = X[..., 1:, :] if inputs.exposure is None else X[..., 1:, :] * inputs.exposure
+        paid = payments(occupancy, events.sum(axis=1), space=space, tariffs=inputs.tariffs, rules=rules,
+                        capacity=inputs.capacity, key=inputs.key, bonus=bonus, models=models)
+        names.append(name)
+        national.append(np.stack([paid[m]["area"] for m in models], axis=1))  # (B, models, items, T)
+        events_out.append(events.sum(axis=2))  # (B, 2, T)
+        if name == "baseline":
+            per_muni = np.stack([paid[m]["municipality"] for m in models], axis=1)  # (B, models, 3, M, T)
+            municipal = per_muni.sum(axis=-1)
+            area_years = per_muni[..., list(areas), :]
+            occ = X.sum(axis=1)  # (B, T + 1, K): the whole area
+            steps_out = np.stack([occ[..., space.step_index == i].sum(axis=-1) for i in range(len(space.steps))],
+                                 axis=-1)  # (B, T + 1, S)
     return {"national": np.stack(national, axis=1), "events": np.stack(events_out, axis=1), "municipal": municipal,
             "area_years": area_years, "steps": steps_out, "variants": np.asarray(names)}
 
