@@ -344,9 +344,9 @@ def homogeneity_table(prep: Prepared, person_year_costs: pd.DataFrame | None = N
         if len(joined) > 1:
             frames.append(resource_homogeneity(joined, groupings, cost_col="register_dkk").assign(basis="register"))
     table = pd.concat(frames, ignore_index=True)[["basis", "grouping", "n_persons", "groups", "smallest_group", "r2"]]
-    # groups counts categories, not persons
-    return declare(table, counts=["n_persons", "smallest_group"], safe=["groups"],
-                   stats={"r2": ["n_persons", "smallest_group"]})
+    # groups counts categories, not persons; R² is a ratio of sums of squares over all the residents (a small
+    # group's own mean is what the group tariff table shows, and suppresses)
+    return declare(table, counts=["n_persons", "smallest_group"], safe=["groups"], stats={"r2": "n_persons"})
 
 
 # --- tables of the simulation ------------------------------------------------------------------
