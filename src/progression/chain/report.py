@@ -25,6 +25,7 @@ SECTION_TITLES = {
     "35_steering": "Steering tools: growth, price and volume, budget follow-up",
     "40_fund_evaluation": "Preventive interventions and a result-payment fund",
     "45_pilot_design": "Designing the fund's pilot",
+    "50_payment_models": "Payment models for botilbud (afregningsmodeller for botilbud)",
 }
 MAX_TABLE_ROWS = 60
 

@@ -16,7 +16,8 @@ from pydantic import Field, ValidationError
 from ..exceptions import ParameterError
 from ._base import Section
 from .analyses import (
-    DesignParams, FundParams, ProgressionParams, SteeringParams, TransitionsParams, VariationParams,
+    DesignParams, FundParams, PaymentParams, ProgressionParams, SteeringParams, TransitionsParams,
+    VariationParams,
 )
 from .core import (
     DataParams, DisclosureParams, DominanceParams, FileParams, ReportParams, RunParams, StaircaseParams, Step,
@@ -26,7 +27,8 @@ from .core import (
 __all__ = [
     "Params", "load_params", "RunParams", "DataParams", "SyntheticParams", "FileParams",
     "StaircaseParams", "Step", "DisclosureParams", "ProgressionParams", "TransitionsParams",
-    "VariationParams", "FundParams", "DesignParams", "SteeringParams", "DominanceParams", "ReportParams",
+    "VariationParams", "FundParams", "DesignParams", "SteeringParams", "PaymentParams", "DominanceParams",
+    "ReportParams",
 ]
 
 
@@ -42,6 +44,7 @@ class Params(Section):
     fund: FundParams = Field(default_factory=FundParams)
     steering: SteeringParams = Field(default_factory=SteeringParams)
     design: DesignParams = Field(default_factory=DesignParams)
+    payment: PaymentParams = Field(default_factory=PaymentParams)
     disclosure: DisclosureParams = Field(default_factory=DisclosureParams)
     report: ReportParams = Field(default_factory=ReportParams)
     source_file: Path | None = Field(None, description="the parameter file these were loaded from (set by the loader)")

@@ -226,3 +226,85 @@ class DesignParams(Section):
     bonus_cap_dkk: float = Field(1e9, gt=0, description="yearly cap of the bonus (seed 000: up to 1 bn kr.)")
     bonus_true_change: float = Field(-0.03, gt=-1, lt=1, description="true yearly relative change of the rate in "
                                      "the 'effect' scenario of the bonus")
+
+
+class TariffRow(Section):
+    """One takst of the tariff table, as a provider reports it on Tilbudsportalen: a day rate (døgntakst) of a
+    step (the service paragraph) at one support level (takstniveau)."""
+
+    step: str = Field(..., description="step of the staircase (the service paragraph)")
+    support_level: int = Field(..., ge=1, le=9, description="support level (1 = least support need)")
+    takst_dkk: float = Field(..., gt=0, description="day rate in DKK (døgntakst) at the section's price year")
+
+
+def _default_tariffs() -> list[TariffRow]:
+    # ILLUSTRATIVE defaults, not published takster: day rates of the order of the synthetic data's unit costs
+    # (§108 900,000, §107 650,000, ABL §105 550,000, §85 100,000 kr. a year), about 0.75 / 1 / 1.3 times them
+    # at support levels 1 / 2 / 3. Replace them by the takster of the user's own tilbud (Tilbudsportalen).
+    rates = {"SEL82": (40, 55, 70), "SEL85": (200, 275, 360), "SEL107": (1_350, 1_800, 2_300),
+             "ABL105": (1_150, 1_500, 1_950), "SEL108": (1_850, 2_450, 3_200)}
+    return [TariffRow(step=step, support_level=level, takst_dkk=value)
+            for step, values in rates.items() for level, value in enumerate(values, start=1)]
+
+
+class RefusionBand(Section):
+    """A band of the central refusion scheme (SEL § 176): the state refunds ``share`` of a citizen's yearly cost
+    above ``threshold_dkk``."""
+
+    threshold_dkk: float = Field(..., gt=0)
+    share: float = Field(..., gt=0, le=1)
+
+
+def _default_refusion() -> list[RefusionBand]:
+    # 2024 level: 910,000 kr. is VIVE (2024), Styringsgennemgang af socialpsykiatrien, section 2.2.1; the two
+    # upper thresholds are the 2022 values scaled by 910/860 (not confirmed), as
+    # progression.economics.REFUSION_THRESHOLDS.
+    return [RefusionBand(threshold_dkk=910_000, share=0.25), RefusionBand(threshold_dkk=1_780_000, share=0.50),
+            RefusionBand(threshold_dkk=2_240_000, share=0.75)]
+
+
+class PaymentParams(Section):
+    """50_payment_models: payment models for botilbud, what each costs the municipality and what it rewards."""
+
+    horizon_years: int = Field(10, ge=1, le=40, description="projected years")
+    base_years: int = Field(3, ge=1, le=30, description="last years of the panel whose transitions, support-level "
+                            "changes and entrants drive the projection")
+    n_boot: int = Field(1000, ge=0, le=100_000, description="citizen-bootstrap replicates of the transitions (bands)")
+    chunk_size: int = Field(250, ge=1, le=100_000, description="replicates per chunk (fixes the random streams)")
+    botilbud_steps: list[str] = Field(default_factory=lambda: ["SEL107", "ABL105", "SEL108"], min_length=1,
+                                      description="steps whose providers the payment models pay")
+    support_cuts: list[float] = Field(default_factory=lambda: [1.0, 2.0], min_length=1,
+                                      description="cut points on the VUM functioning level (mean of the domains, "
+                                      "0-4) between support levels 1, 2, ...: below 1 (at most light limitations) "
+                                      "level 1, 1 to 2 level 2, 2 or more (moderate or worse) level 3")
+    price_year: int = Field(2024, ge=1990, le=2100, description="price year of the takster and refusion thresholds")
+    tariffs: list[TariffRow] = Field(default_factory=_default_tariffs, min_length=1,
+                                     description="day rates by step and support level (ILLUSTRATIVE defaults)")
+    planned_occupancy: float = Field(0.95, gt=0, le=1, description="planned occupancy the takst is computed at "
+                                     "(forudsat belægningsprocent); places = residents today / planned occupancy")
+    capacity: dict[str, float] = Field(default_factory=dict, description="places per botilbud step in the country "
+                                       "(default: residents in the last year / planned occupancy)")
+    fixed_cost_share: float = Field(0.5, ge=0, le=1, description="share of the takst that is fixed costs (KKR "
+                                    "Hovedstaden's deficit guarantee: 50 %)")
+    guarantee_years: int = Field(3, ge=0, le=40, description="years the deficit guarantee covers vacant places")
+    municipal_share: float = Field(0.8, gt=0, le=1, description="municipalities' share of the budgeted costs of "
+                                   "the special places (the region pays the rest)")
+    objective_key: Literal["population", "expected_use"] = Field(
+        "population", description="what objective financing and collective payments are shared by: 18-66-year-olds, "
+        "or each municipality's share of the botilbud residents in the last year (expected use)")
+    result_base_share: float = Field(1.0, ge=0, le=1, description="base payment of result-based payment as a share "
+                                     "of the average takst")
+    bonus_dkk: float | None = Field(None, ge=0, description="bonus per verified progression under result-based "
+                                    "payment (null: the bonus that makes progression revenue-neutral for the base)")
+    verified_share: float = Field(1.0, gt=0, le=1, description="share of progression events that are verified "
+                                  "(documented by a VUM reassessment) and paid")
+    refusion: list[RefusionBand] = Field(default_factory=_default_refusion, min_length=1,
+                                         description="bands of the central refusion scheme at the price year")
+    stepdown_increase: list[float] = Field(default_factory=lambda: [0.1, 0.25], description="behaviour scenarios "
+                                           "(assumptions): relative rise of step-downs and support-level falls of "
+                                           "botilbud residents under result-based payment")
+    municipalities: list[int] = Field(default_factory=list, description="municipalities reported beside the country "
+                                      "in payment_models")
+    status_quo: Literal["activity_average", "activity_differentiated"] = Field(
+        "activity_differentiated", description="the model others are compared with (8 of 10 municipalities use "
+        "differentiated takster for §108; VIVE 2024, section 2.1.1)")
