@@ -264,3 +264,24 @@ def test_data_panel_builds_into_the_run_folder_and_reads_back(tmp_path):
     built = data_panel(tmp_path, rule="end", start=2020, end=2022)
     assert (tmp_path / "panel_year_end.parquet").exists() and len(built) == 5
     assert data_panel(tmp_path, rule="end", build=False).equals(built)
+
+
+def test_the_national_panel_follows_citizens_across_moves(tmp_path):
+    """A move ends a citizen's record in the municipal panel, not in the national one (the projection's):
+    citizens who never moved have the same rows in both, and no step loses citizens in the national stock."""
+    from progression.datasets import example_params, load_example
+    from progression.panel import data_panel
+    from progression.transitions.projection import current_stock
+
+    params = example_params()
+    for name in ("spells", "persons", "moves"):
+        load_example(name).to_parquet(tmp_path / f"{name}.parquet", index=False)
+    municipal = data_panel(tmp_path, start=2010, end=2024, staircase=params.staircase)
+    national = data_panel(tmp_path, start=2010, end=2024, moves=False, staircase=params.staircase)
+    assert (tmp_path / "panel_year_national.parquet").exists()
+    assert (national["status"].astype(str) != "moved").all()
+    movers = set(load_example("moves")["person_id"])
+    stayers = lambda p: p[~p["person_id"].isin(movers)].reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(stayers(municipal), stayers(national))
+    assert (current_stock(national) >= current_stock(municipal)).all()
+    assert current_stock(national).drop("none").sum() > 1.2 * current_stock(municipal).drop("none").sum()

@@ -500,7 +500,7 @@ def read_panel(path: str | os.PathLike, *, period: str | None = None, staircase=
 
 
 def data_panel(data_dir: str | os.PathLike, *, period: str = "year", rule: str | None = None, start=None, end=None,
-               build: bool = True, staircase=None) -> pd.DataFrame:
+               build: bool = True, moves: bool = True, staircase=None) -> pd.DataFrame:
     """The person-period panel of a run's data folder, built from its tables or read back.
 
     A run's ``data`` folder holds the validated ``spells``, ``persons`` and ``moves`` tables (written by
@@ -518,6 +518,10 @@ def data_panel(data_dir: str | os.PathLike, *, period: str = "year", rule: str |
         Observation window of a panel that is built (see :func:`build_panel`).
     build : bool, default=True
         Build the panel (replacing the file), or only read the file written before.
+    moves : bool, default=True
+        Censor a citizen at a move to another municipality (the panel of municipal comparisons). Without
+        (``panel_<period>[_<rule>]_national.parquet``, always built), citizens are followed across moves:
+        the panel of national counts and projections, where a move is no exit.
     staircase : Staircase or StaircaseParams, optional
 
     Returns
@@ -526,10 +530,11 @@ def data_panel(data_dir: str | os.PathLike, *, period: str = "year", rule: str |
         :func:`read_panel`.
     """
     data_dir = Path(data_dir)
-    path = data_dir / f"panel_{period}{'' if rule is None else '_' + rule}.parquet"
-    if build:
-        moves = data_dir / "moves.parquet"
-        build_panel(data_dir / "spells.parquet", data_dir / "persons.parquet", moves if moves.exists() else None,
+    path = data_dir / f"panel_{period}{'' if rule is None else '_' + rule}{'' if moves else '_national'}.parquet"
+    if build or not moves:
+        moves_table = data_dir / "moves.parquet"
+        build_panel(data_dir / "spells.parquet", data_dir / "persons.parquet",
+                    moves_table if moves and moves_table.exists() else None,
                     start=start, end=end, period=period, rule=rule, staircase=staircase, output=path)
     elif not path.exists():
         raise FileNotFoundError(f"no panel {path.name} in {data_dir}; build it (build=True) or run 00_data first")

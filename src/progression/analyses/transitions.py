@@ -112,14 +112,16 @@ REFERENCE_PERSON = {"age10": 0.0, "severity": 0.0, "target_group": REFERENCE_TAR
 
 # -- the analysis panel ----------------------------------------------------------------------------
 def period_panel(data_dir: str | Path, *, period: str = "year", rule: str | None = None, start: int, end: int,
-                 staircase=None) -> pd.DataFrame:
+                 moves: bool = True, staircase=None) -> pd.DataFrame:
     """The person-period panel of a run's data folder (:func:`progression.panel.data_panel`).
 
     The yearly panel of the staircase's rule is the one ``00_data`` wrote and is read; a panel of
-    another period or rule is built for the years ``start`` .. ``end`` and written beside it.
+    another period or rule is built for the years ``start`` .. ``end`` and written beside it. With
+    ``moves=False`` citizens are followed across moves between municipalities (the national panel of
+    the projection), built likewise.
     """
     return data_panel(data_dir, period=period, rule=rule, start=start, end=end,
-                      build=period != "year" or rule is not None, staircase=staircase)
+                      build=period != "year" or rule is not None, moves=moves, staircase=staircase)
 
 
 def in_years(panel: pd.DataFrame, first: int, last: int, *, period_col: str = "period") -> pd.DataFrame:
@@ -661,7 +663,8 @@ def _occupancy_table(projection: pd.DataFrame, stock: pd.Series, *, scenario: st
 
 def project_staircase(panel: pd.DataFrame, persons: pd.DataFrame, *, base_years: int, years: int,
                       stepdown_scenario: float, n_boot: int, seed: int, period: str = "year",
-                      by: str = "municipality_set", staircase=None) -> Projection:
+                      by: str = "municipality_set", national: pd.DataFrame | None = None,
+                      staircase=None) -> Projection:
     """Occupancy of the staircase projected from today's stock, in three scenarios.
 
     With n_t the citizens per state after t years, P the one-period matrix of the last ``base_years``
@@ -674,19 +677,27 @@ def project_staircase(panel: pd.DataFrame, persons: pd.DataFrame, *, base_years:
     replicate of P, drawn from the random streams ``transitions.projection.national`` and
     ``transitions.projection.<by>`` of the run's ``seed``.
 
+    A move to another municipality is no exit from the country's staircase: the stock, the inflow and
+    the national matrix come from ``national``, the panel that follows citizens across moves (the
+    municipal ``panel`` censors them at a move, which would lose every mover from the stock and send
+    projected citizens out of the staircase at the moving rate). The case municipalities' step-down
+    probabilities come from ``panel``, where a citizen belongs to one municipality set at a time.
+    Without ``national`` every part comes from ``panel``.
+
     Returns
     -------
     Projection
     """
     stairs = as_staircase(staircase)
+    country = panel if national is None else national
     last_year = int(panel["year"].max())
     base = in_years(panel, last_year - base_years, last_year)
     national = TransitionMatrix(n_boot=n_boot, seed=stream_seed(seed, "transitions.projection.national"),
-                                staircase=stairs).fit(base)
+                                staircase=stairs).fit(in_years(country, last_year - base_years, last_year))
     by_set = TransitionMatrix(n_boot=n_boot, seed=stream_seed(seed, f"transitions.projection.{by}"),
                               staircase=stairs).fit(base, groups=[by])
-    stock = current_stock(panel, staircase=stairs)
-    new = entrants(panel, persons, staircase=stairs)
+    stock = current_stock(country, staircase=stairs)
+    new = entrants(country, persons, staircase=stairs)
     inflow = yearly_inflow(new, years=range(last_year - base_years + 1, last_year + 1), staircase=stairs)
     p, reps = national.matrix(), national.replicates()
     case_p, case_reps = by_set.matrix(**{by: "case"}), by_set.replicates(**{by: "case"})
