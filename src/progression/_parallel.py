@@ -70,6 +70,13 @@ def map_chunks(function: Callable, n: int, *, seed: int, name: str, chunk_size: 
     -------
     list
         The chunks' results, in chunk order.
+
+    Examples
+    --------
+    >>> def total(size, seed):
+    ...     return size
+    >>> map_chunks(total, 600, seed=1, name="example", chunk_size=250)
+    [250, 250, 100]
     """
     kwargs = kwargs or {}
     sizes = chunk_sizes(n, chunk_size)
@@ -86,6 +93,25 @@ def configure(backend: str | None = None, *, scheduler: str | None = None) -> No
     ``backend="dask"`` connects a ``distributed.Client`` to ``scheduler`` (an address such as
     ``tcp://10.0.0.5:8786``), or to a local in-process cluster when no address is given. The run
     context calls this with ``run.backend`` and ``run.scheduler`` when a notebook opens it.
+
+    Parameters
+    ----------
+    backend : {"loky", "threading", "dask"} or None, default None
+        The joblib backend; None returns to joblib's default (and closes a Dask client).
+    scheduler : str, optional
+        Address of a Dask scheduler; only with ``backend="dask"``.
+
+    Raises
+    ------
+    ParameterError
+        When ``backend`` is not one of :data:`BACKENDS`.
+
+    Examples
+    --------
+    >>> configure("threading")
+    >>> map_chunks(lambda size, seed: size, 5, seed=1, name="x", chunk_size=2)
+    [2, 2, 1]
+    >>> configure(None)
     """
     if backend is not None:
         check_choice(backend, BACKENDS, name="backend")

@@ -90,5 +90,29 @@ def stream_seed(seed: int, name: str) -> int:
 
 
 def stream(seed: int, name: str) -> np.random.Generator:
-    """A ``numpy.random.Generator`` on the named stream (see :func:`stream_seed`)."""
+    """A ``numpy.random.Generator`` on the named stream (see :func:`stream_seed`).
+
+    Parameters
+    ----------
+    seed : int
+        The run seed (non-negative).
+    name : str
+        The stream's name, e.g. ``"transitions.bootstrap"``.
+
+    Returns
+    -------
+    numpy.random.Generator
+
+    Raises
+    ------
+    TypeError
+        When ``seed`` is not a non-negative integer.
+
+    Examples
+    --------
+    >>> a = stream(20240101, "example").normal(size=3)
+    >>> b = stream(20240101, "example").normal(size=3)
+    >>> bool((a == b).all())
+    True
+    """
     return np.random.default_rng(stream_seed(seed, name))
