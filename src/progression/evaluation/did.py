@@ -183,7 +183,8 @@ def did_2x2(
 
     >>> from progression.evaluation.simulate import staggered_adoption_panel
     >>> panel = staggered_adoption_panel(seed=1)
-    >>> rows = panel[(panel["adoption_year"].isna() | (panel["adoption_year"] == 2018)) & panel["year"].isin([2017, 2019])]
+    >>> group = panel["adoption_year"].isna() | (panel["adoption_year"] == 2018)
+    >>> rows = panel[group & panel["year"].isin([2017, 2019])]
     >>> rows = rows.assign(treated=rows["adoption_year"].notna().astype(int), post=(rows["year"] == 2019).astype(int))
     >>> did_2x2(rows, outcome="employed", treated="treated", post="post", cluster="municipality", unit="municipality")[
     ...     ["estimate", "std_error", "n_treated", "n_control"]].round(3)

@@ -243,8 +243,8 @@ def propensity_scores(
     >>> frame = trials.trial_frame("ips", rule, pool=trials.eligible_pool(rule, **people, years=(2015, 2020)),
     ...                            **people, participations=t["participations"], extract_date="2024-12-31",
     ...                            adoption=trials.adoption_years(t["participations"]))
-    >>> e = propensity_scores(frame, treatment="treated",
-    ...                       covariates=["age", "sex", "severity", "employment_weeks_lag1", "psych_inpatient_days_lag1"])
+    >>> covariates = ["age", "sex", "severity", "employment_weeks_lag1", "psych_inpatient_days_lag1"]
+    >>> e = propensity_scores(frame, treatment="treated", covariates=covariates)
     >>> e.groupby(frame["treated"]).mean().round(3)
     treated
     0    0.092
