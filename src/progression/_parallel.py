@@ -36,6 +36,22 @@ BACKENDS = ("loky", "threading", "dask")
 def chunk_sizes(n: int, chunk_size: int) -> list[int]:
     """Sizes of the chunks ``n`` items are cut into (all ``chunk_size`` but the last).
 
+    Parameters
+    ----------
+    n : int
+        Items in all (≥ 0).
+    chunk_size : int
+        Items per chunk (≥ 1).
+
+    Returns
+    -------
+    list of int
+
+    Raises
+    ------
+    ParameterError
+        When ``n`` is negative or ``chunk_size`` not positive.
+
     Examples
     --------
     >>> chunk_sizes(10, 4)
@@ -142,6 +158,18 @@ def _run(function, sizes, seeds, n_jobs, args, kwargs):
 @contextlib.contextmanager
 def use_backend(backend: str | None, *, scheduler: str | None = None) -> Iterator[None]:
     """:func:`configure` for the duration of a ``with`` block.
+
+    Parameters
+    ----------
+    backend : {"loky", "threading", "dask"} or None
+    scheduler : str, optional
+        Address of a Dask scheduler.
+
+    Yields
+    ------
+    None
+        After the block the backend active before it is configured again, by name only: a Dask
+        scheduler address given before is not restored (a local cluster is started instead).
 
     Examples
     --------
