@@ -208,6 +208,25 @@ def randomised_waves(n_clusters: int, n_waves: int, n_periods: int, *, n_never: 
     """Treatment matrix of staggered adoption in ``n_waves`` equal waves, one period apart from period
     ``first_wave`` (0-based), with ``n_never`` municipalities never treated (the last rows).
 
+    Parameters
+    ----------
+    n_clusters : int
+    n_waves : int
+    n_periods : int
+    n_never : int, default=0
+        Municipalities never treated (fewer than ``n_clusters``).
+    first_wave : int, default=1
+        Period of the first wave (≥ 1, so every municipality has a period before).
+
+    Returns
+    -------
+    ndarray of int, shape (n_clusters, n_periods)
+
+    Raises
+    ------
+    ParameterError
+        When the waves do not fit in the periods or ``n_never`` is out of range.
+
     Examples
     --------
     >>> randomised_waves(5, 2, 4, n_never=1)
