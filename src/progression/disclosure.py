@@ -507,6 +507,20 @@ def dominance_share(values: pd.Series, by: pd.Series | pd.DataFrame | Sequence |
     Feed it the per-person amounts (costs) a magnitude cell sums over; declare the result as the
     magnitude's dominance column.
 
+    Parameters
+    ----------
+    values : Series
+        Contributions (their absolute values are used).
+    by : Series, DataFrame or sequence, optional
+        Group of each value; None for one share over all values.
+    n : int, default=2
+        Number of largest contributions (the ``n`` of the (n, k) rule).
+
+    Returns
+    -------
+    float or Series
+        The share (0 for a zero total); per group a Series named ``dominance_share``.
+
     Examples
     --------
     >>> import pandas as pd

@@ -61,6 +61,16 @@ PRE_PERIOD = {
 def varying_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
     """The columns that vary in ``frame`` (a constant covariate cannot enter a model).
 
+    Parameters
+    ----------
+    frame : DataFrame
+    columns : sequence of str
+
+    Returns
+    -------
+    list of str
+        ``columns`` with more than one distinct value, in their order.
+
     Raises
     ------
     DataContractError

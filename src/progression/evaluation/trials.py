@@ -207,6 +207,17 @@ def held_by_year(spells: pd.DataFrame, paragraphs: Sequence[str], *, first_year:
 def paragraphs_on_steps(staircase, steps: Sequence[str], *, column: str = "steps") -> list[str]:
     """The service paragraphs that the staircase puts on ``steps``.
 
+    Parameters
+    ----------
+    staircase : Staircase, StaircaseParams or None
+    steps : sequence of str
+    column : str, default="steps"
+        Name of the setting the steps come from, for the message.
+
+    Returns
+    -------
+    list of str
+
     Raises
     ------
     ParameterError

@@ -186,6 +186,15 @@ def fund_contracts(participations: pd.DataFrame, adoption: pd.DataFrame, *, last
     """Participants per municipality and cohort year of each intervention: the mean yearly number of
     starters since the municipality's adoption year, rounded (contracts rounding to 0 are dropped).
 
+    Parameters
+    ----------
+    participations : DataFrame
+        The participations table (first starts count).
+    adoption : DataFrame
+        :func:`~progression.evaluation.trials.adoption_years`.
+    last_year : int
+        Last year of the data.
+
     Returns
     -------
     DataFrame

@@ -210,6 +210,18 @@ def candidate_folders(path: str | Path, *, params_file: str | Path | None = None
     """Where a configured INDIGO folder may be: the path itself when absolute, else relative to the
     project's checkout, then to the folder of the parameter file.
 
+    Parameters
+    ----------
+    path : str or Path
+        ``fund.indigo_path``.
+    params_file : path, optional
+        The parameter file the path was read from.
+
+    Returns
+    -------
+    list of Path
+        Candidates in the order they are tried, without repeats.
+
     Examples
     --------
     >>> [str(p) for p in candidate_folders("/data/indigo")]

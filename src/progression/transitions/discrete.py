@@ -501,6 +501,15 @@ def flow_declaration(groups: Sequence[str] = ()) -> Declaration:
     ``n`` (persons in a category) and ``n_cohort`` (persons in the cohort) are counts; the shares and
     their intervals rest on both; the categories of a group add up to its cohort.
 
+    Parameters
+    ----------
+    groups : sequence of str, default=()
+        Group columns of the table (the margins of secondary suppression).
+
+    Returns
+    -------
+    Declaration
+
     Examples
     --------
     >>> flow_declaration().stats["share"]

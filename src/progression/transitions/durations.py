@@ -135,6 +135,11 @@ def median_time(km: pd.DataFrame, *, by: Sequence[str] = (), x: str = "time") ->
     x : {"time", "years"}
         The time column.
 
+    Returns
+    -------
+    float or DataFrame
+        The median of one curve, or the ``by`` columns and ``median_time`` per curve.
+
     Examples
     --------
     >>> median_time(kaplan_meier([1, 2, 2, 3, 4], [True, True, False, True, False]))

@@ -425,6 +425,27 @@ def current_stock(panel: pd.DataFrame, *, period=None, staircase=None, person_co
                   period_col: str = "period", step_col: str = "step", status_col: str = "status") -> pd.Series:
     """Citizens per step in one period of the panel (default: the last), status ``observed`` only.
 
+    Parameters
+    ----------
+    panel : DataFrame
+        Person-period panel.
+    period : date-like, optional
+        First day of the period; default the panel's last.
+    staircase : Staircase or StaircaseParams, optional
+    person_col, period_col, step_col, status_col : str
+        Column names.
+
+    Returns
+    -------
+    Series
+        ``n`` indexed by ``step`` in staircase order (zeros included): the ``stock`` of
+        :func:`project_occupancy`.
+
+    Raises
+    ------
+    ParameterError
+        When no observed citizen is in the period, or a step is not on the staircase.
+
     Examples
     --------
     >>> from progression.datasets import load_example
