@@ -36,6 +36,22 @@ BACKENDS = ("loky", "threading", "dask")
 def chunk_sizes(n: int, chunk_size: int) -> list[int]:
     """Sizes of the chunks ``n`` items are cut into (all ``chunk_size`` but the last).
 
+    Parameters
+    ----------
+    n : int
+        Items in all (≥ 0).
+    chunk_size : int
+        Items per chunk (≥ 1).
+
+    Returns
+    -------
+    list of int
+
+    Raises
+    ------
+    ParameterError
+        When ``n`` is negative or ``chunk_size`` not positive.
+
     Examples
     --------
     >>> chunk_sizes(10, 4)
@@ -70,6 +86,13 @@ def map_chunks(function: Callable, n: int, *, seed: int, name: str, chunk_size: 
     -------
     list
         The chunks' results, in chunk order.
+
+    Examples
+    --------
+    >>> def total(size, seed):
+    ...     return size
+    >>> map_chunks(total, 600, seed=1, name="example", chunk_size=250)
+    [250, 250, 100]
     """
     kwargs = kwargs or {}
     sizes = chunk_sizes(n, chunk_size)
@@ -86,6 +109,25 @@ def configure(backend: str | None = None, *, scheduler: str | None = None) -> No
     ``backend="dask"`` connects a ``distributed.Client`` to ``scheduler`` (an address such as
     ``tcp://10.0.0.5:8786``), or to a local in-process cluster when no address is given. The run
     context calls this with ``run.backend`` and ``run.scheduler`` when a notebook opens it.
+
+    Parameters
+    ----------
+    backend : {"loky", "threading", "dask"} or None, default None
+        The joblib backend; None returns to joblib's default (and closes a Dask client).
+    scheduler : str, optional
+        Address of a Dask scheduler; only with ``backend="dask"``.
+
+    Raises
+    ------
+    ParameterError
+        When ``backend`` is not one of :data:`BACKENDS`.
+
+    Examples
+    --------
+    >>> configure("threading")
+    >>> map_chunks(lambda size, seed: size, 5, seed=1, name="x", chunk_size=2)
+    [2, 2, 1]
+    >>> configure(None)
     """
     if backend is not None:
         check_choice(backend, BACKENDS, name="backend")
@@ -116,6 +158,18 @@ def _run(function, sizes, seeds, n_jobs, args, kwargs):
 @contextlib.contextmanager
 def use_backend(backend: str | None, *, scheduler: str | None = None) -> Iterator[None]:
     """:func:`configure` for the duration of a ``with`` block.
+
+    Parameters
+    ----------
+    backend : {"loky", "threading", "dask"} or None
+    scheduler : str, optional
+        Address of a Dask scheduler.
+
+    Yields
+    ------
+    None
+        After the block the backend active before it is configured again, by name only: a Dask
+        scheduler address given before is not restored (a local cluster is started instead).
 
     Examples
     --------

@@ -32,6 +32,21 @@ RESULT_COLUMNS = (*INTERVAL_COLUMNS, "statistic", "p_value")
 def z_value(cl: float = 0.95) -> float:
     """The two-sided standard normal critical value of confidence level ``cl``.
 
+    Parameters
+    ----------
+    cl : float, default=0.95
+        Confidence level, in (0, 1).
+
+    Returns
+    -------
+    float
+        z with P(|Z| ≤ z) = cl.
+
+    Raises
+    ------
+    ParameterError
+        When ``cl`` is outside (0, 1).
+
     Examples
     --------
     >>> round(z_value(0.95), 4)
@@ -42,6 +57,17 @@ def z_value(cl: float = 0.95) -> float:
 
 def normal_interval(estimate, std_error, *, cl: float = 0.95):
     """Wald interval ``estimate ± z · std_error``; arrays broadcast.
+
+    Parameters
+    ----------
+    estimate, std_error : float or array-like
+    cl : float, default=0.95
+        Confidence level.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Lower and upper limits.
 
     Examples
     --------
@@ -56,6 +82,20 @@ def normal_interval(estimate, std_error, *, cl: float = 0.95):
 
 def percentile_interval(replicates, *, cl: float = 0.95, axis: int = 0):
     """Percentile bootstrap interval of ``replicates`` along ``axis`` (NaN replicates ignored).
+
+    Parameters
+    ----------
+    replicates : array-like
+        Bootstrap replicates of one or more statistics.
+    cl : float, default=0.95
+        Confidence level: the limits are the (1 − cl)/2 and (1 + cl)/2 quantiles.
+    axis : int, default=0
+        Axis of the replicates.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Lower and upper limits (floats for a 1-D input).
 
     Examples
     --------
@@ -76,6 +116,23 @@ def stream_seed(seed: int, name: str) -> int:
     The same (seed, name) always gives the same stream, on every platform; different names give
     statistically independent streams (numpy's ``SeedSequence`` with the name's CRC-32 as spawn key).
 
+    Parameters
+    ----------
+    seed : int
+        The run seed (non-negative).
+    name : str
+        The stream's name, e.g. ``"transitions.bootstrap"``.
+
+    Returns
+    -------
+    int
+        A 32-bit seed.
+
+    Raises
+    ------
+    TypeError
+        When ``seed`` is not a non-negative integer.
+
     Examples
     --------
     >>> stream_seed(20240101, "transitions.bootstrap") == stream_seed(20240101, "transitions.bootstrap")
@@ -90,5 +147,29 @@ def stream_seed(seed: int, name: str) -> int:
 
 
 def stream(seed: int, name: str) -> np.random.Generator:
-    """A ``numpy.random.Generator`` on the named stream (see :func:`stream_seed`)."""
+    """A ``numpy.random.Generator`` on the named stream (see :func:`stream_seed`).
+
+    Parameters
+    ----------
+    seed : int
+        The run seed (non-negative).
+    name : str
+        The stream's name, e.g. ``"transitions.bootstrap"``.
+
+    Returns
+    -------
+    numpy.random.Generator
+
+    Raises
+    ------
+    TypeError
+        When ``seed`` is not a non-negative integer.
+
+    Examples
+    --------
+    >>> a = stream(20240101, "example").normal(size=3)
+    >>> b = stream(20240101, "example").normal(size=3)
+    >>> bool((a == b).all())
+    True
+    """
     return np.random.default_rng(stream_seed(seed, name))

@@ -31,7 +31,19 @@ EXAMPLE_SCALE = 0.05
 
 
 def example_params():
-    """The parameters of the example data: the defaults with ``data.synthetic.scale = 0.05``."""
+    """The parameters of the example data: the defaults with ``data.synthetic.scale = 0.05``.
+
+    Returns
+    -------
+    Params
+        Validated run parameters (run name ``"example"``).
+
+    Examples
+    --------
+    >>> params = example_params()
+    >>> params.data.synthetic.scale, params.run.seed
+    (0.05, 20240101)
+    """
     from progression.config import Params
 
     return Params.model_validate({"data": {"synthetic": {"scale": EXAMPLE_SCALE}}, "run": {"name": "example"}})
@@ -74,11 +86,20 @@ def load_example(table: str) -> pd.DataFrame:
     -------
     DataFrame
 
+    Raises
+    ------
+    KeyError
+        When ``table`` is not a table of the example data.
+
     Examples
     --------
     >>> persons = load_example("persons")
-    >>> len(persons) > 3000, sorted(persons["sex"].unique())
-    (True, ['K', 'M'])
+    >>> persons.shape
+    (8237, 9)
+    >>> load_example("panel_year")[["person_id", "period", "step"]].head(2)
+       person_id     period   step
+    0          1 2010-01-01  SEL85
+    1          1 2011-01-01  SEL85
     """
     if table == "panel_year":
         return _panel().copy()
@@ -89,5 +110,18 @@ def load_example(table: str) -> pd.DataFrame:
 
 
 def example_truth() -> dict:
-    """The generating truth of the example data (what ``truth.json`` holds in a run folder)."""
+    """The generating truth of the example data (what ``truth.json`` holds in a run folder).
+
+    Returns
+    -------
+    dict
+        The generator's parameters and the true values behind the tables (process, outcomes,
+        interventions, ...); compare an estimate on the example data with it.
+
+    Examples
+    --------
+    >>> truth = example_truth()
+    >>> truth["seed"], "process" in truth
+    (20240101, True)
+    """
     return _example().truth

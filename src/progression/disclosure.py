@@ -77,7 +77,25 @@ def _as_tuple(columns: str | Iterable[str] | None) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Dominance:
     """The (n, k) dominance rule: a magnitude cell is hidden when its ``n`` largest contributions make
-    up more than ``k`` of its total."""
+    up more than ``k`` of its total.
+
+    Parameters
+    ----------
+    n : int, default=2
+        Number of largest contributions.
+    k : float, default=0.85
+        Largest share of the total they may make up.
+
+    Examples
+    --------
+    A mean cost whose two largest contributions make up 97 % of the total is hidden under the default rule:
+
+    >>> import pandas as pd
+    >>> costs = pd.Series([900_000.0, 10_000, 12_000, 8_000, 11_000])
+    >>> rule = Dominance()
+    >>> rule.n, rule.k, dominance_share(costs, n=rule.n) > rule.k
+    (2, 0.85, True)
+    """
 
     n: int = 2
     k: float = 0.85
@@ -107,6 +125,16 @@ class Declaration:
         results of a model or simulation on aggregates.
     labels : tuple of str
         Numeric identifiers (year, municipality code, step level).
+
+    Build one with :meth:`Declaration.of` (or attach one with :func:`declare`).
+
+    Examples
+    --------
+    >>> decl = Declaration.of(counts="n_persons", stats={"share_employed": "n_persons"}, labels="year")
+    >>> decl.counts, decl.stats
+    (('n_persons',), {'share_employed': ('n_persons',)})
+    >>> sorted(decl.declared())
+    ['n_persons', 'share_employed', 'year']
     """
 
     counts: tuple[str, ...] = ()
@@ -217,20 +245,74 @@ class Numbers(dict):
 
 
 def declaration_of(table) -> Declaration | None:
-    """The declaration a table or mapping carries, or None."""
+    """The declaration a table or mapping carries, or None.
+
+    Parameters
+    ----------
+    table : DataFrame or mapping
+
+    Returns
+    -------
+    Declaration or None
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"n_persons": [12]})
+    >>> declaration_of(table) is None, declaration_of(declare(table, counts="n_persons")).counts
+    (True, ('n_persons',))
+    """
     if isinstance(table, pd.DataFrame):
         return table.attrs.get(DECLARATION_ATTR)
     return getattr(table, "declaration", None)
 
 
 def mark_disclosed(table: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Mark a table as having passed disclosure control under the results name ``name``."""
+    """Mark a table as having passed disclosure control under the results name ``name``.
+
+    The run context does this for the tables it writes or reads back; a table marked so may be shown.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Changed in place (its ``attrs``) and returned.
+    name : str
+        The results name it was written under.
+
+    Returns
+    -------
+    DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> shown = mark_disclosed(pd.DataFrame({"n_persons": [12]}), "persons")
+    >>> is_disclosed(shown)
+    True
+    """
     table.attrs[DISCLOSED_ATTR] = name
     return table
 
 
 def is_disclosed(table) -> bool:
-    """Whether a table (or mapping) passed disclosure control."""
+    """Whether a table (or mapping) passed disclosure control.
+
+    Parameters
+    ----------
+    table : DataFrame or mapping
+
+    Returns
+    -------
+    bool
+        True for a table :func:`mark_disclosed` marked; a table :func:`declare` changes is no longer marked.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"n_persons": [12]})
+    >>> is_disclosed(table), is_disclosed(mark_disclosed(table, "persons"))
+    (False, True)
+    """
     if isinstance(table, pd.DataFrame):
         return bool(table.attrs.get(DISCLOSED_ATTR))
     return bool(getattr(table, "disclosed", None))
@@ -238,7 +320,28 @@ def is_disclosed(table) -> bool:
 
 @dataclass(frozen=True)
 class SuppressionReport:
-    """What :func:`suppress` hid in one table."""
+    """What :func:`suppress` hid in one table.
+
+    Parameters
+    ----------
+    table : str
+        The table's name.
+    rows : int
+        Its rows.
+    primary, secondary, statistics, dominance : int
+        Cells hidden as small counts, to protect a margin, as statistics resting on a hidden count,
+        and as magnitudes failing the dominance rule (or resting on a small count).
+    count_columns : tuple of str
+        The count columns checked.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = declare(pd.DataFrame({"n_persons": [3, 40]}), counts="n_persons")
+    >>> _, report = suppress(table, table_name="persons", min_cell_size=5)
+    >>> report.primary, report.cells
+    (1, 1)
+    """
 
     table: str
     rows: int
@@ -258,7 +361,29 @@ class SuppressionReport:
 
 
 def check_no_person_ids(df: pd.DataFrame, table: str) -> None:
-    """Refuse a table that carries a person identifier (column name or index name)."""
+    """Refuse a table that carries a person identifier (column name or index name).
+
+    Parameters
+    ----------
+    df : DataFrame
+    table : str
+        Its name, for the message.
+
+    Raises
+    ------
+    DisclosureError
+        When a column or index level is named like a person identifier (``person_id``, ``cpr``, ...).
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> persons = load_example("persons")
+    >>> check_no_person_ids(persons.groupby("sex").size().rename("n_persons").reset_index(), "by_sex")
+    >>> check_no_person_ids(persons, "persons")
+    Traceback (most recent call last):
+    ...
+    progression.exceptions.DisclosureError: table 'persons' has person identifier column(s) ['person_id']; ...
+    """
     names = {str(c).lower() for c in df.columns} | {str(n).lower() for n in df.index.names if n is not None}
     found = sorted(names & PERSON_ID_COLUMNS)
     if found:
@@ -270,7 +395,28 @@ def check_no_person_ids(df: pd.DataFrame, table: str) -> None:
 
 def looks_like_count(name: str, values: pd.Series | None = None, min_cell_size: int = 5) -> bool:
     """Whether a column looks like a count of persons: by its name (``n``, ``n_*``, ``*_count``, …)
-    or by holding whole numbers some of which lie between 1 and ``min_cell_size - 1``."""
+    or by holding whole numbers some of which lie between 1 and ``min_cell_size - 1``.
+
+    Parameters
+    ----------
+    name : str
+        The column name.
+    values : Series, optional
+        The column's values.
+    min_cell_size : int, default=5
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> looks_like_count("n_persons"), looks_like_count("mean_cost", pd.Series([1.5e5, 2.1e5]))
+    (True, False)
+    >>> looks_like_count("stepped_down", pd.Series([2, 10, 40]))
+    True
+    """
     if _COUNT_NAME.search(str(name)):
         return True
     if values is None or not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
@@ -361,6 +507,20 @@ def dominance_share(values: pd.Series, by: pd.Series | pd.DataFrame | Sequence |
     Feed it the per-person amounts (costs) a magnitude cell sums over; declare the result as the
     magnitude's dominance column.
 
+    Parameters
+    ----------
+    values : Series
+        Contributions (their absolute values are used).
+    by : Series, DataFrame or sequence, optional
+        Group of each value; None for one share over all values.
+    n : int, default=2
+        Number of largest contributions (the ``n`` of the (n, k) rule).
+
+    Returns
+    -------
+    float or Series
+        The share (0 for a zero total); per group a Series named ``dominance_share``.
+
     Examples
     --------
     >>> import pandas as pd
@@ -417,6 +577,25 @@ def suppress(df: pd.DataFrame, *, table_name: str, min_cell_size: int, declarati
     DisclosureError
         When the table carries a person identifier, has no declaration, or has numeric columns the
         declaration does not cover.
+
+    Examples
+    --------
+    Municipality 101 has 3 women: that cell is hidden, and so is the men's, which with the shown margin
+    would give it away:
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"municipality": [101, 101, 147, 147], "sex": ["K", "M", "K", "M"],
+    ...                       "n_persons": [3, 12, 25, 30]})
+    >>> table = declare(table, counts="n_persons", margins={"n_persons": "municipality"}, labels="municipality")
+    >>> safe, report = suppress(table, table_name="persons_by_sex", min_cell_size=5)
+    >>> safe
+       municipality sex  n_persons
+    0           101   K        NaN
+    1           101   M        NaN
+    2           147   K       25.0
+    3           147   M       30.0
+    >>> report.primary, report.secondary
+    (1, 1)
     """
     check_no_person_ids(df, table_name)
     decl = _check_declaration(df, declaration or declaration_of(df), table_name, min_cell_size, call)
@@ -476,6 +655,35 @@ def suppress_numbers(data: Mapping, *, name: str, min_cell_size: int, declaratio
 
     Numbers must be declared like a table's columns (keys of nested mappings joined by '.'); strings
     and booleans pass. Suppressed numbers become None.
+
+    Parameters
+    ----------
+    data : mapping
+        Key numbers, possibly nested.
+    name : str
+        Their results name, for messages and the manifest.
+    min_cell_size : int
+        Smallest number of persons a number may describe.
+    declaration : Declaration, optional
+        Overrides the declaration ``data`` carries (:func:`declare`).
+
+    Returns
+    -------
+    (dict, SuppressionReport)
+        The flat mapping (keys joined by '.') with suppressed numbers None.
+
+    Raises
+    ------
+    DisclosureError
+        As :func:`suppress`, and when a value is a list.
+
+    Examples
+    --------
+    >>> numbers = declare({"cohort": {"n_persons": 3, "share_down": 0.33}, "note": "pilot"},
+    ...                   counts="cohort.n_persons", stats={"cohort.share_down": "cohort.n_persons"})
+    >>> safe, report = suppress_numbers(numbers, name="pilot", min_cell_size=5)
+    >>> safe
+    {'cohort.n_persons': None, 'cohort.share_down': None, 'note': 'pilot'}
     """
     flat = _flatten(data)
     for key, value in flat.items():
@@ -503,7 +711,33 @@ def suppress_numbers(data: Mapping, *, name: str, min_cell_size: int, declaratio
 
 
 def assert_disclosed(df: pd.DataFrame, *, table: str, min_cell_size: int, count_cols: Sequence[str]) -> None:
-    """Raise if a table still has a person id or a count in 1..min_cell_size-1."""
+    """Raise if a table still has a person id or a count in 1..min_cell_size-1.
+
+    Parameters
+    ----------
+    df : DataFrame
+    table : str
+        Its name, for the message.
+    min_cell_size : int
+    count_cols : sequence of str
+        The columns holding counts of persons.
+
+    Raises
+    ------
+    DisclosureError
+        Naming the column and rows of the first small count found.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"n_persons": [3, 40]})
+    >>> assert_disclosed(table, table="persons", min_cell_size=5, count_cols=["n_persons"])
+    Traceback (most recent call last):
+    ...
+    progression.exceptions.DisclosureError: table 'persons', column 'n_persons': 1 count(s) below ...
+    >>> safe, _ = suppress(declare(table, counts="n_persons"), table_name="persons", min_cell_size=5)
+    >>> assert_disclosed(safe, table="persons", min_cell_size=5, count_cols=["n_persons"])
+    """
     check_no_person_ids(df, table)
     for c in count_cols:
         bad = _primary(df[c], min_cell_size)

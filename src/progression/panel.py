@@ -380,6 +380,28 @@ def build_panel(
         spell ends before it starts.
     ParameterError
         An unknown period or rule, or a window that ends before it starts.
+
+    Examples
+    --------
+    Person 1 steps up to SEL107 for part of 2016 (the ``highest`` rule puts the whole year there) and
+    has no service in 2018; person 2 dies in 2017:
+
+    >>> import pandas as pd
+    >>> spells = pd.DataFrame({"person_id": [1, 1, 2], "paragraph": ["SEL85", "SEL107", "SEL85"],
+    ...                        "municipality": [101, 101, 147],
+    ...                        "start_date": ["2015-01-01", "2016-03-01", "2015-06-01"],
+    ...                        "end_date": ["2017-12-31", "2016-08-31", None]})
+    >>> persons = pd.DataFrame({"person_id": [1, 2], "death_date": pd.to_datetime([None, "2017-05-01"]),
+    ...                         "emigration_date": pd.NaT})
+    >>> build_panel(spells, persons, start=2015, end=2018)
+       person_id     period    step  level  municipality    status
+    0          1 2015-01-01   SEL85    2.0           101  observed
+    1          1 2016-01-01  SEL107    3.0           101  observed
+    2          1 2017-01-01   SEL85    2.0           101  observed
+    3          1 2018-01-01    none    0.0           101  observed
+    4          2 2015-01-01   SEL85    2.0           147  observed
+    5          2 2016-01-01   SEL85    2.0           147  observed
+    6          2 2017-01-01   SEL85    2.0           147      died
     """
     stairs = as_staircase(staircase)
     rule = rule or stairs.rule
@@ -485,6 +507,29 @@ def read_panel(path: str | os.PathLike, *, period: str | None = None, staircase=
         For the order of the ``step`` categories.
     columns : sequence of str, optional
         Columns to read (default: all panel columns).
+
+    Returns
+    -------
+    DataFrame
+        ``step`` an ordered categorical of the staircase, ``status`` a categorical, ``period`` datetimes.
+
+    Raises
+    ------
+    ParameterError
+        When the file holds a step the staircase does not have.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> spells = pd.DataFrame({"person_id": [1], "paragraph": ["SEL85"], "municipality": [101],
+    ...                        "start_date": ["2015-01-01"], "end_date": [None]})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = build_panel(spells, start=2015, end=2016, period="quarter", output=Path(tmp) / "panel.parquet")
+    ...     panel = read_panel(path)
+    >>> panel.attrs["period"], panel.shape, panel["step"].dtype.ordered
+    ('quarter', (8, 6), True)
     """
     stairs = as_staircase(staircase)
     panel = pq.read_table(path, columns=list(columns or PANEL_COLUMNS)).to_pandas()
@@ -528,6 +573,26 @@ def data_panel(data_dir: str | os.PathLike, *, period: str = "year", rule: str |
     -------
     DataFrame
         :func:`read_panel`.
+
+    Raises
+    ------
+    FileNotFoundError
+        With ``build=False`` when the panel has not been written.
+
+    Examples
+    --------
+    The yearly panel of the example data, from its tables written as a run's data folder would hold them:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from progression.datasets import load_example
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name in ("spells", "persons", "moves"):
+    ...         load_example(name).to_parquet(Path(tmp) / f"{name}.parquet")
+    ...     panel = data_panel(tmp, start=2010, end=2024)
+    ...     written = (Path(tmp) / "panel_year.parquet").exists()
+    >>> panel.shape, written
+    ((63038, 6), True)
     """
     data_dir = Path(data_dir)
     path = data_dir / f"panel_{period}{'' if rule is None else '_' + rule}{'' if moves else '_national'}.parquet"
@@ -542,7 +607,30 @@ def data_panel(data_dir: str | os.PathLike, *, period: str = "year", rule: str |
 
 
 def infer_period(periods: pd.Series) -> str:
-    """Guess the period length from period start dates (all 1 January -> year, quarter starts -> quarter)."""
+    """Guess the period length from period start dates (all 1 January -> year, quarter starts -> quarter).
+
+    Parameters
+    ----------
+    periods : Series
+        First days of periods.
+
+    Returns
+    -------
+    {"month", "quarter", "year"}
+
+    Raises
+    ------
+    DataContractError
+        When a date is not the first day of a month.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> infer_period(pd.Series(pd.to_datetime(["2015-01-01", "2016-01-01"])))
+    'year'
+    >>> infer_period(pd.Series(pd.to_datetime(["2015-01-01", "2015-04-01", "2015-10-01"])))
+    'quarter'
+    """
     p = pd.DatetimeIndex(periods.unique())
     if len(p) and (p.day != 1).any():
         raise DataContractError(f"period dates must be first days of a period; found e.g. {list(p[p.day != 1][:3])}")
@@ -566,6 +654,22 @@ def period_number(periods: pd.Series | pd.DatetimeIndex, period: str) -> np.ndar
     periods : Series or DatetimeIndex
         First days of periods.
     period : {"month", "quarter", "year"}
+
+    Returns
+    -------
+    ndarray of int64
+        Consecutive periods differ by 1, so differences count periods.
+
+    Raises
+    ------
+    ParameterError
+        When ``period`` is unknown.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> period_number(pd.to_datetime(["2015-01-01", "2015-04-01", "2016-01-01"]), "quarter")
+    array([8060, 8061, 8064])
     """
     if period not in PERIODS:
         raise ParameterError(f"period must be one of {PERIODS}; got {period!r}")

@@ -66,6 +66,16 @@ class Staircase:
         Default rule for the step of a period (see :func:`progression.panel.build_panel`).
 
     Use :meth:`from_params` (or :func:`as_staircase`) rather than the constructor.
+
+    Examples
+    --------
+    >>> stairs = Staircase.from_params()
+    >>> stairs.steps
+    ('none', 'SEL82', 'SEL85', 'SEL107', 'ABL105', 'SEL108')
+    >>> stairs.step_of("SEL85"), stairs.level_of("SEL107"), stairs.none_step
+    ('SEL85', 3.0, 'none')
+    >>> stairs.move_category("SEL85", "SEL82"), stairs.move_category("SEL85", "none")
+    ('lower', 'none')
     """
 
     steps: tuple[str, ...]
@@ -212,7 +222,27 @@ class Staircase:
 
 
 def as_staircase(staircase: Staircase | StaircaseParams | None) -> Staircase:
-    """Accept a :class:`Staircase`, a :class:`StaircaseParams` or None (the default staircase)."""
+    """Accept a :class:`Staircase`, a :class:`StaircaseParams` or None (the default staircase).
+
+    Parameters
+    ----------
+    staircase : Staircase, StaircaseParams or None
+        A staircase is returned as it is; parameters (or None, the report's staircase) are built.
+
+    Returns
+    -------
+    Staircase
+
+    Raises
+    ------
+    TypeError
+        For any other type.
+
+    Examples
+    --------
+    >>> as_staircase(None) == Staircase.from_params()
+    True
+    """
     if isinstance(staircase, Staircase):
         return staircase
     if staircase is None or isinstance(staircase, StaircaseParams):
@@ -245,10 +275,34 @@ def service_start(
 ) -> pd.Series:
     """First start date of a spell on a step of the staircase, per person (side services ignored).
 
+    Parameters
+    ----------
+    spells : DataFrame
+        Service spells (person, paragraph, start and end date).
+    staircase : Staircase or StaircaseParams, optional
+        Defaults to the report's staircase.
+    person_col, paragraph_col, start_col, end_col : str
+        Column names of the spells.
+
     Returns
     -------
     Series
         Indexed by ``person_col``, named ``service_start``.
+
+    Raises
+    ------
+    DataContractError
+        When a column is missing or a paragraph is neither on a step nor a side service.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> service_start(load_example("spells")).head(3)
+    person_id
+    1   1997-11-29
+    2   1999-05-09
+    3   2008-10-06
+    Name: service_start, dtype: datetime64[ns]
     """
     stairs = as_staircase(staircase)
     on_step = _step_spells(spells, stairs, person_col, paragraph_col, start_col, end_col, "service_start")
@@ -286,6 +340,25 @@ def steps_on_dates(
     DataFrame
         ``queries`` in their order with ``step`` (ordered categorical of the staircase), ``level`` and,
         when asked, ``municipality`` (missing on the no-service step).
+
+    Raises
+    ------
+    DataContractError
+        When a column is missing or a paragraph is neither on a step nor a side service.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> spells = pd.DataFrame({"person_id": [1, 1, 2], "paragraph": ["SEL85", "SEL107", "SEL85"],
+    ...                        "municipality": [101, 101, 147],
+    ...                        "start_date": ["2015-01-01", "2016-03-01", "2015-06-01"],
+    ...                        "end_date": ["2017-12-31", "2016-08-31", None]})
+    >>> queries = pd.DataFrame({"person_id": [1, 1, 2], "date": ["2016-06-30", "2018-06-30", "2018-06-30"]})
+    >>> steps_on_dates(spells, queries)
+       person_id       date    step  level  municipality
+    0          1 2016-06-30  SEL107    3.0           101
+    1          1 2018-06-30    none    0.0          <NA>
+    2          2 2018-06-30   SEL85    2.0           147
     """
     stairs = as_staircase(staircase)
     what = "steps_on_dates"
@@ -338,6 +411,23 @@ def staircase_moves(
     DataFrame
         ``person_col``, ``step_baseline``, ``step_follow_up``, ``move`` (ordered categorical down < same <
         up, by step level) and, when asked, ``municipality`` (acting municipality at baseline).
+
+    Raises
+    ------
+    DataContractError
+        When a column is missing or ``pairs`` repeats a person.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from progression.datasets import load_example
+    >>> pairs = pd.DataFrame({"person_id": [1, 2, 3], "baseline_date": "2012-01-01",
+    ...                       "follow_up_date": "2016-01-01"})
+    >>> staircase_moves(pairs, load_example("spells"))
+       person_id step_baseline step_follow_up  move  municipality
+    0          1         SEL85           none  down           791
+    1          2         SEL85          SEL85  same           370
+    2          3         SEL85           none  down           461
     """
     what = "staircase_moves"
     check_columns(pairs, {"person_col": person_col, "baseline_col": baseline_col, "follow_up_col": follow_up_col}, name=what)

@@ -87,6 +87,19 @@ def power_from_se(effect, std_error, *, cl: float = 0.95, df: float | None = Non
     the t quantile with ``df`` degrees of freedom (as for a test with cluster-robust standard errors
     and G − 1 degrees of freedom), the rest unchanged. Arrays broadcast.
 
+    Parameters
+    ----------
+    effect, std_error : float or array-like
+        True effect θ and the estimator's standard error, on the same scale.
+    cl : float, default=0.95
+        Confidence level; the test is at level 1 − cl.
+    df : float, optional
+        Degrees of freedom of a t test; None for the normal test.
+
+    Returns
+    -------
+    float or ndarray
+
     Examples
     --------
     >>> print(f"{power_from_se(1.2, (2 / 10) ** 0.5):.4f}")
@@ -100,6 +113,16 @@ def power_from_se(effect, std_error, *, cl: float = 0.95, df: float | None = Non
 
 def mde_from_se(std_error, *, cl: float = 0.95, power: float = 0.8):
     """Minimum detectable effect (z_{1−α/2} + z_power)·se of a Wald test with standard error ``se``.
+
+    Parameters
+    ----------
+    std_error : float or array-like
+    cl : float, default=0.95
+    power : float, default=0.8
+
+    Returns
+    -------
+    float or ndarray
 
     Examples
     --------
@@ -253,9 +276,21 @@ def clusters_needed(effect: float, cluster_size: float, icc: float, *, cl: float
 
     k = 2σ²·DE·(z_{1−α/2} + z_power)² / (m·θ²).
 
+    Parameters
+    ----------
+    effect : float
+        Difference in means to detect, θ (on the outcome's scale; in SDs when ``sd=1``).
+    cluster_size, icc, cl, power, sd, cv :
+        As in :func:`cluster_mde`.
+
     Returns
     -------
     int
+
+    Raises
+    ------
+    ParameterError
+        When an argument is out of range (naming it).
 
     Examples
     --------
@@ -277,10 +312,24 @@ def persons_needed(effect: float, n_clusters_per_arm: float, icc: float, *, cl: 
     clusters no cluster size suffices (the between-cluster variance alone exceeds the target): then
     ``inf``.
 
+    Parameters
+    ----------
+    effect : float
+        Difference in means to detect, θ.
+    n_clusters_per_arm : float
+        Clusters per arm, k.
+    icc, cl, power, sd, cv :
+        As in :func:`cluster_mde`.
+
     Returns
     -------
     float
         Persons per cluster (a whole number), or ``inf``.
+
+    Raises
+    ------
+    ParameterError
+        When an argument is out of range (naming it).
 
     Examples
     --------
@@ -309,6 +358,22 @@ def stepped_wedge_design(n_clusters: int, n_steps: int) -> np.ndarray:
     first all control, the clusters spread as evenly as possible over the steps (earlier steps take
     the remainder).
 
+    Parameters
+    ----------
+    n_clusters : int
+        Clusters (at least ``n_steps``).
+    n_steps : int
+        Steps at which clusters cross over.
+
+    Returns
+    -------
+    ndarray of int, shape (n_clusters, n_steps + 1)
+
+    Raises
+    ------
+    ParameterError
+        When there are fewer clusters than steps.
+
     Examples
     --------
     >>> stepped_wedge_design(4, 2)
@@ -332,6 +397,22 @@ def parallel_design(n_clusters_per_arm: int, n_periods: int = 1, *, start: int =
     """Treatment matrix of a parallel cluster trial: the first half of the clusters treated from period
     ``start`` on, the second half never.
 
+    Parameters
+    ----------
+    n_clusters_per_arm : int
+    n_periods : int, default=1
+    start : int, default=0
+        First treated period (0-based).
+
+    Returns
+    -------
+    ndarray of int, shape (2 · n_clusters_per_arm, n_periods)
+
+    Raises
+    ------
+    ParameterError
+        When ``start`` is not a period of the design.
+
     Examples
     --------
     >>> parallel_design(2, 3, start=1)
@@ -351,6 +432,21 @@ def parallel_design(n_clusters_per_arm: int, n_periods: int = 1, *, start: int =
 def staggered_design(first_treated, n_periods: int) -> np.ndarray:
     """Treatment matrix of staggered adoption: cluster i treated from period ``first_treated[i]`` on
     (0-based; ``inf``, NaN or a value ≥ n_periods for never-treated clusters).
+
+    Parameters
+    ----------
+    first_treated : sequence of float
+        First treated period of each cluster.
+    n_periods : int
+
+    Returns
+    -------
+    ndarray of int, shape (len(first_treated), n_periods)
+
+    Raises
+    ------
+    ParameterError
+        When ``first_treated`` is empty, not one-dimensional or holds a negative period.
 
     Examples
     --------
@@ -475,6 +571,17 @@ def stepped_wedge_power(effect: float, n_clusters: int, n_steps: int, cluster_si
                         cl: float = 0.95, sd: float = 1.0) -> float:
     """Power of a cross-sectional stepped wedge to detect ``effect`` (Hussey & Hughes 2007).
 
+    Parameters
+    ----------
+    effect : float
+        Effect to detect, θ.
+    n_clusters, n_steps, cluster_size, icc, cl, sd :
+        As in :func:`stepped_wedge_mde`.
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     SteppedPower's example ``glsPower(Cl=c(3,3,3), mu0=0, mu1=.2, sigma=1, tau=0, N=50)``: 0.8074.
@@ -490,6 +597,19 @@ def stepped_wedge_clusters_needed(effect: float, n_steps: int, cluster_size: flo
                                   cl: float = 0.95, power: float = 0.8, sd: float = 1.0,
                                   max_clusters: int = 10_000) -> int:
     """Smallest number of clusters (a multiple of ``n_steps``) for a stepped wedge to reach ``power``.
+
+    Parameters
+    ----------
+    effect : float
+    n_steps : int
+    cluster_size, icc, cl, power, sd :
+        As in :func:`stepped_wedge_mde`.
+    max_clusters : int, default=10000
+        Largest number of clusters tried.
+
+    Returns
+    -------
+    int
 
     Raises
     ------
@@ -513,6 +633,19 @@ def stepped_wedge_persons_needed(effect: float, n_clusters: int, n_steps: int, i
                                  power: float = 0.8, sd: float = 1.0, max_size: int = 1_000_000) -> float:
     """Smallest number of persons per cluster and period for a stepped wedge to reach ``power``
     (``inf`` when none up to ``max_size`` does).
+
+    Parameters
+    ----------
+    effect : float
+    n_clusters, n_steps, icc, cl, power, sd :
+        As in :func:`stepped_wedge_mde`.
+    max_size : int, default=1000000
+        Largest cluster-period size tried.
+
+    Returns
+    -------
+    float
+        A whole number, or ``inf``.
 
     Examples
     --------

@@ -62,6 +62,18 @@ class PaymentRule:
     ``outcomes`` is (draws, contracts) or (contracts,) counts of participants reaching the outcome;
     ``participants`` (contracts,); ``groups`` (contracts,) integer pool of each contract (used by
     :class:`Pooled`). Returns the payment per draw and contract (2-D).
+
+    Subclass it (a callable and a ``label``) to try a rule of one's own in :func:`evaluate_rules`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class PerOutcome(PaymentRule):
+    ...     label = "per outcome"
+    ...     def __call__(self, outcomes, participants, *, price, counterfactual_rate, groups=None):
+    ...         return price * np.atleast_2d(np.asarray(outcomes, dtype=float))
+    >>> PerOutcome()([5, 9], [10, 20], price=1000, counterfactual_rate=0.3)
+    array([[5000., 9000.]])
     """
 
     label = "rule"
@@ -72,7 +84,24 @@ class PaymentRule:
 
 @dataclass(frozen=True)
 class RateCardRule(PaymentRule):
-    """price · max(0, y − r·n), at most ``cap_per_contract``."""
+    """price · max(0, y − r·n), at most ``cap_per_contract``.
+
+    Parameters
+    ----------
+    cap_per_contract : float, default=inf
+        Most a contract is paid.
+    label : str, default="rate card"
+
+    Examples
+    --------
+    Two contracts of 10 and 20 citizens with 5 and 9 outcomes against a counterfactual rate of 0.3
+    (3 and 6 expected): 2 and 3 outcomes paid.
+
+    >>> RateCardRule()([5, 9], [10, 20], price=1000, counterfactual_rate=0.3)
+    array([[2000., 3000.]])
+    >>> RateCardRule(cap_per_contract=2500)([5, 9], [10, 20], price=1000, counterfactual_rate=0.3)
+    array([[2000., 2500.]])
+    """
 
     cap_per_contract: float = math.inf
     label: str = "rate card"
@@ -84,7 +113,21 @@ class RateCardRule(PaymentRule):
 
 @dataclass(frozen=True)
 class MinimumVolume(PaymentRule):
-    """No payment for contracts with fewer than ``min_participants`` citizens; ``base`` otherwise."""
+    """No payment for contracts with fewer than ``min_participants`` citizens; ``base`` otherwise.
+
+    Parameters
+    ----------
+    min_participants : int
+        Smallest contract paid.
+    base : PaymentRule, default=RateCardRule()
+        The rule paying the contracts large enough.
+    label : str, default="minimum volume"
+
+    Examples
+    --------
+    >>> MinimumVolume(15)([5, 9], [10, 20], price=1000, counterfactual_rate=0.3)
+    array([[   0., 3000.]])
+    """
 
     min_participants: int
     base: PaymentRule = RateCardRule()
@@ -98,7 +141,26 @@ class MinimumVolume(PaymentRule):
 
 @dataclass(frozen=True)
 class Pooled(PaymentRule):
-    """Pay each pool of contracts on its pooled outcomes, shared in proportion to participants."""
+    """Pay each pool of contracts on its pooled outcomes, shared in proportion to participants.
+
+    Parameters
+    ----------
+    base : PaymentRule, default=RateCardRule()
+        The rule applied to each pool's outcomes and participants.
+    label : str, default="pooled"
+
+    Raises
+    ------
+    ParameterError
+        When called without ``groups``.
+
+    Examples
+    --------
+    The two contracts in one pool: 14 outcomes against 9 expected, 5 paid, shared 1:2:
+
+    >>> Pooled()([5, 9], [10, 20], price=1000, counterfactual_rate=0.3, groups=[0, 0]).round(0)
+    array([[1667., 3333.]])
+    """
 
     base: PaymentRule = RateCardRule()
     label: str = "pooled"
@@ -120,6 +182,36 @@ class Credibility(PaymentRule):
 
     ``between_variance`` is τ², the variance of the contracts' true rates (an empirical-Bayes estimate:
     the municipal variance of the outcome, plus the spread of effects one expects).
+
+    Parameters
+    ----------
+    between_variance : float
+        τ² (> 0).
+    base : PaymentRule, default=RateCardRule()
+        The rule paying the shrunk outcomes.
+    label : str, default="credibility"
+
+    Raises
+    ------
+    ParameterError
+        When called with ``between_variance`` not above 0.
+
+    Notes
+    -----
+    With r the counterfactual rate and y/n the contract's rate, the rule pays on
+    n · (Z y/n + (1 − Z) r), Z = n/(n + k), k = r(1 − r)/τ² (Bühlmann & Gisler 2005, ch. 3).
+
+    References
+    ----------
+    Bühlmann, H. & Gisler, A. (2005). A Course in Credibility Theory and its Applications. Springer.
+
+    Examples
+    --------
+    With τ² = 0.01 and r = 0.3, k = 21: the contract of 10 keeps Z = 0.32 of its excess, that of 20
+    Z = 0.49:
+
+    >>> Credibility(between_variance=0.01)([5, 9], [10, 20], price=1000, counterfactual_rate=0.3).round(0)
+    array([[ 645., 1463.]])
     """
 
     between_variance: float
@@ -139,7 +231,20 @@ class Credibility(PaymentRule):
 
 @dataclass(frozen=True)
 class Capped(PaymentRule):
-    """Scale the total payment of a draw down to at most ``cap_total`` (pro rata)."""
+    """Scale the total payment of a draw down to at most ``cap_total`` (pro rata).
+
+    Parameters
+    ----------
+    cap_total : float
+        Most paid over all contracts of a draw (a year's budget).
+    base : PaymentRule, default=RateCardRule()
+    label : str, default="capped"
+
+    Examples
+    --------
+    >>> Capped(cap_total=4000)([5, 9], [10, 20], price=1000, counterfactual_rate=0.3)
+    array([[1600., 2400.]])
+    """
 
     cap_total: float
     base: PaymentRule = RateCardRule()

@@ -56,6 +56,20 @@ def size_profile(mean: float, cv: float, n: int) -> np.ndarray:
     """``n`` cluster sizes with the given mean and coefficient of variation: the quantiles of a gamma
     distribution (deterministic, so a plan does not depend on a draw), rescaled to the mean.
 
+    Parameters
+    ----------
+    mean : float
+        Mean cluster size.
+    cv : float
+        Coefficient of variation (≤ 0: all sizes equal).
+    n : int
+        Number of clusters.
+
+    Returns
+    -------
+    ndarray of float
+        Sizes of at least 1, in increasing order.
+
     Examples
     --------
     >>> sizes = size_profile(50, 1.0, 98)
@@ -151,6 +165,18 @@ def power_curves(inputs: pd.DataFrame, *, n_municipalities: int = 24, n_periods:
                  designs: Sequence[str] = DESIGNS, size_factor: float = 1.0, never_share: float = 1 / 3,
                  cl: float = 0.95) -> pd.DataFrame:
     """Power against the effect (relative to the baseline rate) per outcome and design.
+
+    Parameters
+    ----------
+    inputs : DataFrame
+        :func:`~progression.design.design_inputs`, as in :func:`mde_grid`.
+    n_municipalities : int, default=24
+    n_periods : int, default=5
+    relative_effects : sequence of float, default=0.02, 0.04, ..., 0.5
+        Effects as fractions of each outcome's baseline rate.
+    designs : sequence of str, default=DESIGNS
+    size_factor, never_share, cl :
+        As in :func:`mde_grid`.
 
     Returns
     -------

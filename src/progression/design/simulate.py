@@ -70,6 +70,27 @@ class PilotScenario:
     randomise : bool, default=False
         Draw a new assignment of municipalities to the design's rows in each pilot (the sizes are
         permuted), as a randomised pilot would.
+
+    Raises
+    ------
+    ParameterError
+        When the sizes do not fit the design, or a rate, ``icc`` or ``cac`` is out of range.
+
+    Notes
+    -----
+    The between-municipality variance is τ² = ρ·p̄(1 − p̄), with p̄ = p₀ + θ/2 (:attr:`tau2`).
+
+    Examples
+    --------
+    A stepped wedge of 12 municipalities in 3 waves, 60 citizens each per period:
+
+    >>> from progression.design import stepped_wedge_design
+    >>> scenario = PilotScenario(stepped_wedge_design(12, 3), cluster_sizes=60, baseline_rate=0.13,
+    ...                          icc=0.02, effect=0.05)
+    >>> scenario.sizes.shape, round(scenario.tau2, 5)
+    ((12, 4), 0.00262)
+    >>> scenario.first_treated()[[0, 4, 8]]
+    array([2., 3., 4.])
     """
 
     treatment: np.ndarray
@@ -128,6 +149,8 @@ class PilotScenario:
 class PilotSimulation:
     """Simulated pilots and their analysis.
 
+    Returned by :func:`simulate_pilots`; :meth:`summary` gives power, bias and coverage.
+
     Attributes
     ----------
     draws : DataFrame
@@ -135,6 +158,18 @@ class PilotSimulation:
     scenario : PilotScenario
     estimator : str
     cl : float
+
+    Examples
+    --------
+    >>> from progression.design import stepped_wedge_design
+    >>> scenario = PilotScenario(stepped_wedge_design(12, 3), cluster_sizes=60, baseline_rate=0.13,
+    ...                          icc=0.02, effect=0.05)
+    >>> sim = simulate_pilots(scenario, n_sims=200, estimator="gls", seed=1)
+    >>> list(sim.draws.columns)
+    ['pilot', 'estimate', 'std_error', 'p_value', 'reject']
+    >>> sim.summary()[["estimator", "n_sims", "power", "coverage"]].round(2)
+      estimator  n_sims  power  coverage
+    0       gls     200   0.52      0.94
     """
 
     draws: pd.DataFrame
@@ -172,6 +207,25 @@ def randomised_waves(n_clusters: int, n_waves: int, n_periods: int, *, n_never: 
                      first_wave: int = 1) -> np.ndarray:
     """Treatment matrix of staggered adoption in ``n_waves`` equal waves, one period apart from period
     ``first_wave`` (0-based), with ``n_never`` municipalities never treated (the last rows).
+
+    Parameters
+    ----------
+    n_clusters : int
+    n_waves : int
+    n_periods : int
+    n_never : int, default=0
+        Municipalities never treated (fewer than ``n_clusters``).
+    first_wave : int, default=1
+        Period of the first wave (≥ 1, so every municipality has a period before).
+
+    Returns
+    -------
+    ndarray of int, shape (n_clusters, n_periods)
+
+    Raises
+    ------
+    ParameterError
+        When the waves do not fit in the periods or ``n_never`` is out of range.
 
     Examples
     --------

@@ -84,9 +84,26 @@ def discount_factors(years, *, rates=None) -> pd.Series:
     DF(t) = 1.035^−min(t,35) · 1.025^−max(0, min(t,70)−35) · 1.015^−max(0, t−70) for ``fm2021``.
     So DF(10) = 0.708919, DF(40) = 0.265136, DF(80) = 0.108916.
 
+    Raises
+    ------
+    ParameterError
+        When a year is negative or not finite, or ``rates`` is not understood.
+
     References
     ----------
     Finansministeriet (2021, 2023), Vejledning i samfundsøkonomiske konsekvensvurderinger.
+
+    Examples
+    --------
+    >>> discount_factors([0, 10, 40, 80]).round(6)
+    year
+    0.0     1.000000
+    10.0    0.708919
+    40.0    0.265136
+    80.0    0.108916
+    Name: discount_factor, dtype: float64
+    >>> discount_factors([10], rates="flat5").round(6).tolist()
+    [0.613913]
     """
     t = np.asarray(years, dtype=float)
     if t.ndim == 0:
@@ -161,6 +178,17 @@ def price_factor(from_year: int, to_year: int, *, index: pd.Series) -> float:
     -------
     float
         ``index[to_year] / index[from_year]``.
+
+    Raises
+    ------
+    ParameterError
+        When the index has no value for a year, or a non-positive one for ``from_year``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> price_factor(2024, 2025, index=pd.Series({2024: 100.0, 2025: 102.5}))
+    1.025
     """
     missing = [y for y in (from_year, to_year) if y not in index.index]
     if missing:
@@ -190,6 +218,23 @@ def reprice(frame: pd.DataFrame, *, to_year: int, index: pd.Series, amount_col: 
     -------
     DataFrame
         A copy with amounts in ``to_year`` prices and ``price_year`` set to ``to_year``.
+
+    Raises
+    ------
+    ParameterError
+        When a column is missing or the index lacks a year.
+
+    Examples
+    --------
+    The example data's unit costs (2024 prices) in 2025 prices, with a p/l index rising 2.5 %:
+
+    >>> import pandas as pd
+    >>> from progression.datasets import load_example
+    >>> costs = reprice(load_example("unit_costs"), to_year=2025, index=pd.Series({2024: 100.0, 2025: 102.5}))
+    >>> costs[["item", "cost_dkk", "price_year"]].head(2)
+         item  cost_dkk  price_year
+    0  SEL108  922500.0        2025
+    1  SEL107  666250.0        2025
     """
     missing = [c for c in (amount_col, price_year_col) if c not in frame.columns]
     if missing:

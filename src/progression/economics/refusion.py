@@ -59,6 +59,19 @@ def refusion_thresholds(year: int, *, table: pd.DataFrame | None = None) -> pd.D
     -------
     DataFrame
         The bands of that year, sorted by threshold.
+
+    Raises
+    ------
+    ParameterError
+        When the table lacks a column or an earlier year, or its shares are not in [0, 1] and rising.
+
+    Examples
+    --------
+    >>> refusion_thresholds(2022)[["threshold_dkk", "refusion_share"]]
+       threshold_dkk  refusion_share
+    0         860000            0.25
+    1        1680000            0.50
+    2        2120000            0.75
     """
     table = REFUSION_THRESHOLDS if table is None else table
     missing = {"year", "threshold_dkk", "refusion_share"} - set(table.columns)
@@ -110,6 +123,20 @@ def state_refusion(cost, *, year: int, age=None, table: pd.DataFrame | None = No
     Banded: refusion = Σ_k s_k · (min(cost, T_{k+1}) − T_k)⁺, which equals the marginal form
     Σ_k (s_k − s_{k−1}) · (cost − T_k)⁺. Persons aged 67 or over who were covered just before
     their 67th birthday stay covered (SEL § 176 stk. 3): pass their age as under 67 to include them.
+
+    Raises
+    ------
+    ParameterError
+        When a cost is negative or not finite (or as :func:`refusion_thresholds`).
+
+    Examples
+    --------
+    At the 2022 thresholds, 2.5 m kr. gives 0.25 · 0.82 m + 0.50 · 0.44 m + 0.75 · 0.38 m:
+
+    >>> state_refusion([500_000, 1_000_000, 2_500_000], year=2022)
+    array([     0.,  35000., 710000.])
+    >>> state_refusion([1_000_000, 1_000_000], year=2022, age=[40, 70])
+    array([35000.,     0.])
     """
     bands = refusion_thresholds(year, table=table)
     c = np.asarray(cost, dtype=float)
@@ -143,6 +170,20 @@ def split_case_costs(cases: pd.DataFrame, *, cost_col: str = "cost_dkk", year_co
     -------
     DataFrame
         ``cases`` plus ``stat_refusion_dkk`` and ``kommune_dkk`` (they sum to the cost).
+
+    Raises
+    ------
+    ParameterError
+        When a column is missing (or as :func:`state_refusion`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cases = pd.DataFrame({"year": [2022, 2022], "age": [40, 70], "cost_dkk": [1_000_000.0, 1_000_000.0]})
+    >>> split_case_costs(cases)
+       year  age   cost_dkk  stat_refusion_dkk  kommune_dkk
+    0  2022   40  1000000.0            35000.0     965000.0
+    1  2022   70  1000000.0                0.0    1000000.0
     """
     needed = [cost_col, year_col] + ([age_col] if age_col else [])
     missing = [c for c in needed if c not in cases.columns]
@@ -188,6 +229,18 @@ def unit_costs_after_refusion(unit_costs: pd.DataFrame, *, year: int, age: float
     -----
     Exact only when the service is the person's only cost under the scheme: refusion is banded
     on the whole case, so the split of one service in a larger case differs.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> unit_costs = pd.DataFrame({"item": ["SEL108", "SEL108"], "payer": ["kommune", "region"],
+    ...                            "unit": "year", "cost_dkk": [1_200_000.0, 50_000.0],
+    ...                            "price_year": 2022, "source": "assumption"})
+    >>> unit_costs_after_refusion(unit_costs, year=2022)[["item", "payer", "cost_dkk"]]
+         item    payer   cost_dkk
+    0  SEL108   region    50000.0
+    1  SEL108  kommune  1115000.0
+    2  SEL108     stat    85000.0
     """
     split = unit_costs["payer"].eq("kommune") & unit_costs["unit"].eq("year")
     rows = unit_costs[split]

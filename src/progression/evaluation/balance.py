@@ -82,6 +82,43 @@ def balance_table(
     change in means: s = s₁ (treated SD) for the ATT and s = √((s₁² + s₀²)/2) for the ATE. The variance ratio
     is s₁²/s₀² (weighted variances after weighting). |SMD| < 0.1 and variance ratios within [0.5, 2] are
     the usual rules of thumb (Austin & Stuart 2015).
+
+    Raises
+    ------
+    DataContractError
+        When a column is missing, ``treatment`` is not 0/1 with both groups, or the weights do not fit.
+
+    References
+    ----------
+    Austin, P. C. & Stuart, E. A. (2015). Statistics in Medicine 34(28), 3661–3679.
+
+    Examples
+    --------
+    The trials of IPS on the example data (see :func:`~progression.evaluation.trials.trial_frame`), before
+    and after weighting the controls to the starters:
+
+    >>> from progression.datasets import example_params, load_example
+    >>> from progression.evaluation import propensity_scores, propensity_weights, trials
+    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "participations", "interventions")}
+    >>> fund = example_params().fund
+    >>> rule = trials.eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
+    >>> people = dict(persons=t["persons"], person_years=t["person_years"], spells=t["spells"])
+    >>> frame = trials.trial_frame("ips", rule, pool=trials.eligible_pool(rule, **people, years=(2015, 2020)),
+    ...                            **people, participations=t["participations"], extract_date="2024-12-31",
+    ...                            adoption=trials.adoption_years(t["participations"]))
+    >>> covariates = ["age", "sex", "severity", "employment_weeks_lag1", "psych_inpatient_days_lag1"]
+    >>> e = propensity_scores(frame, treatment="treated", covariates=covariates)
+    >>> w = propensity_weights(frame, treatment="treated", propensity=e)
+    >>> table = balance_table(frame, treatment="treated", covariates=covariates, weights=w)
+    >>> table[["covariate", "smd_unweighted"]].round(2)
+                       covariate  smd_unweighted
+    0                        age           -0.14
+    1                   severity           -0.46
+    2      employment_weeks_lag1            0.34
+    3  psych_inpatient_days_lag1           -0.18
+    4                      sex_M           -0.16
+    >>> bool((table["smd_weighted"].abs() < 0.1).all())
+    True
     """
     chk.check_frame(data)
     estimand = chk.check_choice(estimand, ESTIMANDS, name="estimand")
@@ -123,10 +160,32 @@ def effective_sample_size(
 ) -> pd.DataFrame:
     """Kish effective sample size of each group under the weights.
 
+    Parameters
+    ----------
+    data : DataFrame
+    treatment : str
+        0/1 column.
+    weights : str, Series or ndarray
+        Weights (e.g. from :func:`propensity_weights`).
+
     Returns
     -------
     DataFrame
         Rows ``treated`` and ``control`` with ``n``, ``ess`` = (Σw)²/Σw² and ``ess_share`` = ess/n.
+
+    Raises
+    ------
+    DataContractError
+        When a column is missing or the weights are negative, not finite or do not fit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"treated": [1, 1, 0, 0, 0], "w": [1.0, 1.0, 1.5, 0.375, 0.167]})
+    >>> effective_sample_size(data, treatment="treated", weights="w").round(3)
+         group  n    ess  ess_share
+    0  treated  2  2.000      1.000
+    1  control  3  1.724      0.575
     """
     chk.check_frame(data)
     chk.check_columns(data, [treatment])
@@ -148,6 +207,31 @@ def overlap_problem(
     For the ATT the treated units with e > 1 − threshold have no comparable controls; for the ATE every
     unit with e outside [threshold, 1 − threshold] is a problem. Overlap is poor when the share of such
     units exceeds ``tolerance``.
+
+    Parameters
+    ----------
+    treated, propensity : ndarray
+        0/1 treatment and propensity score of each unit.
+    estimand : {"ATT", "ATE"}
+    threshold, tolerance : float
+        As in :func:`overlap_summary`.
+
+    Returns
+    -------
+    str or None
+        The warning's message (with what to do), or None when overlap is acceptable.
+
+    References
+    ----------
+    Crump, R. K., Hotz, V. J., Imbens, G. W. & Mitnik, O. A. (2009). Biometrika 96(1), 187–199.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> treated = np.array([1, 1, 0, 0])
+    >>> overlap_problem(treated, np.array([0.6, 0.5, 0.2, 0.4]), estimand="ATT", threshold=0.05, tolerance=0.05)
+    >>> overlap_problem(treated, np.array([0.97, 0.5, 0.2, 0.4]), estimand="ATT", threshold=0.05, tolerance=0.05)
+    'poor propensity overlap for the ATT: 1 treated units (50.0%) have propensity above 0.95 ...'
     """
     if estimand == "ATT":
         extreme = propensity[treated == 1] > 1 - threshold
@@ -206,6 +290,15 @@ def overlap_summary(
     StatisticalWarning
         When overlap is poor: for the ATT, too many treated units with e > 1 − threshold; for the ATE,
         too many units with e outside [threshold, 1 − threshold].
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"treated": [1, 1, 1, 0, 0, 0], "e": [0.8, 0.6, 0.5, 0.5, 0.3, 0.2]})
+    >>> overlap_summary(data, treatment="treated", propensity="e").round(3)
+         group  n   mean     sd  share_below  share_above  share_common_support
+    0  treated  3  0.633  0.153          0.0          0.0                 0.333
+    1  control  3  0.333  0.153          0.0          0.0                 0.333
     """
     chk.check_frame(data)
     estimand = chk.check_choice(estimand, ESTIMANDS, name="estimand")

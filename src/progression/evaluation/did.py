@@ -32,7 +32,23 @@ __all__ = ["did_2x2", "twfe", "event_study", "never_treated", "unit_constant"]
 
 
 def never_treated(first_treated: pd.Series) -> np.ndarray:
-    """Units never treated: first treatment period missing, 0 or infinite (the ``did`` convention)."""
+    """Units never treated: first treatment period missing, 0 or infinite (the ``did`` convention).
+
+    Parameters
+    ----------
+    first_treated : Series
+        First treated period of each row's unit.
+
+    Returns
+    -------
+    ndarray of bool
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> never_treated(pd.Series([2018, np.nan, 0, np.inf]))
+    array([False,  True,  True,  True])
+    """
     values = first_treated.to_numpy(dtype=float)
     return np.isnan(values) | (values == 0) | np.isinf(values)
 
@@ -40,10 +56,30 @@ def never_treated(first_treated: pd.Series) -> np.ndarray:
 def unit_constant(data: pd.DataFrame, unit: str, column: str) -> pd.Series:
     """Per-unit value of a column that must not vary within a unit (sorted by unit).
 
+    Parameters
+    ----------
+    data : DataFrame
+    unit, column : str
+
+    Returns
+    -------
+    Series
+        Indexed by unit.
+
     Raises
     ------
     DataContractError
         Naming the column and a few units where it varies.
+
+    Examples
+    --------
+    >>> from progression.evaluation.simulate import staggered_adoption_panel
+    >>> unit_constant(staggered_adoption_panel(seed=1), "municipality", "adoption_year").head(3)
+    municipality
+    1    2020.0
+    2       NaN
+    3    2016.0
+    Name: adoption_year, dtype: float64
     """
     varying = data.groupby(unit, sort=True)[column].nunique(dropna=False)
     if (varying > 1).any():
@@ -129,6 +165,31 @@ def did_2x2(
     -------
     DataFrame
         Tidy rows, ``method`` = ``"DiD 2x2"``, ``estimand`` = ``"ATT"``.
+
+    Raises
+    ------
+    DataContractError
+        When a column is missing or holds missing values, or ``treated`` or ``post`` is not 0/1 with both
+        values.
+
+    References
+    ----------
+    Angrist & Pischke (2009), ch. 5; Cameron & Miller (2015); see the module docstring.
+
+    Examples
+    --------
+    Municipalities adopting in 2018 against those never adopting, 2017 against 2019, in a simulated
+    panel (the effect on everyone eligible is 0.3 per starter times the 18 % started by 2019):
+
+    >>> from progression.evaluation.simulate import staggered_adoption_panel
+    >>> panel = staggered_adoption_panel(seed=1)
+    >>> group = panel["adoption_year"].isna() | (panel["adoption_year"] == 2018)
+    >>> rows = panel[group & panel["year"].isin([2017, 2019])]
+    >>> rows = rows.assign(treated=rows["adoption_year"].notna().astype(int), post=(rows["year"] == 2019).astype(int))
+    >>> did_2x2(rows, outcome="employed", treated="treated", post="post", cluster="municipality", unit="municipality")[
+    ...     ["estimate", "std_error", "n_treated", "n_control"]].round(3)
+       estimate  std_error  n_treated  n_control
+    0     0.026      0.028          9         42
     """
     chk.check_frame(data)
     outcomes = chk.as_list(outcome, name="outcome")
@@ -206,6 +267,26 @@ def twfe(
     -------
     DataFrame
         Tidy rows, ``method`` = ``"TWFE"``; ``n_treated``/``n_control`` count ever- and never-treated units.
+
+    Raises
+    ------
+    DataContractError
+        When a column is missing, ``first_treated`` varies within a unit or marks no unit as treated, or
+        the regressor is collinear with the fixed effects.
+
+    References
+    ----------
+    Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing. Journal of
+    Econometrics 225(2), 254–277.
+
+    Examples
+    --------
+    >>> from progression.evaluation.simulate import staggered_adoption_panel
+    >>> panel = staggered_adoption_panel(seed=1)
+    >>> twfe(panel, outcome="employed", unit="municipality", time="year", first_treated="adoption_year")[
+    ...     ["method", "estimate", "std_error", "n_treated", "n_control"]].round(3)
+      method  estimate  std_error  n_treated  n_control
+    0   TWFE     0.047      0.006         56         42
     """
     outcomes = chk.as_list(outcome, name="outcome")
     cl = chk.check_level(cl)
@@ -276,6 +357,45 @@ def event_study(
     With a single start date (or homogeneous effects) this is the standard dynamic DiD. With staggered
     starts and heterogeneous effects the lags are contaminated by other periods' effects (Sun & Abraham
     2021); use ``CallawaySantAnna(...).aggregate("event")`` instead.
+
+    Raises
+    ------
+    ParameterError
+        When ``window`` is not a pair of integers around ``reference``.
+    DataContractError
+        As :func:`twfe`.
+
+    References
+    ----------
+    Sun, L. & Abraham, S. (2021). Estimating dynamic treatment effects in event studies with heterogeneous
+    treatment effects. Journal of Econometrics 225(2), 175–199.
+
+    Examples
+    --------
+    Employment of the citizens who started IPS in the example data and of eligible citizens who never start
+    an intervention, around the start (the panel of :func:`~progression.evaluation.trials.event_panel`):
+
+    >>> from progression.datasets import example_params, load_example
+    >>> from progression.evaluation import trials
+    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "participations", "interventions")}
+    >>> fund = example_params().fund
+    >>> rule = trials.eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
+    >>> people = dict(persons=t["persons"], person_years=t["person_years"], spells=t["spells"])
+    >>> frame = trials.trial_frame("ips", rule, pool=trials.eligible_pool(rule, **people, years=(2015, 2020)),
+    ...                            **people, participations=t["participations"], extract_date="2024-12-31",
+    ...                            adoption=trials.adoption_years(t["participations"]))
+    >>> panel = trials.event_panel(frame, person_years=t["person_years"], participations=t["participations"])
+    >>> found = event_study(panel, outcome="employed", unit="person_id", time="year", first_treated="first_treated",
+    ...                     window=(-3, 3))
+    >>> found[["event_time", "estimate", "std_error", "n_treated"]].round(3)
+       event_time  estimate  std_error  n_treated
+    0          -3     0.009      0.057         41
+    1          -2     0.050      0.067         49
+    2          -1     0.000        NaN         58
+    3           0     0.060      0.065         61
+    4           1     0.229      0.072         61
+    5           2     0.167      0.067         61
+    6           3     0.228      0.057         61
     """
     outcomes = chk.as_list(outcome, name="outcome")
     cl = chk.check_level(cl)

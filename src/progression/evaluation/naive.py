@@ -59,6 +59,26 @@ def naive_contrast(
     -----
     Δ = ȳ₁ − ȳ₀ with influence function φᵢ = Gᵢ(yᵢ − ȳ₁)/p − (1−Gᵢ)(yᵢ − ȳ₀)/(1−p), p = mean(G); without
     clusters its variance is the unpooled (Welch) s₁²/n₁ + s₀²/n₀ up to a factor (n−1)/n.
+
+    Examples
+    --------
+    Employment the year after starting IPS in the example data, starters against eligible citizens not
+    started (the trials of :func:`~progression.evaluation.trials.trial_frame`); compare :func:`ipw`:
+
+    >>> from progression.datasets import example_params, load_example
+    >>> from progression.evaluation import trials
+    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "participations", "interventions")}
+    >>> fund = example_params().fund
+    >>> rule = trials.eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
+    >>> people = dict(persons=t["persons"], person_years=t["person_years"], spells=t["spells"])
+    >>> frame = trials.trial_frame("ips", rule, pool=trials.eligible_pool(rule, **people, years=(2015, 2020)),
+    ...                            **people, participations=t["participations"], extract_date="2024-12-31",
+    ...                            adoption=trials.adoption_years(t["participations"]))
+    >>> frame = frame.dropna(subset=["employed"])
+    >>> naive_contrast(frame, outcome="employed", group="treated", cluster="person_id")[
+    ...     ["estimate", "conf_low", "conf_high", "n_treated", "n_control"]].round(3)
+       estimate  conf_low  conf_high  n_treated  n_control
+    0      0.35     0.221       0.48         61        567
     """
     chk.check_frame(data)
     outcomes = chk.as_list(outcome, name="outcome")

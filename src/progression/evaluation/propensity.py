@@ -65,7 +65,20 @@ def logistic_model(C: float = np.inf):
 
 
 def default_propensity_model():
-    """The maximum-likelihood logit on standardised covariates: :func:`logistic_model` without a penalty."""
+    """The maximum-likelihood logit on standardised covariates: :func:`logistic_model` without a penalty.
+
+    Returns
+    -------
+    scikit-learn Pipeline
+        A new, unfitted model; the propensity model of :func:`propensity_scores`, :func:`ipw` and
+        :func:`aipw` when none is given.
+
+    Examples
+    --------
+    >>> model = default_propensity_model()
+    >>> [type(step).__name__ for step in model], model[-1].C
+    (['StandardScaler', 'LogisticRegression'], inf)
+    """
     return logistic_model()
 
 
@@ -84,6 +97,18 @@ def design_matrix(data: pd.DataFrame, covariates: str | Sequence[str]) -> pd.Dat
     -------
     DataFrame
         Float columns, same index as ``data``.
+
+    Raises
+    ------
+    DataContractError
+        When a column is missing, holds missing values, or is constant.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> design = design_matrix(load_example("persons"), ["birth_year", "sex", "target_group"])
+    >>> design.columns.tolist()
+    ['birth_year', 'sex_M', 'target_group_kognitivt_handicap', 'target_group_sindslidelse']
     """
     columns = chk.as_list(covariates, name="covariates")
     chk.check_columns(data, columns)
@@ -104,13 +129,59 @@ def design_matrix(data: pd.DataFrame, covariates: str | Sequence[str]) -> pd.Dat
 
 
 def predict_treatment_probability(model, X: np.ndarray) -> np.ndarray:
-    """Column of ``predict_proba`` belonging to class 1."""
+    """Column of ``predict_proba`` belonging to class 1.
+
+    Parameters
+    ----------
+    model : fitted classifier
+        With ``classes_`` holding 1.
+    X : ndarray
+
+    Returns
+    -------
+    ndarray
+        P(T = 1 | x) for each row of ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x, t = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 1, 0, 1])
+    >>> model = default_propensity_model().fit(x, t)
+    >>> bool(np.allclose(predict_treatment_probability(model, x), model.predict_proba(x)[:, 1]))
+    True
+    """
     position = list(model.classes_).index(1)
     return model.predict_proba(X)[:, position]
 
 
 def check_classifier(model) -> object:
-    """Return a fresh clone of ``model`` (or the default), requiring ``fit`` and ``predict_proba``."""
+    """Return a fresh clone of ``model`` (or the default), requiring ``fit`` and ``predict_proba``.
+
+    Parameters
+    ----------
+    model : classifier or None
+        None gives :func:`default_propensity_model`.
+
+    Returns
+    -------
+    classifier
+        Unfitted.
+
+    Raises
+    ------
+    TypeError
+        When ``model`` lacks ``fit`` or ``predict_proba``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> type(check_classifier(None)[-1]).__name__
+    'LogisticRegression'
+    >>> check_classifier(LinearRegression())
+    Traceback (most recent call last):
+    ...
+    TypeError: propensity model must be a scikit-learn classifier with fit and predict_proba; got LinearRegression
+    """
     if model is None:
         return default_propensity_model()
     if not (hasattr(model, "fit") and hasattr(model, "predict_proba")):
@@ -148,6 +219,37 @@ def propensity_scores(
     -------
     Series
         Named ``"propensity"``, same index as ``data``.
+
+    Raises
+    ------
+    DataContractError
+        When a column is missing or holds missing values, ``treatment`` is not 0/1, or a group is empty.
+
+    References
+    ----------
+    Rosenbaum, P. R. & Rubin, D. B. (1983). The central role of the propensity score in observational
+    studies for causal effects. Biometrika 70(1), 41–55.
+
+    Examples
+    --------
+    The trials of IPS on the example data (see :func:`~progression.evaluation.trials.trial_frame`):
+
+    >>> from progression.datasets import example_params, load_example
+    >>> from progression.evaluation import trials
+    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "participations", "interventions")}
+    >>> fund = example_params().fund
+    >>> rule = trials.eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
+    >>> people = dict(persons=t["persons"], person_years=t["person_years"], spells=t["spells"])
+    >>> frame = trials.trial_frame("ips", rule, pool=trials.eligible_pool(rule, **people, years=(2015, 2020)),
+    ...                            **people, participations=t["participations"], extract_date="2024-12-31",
+    ...                            adoption=trials.adoption_years(t["participations"]))
+    >>> covariates = ["age", "sex", "severity", "employment_weeks_lag1", "psych_inpatient_days_lag1"]
+    >>> e = propensity_scores(frame, treatment="treated", covariates=covariates)
+    >>> e.groupby(frame["treated"]).mean().round(3)
+    treated
+    0    0.092
+    1    0.139
+    Name: propensity, dtype: float64
     """
     chk.check_frame(data)
     chk.check_columns(data, [treatment])
@@ -166,7 +268,27 @@ def propensity_scores(
 def inverse_probability_weights(
     treated: np.ndarray, propensity: np.ndarray, *, estimand: str = "ATT", stabilized: bool = False
 ) -> np.ndarray:
-    """Inverse-probability weights as arrays (see :func:`propensity_weights`)."""
+    """Inverse-probability weights as arrays (see :func:`propensity_weights`).
+
+    Parameters
+    ----------
+    treated : array of 0/1
+    propensity : array of float
+        Scores strictly between 0 and 1 (not checked here).
+    estimand : {"ATT", "ATE"}, default="ATT"
+    stabilized : bool, default=False
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> inverse_probability_weights([1, 0, 0], [0.5, 0.2, 0.5], estimand="ATE")
+    array([2.  , 1.25, 2.  ])
+    >>> inverse_probability_weights([1, 0, 0], [0.5, 0.2, 0.5])
+    array([1.  , 0.25, 1.  ])
+    """
     t = np.asarray(treated, dtype=float)
     e = np.asarray(propensity, dtype=float)
     if estimand == "ATE":
@@ -214,6 +336,25 @@ def propensity_weights(
     ATT: w = T + (1−T)·e/(1−e); stabilised controls are scaled by (1−p)/p. Stabilising rescales each group by
     a constant, so Hájek (normalised) estimates, balance statistics and effective sample sizes are unchanged;
     it matters for weighted regressions and for reading the weights.
+
+    Raises
+    ------
+    DataContractError
+        When a propensity is not strictly between 0 and 1, or ``treatment`` is not 0/1 with both groups.
+
+    References
+    ----------
+    Robins, J. M., Hernán, M. A. & Brumback, B. (2000). Marginal structural models and causal inference in
+    epidemiology. Epidemiology 11(5), 550–560.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"treated": [1, 1, 0, 0, 0], "e": [0.6, 0.3, 0.5, 0.2, 0.1]})
+    >>> propensity_weights(data, treatment="treated", propensity="e", stabilized=False).round(3).tolist()
+    [1.0, 1.0, 1.0, 0.25, 0.111]
+    >>> propensity_weights(data, treatment="treated", propensity="e").round(3).tolist()
+    [1.0, 1.0, 1.5, 0.375, 0.167]
     """
     chk.check_frame(data)
     estimand = chk.check_choice(estimand, ESTIMANDS, name="estimand")

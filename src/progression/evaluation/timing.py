@@ -40,6 +40,25 @@ def first_treated(
     -------
     DataFrame
         Columns ``by`` and ``first_treated`` (int year), one row per unit.
+
+    Raises
+    ------
+    DataContractError
+        When a column is missing, holds missing values or values that are not dates, or no row has
+        ``intervention``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> participations = load_example("participations")
+    >>> first_treated(participations).head(2)
+       person_id  first_treated
+    0         50           2020
+    1        133           2020
+    >>> first_treated(participations, by="municipality", intervention="ips").head(2)
+       municipality  first_treated
+    0           163           2018
+    1           167           2018
     """
     chk.check_frame(participations, name="participations")
     chk.check_columns(participations, [by, start_date, intervention_col if intervention else None], name="participations")

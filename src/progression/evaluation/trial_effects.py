@@ -61,6 +61,16 @@ PRE_PERIOD = {
 def varying_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
     """The columns that vary in ``frame`` (a constant covariate cannot enter a model).
 
+    Parameters
+    ----------
+    frame : DataFrame
+    columns : sequence of str
+
+    Returns
+    -------
+    list of str
+        ``columns`` with more than one distinct value, in their order.
+
     Raises
     ------
     DataContractError
@@ -91,13 +101,73 @@ def _outcome_groups(frame: pd.DataFrame, outcomes: Sequence[str]) -> list[list[s
 
 
 def change_frame(frame: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
-    """Rows with a person-year before the index year, with ``d_<outcome>`` = next year − year before."""
+    """Rows with a person-year before the index year, with ``d_<outcome>`` = next year − year before.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        :func:`~progression.evaluation.trials.trial_frame`, rows with the outcomes known.
+    outcomes : sequence of str
+        Outcomes with a pre-period value (:data:`PRE_PERIOD`).
+
+    Returns
+    -------
+    DataFrame
+        The rows with ``in_data_lag1 == 1``, plus one ``d_<outcome>`` column per outcome.
+
+    Examples
+    --------
+    The trials of IPS on the example data: the change in employment of starters and of controls.
+
+    >>> from progression.datasets import example_params, load_example
+    >>> from progression.evaluation import trials
+    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "participations", "interventions")}
+    >>> fund = example_params().fund
+    >>> rule = trials.eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
+    >>> people = dict(persons=t["persons"], person_years=t["person_years"], spells=t["spells"])
+    >>> frame = trials.trial_frame("ips", rule, pool=trials.eligible_pool(rule, **people, years=(2015, 2020)),
+    ...                            **people, participations=t["participations"], extract_date="2024-12-31",
+    ...                            adoption=trials.adoption_years(t["participations"]))
+    >>> changes = change_frame(frame.dropna(subset=["employed"]), ["employed"])
+    >>> changes.groupby("treated")["d_employed"].mean().round(3)
+    treated
+    0    0.030
+    1    0.207
+    Name: d_employed, dtype: float64
+    """
     known = frame[frame["in_data_lag1"] == 1]
     return known.assign(**{f"d_{o}": known[o] - PRE_PERIOD[o](known) for o in outcomes})
 
 
 def did_long(frame: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
-    """Two rows per trial (the year before: ``post`` = 0; the next year: ``post`` = 1) for :func:`did_2x2`."""
+    """Two rows per trial (the year before: ``post`` = 0; the next year: ``post`` = 1) for :func:`did_2x2`.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A trial frame (rows without a person-year before the index year are left out).
+    outcomes : sequence of str
+        Outcomes with a pre-period value (:data:`PRE_PERIOD`).
+
+    Returns
+    -------
+    DataFrame
+        ``trial``, ``person_id``, ``treated``, ``post`` and the outcomes.
+
+    Examples
+    --------
+    A starter and a control, employed the year before and the year after:
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"person_id": [7, 9], "treated": [1, 0], "in_data_lag1": [1, 1],
+    ...                       "employment_weeks_lag1": [0.0, 12.0], "employed": [1.0, 1.0]})
+    >>> did_long(frame, ["employed"])
+       trial  person_id  treated  post  employed
+    0      0          7        1     0       0.0
+    1      1          9        0     0       1.0
+    2      0          7        1     1       1.0
+    3      1          9        0     1       1.0
+    """
     known = frame[frame["in_data_lag1"] == 1].reset_index(names="trial")
     pre = known.assign(post=0, **{o: PRE_PERIOD[o](known) for o in outcomes})
     long = pd.concat([pre, known.assign(post=1)], ignore_index=True)
@@ -118,6 +188,14 @@ def nuisance_models():
     -------
     dict
         ``propensity``, ``binary`` and ``continuous`` scikit-learn estimators.
+
+    Examples
+    --------
+    >>> models = nuisance_models()
+    >>> {name: type(model[-1]).__name__ for name, model in models.items()}
+    {'propensity': 'LogisticRegression', 'binary': 'LogisticRegression', 'continuous': 'RidgeCV'}
+    >>> models["propensity"][-1].C
+    1.0
     """
     from sklearn.linear_model import RidgeCV
     from sklearn.pipeline import make_pipeline
@@ -227,7 +305,30 @@ def _person_counts(results: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
 def preferred_effects(effects: pd.DataFrame, *, did_outcomes: Sequence[str]) -> pd.DataFrame:
     """One estimate per outcome: the doubly robust DiD for ``did_outcomes``, AIPW on levels otherwise.
 
-    Returns the chosen rows of ``effects`` with their index.
+    Parameters
+    ----------
+    effects : DataFrame
+        :func:`estimate_effects`.
+    did_outcomes : sequence of str
+        Outcomes estimated on changes.
+
+    Returns
+    -------
+    DataFrame
+        The chosen rows of ``effects`` with their index.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> effects = pd.DataFrame({
+    ...     "outcome": ["employed", "employed", "employed", "psych_inpatient_days", "psych_inpatient_days"],
+    ...     "method": ["IPW (Hájek)", "AIPW (cross-fitted)", "DR-DiD (AIPW on change)", "IPW (Hájek)",
+    ...                "AIPW (cross-fitted)"],
+    ...     "estimate": [0.25, 0.24, 0.21, -1.0, -1.2]})
+    >>> preferred_effects(effects, did_outcomes=["employed"])
+                    outcome                   method  estimate
+    2              employed  DR-DiD (AIPW on change)      0.21
+    4  psych_inpatient_days      AIPW (cross-fitted)     -1.20
     """
     did = effects["outcome"].isin(list(did_outcomes))
     chosen = ((did & (effects["method"] == HEADLINE_DID_METHOD))

@@ -59,7 +59,25 @@ BASELINE_COLUMNS = ("employment_weeks", "education_weeks", "disability_pension_w
 
 @dataclass(frozen=True)
 class Eligibility:
-    """Who may start an intervention: steps held on the start date, ages in the start year, target groups."""
+    """Who may start an intervention: steps held on the start date, ages in the start year, target groups.
+
+    Parameters
+    ----------
+    steps : tuple of str
+        Staircase steps a citizen must hold on the start date.
+    min_age, max_age : int
+        Youngest and oldest age in the start year.
+    target_groups : tuple of str
+        Target groups (``persons.target_group``) served.
+
+    Build them from the parameters with :func:`eligibility_rules`.
+
+    Examples
+    --------
+    >>> rule = Eligibility(steps=("SEL82", "SEL85"), min_age=18, max_age=60, target_groups=("sindslidelse", "begge"))
+    >>> rule.max_age, "SEL85" in rule.steps
+    (60, True)
+    """
 
     steps: tuple[str, ...]
     min_age: int
@@ -99,6 +117,14 @@ def eligibility_rules(interventions: pd.DataFrame, *, steps: Mapping[str, Sequen
     ------
     ParameterError
         When an intervention has no steps or ages, or a step is not on the staircase.
+
+    Examples
+    --------
+    >>> from progression.datasets import example_params, load_example
+    >>> fund = example_params().fund
+    >>> rules = eligibility_rules(load_example("interventions"), steps=fund.eligible_steps, ages=fund.eligible_ages)
+    >>> rules["ips"]
+    Eligibility(steps=('SEL82', 'SEL85'), min_age=18, max_age=60, target_groups=('sindslidelse', 'begge'))
     """
     stairs = as_staircase(staircase)
     missing = [k for k in interventions["intervention"] if k not in steps or k not in ages]
@@ -117,10 +143,24 @@ def eligibility_rules(interventions: pd.DataFrame, *, steps: Mapping[str, Sequen
 def adoption_years(participations: pd.DataFrame) -> pd.DataFrame:
     """Year each municipality first had a participant in each intervention (its adoption year).
 
+    Parameters
+    ----------
+    participations : DataFrame
+        The participations table.
+
     Returns
     -------
     DataFrame
         ``intervention``, ``municipality``, ``adoption_year``.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> adoption = adoption_years(load_example("participations"))
+    >>> adoption[adoption["intervention"] == "ips"].head(2)
+       intervention  municipality  adoption_year
+    ...          ips           163           2018
+    ...          ips           167           2018
     """
     frames = [first_treated(participations, by="municipality", intervention=k).assign(intervention=k)
               for k in sorted(participations["intervention"].unique())]
@@ -131,10 +171,27 @@ def adoption_years(participations: pd.DataFrame) -> pd.DataFrame:
 def held_by_year(spells: pd.DataFrame, paragraphs: Sequence[str], *, first_year: int, last_year: int) -> pd.DataFrame:
     """Person-years in which a spell of one of ``paragraphs`` runs for at least a day.
 
+    Parameters
+    ----------
+    spells : DataFrame
+        The spells table (dates as datetimes; an open end runs to ``last_year``).
+    paragraphs : sequence of str
+    first_year, last_year : int
+        The years counted.
+
     Returns
     -------
     DataFrame
         ``person_id``, ``year`` (unique pairs, sorted).
+
+    Examples
+    --------
+    Citizens in a §108 residence in each year of the example data's last five:
+
+    >>> from progression.datasets import load_example
+    >>> held = held_by_year(load_example("spells"), ["SEL108"], first_year=2020, last_year=2024)
+    >>> held.groupby("year").size().tolist()
+    [270, 262, 265, 270, 258]
     """
     s = spells[spells["paragraph"].isin(list(paragraphs))]
     start = s["start_date"].dt.year.clip(lower=first_year).to_numpy()
@@ -149,6 +206,17 @@ def held_by_year(spells: pd.DataFrame, paragraphs: Sequence[str], *, first_year:
 
 def paragraphs_on_steps(staircase, steps: Sequence[str], *, column: str = "steps") -> list[str]:
     """The service paragraphs that the staircase puts on ``steps``.
+
+    Parameters
+    ----------
+    staircase : Staircase, StaircaseParams or None
+    steps : sequence of str
+    column : str, default="steps"
+        Name of the setting the steps come from, for the message.
+
+    Returns
+    -------
+    list of str
 
     Raises
     ------
@@ -187,6 +255,22 @@ def item_quantities(costs: pd.DataFrame, unit_costs: pd.DataFrame, keys: pd.Data
     -------
     DataFrame
         ``person_id``, ``year`` and one ``q_<item>`` column per item (0 when no cost).
+
+    Raises
+    ------
+    DataContractError
+        When the costs are not in the single price year of the unit costs.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from progression.datasets import load_example
+    >>> keys = pd.DataFrame({"person_id": [1, 2], "year": [2011, 2015]})
+    >>> q = item_quantities(load_example("person_year_costs"), load_example("unit_costs"), keys)
+    >>> q[["person_id", "year", "q_SEL85", "q_disability_pension", "q_psych_inpatient"]].round(2)
+       person_id  year  q_SEL85  q_disability_pension  q_psych_inpatient
+    0          1  2011      1.0                   1.0                0.0
+    1          2  2015      1.0                   1.0                0.0
     """
     if costs["price_year"].nunique() > 1 or set(costs["price_year"].unique()) - set(unit_costs["price_year"]):
         raise DataContractError(f"person_year_costs: price years {sorted(costs['price_year'].unique())} must be the "
@@ -218,6 +302,28 @@ def lagged_cost(rows: pd.DataFrame, *, costs: pd.DataFrame, unit_costs: pd.DataF
     """All public costs (DKK) of each row's person in the year before ``index_year`` (0 without costs).
 
     The interventions' own prices are left out.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        ``person_id`` and ``index_year``.
+    costs, unit_costs : DataFrame
+        The person-year costs and unit costs tables.
+
+    Returns
+    -------
+    Series
+        Named ``cost_lag1``, indexed like ``rows``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from progression.datasets import load_example
+    >>> rows = pd.DataFrame({"person_id": [1, 2], "index_year": [2012, 2016]})
+    >>> lagged_cost(rows, costs=load_example("person_year_costs"), unit_costs=load_example("unit_costs")).round(0)
+    0    332982.0
+    1    496063.0
+    Name: cost_lag1, dtype: float64
     """
     c = _without_own_prices(costs, unit_costs, rows["person_id"].unique())
     total = c.groupby(["person_id", "year"])["cost_dkk"].sum()
@@ -233,10 +339,36 @@ def eligible_pool(rule: Eligibility, *, persons: pd.DataFrame, person_years: pd.
                   staircase=None, years: tuple[int, int], index_date: tuple[int, int] = (7, 1)) -> pd.DataFrame:
     """Person-years of citizens who fit ``rule`` on the index date of the year, in any municipality.
 
+    Parameters
+    ----------
+    rule : Eligibility
+    persons, person_years, spells : DataFrame
+        The contract tables.
+    staircase : Staircase or StaircaseParams, optional
+    years : (int, int)
+        First and last year.
+    index_date : (int, int), default=(7, 1)
+        Month and day of each year's index date.
+
     Returns
     -------
     DataFrame
         ``person_id``, ``year``, ``municipality`` (residence that year), ``index_date``, ``step``, ``level``.
+
+    Examples
+    --------
+    >>> from progression.datasets import example_params, load_example
+    >>> fund = example_params().fund
+    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "interventions")}
+    >>> rule = eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
+    >>> pool = eligible_pool(rule, persons=t["persons"], person_years=t["person_years"], spells=t["spells"],
+    ...                      years=(2015, 2020))
+    >>> pool.head(2)
+       person_id  year  municipality index_date   step  level
+    0        807  2015           316 2015-07-01  SEL85    2.0
+    1        814  2015           350 2015-07-01  SEL85    2.0
+    >>> len(pool)
+    5596
     """
     stairs = as_staircase(staircase)
     py = person_years.loc[person_years["year"].between(*years), ["person_id", "year", "municipality"]]
@@ -260,7 +392,26 @@ def _with_step(rows: pd.DataFrame, spells: pd.DataFrame, stairs: Staircase, rule
 
 
 def first_starts(participations: pd.DataFrame) -> pd.DataFrame:
-    """Each person's first start of any intervention (later starts are not new trials), with ``start_year``."""
+    """Each person's first start of any intervention (later starts are not new trials), with ``start_year``.
+
+    Parameters
+    ----------
+    participations : DataFrame
+        The participations table.
+
+    Returns
+    -------
+    DataFrame
+        ``person_id``, ``intervention``, ``municipality``, ``start_date``, ``start_year``; one row per person.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> first_starts(load_example("participations")).head(2)
+       person_id intervention  municipality start_date  start_year
+    0         50  sel82_group           219 2020-06-30        2020
+    1        133  sel82_group           461 2020-07-21        2020
+    """
     first = participations.sort_values(["person_id", "start_date", "intervention"], kind="stable")
     first = first.drop_duplicates("person_id")[["person_id", "intervention", "municipality", "start_date"]]
     return first.assign(start_year=first["start_date"].dt.year).reset_index(drop=True)
@@ -360,6 +511,36 @@ def baseline_covariates(rows: pd.DataFrame, *, persons: pd.DataFrame, person_yea
     Adds ``age``, ``sex``, ``target_group``, ``severity``, ``childhood_services``; for lag l = 1 … lags
     ``in_data_lag<l>`` (a person-year exists) and ``<column>_lag<l>`` for :data:`BASELINE_COLUMNS`
     (0 without a person-year); ``botilbud_lag1`` (a botilbud spell in the year before).
+
+    Parameters
+    ----------
+    rows : DataFrame
+        ``person_id`` and ``index_year``.
+    persons, person_years, spells : DataFrame
+        The contract tables.
+    stairs : Staircase
+    botilbud_steps : sequence of str
+        Steps that count as botilbud.
+    lags : int, default=2
+
+    Returns
+    -------
+    DataFrame
+        ``rows`` with the covariates.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from progression.datasets import load_example
+    >>> from progression.staircase import Staircase
+    >>> rows = pd.DataFrame({"person_id": [1, 2], "index_year": [2011, 2015]})
+    >>> out = baseline_covariates(rows, persons=load_example("persons"), person_years=load_example("person_years"),
+    ...                           spells=load_example("spells"), stairs=Staircase.from_params(),
+    ...                           botilbud_steps=BOTILBUD_STEPS)
+    >>> out[["person_id", "age", "sex", "employment_weeks_lag1", "in_data_lag2"]]
+       person_id  age sex  employment_weeks_lag1  in_data_lag2
+    0          1   51   K                    0.0           0.0
+    1          2   55   M                    0.0           1.0
     """
     traits = persons[["person_id", "birth_year", "sex", "target_group", "severity", "childhood_services"]]
     out = rows.merge(traits, on="person_id", how="left")
@@ -396,6 +577,30 @@ def service_history(rows: pd.DataFrame, spells: pd.DataFrame, stairs: Staircase)
     service, which acts far from linearly, so it is banded: ``on service``, ``<1``, ``1-2``, ``2-5``,
     ``5+`` years, or ``before first`` (no step spell has started yet: the register sees such citizens
     only because a service follows).
+
+    Parameters
+    ----------
+    rows : DataFrame
+        ``person_id``, ``index_date`` and ``level`` (the step's level on the index date).
+    spells : DataFrame
+    stairs : Staircase
+
+    Returns
+    -------
+    DataFrame
+        ``rows`` with ``service_gap``.
+
+    Examples
+    --------
+    Person 1 of the example data left §85 in August 2013, person 3 got a first step in October 2008:
+
+    >>> import pandas as pd
+    >>> from progression.datasets import load_example
+    >>> from progression.staircase import Staircase
+    >>> rows = pd.DataFrame({"person_id": [1, 1, 2, 3], "level": [0.0, 0.0, 2.0, 0.0],
+    ...                      "index_date": pd.to_datetime(["2014-07-01", "2020-07-01", "2015-07-01", "2005-07-01"])})
+    >>> service_history(rows, load_example("spells"), Staircase.from_params())["service_gap"].tolist()
+    ['<1', '5+', 'on service', 'before first']
     """
     level = _spell_levels(spells, stairs)
     s = spells.loc[level.notna(), ["person_id", "start_date", "end_date"]]
@@ -420,6 +625,34 @@ def next_year_outcomes(rows: pd.DataFrame, *, person_years: pd.DataFrame, spells
     """Add the outcomes of the calendar year after the index year (:data:`NEXT_YEAR_OUTCOMES`).
 
     Missing when the person has no person-year then (dead or emigrated before it, or after the data).
+
+    Parameters
+    ----------
+    rows : DataFrame
+        ``person_id`` and ``index_year``.
+    person_years, spells : DataFrame
+    stairs : Staircase
+    botilbud_steps : sequence of str
+    last_year : int
+        Last year of the data (for the botilbud outcome).
+
+    Returns
+    -------
+    DataFrame
+        ``rows`` with the outcomes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from progression.datasets import load_example
+    >>> from progression.staircase import Staircase
+    >>> rows = pd.DataFrame({"person_id": [1, 2], "index_year": [2011, 2015]})
+    >>> out = next_year_outcomes(rows, person_years=load_example("person_years"), spells=load_example("spells"),
+    ...                          stairs=Staircase.from_params(), botilbud_steps=BOTILBUD_STEPS, last_year=2024)
+    >>> out[["person_id", "employed", "no_psych_admission", "no_botilbud_next_year"]]
+       person_id  employed  no_psych_admission  no_botilbud_next_year
+    0          1       0.0                 1.0                    1.0
+    1          2       0.0                 1.0                    1.0
     """
     cols = ["employment_weeks", "education_weeks", "psych_inpatient_days"]
     nxt = person_years[["person_id", "year", *cols]].rename(columns={"year": "index_year"})
@@ -444,6 +677,37 @@ def no_escalation(rows: pd.DataFrame, spells: pd.DataFrame, stairs: Staircase, *
 
     Missing when the window ends after ``extract_date``. Mirrors the escalation outcome of the
     synthetic truth (a higher step than at the start within 24 months).
+
+    Parameters
+    ----------
+    rows : DataFrame
+        ``person_id``, ``index_date`` and ``level``.
+    spells : DataFrame
+    stairs : Staircase
+    months : int
+        Length of the window.
+    extract_date : date-like
+        End of the data.
+
+    Returns
+    -------
+    Series
+        Named ``no_escalation_24m`` (whatever ``months``), indexed like ``rows``: 1, 0 or missing.
+
+    Examples
+    --------
+    Citizens eligible for IPS in the example data: the share not escalating within two years.
+
+    >>> from progression.datasets import example_params, load_example
+    >>> from progression.staircase import Staircase
+    >>> fund = example_params().fund
+    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "interventions")}
+    >>> rule = eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
+    >>> pool = eligible_pool(rule, persons=t["persons"], person_years=t["person_years"], spells=t["spells"],
+    ...                      years=(2015, 2020))
+    >>> kept = no_escalation(pool, t["spells"], Staircase.from_params(), months=24, extract_date="2024-12-31")
+    >>> round(float(kept.mean()), 3)
+    0.941
     """
     level = _spell_levels(spells, stairs)
     s = spells.loc[level.notna(), ["person_id", "start_date"]].assign(_level=level[level.notna()].to_numpy())
@@ -463,6 +727,31 @@ def add_costs(rows: pd.DataFrame, *, costs: pd.DataFrame, unit_costs: pd.DataFra
     Adds ``cost_lag1`` (all public costs of the year before, DKK), and for the next year
     ``cost_<payer>`` (DKK by payer) and ``q_<item>`` (quantities of priced items, :func:`item_quantities`),
     missing where the next-year outcomes are. The interventions' own prices are left out.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        ``person_id``, ``index_year`` and ``employed`` (:func:`next_year_outcomes`: whether the next
+        year is known).
+    costs, unit_costs : DataFrame
+        The person-year costs and unit costs tables.
+    payers : sequence of str, default=("kommune", "region", "stat")
+
+    Returns
+    -------
+    DataFrame
+        ``rows`` with the cost and quantity columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from progression.datasets import load_example
+    >>> rows = pd.DataFrame({"person_id": [1, 2], "index_year": [2011, 2015], "employed": [0.0, 0.0]})
+    >>> out = add_costs(rows, costs=load_example("person_year_costs"), unit_costs=load_example("unit_costs"))
+    >>> out[["person_id", "cost_lag1", "cost_kommune", "cost_stat", "q_SEL85"]].round(0)
+       person_id  cost_lag1  cost_kommune  cost_stat  q_SEL85
+    0          1   325782.0      100805.0   220000.0      1.0
+    1          2   421813.0      201011.0   220000.0      1.0
     """
     c = _without_own_prices(costs, unit_costs, rows["person_id"].unique())
     keys = rows[["person_id", "index_year"]].drop_duplicates()
@@ -485,7 +774,28 @@ def add_costs(rows: pd.DataFrame, *, costs: pd.DataFrame, unit_costs: pd.DataFra
 # ---------------------------------------------------------------------------------------------
 
 def yearly_outcomes(person_years: pd.DataFrame) -> pd.DataFrame:
-    """Person-years with the binary outcomes ``employed``, ``employed_or_education``, ``no_psych_admission``."""
+    """Person-years with the binary outcomes ``employed``, ``employed_or_education``, ``no_psych_admission``.
+
+    Parameters
+    ----------
+    person_years : DataFrame
+        The person-years table.
+
+    Returns
+    -------
+    DataFrame
+        A copy with the three 0/1 columns.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> yearly_outcomes(load_example("person_years"))[["employed", "employed_or_education",
+    ...                                                 "no_psych_admission"]].mean().round(3)
+    employed                 0.144
+    employed_or_education    0.176
+    no_psych_admission       0.866
+    dtype: float64
+    """
     return person_years.assign(
         employed=(person_years["employment_weeks"] > 0).astype(float),
         employed_or_education=((person_years["employment_weeks"] > 0)
@@ -507,6 +817,22 @@ def event_panel(frame: pd.DataFrame, *, person_years: pd.DataFrame, participatio
     DataFrame
         Every person-year of those persons with :func:`yearly_outcomes` and ``first_treated`` (the start
         year; missing for controls), for :func:`progression.evaluation.event_study`.
+
+    Examples
+    --------
+    The starters of IPS in the example data and the eligible citizens who never start an intervention:
+
+    >>> from progression.datasets import example_params, load_example
+    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "participations", "interventions")}
+    >>> fund = example_params().fund
+    >>> rule = eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
+    >>> people = dict(persons=t["persons"], person_years=t["person_years"], spells=t["spells"])
+    >>> frame = trial_frame("ips", rule, pool=eligible_pool(rule, **people, years=(2015, 2020)), **people,
+    ...                     participations=t["participations"], adoption=adoption_years(t["participations"]),
+    ...                     extract_date="2024-12-31")
+    >>> panel = event_panel(frame, person_years=t["person_years"], participations=t["participations"])
+    >>> panel["person_id"].nunique(), int(panel.groupby("person_id")["first_treated"].first().notna().sum())
+    (286, 61)
     """
     starters = (frame.loc[frame["treated"] == 1, ["person_id", "index_year"]]
                 .rename(columns={"index_year": "first_treated"}))
@@ -540,6 +866,29 @@ def adoption_panel(pool: pd.DataFrame, *, outcomes: pd.DataFrame, adoption: pd.D
         ``share_started`` (share who started the intervention by that year) and ``adoption_year``
         (missing = never). Only municipalities with eligible citizens with a known outcome in every year
         are kept (the estimator needs a balanced panel).
+
+    Examples
+    --------
+    Employment of the citizens eligible for IPS in the example data, by municipality and year:
+
+    >>> from progression.datasets import example_params, load_example
+    >>> from progression.staircase import Staircase
+    >>> fund = example_params().fund
+    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "participations", "interventions")}
+    >>> rule = eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
+    >>> pool = eligible_pool(rule, persons=t["persons"], person_years=t["person_years"], spells=t["spells"],
+    ...                      years=(2015, 2020))
+    >>> outcomes = next_year_outcomes(pool.rename(columns={"year": "index_year"}), person_years=t["person_years"],
+    ...                               spells=t["spells"], stairs=Staircase.from_params(),
+    ...                               botilbud_steps=BOTILBUD_STEPS, last_year=2024)
+    >>> panel = adoption_panel(pool, outcomes=outcomes, adoption=adoption_years(t["participations"]),
+    ...                        intervention="ips", participations=t["participations"], outcome="employed")
+    >>> panel.shape
+    (552, 6)
+    >>> panel.head(2).round(3)
+       municipality  year  employed  n_persons  share_started  adoption_year
+    0           101  2015     0.139        122            0.0            NaN
+    1           101  2016     0.131        122            0.0            NaN
     """
     rows = pool.rename(columns={"year": "index_year"}).merge(outcomes[["person_id", "index_year", outcome]],
                                                              on=["person_id", "index_year"])
@@ -562,11 +911,34 @@ def adoption_panel(pool: pd.DataFrame, *, outcomes: pd.DataFrame, adoption: pd.D
 def adoption_persons(pool: pd.DataFrame, *, adoption: pd.DataFrame, intervention: str) -> pd.DataFrame:
     """Eligible persons of the adopting municipalities behind each event time of a staggered-adoption estimate.
 
+    Parameters
+    ----------
+    pool : DataFrame
+        :func:`eligible_pool`.
+    adoption : DataFrame
+        :func:`adoption_years`.
+    intervention : str
+
     Returns
     -------
     DataFrame
         ``event_time`` (year − adoption year; missing = all years from adoption on, the overall
         effect) and ``n_persons`` (distinct eligible citizens of adopting municipalities then).
+
+    Examples
+    --------
+    >>> from progression.datasets import example_params, load_example
+    >>> fund = example_params().fund
+    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "participations", "interventions")}
+    >>> rule = eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
+    >>> pool = eligible_pool(rule, persons=t["persons"], person_years=t["person_years"], spells=t["spells"],
+    ...                      years=(2015, 2020))
+    >>> persons = adoption_persons(pool, adoption=adoption_years(t["participations"]), intervention="ips")
+    >>> persons.tail(3)
+        event_time  n_persons
+    13         5.0         44
+    14         6.0         12
+    15         NaN        364
     """
     adopted = adoption.loc[adoption["intervention"] == intervention, ["municipality", "adoption_year"]]
     rows = pool.merge(adopted, on="municipality")

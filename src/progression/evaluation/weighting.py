@@ -231,6 +231,12 @@ def ipw(
         Tidy rows (one per outcome): ``outcome, method, estimand, estimate, std_error, conf_low, conf_high,
         p_value, n_treated, n_control``. Bootstrap intervals are percentile intervals.
 
+    Raises
+    ------
+    DataContractError
+        When a column is missing or holds missing values, ``treatment`` is not 0/1, or trimming leaves a
+        group empty.
+
     Warns
     -----
     StatisticalWarning
@@ -243,6 +249,31 @@ def ipw(
     weighted means (M-estimation; Lunceford & Davidian 2004), so it accounts for the estimated propensity.
     With a user ``model`` the propensity is treated as known, which is usually conservative for the ATE but
     not guaranteed for the ATT: use ``se="bootstrap"`` then.
+
+    References
+    ----------
+    Hájek (1971); Lunceford & Davidian (2004); see the module docstring.
+
+    Examples
+    --------
+    Employment the year after starting IPS in the example data (the trials of
+    :func:`~progression.evaluation.trials.trial_frame`); the naive contrast is 0.35:
+
+    >>> from progression.datasets import example_params, load_example
+    >>> from progression.evaluation import trials
+    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "participations", "interventions")}
+    >>> fund = example_params().fund
+    >>> rule = trials.eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
+    >>> people = dict(persons=t["persons"], person_years=t["person_years"], spells=t["spells"])
+    >>> frame = trials.trial_frame("ips", rule, pool=trials.eligible_pool(rule, **people, years=(2015, 2020)),
+    ...                            **people, participations=t["participations"], extract_date="2024-12-31",
+    ...                            adoption=trials.adoption_years(t["participations"]))
+    >>> frame = frame.dropna(subset=["employed"])
+    >>> covariates = ["age", "sex", "severity", "employment_weeks_lag1", "psych_inpatient_days_lag1"]
+    >>> ipw(frame, outcome="employed", treatment="treated", covariates=covariates, cluster="person_id")[
+    ...     ["method", "estimate", "std_error", "conf_low", "conf_high"]].round(3)
+            method  estimate  std_error  conf_low  conf_high
+    0  IPW (Hájek)     0.253      0.064     0.129      0.378
     """
     inputs = _validate(
         data, outcome=outcome, treatment=treatment, covariates=covariates, cluster=cluster,
@@ -442,6 +473,11 @@ def aipw(
     DataFrame
         Tidy rows, one per outcome, ``method`` = ``"AIPW (cross-fitted)"``.
 
+    Raises
+    ------
+    DataContractError
+        As :func:`ipw`, and when a training fold holds one treatment group only (use fewer folds).
+
     Warns
     -----
     StatisticalWarning
@@ -452,6 +488,31 @@ def aipw(
     The estimate is consistent if either nuisance model is right, and with cross-fitting its influence
     function gives valid standard errors when both converge fast enough (Chernozhukov et al. 2018).
     Influence functions are in the docstring of ``_aipw_effect`` (ATE: Robins et al. 1994; ATT: Hahn 1998).
+
+    References
+    ----------
+    Robins, Rotnitzky & Zhao (1994); Hahn (1998); Chernozhukov et al. (2018); see the module docstring.
+
+    Examples
+    --------
+    Employment the year after starting IPS in the example data (the trials of
+    :func:`~progression.evaluation.trials.trial_frame`), folds on whole persons:
+
+    >>> from progression.datasets import example_params, load_example
+    >>> from progression.evaluation import trials
+    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "participations", "interventions")}
+    >>> fund = example_params().fund
+    >>> rule = trials.eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
+    >>> people = dict(persons=t["persons"], person_years=t["person_years"], spells=t["spells"])
+    >>> frame = trials.trial_frame("ips", rule, pool=trials.eligible_pool(rule, **people, years=(2015, 2020)),
+    ...                            **people, participations=t["participations"], extract_date="2024-12-31",
+    ...                            adoption=trials.adoption_years(t["participations"]))
+    >>> frame = frame.dropna(subset=["employed"])
+    >>> covariates = ["age", "sex", "severity", "employment_weeks_lag1", "psych_inpatient_days_lag1"]
+    >>> aipw(frame, outcome="employed", treatment="treated", covariates=covariates, cluster="person_id", seed=1)[
+    ...     ["method", "estimate", "std_error", "conf_low", "conf_high"]].round(3)
+                    method  estimate  std_error  conf_low  conf_high
+    0  AIPW (cross-fitted)     0.236      0.067     0.106      0.367
     """
     inputs = _validate(
         data, outcome=outcome, treatment=treatment, covariates=covariates, cluster=cluster,

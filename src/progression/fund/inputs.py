@@ -43,6 +43,27 @@ def gains_per_outcome(consequences: pd.DataFrame, unit_costs: pd.DataFrame, *, r
     -------
     DataFrame
         ``outcome`` and one ``gain_<payer>_dkk`` column per payer (PV at the time of the outcome).
+
+    Raises
+    ------
+    ParameterError
+        When ``consequences`` has no ``outcome`` column (or as
+        :func:`~progression.economics.budget_consequences`).
+
+    Examples
+    --------
+    At the example data's unit costs: a job means 0.2 fewer years on førtidspension for three years and
+    100 fewer hours of employment measures; no psychiatric admission, 10 fewer bed days:
+
+    >>> import pandas as pd
+    >>> from progression.datasets import load_example
+    >>> consequences = pd.DataFrame({"outcome": ["employed", "employed", "no_psych_admission"],
+    ...                              "item": ["disability_pension", "employment_measures", "psych_inpatient"],
+    ...                              "change": [-0.2, -100.0, -10.0], "duration_years": [3, 1, 1]})
+    >>> gains_per_outcome(consequences, load_example("unit_costs")).round(-2)
+                  outcome  gain_kommune_dkk  gain_region_dkk  gain_stat_dkk
+    0            employed           30000.0              0.0       127600.0
+    1  no_psych_admission            5000.0          55000.0            0.0
     """
     if "outcome" not in consequences.columns:
         raise ParameterError(f"consequences: missing column 'outcome'; columns present: {list(consequences.columns)}")
@@ -55,7 +76,31 @@ def gains_per_outcome(consequences: pd.DataFrame, unit_costs: pd.DataFrame, *, r
 
 
 def participant_means(frames: Mapping[str, pd.DataFrame], outcomes: Sequence[str]) -> pd.DataFrame:
-    """Mean outcome of the starters of each intervention (``mean_treated``) with its person count ``n``."""
+    """Mean outcome of the starters of each intervention (``mean_treated``) with its person count ``n``.
+
+    Parameters
+    ----------
+    frames : mapping of str to DataFrame
+        Intervention -> its analysis frame (``treated`` 0/1 and the outcome columns), e.g. the event
+        panels of a target-trial emulation.
+    outcomes : sequence of str
+        Outcome columns; missing values are left out of the mean and of ``n``.
+
+    Returns
+    -------
+    DataFrame
+        ``intervention``, ``outcome``, ``mean_treated``, ``n``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> frame = pd.DataFrame({"treated": [1, 1, 1, 0], "employed": [1.0, 0.0, np.nan, 0.0],
+    ...                       "no_psych_admission": [1.0, 1.0, 1.0, 0.0]})
+    >>> participant_means({"ips": frame}, ["employed", "no_psych_admission"])
+      intervention             outcome  mean_treated  n
+    0          ips            employed           0.5  2
+    1          ips  no_psych_admission           1.0  3
+    """
     rows = []
     for name, frame in frames.items():
         starters = frame[frame["treated"] == 1]
@@ -89,6 +134,31 @@ def fund_interventions(effects: pd.DataFrame, means: pd.DataFrame, gains: pd.Dat
     DataFrame
         ``intervention``, ``outcome``, ``effect``, ``effect_std_error``, ``baseline_rate``, the gain columns,
         ``cost_per_participant_dkk``, ``price_year``.
+
+    Raises
+    ------
+    DataContractError
+        When a rate-card outcome has no effect estimate or no gain.
+
+    Examples
+    --------
+    The IPS rows of the example data's rate card, with assumed effects, starters' rates and gains:
+
+    >>> import pandas as pd
+    >>> from progression.datasets import load_example
+    >>> card = load_example("rate_card")
+    >>> ips = card[card["intervention"] == "ips"]
+    >>> effects = pd.DataFrame({"intervention": "ips", "outcome": ["employed", "no_psych_admission"],
+    ...                         "estimate": [0.08, 0.03], "std_error": [0.03, 0.02]})
+    >>> means = pd.DataFrame({"intervention": "ips", "outcome": ["employed", "no_psych_admission"],
+    ...                       "mean_treated": [0.25, 0.85], "n": [120, 120]})
+    >>> gains = pd.DataFrame({"outcome": ["employed", "no_psych_admission"], "gain_kommune_dkk": [30_000.0, 5_000.0],
+    ...                       "gain_region_dkk": [0.0, 55_000.0], "gain_stat_dkk": [127_600.0, 0.0]})
+    >>> table = fund_interventions(effects, means, gains, load_example("interventions"), ips)
+    >>> table[["outcome", "effect", "baseline_rate", "cost_per_participant_dkk"]].round(2)
+                  outcome  effect  baseline_rate  cost_per_participant_dkk
+    0            employed    0.08           0.17                   60000.0
+    1  no_psych_admission    0.03           0.82                   60000.0
     """
     keys = rate_card[["intervention", "outcome"]]
     eff = keys.merge(effects[["intervention", "outcome", "estimate", "std_error"]], on=["intervention", "outcome"],
@@ -115,6 +185,15 @@ def fund_interventions(effects: pd.DataFrame, means: pd.DataFrame, gains: pd.Dat
 def fund_contracts(participations: pd.DataFrame, adoption: pd.DataFrame, *, last_year: int) -> pd.DataFrame:
     """Participants per municipality and cohort year of each intervention: the mean yearly number of
     starters since the municipality's adoption year, rounded (contracts rounding to 0 are dropped).
+
+    Parameters
+    ----------
+    participations : DataFrame
+        The participations table (first starts count).
+    adoption : DataFrame
+        :func:`~progression.evaluation.trials.adoption_years`.
+    last_year : int
+        Last year of the data.
 
     Returns
     -------

@@ -45,6 +45,29 @@ class RateCard:
     ----------
     table : DataFrame
     contract_caps : dict
+
+    Raises
+    ------
+    DataContractError
+        When the table breaks the data contract (e.g. a price above its cap).
+    ParameterError
+        When an intervention's rows have different caps, prices are in several price years, or a
+        contract cap names an unknown intervention or is not positive.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> card = RateCard(load_example("rate_card"))
+    >>> card
+    RateCard(4 interventions, 8 outcomes, price year 2024)
+    >>> card.rows("ips")[["outcome", "price_dkk", "counterfactual_rate"]]
+                  outcome  price_dkk  counterfactual_rate
+    0            employed    60000.0                  0.1
+    1  no_psych_admission    20000.0                  0.8
+    >>> card.participant_cap("ips"), card.contract_cap("ips")
+    (90000.0, inf)
+    >>> card.scaled(1.5, interventions=["ips"]).rows("ips")["price_dkk"].tolist()
+    [90000.0, 30000.0]
     """
 
     def __init__(self, table: pd.DataFrame, *, contract_caps: Mapping[str, float] | None = None):
@@ -121,6 +144,18 @@ def outcome_payment(outcomes, participants, *, prices, counterfactual_rates, cap
     -------
     ndarray
         Payment per contract.
+
+    Examples
+    --------
+    Two IPS contracts of 10 participants at the example rate card's prices: the first has 5 employed
+    (1 expected anyway) and 9 without a psychiatric admission (8 expected), the second nothing above
+    its counterfactual:
+
+    >>> outcome_payment([[5, 1], [9, 7]], [10, 10], prices=[60_000, 20_000], counterfactual_rates=[0.1, 0.8])
+    array([260000.,      0.])
+    >>> outcome_payment([[5, 1], [9, 7]], [10, 10], prices=[60_000, 20_000], counterfactual_rates=[0.1, 0.8],
+    ...                 cap=200_000)
+    array([200000.,      0.])
     """
     y = np.asarray(outcomes, dtype=float)
     axis = axis % y.ndim
@@ -157,6 +192,18 @@ class Contracts:
         Contracted share of participants reaching each outcome anyway.
     caps : ndarray, shape (C,)
         Cap on each contract's payment (inf = none).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> contracts = Contracts(participants=np.array([10, 10]), municipality=np.array([0, 1]),
+    ...                       cohort=np.array([0, 0]), payment_year=np.array([1, 1]),
+    ...                       prices=np.array([60_000.0, 20_000.0]), counterfactual_rates=np.array([0.1, 0.8]),
+    ...                       caps=np.array([np.inf, np.inf]))
+    >>> contracts.priced(0.5).prices
+    array([30000., 10000.])
+    >>> RateCardPayment().pay(np.array([[[5, 1], [9, 7]]]), contracts)    # one draw, two outcomes, two contracts
+    array([[260000.,      0.]])
     """
 
     participants: np.ndarray
@@ -190,6 +237,25 @@ class PaymentRule(Protocol):
     re-draws the same outcomes (common random numbers) at each trial price.
 
     A rule must be picklable (a module-level class), as the draws run in worker processes.
+
+    Examples
+    --------
+    A rule that pays nothing for contracts under 15 participants, the rate card otherwise:
+
+    >>> import numpy as np
+    >>> class MinimumFifteen:
+    ...     def pay(self, outcomes, contracts):
+    ...         paid = RateCardPayment().pay(outcomes, contracts)
+    ...         return np.where(contracts.participants >= 15, paid, 0.0)
+    ...     def proportional(self, contracts):
+    ...         return RateCardPayment().proportional(contracts)
+    >>> isinstance(MinimumFifteen(), PaymentRule), isinstance(RateCardPayment(), PaymentRule)
+    (True, True)
+    >>> contracts = Contracts(participants=np.array([10, 20]), municipality=np.array([0, 1]),
+    ...                       cohort=np.array([0, 0]), payment_year=np.array([1, 1]), prices=np.array([60_000.0]),
+    ...                       counterfactual_rates=np.array([0.1]), caps=np.array([np.inf, np.inf]))
+    >>> MinimumFifteen().pay(np.array([[[5, 6]]]), contracts)
+    array([[     0., 240000.]])
     """
 
     def pay(self, outcomes: np.ndarray, contracts: Contracts) -> np.ndarray: ...

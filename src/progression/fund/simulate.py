@@ -405,6 +405,30 @@ class FundSimulation:
         and cash year.
     municipality_pv : ndarray of shape (n_draws, n_municipalities)
         Discounted payments to each municipality over the horizon, per draw.
+
+    Examples
+    --------
+    One IPS outcome paid at 100,000 kr. in three municipalities for five cohort years:
+
+    >>> import numpy as np, pandas as pd
+    >>> effects = pd.DataFrame({"intervention": ["ips"], "outcome": ["employed"], "effect": [0.10],
+    ...                         "effect_std_error": [0.03], "baseline_rate": [0.20], "gain_kommune_dkk": [20_000.0],
+    ...                         "gain_region_dkk": [5_000.0], "gain_stat_dkk": [150_000.0]})
+    >>> card = pd.DataFrame({"intervention": ["ips"], "outcome": ["employed"], "price_dkk": [100_000.0],
+    ...                      "cap_dkk": [np.nan], "counterfactual_rate": [0.20], "window_months": [12],
+    ...                      "price_year": [2024], "gain_payer": ["stat"]})
+    >>> contracts = pd.DataFrame({"municipality": [101, 147, 751], "intervention": "ips", "participants": [20, 8, 30]})
+    >>> sim = simulate(effects, card, contracts, years=5, n_draws=1000, seed=1)
+    >>> sim.prob_neutral().round(2)
+    state     0.91
+    public    0.96
+    Name: prob_neutral, dtype: float64
+    >>> sim.neutral_price()[["outcome", "price_dkk", "neutral_price_dkk"]].round(-2)
+        outcome  price_dkk  neutral_price_dkk
+    0  employed   100000.0           138400.0
+    >>> sim.ranking()[["intervention", "prob_loss", "price_to_gain"]].round(2)
+      intervention  prob_loss  price_to_gain
+    0          ips       0.09           0.67
     """
 
     plan: _Plan

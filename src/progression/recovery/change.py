@@ -181,6 +181,33 @@ def _s_diff(sd_pre: float, reliability: float) -> float:
 def reliable_change_threshold(*, sd_pre: float, reliability: float, critical: float = 1.96) -> float:
     """Smallest raw change that is reliable: critical x S_diff (Jacobson & Truax 1991).
 
+    Parameters
+    ----------
+    sd_pre : float
+        Standard deviation of the baseline scores (of a reference population).
+    reliability : float
+        Test-retest reliability (or Cronbach's alpha) of the score.
+    critical : float, default=1.96
+        Critical value of the reliable change index.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ParameterError
+        When ``sd_pre`` is not positive or ``reliability`` not in (0, 1).
+
+    Notes
+    -----
+    S_diff = √2 · sd_pre · √(1 − reliability), the standard error of a difference of two scores.
+
+    References
+    ----------
+    Jacobson, N. S. & Truax, P. (1991). Clinical significance: a statistical approach to defining
+    meaningful change in psychotherapy research. Journal of Consulting and Clinical Psychology 59(1), 12–19.
+
     Examples
     --------
     >>> round(reliable_change_threshold(sd_pre=7.5, reliability=0.80), 2)
@@ -198,6 +225,25 @@ def jacobson_truax_cutoffs(
     a = M_dys + z s_dys (toward the functional side), b = M_func - z s_func (toward the dysfunctional
     side), c = (s_func M_dys + s_dys M_func) / (s_func + s_dys); with ``direction="lower_better"`` the
     signs of the z-terms flip. Jacobson & Truax use z = 2; some software uses 1.96.
+
+    Parameters
+    ----------
+    mean_dys, sd_dys : float
+        Mean and standard deviation of a dysfunctional (clinical) population.
+    mean_func, sd_func : float
+        Mean and standard deviation of a functional population.
+    direction : {"higher_better", "lower_better"}, default="higher_better"
+    z : float, default=2.0
+
+    Returns
+    -------
+    dict of str to float
+        ``a``, ``b``, ``c``.
+
+    Raises
+    ------
+    ParameterError
+        When a standard deviation is not positive, or the functional mean is not on the better side.
 
     Examples
     --------
@@ -224,6 +270,19 @@ def classify_change(rci, *, direction: str = "higher_better", critical: float = 
     Progression when sign x RC > critical, degression when sign x RC < -critical (sign = +1 when higher
     is better, -1 when lower is better), maintenance otherwise; missing RC gives a missing class.
 
+    Parameters
+    ----------
+    rci : array-like or Series
+        Reliable change indices.
+    direction : {"higher_better", "lower_better"}, default="higher_better"
+    critical : float, default=1.96
+
+    Returns
+    -------
+    Categorical or Series
+        Ordered categorical progression < maintenance < degression; a Series named ``change_class``
+        (indexed like ``rci``) for a Series.
+
     Examples
     --------
     >>> list(classify_change([2.5, 0.3, -2.1], direction="lower_better"))
@@ -243,6 +302,27 @@ def clinical_significance(pre, post, rci, *, cutoff: float, direction: str = "hi
     *Recovered*: reliable improvement and the follow-up score on the functional side of ``cutoff``
     (having started on the dysfunctional side); *improved*: reliable improvement otherwise;
     *deteriorated*: reliable deterioration; *unchanged*: the rest.
+
+    Parameters
+    ----------
+    pre, post : array-like or Series
+        Baseline and follow-up scores.
+    rci : array-like or Series
+        Reliable change indices (missing gives a missing status).
+    cutoff : float
+        Clinical cut-off (e.g. c of :func:`jacobson_truax_cutoffs`).
+    direction : {"higher_better", "lower_better"}, default="higher_better"
+    critical : float, default=1.96
+
+    Returns
+    -------
+    Categorical or Series
+        Ordered categorical of :data:`CLINICAL_STATUSES`; a Series named ``clinical_status`` for a
+        Series ``pre``.
+
+    References
+    ----------
+    Jacobson, N. S. & Truax, P. (1991). Journal of Consulting and Clinical Psychology 59(1), 12–19.
 
     Examples
     --------

@@ -56,6 +56,16 @@ def vum_domain_moves(
     follow-up level is ``improved``. Any per-item ordinal instrument works the same way through
     ``instrument`` (e.g. Recovery Star areas, where higher is better; see :func:`recovery_star_transitions`).
 
+    Parameters
+    ----------
+    assessments : DataFrame
+        The assessments table (one row per person, date, instrument and item).
+    instrument : str, Instrument or mapping, default="VUM"
+    follow_up_months, window_months, index_dates :
+        The pairing of dates, as in :func:`~progression.recovery.change.pair_assessments`.
+    person_col, date_col, instrument_col, item_col, score_col : str
+        Column names.
+
     Returns
     -------
     DataFrame
@@ -92,6 +102,12 @@ def vum_domain_moves(
 def vum_domain_summary(moves: pd.DataFrame, *, person_col: str = "person_id") -> pd.DataFrame:
     """Domain-summary score per person from :func:`vum_domain_moves`.
 
+    Parameters
+    ----------
+    moves : DataFrame
+        :func:`vum_domain_moves`.
+    person_col : str, default="person_id"
+
     Returns
     -------
     DataFrame
@@ -127,6 +143,12 @@ def recovery_star_transitions(moves: pd.DataFrame, *, item_col: str = "item") ->
 
     Killaspy et al. (2012) found weak inter-rater reliability for the summed star, so change is
     reported per area and by stage of the Journey of Change (two points per stage [check]).
+
+    Parameters
+    ----------
+    moves : DataFrame
+        ``item_col``, ``pre`` and ``post`` area scores (1–10).
+    item_col : str, default="item"
 
     Returns
     -------

@@ -407,6 +407,16 @@ def register_instrument(config: Mapping[str, Any] | Instrument, *, replace: bool
     replace : bool, default=False
         Allow replacing an instrument of the same name (e.g. to override a [check] value).
 
+    Returns
+    -------
+    Instrument
+        The registered instrument.
+
+    Raises
+    ------
+    ParameterError
+        When the name is registered and ``replace`` is False, or the configuration is invalid.
+
     Examples
     --------
     >>> config = {**BUILTIN_CONFIGS["QPR15"], "name": "QPR15_DK", "reliability": {"value": 0.87, "source": "my study"}}
@@ -425,6 +435,22 @@ def register_instrument(config: Mapping[str, Any] | Instrument, *, replace: bool
 def load_instruments(path, *, replace: bool = False) -> list[Instrument]:
     """Register the instrument(s) declared in a YAML file: one mapping, or a list of mappings, of the
     same shape as :data:`BUILTIN_CONFIGS` values. Returns the registered instruments.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file.
+    replace : bool, default=False
+        As in :func:`register_instrument`.
+
+    Returns
+    -------
+    list of Instrument
+
+    Raises
+    ------
+    ParameterError
+        As :func:`register_instrument`.
 
     Examples
     --------
@@ -446,6 +472,19 @@ def load_instruments(path, *, replace: bool = False) -> list[Instrument]:
 
 def get_instrument(instrument: str | Instrument | Mapping[str, Any]) -> Instrument:
     """Look up an instrument by name, or validate a configuration mapping, or pass an Instrument through.
+
+    Parameters
+    ----------
+    instrument : str, Instrument or mapping
+
+    Returns
+    -------
+    Instrument
+
+    Raises
+    ------
+    ParameterError
+        When a name is not registered (the message lists those that are) or a mapping is invalid.
 
     Examples
     --------
@@ -512,6 +551,11 @@ def cutoff_value(instrument: str | Instrument | Mapping[str, Any], name: str, *,
 
 def list_instruments() -> pd.DataFrame:
     """One row per registered instrument: range, direction, rules, reliability and its source.
+
+    Returns
+    -------
+    DataFrame
+        One row per instrument, in the order of registration.
 
     Examples
     --------
@@ -658,6 +702,17 @@ def flag_cutoffs(scores: pd.DataFrame, instrument: str | Instrument | Mapping[st
     A score is in the state when it satisfies the cut-off's rule (e.g. WHO-5 ``poor_wellbeing``:
     raw < 13). Missing scores give missing flags.
 
+    Parameters
+    ----------
+    scores : DataFrame
+        With ``raw`` and ``scaled`` columns (:func:`score`).
+    instrument : str, Instrument or mapping
+
+    Returns
+    -------
+    DataFrame
+        A copy with the nullable boolean ``in_<name>`` columns.
+
     Examples
     --------
     >>> import pandas as pd
@@ -690,6 +745,20 @@ def gas_tscore(attainment, weights=None, *, rho: float = 0.3) -> float:
     rho : float, default=0.3
         Assumed correlation between goal scores.
 
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ParameterError
+        When attainment levels lie outside [−2, 2], the weights do not fit, or ``rho`` is outside [0, 1).
+
+    References
+    ----------
+    Kiresuk, T. J. & Sherman, R. E. (1968). Goal attainment scaling: a general method for evaluating
+    comprehensive community mental health programs. Community Mental Health Journal 4(6), 443–453.
+
     Examples
     --------
     >>> round(gas_tscore([0, 1, -1, 2]), 1)
@@ -721,6 +790,21 @@ def recovery_star_stage(area_score) -> pd.Series | str:
 
     Stages are two points wide (1-2 stuck, 3-4 accepting help, 5-6 believing, 7-8 learning,
     9-10 self-reliance), per the Triangle user guide as reported in secondary sources.
+
+    Parameters
+    ----------
+    area_score : int or array-like of int
+        Area scores 1–10 (missing allowed).
+
+    Returns
+    -------
+    str or Series
+        The stage of a scalar; otherwise an ordered categorical Series of :data:`RECOVERY_STAR_STAGES`.
+
+    Raises
+    ------
+    ParameterError
+        When a score is not an integer from 1 to 10.
 
     Examples
     --------

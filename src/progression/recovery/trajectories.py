@@ -635,6 +635,26 @@ def move_change_table(
 
     With ``normalize=True`` each row gives the shares of its move group (rows sum to 1); otherwise counts.
 
+    Parameters
+    ----------
+    changes : DataFrame
+        One row per person with the change class (e.g. :func:`~progression.recovery.change.change_per_citizen`).
+    moves : DataFrame
+        One row per person with the move (:func:`progression.staircase.staircase_moves`).
+    person_col, move_col, class_col : str
+        Column names.
+    normalize : bool, default=True
+
+    Returns
+    -------
+    DataFrame
+        Moves as rows, change classes as columns.
+
+    Raises
+    ------
+    DataContractError
+        When a column is missing.
+
     Examples
     --------
     >>> import pandas as pd

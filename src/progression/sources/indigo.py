@@ -167,6 +167,19 @@ class IndigoData:
     results : DataFrame
         Results per metric: ``level``, ``result_type`` (Interim/Final), period, ``outcomes_achieved``
         (number, NaN when the export has text), ``result_text``, ``engaged``, ``positive_outcomes``.
+
+    Examples
+    --------
+    On the small fictional export in the format of the real one that the checkout's tests read:
+
+    >>> from pathlib import Path
+    >>> import progression
+    >>> export = Path(progression.__file__).parents[2] / "tests" / "fixtures" / "indigo"
+    >>> data = read_indigo(export)
+    >>> data
+    IndigoData(4 projects, 8 outcome metrics, 8 prices, 7 results)
+    >>> data.danish()
+    IndigoData(2 projects, 4 outcome metrics, 4 prices, 4 results)
     """
 
     projects: pd.DataFrame
@@ -196,6 +209,18 @@ class IndigoData:
 def candidate_folders(path: str | Path, *, params_file: str | Path | None = None) -> list[Path]:
     """Where a configured INDIGO folder may be: the path itself when absolute, else relative to the
     project's checkout, then to the folder of the parameter file.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``fund.indigo_path``.
+    params_file : path, optional
+        The parameter file the path was read from.
+
+    Returns
+    -------
+    list of Path
+        Candidates in the order they are tried, without repeats.
 
     Examples
     --------
@@ -300,7 +325,25 @@ def _project_countries(projects: pd.DataFrame, locations: pd.DataFrame) -> pd.Da
 
 
 def classify_outcome(definitions: pd.Series) -> pd.Series:
-    """Outcome category of each metric definition by keyword (:data:`OUTCOME_CATEGORIES`), else "other"."""
+    """Outcome category of each metric definition by keyword (:data:`OUTCOME_CATEGORIES`), else "other".
+
+    Parameters
+    ----------
+    definitions : Series of str
+        Outcome definitions (English or Danish free text).
+
+    Returns
+    -------
+    Series of str
+        Indexed like ``definitions``; the first category whose keywords match.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> classify_outcome(pd.Series(["Sustained tenancy for 12 months", "Reduction in re-offending",
+    ...                             "Enters a job", "Something else"])).tolist()
+    ['housing', 'justice', 'employment', 'other']
+    """
     text = definitions.astype("string").str.lower().fillna("")
     category = pd.Series("other", index=definitions.index, dtype="string")
     for name, pattern in reversed(list(OUTCOME_CATEGORIES.items())):
@@ -333,6 +376,20 @@ def read_indigo(path) -> IndigoData:
     the projects file has one, its ``Countries`` column. Metrics, prices and results are joined
     on the project and the metric number, because ids are spelt inconsistently
     ("outcomemetric1", "outcomemetrics1").
+
+    Examples
+    --------
+    On the small fictional export in the format of the real one that the checkout's tests read:
+
+    >>> from pathlib import Path
+    >>> import progression
+    >>> data = read_indigo(Path(progression.__file__).parents[2] / "tests" / "fixtures" / "indigo")
+    >>> data.projects[["project_id", "countries", "start_year"]]
+          project_id countries  start_year
+    0  TEST-POJ-0001        DK        2021
+    1  TEST-POJ-0002        DK        2023
+    2  TEST-POJ-0003     GB,IE        2017
+    3  TEST-POJ-0004     BE,NL        <NA>
     """
     path = Path(path)
     if not path.is_dir():
@@ -383,6 +440,10 @@ def _final_results(results: pd.DataFrame) -> pd.DataFrame:
 def metric_table(data: IndigoData) -> pd.DataFrame:
     """One row per project and outcome metric with its price, result and achievement.
 
+    Parameters
+    ----------
+    data : IndigoData
+
     Returns
     -------
     DataFrame
@@ -390,6 +451,17 @@ def metric_table(data: IndigoData) -> pd.DataFrame:
         ``price_per_unit``, ``price_per_unit_usd``; ``result_type``, ``outcomes_achieved``;
         ``achievement_vs_target`` (achieved / targeted number) and ``achievement_per_engaged``
         (achieved / the project's engaged participants).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import progression
+    >>> data = read_indigo(Path(progression.__file__).parents[2] / "tests" / "fixtures" / "indigo")
+    >>> table = metric_table(data)
+    >>> table.loc[table["project_id"] == "TEST-POJ-0001", ["metric_id", "price_per_unit", "achievement_vs_target"]]
+             metric_id  price_per_unit  achievement_vs_target
+    0  outcomemetrics1         25000.0                   0.75
+    1   outcomemetric2         40000.0                   0.45
     """
     metrics = data.outcome_metrics.assign(_key=_metric_key(data.outcome_metrics["metric_id"]))
     prices = data.prices.assign(_key=_metric_key(data.prices["metric_id"])).drop(columns="metric_id")
@@ -431,6 +503,22 @@ def reference_prices(data: IndigoData, *, by=("policy_sector", "outcome_category
     DataFrame
         Per group: ``n_metrics``, ``n_projects``, ``median_price``, ``q25_price``, ``q75_price``,
         ``min_price``, ``max_price`` (in the group's currency) and ``median_price_usd``.
+
+    Raises
+    ------
+    ParameterError
+        When a ``by`` column is not a column of :func:`metric_table`.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import progression
+    >>> data = read_indigo(Path(progression.__file__).parents[2] / "tests" / "fixtures" / "indigo")
+    >>> reference_prices(data, by="currency")[["currency", "n_metrics", "median_price"]]
+      currency  n_metrics  median_price
+    0      DKK          4       35000.0
+    1      GBP          3        1500.0
+    2      USD          1        1000.0
     """
     table = metric_table(data)
     table = table[table["price_per_unit"].notna()]
@@ -464,6 +552,20 @@ def achievement_rates(data: IndigoData, *, by=("policy_sector",)) -> pd.DataFram
         Per group: ``n_metrics`` with a numeric result and target, ``median_achievement``
         (achieved / target), ``share_target_met`` (achieved ≥ target) and
         ``median_per_engaged`` (achieved / engaged participants).
+
+    Raises
+    ------
+    ParameterError
+        When a ``by`` column is not a column of :func:`metric_table`.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import progression
+    >>> data = read_indigo(Path(progression.__file__).parents[2] / "tests" / "fixtures" / "indigo")
+    >>> achievement_rates(data)[["policy_sector", "n_metrics", "share_target_met"]]
+      policy_sector  n_metrics  share_target_met
+    0  Homelessness          4              0.25
     """
     table = metric_table(data)
     by = _check_by(by, table)

@@ -46,6 +46,20 @@ def parse_danish_number(text: str) -> float | None:
 
     A point is only accepted as a thousands separator in groups of three digits, so ``"76.2"`` is
     rejected rather than read as 762.
+
+    Parameters
+    ----------
+    text : str
+        A cell of an export.
+
+    Returns
+    -------
+    float or None
+
+    Examples
+    --------
+    >>> parse_danish_number("1.234,5"), parse_danish_number("76,2"), parse_danish_number("76.2")
+    (1234.5, 76.2, None)
     """
     text = text.strip().replace("\u2212", "-")
     if not _NUMBER.match(text):
@@ -147,6 +161,26 @@ def read_noegletal(
     DataContractError
         When the header row is not found, a header cell holds no year, a municipality code is not a number,
         or a cell is neither a number nor a missing marker (the message lists the rows and cells).
+
+    Examples
+    --------
+    >>> export = (
+    ...     "De Kommunale Nøgletal;;;\\n"
+    ...     ";Kom.nr;2022;2023\\n"
+    ...     "Andel udpendlere;;;\\n"
+    ...     "Dragør Kommune;155;76,2;M\\n"
+    ...     "Tårnby Kommune;185;71,0;70,1\\n"
+    ...     "Tegnforklaring:;;;\\n"
+    ...     "M  Det pågældende nøgletal mangler for året.;;;\\n")
+    >>> table = read_noegletal(export)
+    >>> table[["municipality", "year", "variable", "value", "missing"]]
+       municipality  year          variable  value  missing
+    0           155  2022  Andel udpendlere   76.2    False
+    1           155  2023  Andel udpendlere    NaN     True
+    2           185  2022  Andel udpendlere   71.0    False
+    3           185  2023  Andel udpendlere   70.1    False
+    >>> table.attrs["legend"]
+    {'M': 'Det pågældende nøgletal mangler for året.'}
     """
     text = _load_text(source, encoding)
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))

@@ -65,7 +65,20 @@ Transport = Callable[[str, bytes], bytes]
 
 
 class StatBankError(ProgressionError, ValueError):
-    """The StatBank API rejected a request (unknown table, variable or value)."""
+    """The StatBank API rejected a request (unknown table, variable or value).
+
+    A :class:`ValueError` (and a :class:`~progression.exceptions.ProgressionError`); the message carries
+    the API's own explanation.
+
+    Examples
+    --------
+    >>> def transport(url, payload):
+    ...     return b'{"errorTypeCode":"TABLE-NOTFOUND","message":"Tabellen findes ikke"}'
+    >>> StatBankClient(transport=transport).tableinfo("NOSUCH")
+    Traceback (most recent call last):
+    ...
+    progression.sources.statbank.StatBankError: StatBank API error: {"errorTypeCode":"TABLE-NOTFOUND",...}
+    """
 
 
 # --------------------------------------------------------------------------------------------------
@@ -132,6 +145,15 @@ def parse_time_codes(codes: Iterable[str]) -> pd.DataFrame:
     ------
     DataContractError
         When a code is not a StatBank time code; the message lists up to five offending codes.
+
+    Examples
+    --------
+    >>> parse_time_codes(["2024", "2024K2", "2024M03", "2024U01"])
+       year period_type  period period_start
+    0  2024           Y    <NA>   2024-01-01
+    1  2024           Q       2   2024-04-01
+    2  2024           M       3   2024-03-01
+    3  2024           W       1   2024-01-01
     """
     codes = [str(code) for code in codes]
     parsed = [_parse_one_time_code(code) for code in codes]
@@ -169,6 +191,16 @@ def format_time_code(year: int, period_type: str = "Y", period: int | None = Non
     str
         ``"2024"``, ``"2024H1"``, ``"2024K1"``, ``"2024M01"`` or ``"2024U01"`` (Danish codes, as the API
         expects them).
+
+    Raises
+    ------
+    ParameterError
+        When the year is not four digits, the period type is unknown or the period out of range.
+
+    Examples
+    --------
+    >>> format_time_code(2024), format_time_code(2024, "Q", 1), format_time_code(2024, "M", 3)
+    ('2024', '2024K1', '2024M03')
     """
     if not 1000 <= int(year) <= 9999:
         raise ParameterError(f"year must be a four-digit year; found {year!r}")
@@ -260,6 +292,13 @@ def parse_csv(
     ------
     DataContractError
         When the value or time column is missing, or a value is neither a number nor a marker.
+
+    Examples
+    --------
+    >>> parse_csv("OMRÅDE;TID;INDHOLD\\n101;2023;37,7\\n147;2023;..\\n")[["område", "year", "value", "suppressed"]]
+      område  year  value  suppressed
+    0    101  2023   37.7       False
+    1    147  2023    NaN        True
     """
     if decimal not in (",", "."):
         raise ParameterError(f"decimal must be ',' or '.'; found {decimal!r}")
@@ -356,9 +395,27 @@ def parse_jsonstat(
         kept), the parsed time columns after the time dimension, ``value``, ``suppressed`` and, when the
         dataset has a ``status`` member, ``status``.
 
+    Raises
+    ------
+    DataContractError
+        When no single dataset is found, or the dimensions and values do not match.
+
     References
     ----------
     JSON-stat format, version 2.0, https://json-stat.org/format/
+
+    Examples
+    --------
+    >>> dataset = {"dataset": {"dimension": {
+    ...     "id": ["OMRÅDE", "Tid"], "size": [2, 1],
+    ...     "OMRÅDE": {"category": {"index": {"101": 0, "147": 1},
+    ...                             "label": {"101": "København", "147": "Frederiksberg"}}},
+    ...     "Tid": {"category": {"index": {"2023": 0}}}},
+    ...     "value": [37.7, None]}}
+    >>> parse_jsonstat(dataset, labels=True)[["område", "område_label", "year", "value", "suppressed"]]
+      område   område_label  year  value  suppressed
+    0    101      København  2023   37.7       False
+    1    147  Frederiksberg  2023    NaN        True
     """
     dataset = _find_dataset(_load_json(content))
     dimension = dataset["dimension"]
@@ -400,11 +457,33 @@ def parse_jsonstat(
 def parse_tableinfo(content: bytes | str | Mapping) -> pd.DataFrame:
     """Turn a ``tableinfo`` response into a variables/values frame.
 
+    Parameters
+    ----------
+    content : bytes, str or mapping
+        The response body or the decoded JSON.
+
     Returns
     -------
     pandas.DataFrame
         One row per (variable, value): ``table``, ``variable``, ``variable_text``, ``elimination``,
         ``time``, ``position`` (order of the value within its variable), ``value_id``, ``value_text``.
+
+    Raises
+    ------
+    DataContractError
+        When the response has no ``variables`` member.
+
+    Examples
+    --------
+    >>> info = {"id": "FOLK1A", "variables": [
+    ...     {"id": "OMRÅDE", "text": "område", "elimination": True,
+    ...      "values": [{"id": "000", "text": "Hele landet"}, {"id": "101", "text": "København"}]},
+    ...     {"id": "Tid", "text": "tid", "time": True, "values": [{"id": "2024K1", "text": "2024K1"}]}]}
+    >>> parse_tableinfo(info)[["variable", "time", "position", "value_id", "value_text"]]
+      variable   time  position value_id   value_text
+    0   OMRÅDE  False         0      000  Hele landet
+    1   OMRÅDE  False         1      101    København
+    2      Tid   True         0   2024K1       2024K1
     """
     info = _load_json(content)
     if "variables" not in info:
@@ -436,10 +515,32 @@ def parse_tableinfo(content: bytes | str | Mapping) -> pd.DataFrame:
 def urllib_transport(url: str, payload: bytes, *, timeout: float = 120.0) -> bytes:
     """POST a JSON payload with the standard library and return the response body.
 
+    The default transport of :class:`StatBankClient`; tests inject another callable of the same form.
+
+    Parameters
+    ----------
+    url : str
+        ``<base_url>/<function>``.
+    payload : bytes
+        The JSON request body.
+    timeout : float, default=120.0
+        Seconds to wait for the server.
+
+    Returns
+    -------
+    bytes
+
     Raises
     ------
     StatBankError
         When the API answers with an HTTP error; the message carries the API's own explanation.
+
+    Examples
+    --------
+    >>> StatBankClient().transport is urllib_transport
+    True
+    >>> urllib_transport(f"{BASE_URL}/tableinfo", b'{"table": "FOLK1A", "format": "JSON"}')[:1]  # doctest: +SKIP
+    b'{'
     """
     request = urllib.request.Request(
         url, data=payload, method="POST", headers={"Content-Type": "application/json; charset=utf-8"}
@@ -606,6 +707,24 @@ def function_code(code: str | int) -> str:
     """Write a municipal account function as REGK31 codes it: without dots or leading zeros.
 
     ``"5.38.50"`` → ``"53850"``, ``"0.22.01"`` → ``"2201"``, ``"53850"`` → ``"53850"``.
+
+    Parameters
+    ----------
+    code : str or int
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ParameterError
+        When ``code`` is not digits, optionally separated by dots.
+
+    Examples
+    --------
+    >>> function_code("5.38.50"), function_code("0.22.01"), function_code(53850)
+    ('53850', '2201', '53850')
     """
     text = str(code).strip()
     if not re.fullmatch(r"\d+(\.\d+)*", text):
@@ -618,6 +737,19 @@ def is_municipality_code(code: str | int) -> bool:
 
     The whole country (``000``), regions (``081``–``085``) and municipality groupings (``9xx``) are not
     municipalities.
+
+    Parameters
+    ----------
+    code : str or int
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_municipality_code("101"), is_municipality_code("000"), is_municipality_code("084"), is_municipality_code(411)
+    (True, False, False, False)
     """
     text = str(code).strip()
     return text.isdigit() and 101 <= int(text) <= 899 and int(text) != 411
@@ -665,6 +797,19 @@ def fetch_regk31(
     pandas.DataFrame
         ``municipality`` (int), ``year`` (int), ``function`` (str, e.g. ``"53850"``), ``value_name``,
         ``suppressed`` (bool). Rows of the whole country, regions and groupings are left out.
+
+    Examples
+    --------
+    Offline, with a transport that serves a recorded answer (net operating spending on §108, in 1,000 kr.):
+
+    >>> def transport(url, payload):
+    ...     return ("OMRÅDE;FUNKTION;DRANST;ART;PRISENHED;TID;INDHOLD\\n"
+    ...             "000;53850;1;TOT;LOBM;2023;9000\\n101;53850;1;TOT;LOBM;2023;250,5\\n"
+    ...             "147;53850;1;TOT;LOBM;2023;..\\n").encode()
+    >>> fetch_regk31(StatBankClient(transport=transport), functions=["5.38.50"], years=[2023])
+       municipality  year function  net_operating_dkk  suppressed
+    0           101  2023    53850           250500.0       False
+    1           147  2023    53850                NaN        True
     """
     codes = [function_code(f) for f in functions]
     variables = {
@@ -707,6 +852,24 @@ def fetch_folk1a(
     pandas.DataFrame
         ``municipality`` (int), ``year`` (int), one column per age group, ``suppressed`` (True when any
         count entering a row was suppressed; its group values are then NaN).
+
+    Raises
+    ------
+    ParameterError
+        When an age range is not ``low <= high`` or ``quarter`` is not 1–4 or ``"mean"``.
+
+    Examples
+    --------
+    Offline, with a transport that serves a recorded answer:
+
+    >>> def transport(url, payload):
+    ...     return ("OMRÅDE;ALDER;TID;INDHOLD\\n000;18;2023K1;100\\n101;18;2023K1;40\\n"
+    ...             "101;19;2023K1;45\\n147;18;2023K1;7\\n147;19;2023K1;..\\n").encode()
+    >>> client = StatBankClient(transport=transport)
+    >>> fetch_folk1a(client, years=[2023], age_groups={"pop_18_19": (18, 19)})
+       municipality  year  pop_18_19  suppressed
+    0           101  2023       85.0       False
+    1           147  2023        NaN        True
     """
     groups = dict(age_groups or {"pop_18_66": (18, 66), "pop_0_22": (0, 22)})
     for name, (low, high) in groups.items():

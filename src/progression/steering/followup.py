@@ -351,6 +351,24 @@ def forecast_by_month(commitments: pd.DataFrame, *, year: int, months: Iterable[
                       by: str | Sequence[str] = (), **kwargs) -> pd.DataFrame:
     """:func:`forecast_year` at the end of each of ``months``, stacked with a ``month`` column.
 
+    Parameters
+    ----------
+    commitments : DataFrame
+        Priced spells (:func:`commitments`).
+    year : int
+        The budget year.
+    months : iterable of int, default=1, ..., 12
+        Months at whose end a forecast is made.
+    by : str or sequence of str, default=()
+        Grouping columns.
+    **kwargs
+        Passed on to :func:`forecast_year`.
+
+    Returns
+    -------
+    DataFrame
+        ``month`` and the columns of :func:`forecast_year`, one block per month.
+
     Examples
     --------
     >>> from progression.datasets import load_example

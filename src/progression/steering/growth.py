@@ -224,6 +224,18 @@ def shares_of_total(levels: pd.DataFrame, *, total: Hashable | None = None) -> p
 def rounding_bounds(value, half_unit):
     """The interval a published number rounded to ``2 × half_unit`` may come from: ``value ∓ half_unit``.
 
+    Parameters
+    ----------
+    value : float or array-like
+        Published (rounded) numbers.
+    half_unit : float
+        Half the rounding unit (0.005 for two decimals).
+
+    Returns
+    -------
+    (float, float) or (ndarray, ndarray)
+        Lower and upper bounds.
+
     Examples
     --------
     >>> rounding_bounds(7.66, 0.005)

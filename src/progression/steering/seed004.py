@@ -94,6 +94,27 @@ def load_seed004_tables() -> pd.DataFrame:
 def seed004_wide(tables: pd.DataFrame, table: str, measure: str, *, basis: str | None = "R") -> pd.DataFrame:
     """One published table as items × years (int column labels), in the report's row order.
 
+    Parameters
+    ----------
+    tables : DataFrame
+        :func:`load_seed004_tables`.
+    table : str
+        Table number, e.g. ``"2.1"``.
+    measure : str
+        The measure of the table, e.g. ``"spending_bn"``.
+    basis : str or None, default="R"
+        Keep rows of this basis only (R = accounts, B = budget; None: all).
+
+    Returns
+    -------
+    DataFrame
+        Items as rows (index ``item``), years as int columns.
+
+    Raises
+    ------
+    DataContractError
+        When the table has no such measure (the message lists those it has).
+
     Examples
     --------
     >>> seed004_wide(load_seed004_tables(), "2.1", "spending_bn")[[2004, 2008]]
@@ -187,6 +208,11 @@ def reproduce_growth(tables: pd.DataFrame, *, start: int = 2004, end: int = 2008
 def check_sums(tables: pd.DataFrame) -> pd.DataFrame:
     """Items against their totals, and the totals Tabel 2.1 repeats from Tabel 2.2 and 2.6.
 
+    Parameters
+    ----------
+    tables : DataFrame
+        :func:`load_seed004_tables`.
+
     Returns
     -------
     DataFrame
@@ -254,6 +280,11 @@ def implied_populations(tables: pd.DataFrame) -> pd.DataFrame:
     the rates of some items rest on other population counts than the rest — it is the median item with
     the span of all bounds, and ``consistent`` is False.
 
+    Parameters
+    ----------
+    tables : DataFrame
+        :func:`load_seed004_tables`.
+
     Returns
     -------
     DataFrame
@@ -313,6 +344,13 @@ def reproduce_weighted_means(tables: pd.DataFrame, populations: pd.DataFrame | N
     spending (Tabel 2.2, 2.6) divided by the population its item rows imply (the ``combined``
     spending-source population of :func:`implied_populations`, which leaves the total row out).
 
+    Parameters
+    ----------
+    tables : DataFrame
+        :func:`load_seed004_tables`.
+    populations : DataFrame, optional
+        :func:`implied_populations` (computed when not given).
+
     Returns
     -------
     DataFrame
@@ -359,6 +397,13 @@ def seed004_decomposition(tables: pd.DataFrame, *, start: int = 2004, end: int =
       the two botilbud rows of 2.9; 2007 is undercounted) into ``demography``, ``coverage``
       (recipients per inhabitant) and ``unit_cost`` (spending per recipient at 31 December — a crude
       unit cost: a stock against a year's spending).
+
+    Parameters
+    ----------
+    tables : DataFrame
+        :func:`load_seed004_tables`.
+    start, end : int, default=2004, 2008
+        Years of the split of the areas' totals.
 
     Returns
     -------

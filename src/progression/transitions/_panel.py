@@ -27,6 +27,27 @@ def category_codes(values: pd.Series, categories: Sequence[str], column: str, ch
 
     ``checker(bad_values, column=column)`` raises for values outside ``categories``; a missing value
     raises :class:`~progression.exceptions.DataContractError`.
+
+    Parameters
+    ----------
+    values : Series
+    categories : sequence of str
+    column : str
+        The column's name, for messages.
+    checker : callable
+        ``checker(bad_values, column=...)``, which raises (e.g. ``Staircase.check_steps``).
+
+    Returns
+    -------
+    ndarray of int64
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from progression.staircase import Staircase
+    >>> stairs = Staircase.from_params()
+    >>> category_codes(pd.Series(["SEL85", "none"]), stairs.steps, "step", stairs.check_steps)
+    array([2, 0])
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
         position = {c: i for i, c in enumerate(categories)}
@@ -43,16 +64,77 @@ def category_codes(values: pd.Series, categories: Sequence[str], column: str, ch
 
 
 def status_error(values, column: str) -> None:
+    """Raise the error for status values that are not panel statuses (the ``checker`` of the status column).
+
+    Parameters
+    ----------
+    values : iterable
+        The values found.
+    column : str
+        The column's name.
+
+    Raises
+    ------
+    DataContractError
+        Always, naming up to five values and the statuses expected.
+
+    Examples
+    --------
+    >>> status_error(["gone"], column="status")
+    Traceback (most recent call last):
+    ...
+    progression.exceptions.DataContractError: column 'status' has values ['gone']; expected one of [...]
+    """
     raise DataContractError(f"column '{column}' has values {list(values)[:5]}; expected one of {list(STATUSES)}")
 
 
 def status_codes(values: pd.Series, column: str) -> np.ndarray:
-    """Codes of the panel's ``status`` column: 0 observed, then the exit statuses in their order."""
+    """Codes of the panel's ``status`` column: 0 observed, then the exit statuses in their order.
+
+    Parameters
+    ----------
+    values : Series
+    column : str
+        The column's name, for messages.
+
+    Returns
+    -------
+    ndarray of int64
+
+    Raises
+    ------
+    DataContractError
+        For a missing value or one that is not a status.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> status_codes(pd.Series(["observed", "died", "moved"]), "status")
+    array([0, 1, 3])
+    """
     return category_codes(values, STATUSES, column, status_error)
 
 
 def panel_period(panel: pd.DataFrame, period: str | None, period_col: str = "period") -> str:
-    """The period length: ``period`` if given, else ``panel.attrs["period"]``, else inferred from the dates."""
+    """The period length: ``period`` if given, else ``panel.attrs["period"]``, else inferred from the dates.
+
+    Parameters
+    ----------
+    panel : DataFrame
+    period : str or None
+    period_col : str, default="period"
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> panel = load_example("panel_year")
+    >>> panel_period(panel, None), panel_period(panel, "month")
+    ('year', 'month')
+    """
     return period or panel.attrs.get("period") or infer_period(panel[period_col])
 
 
@@ -60,12 +142,39 @@ def coded_panel(panel: pd.DataFrame, *, stairs: Staircase, person_col: str, peri
                 status_col: str, period: str | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     """The panel sorted by person and period, with period numbers, step codes and status codes.
 
+    Parameters
+    ----------
+    panel : DataFrame
+        The person-period panel.
+    stairs : Staircase
+    person_col, period_col, step_col, status_col : str
+        Column names.
+    period : str or None
+        Period length (:func:`panel_period`).
+
     Returns
     -------
     (DataFrame, ndarray, ndarray, ndarray)
         The sorted panel (``attrs["period"]`` set), its period numbers
         (:func:`progression.panel.period_number`), step codes (positions in ``stairs.steps``) and
         status codes (:func:`status_codes`).
+
+    Raises
+    ------
+    DataContractError
+        When a column is missing or holds a value that is not a step or status.
+    ParameterError
+        When the period is unknown.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> from progression.staircase import Staircase
+    >>> panel, pnum, step, status = coded_panel(
+    ...     load_example("panel_year"), stairs=Staircase.from_params(), person_col="person_id",
+    ...     period_col="period", step_col="step", status_col="status", period=None)
+    >>> pnum[:3], step[:3], status[:3]
+    (array([2010, 2011, 2012]), array([2, 2, 2]), array([0, 0, 3]))
     """
     check_columns(panel, {"person_col": person_col, "period_col": period_col, "step_col": step_col,
                           "status_col": status_col}, name="panel")
@@ -92,6 +201,26 @@ def check_bootstrap(n_boot: int, cl: float) -> None:
     Fewer than 100 replicates give rough percentile intervals: a
     :class:`~progression.exceptions.StatisticalWarning` says so, once per number of replicates in a
     session (an analysis fits many matrices with the same setting).
+
+    Parameters
+    ----------
+    n_boot : int
+        Replicates (0: no intervals).
+    cl : float
+        Confidence level, in (0, 1).
+
+    Raises
+    ------
+    ParameterError
+        When ``n_boot`` is negative or not an integer, or ``cl`` is outside (0, 1).
+
+    Examples
+    --------
+    >>> check_bootstrap(1000, 0.95)
+    >>> check_bootstrap(1000, 1.5)
+    Traceback (most recent call last):
+    ...
+    progression.exceptions.ParameterError: cl must be a confidence level in (0, 1); got 1.5
     """
     check_positive_int(n_boot, name="n_boot", minimum=0)
     check_level(cl)

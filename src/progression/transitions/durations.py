@@ -135,6 +135,11 @@ def median_time(km: pd.DataFrame, *, by: Sequence[str] = (), x: str = "time") ->
     x : {"time", "years"}
         The time column.
 
+    Returns
+    -------
+    float or DataFrame
+        The median of one curve, or the ``by`` columns and ``median_time`` per curve.
+
     Examples
     --------
     >>> median_time(kaplan_meier([1, 2, 2, 3, 4], [True, True, False, True, False]))
@@ -216,6 +221,25 @@ def step_episodes(panel: pd.DataFrame, *, groups: Sequence[str] = (), include_pr
         ``person_col``, ``period_col`` (first period), groups, ``step``, ``duration`` (periods),
         ``event``, ``destination`` (next step, exit status, or ``censored``), ``years`` (duration in
         years).
+
+    Raises
+    ------
+    ParameterError
+        When ``exits`` is unknown.
+    DataContractError
+        When a column is missing or holds a value that is not a step or status.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> episodes = step_episodes(load_example("panel_year"))
+    >>> episodes.head(3)
+       person_id     period   step  duration  event destination  years
+    0          2 2021-01-01  SEL82       1.0   True        none    1.0
+    1          2 2022-01-01   none       2.0  False    censored    2.0
+    2          3 2013-01-01   none       2.0  False        died    2.0
+    >>> episodes.groupby("step", observed=True)["event"].mean().round(2)["SEL108"]
+    np.float64(0.19)
     """
     frame, _, period = _episodes(panel, staircase=staircase, groups=list(groups), person_col=person_col,
                                  period_col=period_col, step_col=step_col, status_col=status_col, period=period,
@@ -291,12 +315,35 @@ def reentry_episodes(panel: pd.DataFrame, *, groups: Sequence[str] = (), stairca
                      status_col: str = "status", period: str | None = None) -> pd.DataFrame:
     """Spells out of services after a step: duration until a step is held again (the event).
 
+    Parameters
+    ----------
+    panel : DataFrame
+        Person-period panel (:func:`progression.panel.build_panel`).
+    groups : sequence of str
+        Panel columns recorded at the first period out.
+    staircase : Staircase or StaircaseParams, optional
+        Defaults to the report's staircase.
+
     Returns
     -------
     DataFrame
         ``person_col``, ``period_col`` (first period without services), groups, ``left_step`` (the
         step left), ``duration`` (periods out), ``event`` (re-entered), ``destination`` (step
         re-entered, exit status or ``censored``), ``years``.
+
+    Raises
+    ------
+    DataContractError
+        When a column is missing or holds a value that is not a step or status.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> reentry_episodes(load_example("panel_year")).head(3)
+       person_id     period left_step  duration  event destination  years
+    0          2 2022-01-01     SEL82       2.0  False    censored    2.0
+    1          3 2013-01-01     SEL85       2.0  False        died    2.0
+    2          5 2011-01-01     SEL85       2.0   True       SEL85    2.0
     """
     frame, stairs, period = _episodes(panel, staircase=staircase, groups=list(groups), person_col=person_col,
                                       period_col=period_col, step_col=step_col, status_col=status_col,
@@ -314,8 +361,37 @@ def time_to_reentry(panel: pd.DataFrame, *, groups: Sequence[str] = (), cl: floa
                     status_col: str = "status", period: str | None = None) -> pd.DataFrame:
     """Kaplan-Meier curve of the time out of services before re-entry (survival = still out).
 
-    Returns the columns of :func:`time_on_step` without ``step``; groups may include
-    ``"left_step"``.
+    Parameters
+    ----------
+    panel : DataFrame
+        Person-period panel (:func:`progression.panel.build_panel`).
+    groups : sequence of str
+        Group columns (value at the first period out); may include ``"left_step"``.
+    cl : float, default=0.95
+        Confidence level of the pointwise intervals (Greenwood, log(-log) scale).
+    staircase : Staircase or StaircaseParams, optional
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`time_on_step` without ``step``: ``time``, ``years``, ``n_at_risk``,
+        ``n_events``, ``n_censored``, ``survival`` (share still out of services), ``std_error``,
+        ``conf_low``, ``conf_high``. Cut it with :func:`km_disclosed` before it leaves the server.
+
+    Raises
+    ------
+    ParameterError
+        When no one leaves all services within the panel.
+
+    Examples
+    --------
+    >>> from progression.datasets import load_example
+    >>> km = time_to_reentry(load_example("panel_year"))
+    >>> km[["years", "n_at_risk", "survival"]].head(3).round(3)
+       years  n_at_risk  survival
+    0    0.0       4094     1.000
+    1    1.0       3585     0.882
+    2    2.0       2745     0.808
     """
     episodes = reentry_episodes(panel, groups=[g for g in groups if g != "left_step"], staircase=staircase,
                                 person_col=person_col, period_col=period_col, step_col=step_col,

@@ -50,6 +50,11 @@ REPORT_GROUPING = {"none": "none_or_lower", "lower": "none_or_lower", "died": No
 def reference_role(source: str) -> str:
     """What a published figure is beside a result from data of ``source`` (``synthetic`` or ``files``).
 
+    Parameters
+    ----------
+    source : str
+        ``data.source`` of the run.
+
     Returns
     -------
     str

@@ -185,13 +185,29 @@ def spending_panel(
     Returns
     -------
     pandas.DataFrame
-        ``keys``, ``spending_dkk``, ``n_functions``, ``population_col``, ``name``, the criteria and, when
-        checked, ``price_col``; sorted by ``keys``.
+        ``keys``, ``spending_dkk``, ``n_functions``, ``population_col``, ``name``, ``price_col`` (when
+        checked) and the criteria; sorted by ``keys``.
 
     Raises
     ------
     DataContractError
         When the selected amounts are in more than one price year (deflate them first).
+
+    Examples
+    --------
+    Spending on the adults' area (functions 5.38) per 18–66-year-old in the example data, 2024:
+
+    >>> from progression.datasets import load_example
+    >>> panel = spending_panel(load_example("municipal_accounts"), load_example("municipality_years"),
+    ...                        functions="5.38", population_col="pop_18_66", criteria=["share_low_income"])
+    >>> panel.shape
+    (1470, 8)
+    >>> latest = panel.loc[panel["year"] == 2024, ["municipality", "spend_per_capita", "share_low_income"]]
+    >>> print(latest.head(3).round(3).to_string(index=False))
+     municipality  spend_per_capita  share_low_income
+              101         11014.056             0.073
+              147         10173.009             0.089
+              151          9189.427             0.053
     """
     keys = list(keys)
     criteria = list(criteria)

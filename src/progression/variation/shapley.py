@@ -171,6 +171,11 @@ def subset_r2(
 ) -> pd.Series:
     """R² (weighted when ``weights`` is given) of every subset of the predictors or groups.
 
+    Parameters
+    ----------
+    data, y, X, groups, weights, log
+        As in :func:`shapley_r2`.
+
     Returns
     -------
     pandas.Series
