@@ -60,7 +60,8 @@ def test_a_chain_on_a_dask_cluster_gives_the_serial_results(tmp_path):
     serial = tmp_path / "serial.yaml"
     serial.write_text(f"run: {{name: t, output_dir: {tmp_path / 'runs'}}}\n")
     first = run_chain(serial, notebooks=notebooks, progress=False)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
+                                  dashboard_address=None) as cluster:  # reachable from the notebooks' kernels
         dask = tmp_path / "dask.yaml"
         dask.write_text(f"run: {{name: t, output_dir: {tmp_path / 'runs'}, backend: dask, "
                         f"scheduler: '{cluster.scheduler_address}'}}\n")

@@ -171,7 +171,7 @@ def test_user_errors_in_a_notebook_exit_2_and_internal_failures_exit_1(tmp_path,
     with pytest.raises(ChainError) as err:
         run_chain(params, notebooks=notebooks, progress=False)
     assert exit_code(err.value) == 1
-    assert str(err.value).startswith("notebook 20_c failed in cell 1 (execution count 2): ZeroDivisionError")
+    assert str(err.value).startswith("notebook 20_c failed in cell 2 (execution count 3): ZeroDivisionError")
     manifest = json.loads(sorted((tmp_path / "runs").glob("*/manifest.json"))[-1].read_text())
     assert manifest["status"] == "failed" and manifest["exit_code"] == 1
     assert not (tmp_path / "runs" / "latest").exists()
