@@ -161,3 +161,14 @@ def test_a_stacked_table_takes_another_tables_declaration():
     out, _ = __import__("progression.disclosure", fromlist=["suppress"]).suppress(stacked, table_name="t",
                                                                                    min_cell_size=5)
     assert out["share"].isna().tolist() == [False, True]
+
+
+def test_written_key_numbers_count_as_disclosed_data_of_a_figure(ctx):
+    from progression.disclosure import is_disclosed
+
+    numbers = ctx.write_json("key", {"share": 0.4, "n": 50}, counts=["n"], stats={"share": "n"})
+    assert is_disclosed(numbers) and is_disclosed(ctx.numbers("key"))
+    fig, ax = plt.subplots()
+    ax.bar([0], [numbers["share"]])
+    ctx.save_figure(fig, "key_bar", caption="key", data=numbers)
+    plt.close(fig)

@@ -45,6 +45,7 @@ import pandas as pd
 from progression.config import Params, load_params
 from progression.disclosure import (
     DISCLOSED_ATTR,
+    Numbers,
     Declaration,
     Dominance,
     declaration_of,
@@ -181,6 +182,14 @@ class Disclosed(float):
         return self._combine(other, operator.truediv, "/")
 
 
+def _disclosed_numbers(data: Mapping, name: str) -> Numbers:
+    """Key numbers as written under ``name``: each number a :class:`Disclosed`, the mapping marked disclosed."""
+    out = Numbers({k: Disclosed(v, f"{name}.{k}") if isinstance(v, (int, float)) and not isinstance(v, bool)
+                   or v is None else v for k, v in data.items()})
+    out.disclosed = name
+    return out
+
+
 def _figure_sources(fig) -> list:
     return list(getattr(fig, "_progression_sources", []))
 
@@ -315,8 +324,7 @@ class RunContext:
         path = self.run_dir / "results" / f"{name}.json"
         self._record_read(path)
         data = json.loads(path.read_text())
-        return {k: Disclosed(v, f"{name}.{k}") if isinstance(v, (int, float)) and not isinstance(v, bool)
-                or v is None else v for k, v in data.items()}
+        return _disclosed_numbers(data, name)
 
     def value(self, table: pd.DataFrame | str, column: str, **where) -> Disclosed:
         """One number of a disclosed table, for report text: the row where every ``column == value``.
@@ -450,8 +458,7 @@ class RunContext:
         caption = self._caption("captions", name, caption, caption_values)
         if caption:
             self._add_report_item("numbers", f"results/{name}.json", caption, name=name)
-        return {k: Disclosed(v, f"{name}.{k}") if isinstance(v, (int, float)) and not isinstance(v, bool)
-                or v is None else v for k, v in out.items()}
+        return _disclosed_numbers(out, name)
 
     def save_figure(self, fig, name: str, *, caption: str | None = None, caption_values: Mapping | None = None,
                     data=None) -> Path:

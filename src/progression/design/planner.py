@@ -193,6 +193,8 @@ def power_curves(inputs: pd.DataFrame, *, n_municipalities: int = 24, n_periods:
     [0.22, 1.0]
     """
     _check_inputs(inputs)
+    for d in designs:
+        chk.check_choice(d, DESIGNS, name="designs")
     rows = []
     for row in inputs.itertuples(index=False):
         for design in designs:

@@ -752,7 +752,7 @@ def is_municipality_code(code: str | int) -> bool:
     (True, False, False, False)
     """
     text = str(code).strip()
-    return text.isdigit() and 101 <= int(text) <= 899 and int(text) != 411
+    return text.isdigit() and 101 <= int(text) <= 860 and int(text) != 411
 
 
 def _keep_municipalities(frame: pd.DataFrame, area_col: str) -> pd.DataFrame:

@@ -550,5 +550,5 @@ def yearly_inflow(entrants: pd.DataFrame, *, years: Sequence[int], staircase=Non
     if rows.empty:
         raise ParameterError(f"no entrants in the years {list(years)}; entrants are counted in "
                              f"{sorted(entrants['year'].unique())}")
-    per_year = rows.groupby("step")["n"].sum() / rows["year"].nunique()
+    per_year = rows.groupby("step")["n"].sum() / len(set(years))  # a year without entrants counts as zero
     return per_year.reindex(list(stairs.steps), fill_value=0.0).rename("n").rename_axis("step")
