@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["EXAMPLE_SEED", "EXAMPLE_SCALE", "example_params", "load_example", "example_truth"]
+__all__ = ["EXAMPLE_SEED", "EXAMPLE_SCALE", "example_params", "load_example", "example_truth", "example_trials"]
 
 #: The run seed of the example data (the default ``run.seed``).
 EXAMPLE_SEED = 20240101
@@ -125,3 +125,42 @@ def example_truth() -> dict:
     (20240101, True)
     """
     return _example().truth
+
+
+@cache
+def _trials(intervention: str, first: int, last: int) -> pd.DataFrame:
+    from progression.evaluation import trials
+
+    fund = example_params().fund
+    tables = {n: load_example(n) for n in ("persons", "person_years", "spells", "participations", "interventions")}
+    rule = trials.eligibility_rules(tables["interventions"], steps=fund.eligible_steps,
+                                    ages=fund.eligible_ages)[intervention]
+    people = dict(persons=tables["persons"], person_years=tables["person_years"], spells=tables["spells"])
+    return trials.trial_frame(intervention, rule, pool=trials.eligible_pool(rule, **people, years=(first, last)),
+                              **people, participations=tables["participations"], extract_date="2024-12-31",
+                              adoption=trials.adoption_years(tables["participations"]))
+
+
+def example_trials(intervention: str = "ips", *, years: tuple[int, int] = (2015, 2020)) -> pd.DataFrame:
+    """The emulated trials of an intervention on the example data: its starters against eligible citizens
+    not yet started, one row per person and trial year (:func:`progression.evaluation.trials.trial_frame`).
+
+    Parameters
+    ----------
+    intervention : str, default "ips"
+        An intervention of the example data's ``interventions`` table.
+    years : (int, int), default (2015, 2020)
+        First and last trial year.
+
+    Returns
+    -------
+    DataFrame
+        A copy: change it freely.
+
+    Examples
+    --------
+    >>> frame = example_trials("ips")
+    >>> int(frame["treated"].sum()) > 20, {"employed", "age", "treated"} <= set(frame.columns)
+    (True, True)
+    """
+    return _trials(intervention, *years).copy()

@@ -152,6 +152,17 @@ def _resolve_relative_paths(data: dict, base: Path) -> dict:
 def load_params(path: str | Path) -> Params:
     """Load, merge (``extends``) and validate a parameter file.
 
+    Parameters
+    ----------
+    path : str or Path
+        A YAML file of parameter sections; ``extends: other.yaml`` (relative to it) takes another file's
+        parameters and overrides them.
+
+    Returns
+    -------
+    Params
+        Every section, typed and validated, with the defaults filled in.
+
     Raises
     ------
     ParameterError

@@ -375,16 +375,11 @@ def event_study(
     Employment of the citizens who started IPS in the example data and of eligible citizens who never start
     an intervention, around the start (the panel of :func:`~progression.evaluation.trials.event_panel`):
 
-    >>> from progression.datasets import example_params, load_example
+    >>> from progression.datasets import example_trials, load_example
     >>> from progression.evaluation import trials
-    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "participations", "interventions")}
-    >>> fund = example_params().fund
-    >>> rule = trials.eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
-    >>> people = dict(persons=t["persons"], person_years=t["person_years"], spells=t["spells"])
-    >>> frame = trials.trial_frame("ips", rule, pool=trials.eligible_pool(rule, **people, years=(2015, 2020)),
-    ...                            **people, participations=t["participations"], extract_date="2024-12-31",
-    ...                            adoption=trials.adoption_years(t["participations"]))
-    >>> panel = trials.event_panel(frame, person_years=t["person_years"], participations=t["participations"])
+    >>> frame = example_trials("ips")
+    >>> panel = trials.event_panel(frame, person_years=load_example("person_years"),
+    ...                            participations=load_example("participations"))
     >>> found = event_study(panel, outcome="employed", unit="person_id", time="year", first_treated="first_treated",
     ...                     window=(-3, 3))
     >>> found[["event_time", "estimate", "std_error", "n_treated"]].round(3)

@@ -65,15 +65,8 @@ def naive_contrast(
     Employment the year after starting IPS in the example data, starters against eligible citizens not
     started (the trials of :func:`~progression.evaluation.trials.trial_frame`); compare :func:`ipw`:
 
-    >>> from progression.datasets import example_params, load_example
-    >>> from progression.evaluation import trials
-    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "participations", "interventions")}
-    >>> fund = example_params().fund
-    >>> rule = trials.eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
-    >>> people = dict(persons=t["persons"], person_years=t["person_years"], spells=t["spells"])
-    >>> frame = trials.trial_frame("ips", rule, pool=trials.eligible_pool(rule, **people, years=(2015, 2020)),
-    ...                            **people, participations=t["participations"], extract_date="2024-12-31",
-    ...                            adoption=trials.adoption_years(t["participations"]))
+    >>> from progression.datasets import example_trials
+    >>> frame = example_trials("ips")
     >>> frame = frame.dropna(subset=["employed"])
     >>> naive_contrast(frame, outcome="employed", group="treated", cluster="person_id")[
     ...     ["estimate", "conf_low", "conf_high", "n_treated", "n_control"]].round(3)

@@ -234,15 +234,8 @@ def propensity_scores(
     --------
     The trials of IPS on the example data (see :func:`~progression.evaluation.trials.trial_frame`):
 
-    >>> from progression.datasets import example_params, load_example
-    >>> from progression.evaluation import trials
-    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "participations", "interventions")}
-    >>> fund = example_params().fund
-    >>> rule = trials.eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
-    >>> people = dict(persons=t["persons"], person_years=t["person_years"], spells=t["spells"])
-    >>> frame = trials.trial_frame("ips", rule, pool=trials.eligible_pool(rule, **people, years=(2015, 2020)),
-    ...                            **people, participations=t["participations"], extract_date="2024-12-31",
-    ...                            adoption=trials.adoption_years(t["participations"]))
+    >>> from progression.datasets import example_trials
+    >>> frame = example_trials("ips")
     >>> covariates = ["age", "sex", "severity", "employment_weeks_lag1", "psych_inpatient_days_lag1"]
     >>> e = propensity_scores(frame, treatment="treated", covariates=covariates)
     >>> e.groupby(frame["treated"]).mean().round(3)

@@ -259,15 +259,8 @@ def ipw(
     Employment the year after starting IPS in the example data (the trials of
     :func:`~progression.evaluation.trials.trial_frame`); the naive contrast is 0.35:
 
-    >>> from progression.datasets import example_params, load_example
-    >>> from progression.evaluation import trials
-    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "participations", "interventions")}
-    >>> fund = example_params().fund
-    >>> rule = trials.eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
-    >>> people = dict(persons=t["persons"], person_years=t["person_years"], spells=t["spells"])
-    >>> frame = trials.trial_frame("ips", rule, pool=trials.eligible_pool(rule, **people, years=(2015, 2020)),
-    ...                            **people, participations=t["participations"], extract_date="2024-12-31",
-    ...                            adoption=trials.adoption_years(t["participations"]))
+    >>> from progression.datasets import example_trials
+    >>> frame = example_trials("ips")
     >>> frame = frame.dropna(subset=["employed"])
     >>> covariates = ["age", "sex", "severity", "employment_weeks_lag1", "psych_inpatient_days_lag1"]
     >>> ipw(frame, outcome="employed", treatment="treated", covariates=covariates, cluster="person_id")[
@@ -498,15 +491,8 @@ def aipw(
     Employment the year after starting IPS in the example data (the trials of
     :func:`~progression.evaluation.trials.trial_frame`), folds on whole persons:
 
-    >>> from progression.datasets import example_params, load_example
-    >>> from progression.evaluation import trials
-    >>> t = {n: load_example(n) for n in ("persons", "person_years", "spells", "participations", "interventions")}
-    >>> fund = example_params().fund
-    >>> rule = trials.eligibility_rules(t["interventions"], steps=fund.eligible_steps, ages=fund.eligible_ages)["ips"]
-    >>> people = dict(persons=t["persons"], person_years=t["person_years"], spells=t["spells"])
-    >>> frame = trials.trial_frame("ips", rule, pool=trials.eligible_pool(rule, **people, years=(2015, 2020)),
-    ...                            **people, participations=t["participations"], extract_date="2024-12-31",
-    ...                            adoption=trials.adoption_years(t["participations"]))
+    >>> from progression.datasets import example_trials
+    >>> frame = example_trials("ips")
     >>> frame = frame.dropna(subset=["employed"])
     >>> covariates = ["age", "sex", "severity", "employment_weeks_lag1", "psych_inpatient_days_lag1"]
     >>> aipw(frame, outcome="employed", treatment="treated", covariates=covariates, cluster="person_id", seed=1)[
