@@ -1,0 +1,5 @@
+"""Goodness of fit (placeholder filled below)."""
+
+
+class GoodnessMethods:
+    pass
