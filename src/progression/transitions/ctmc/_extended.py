@@ -26,6 +26,13 @@ OPTIONS = {"ematrix": None, "obstrue": None, "initprobs": None, "est_initprobs":
            "qconstraint": None, "constraint": None, "econstraint": None, "fixedpars": None}
 
 
+def reset_extensions(model) -> None:
+    """Forget what a previous fit with extensions left on ``model``."""
+    model.pci_ = model.ematrix_ = model.initprobs_ = None
+    for name in ("n_free_params_", "_pmap", "_full_params", "_full_vcov", "_observation_cache"):
+        model.__dict__.pop(name, None)
+
+
 def wanted(options: dict) -> bool:
     """Whether any extension is asked for."""
     return any(options.get(k, v) is not v and options.get(k, v) is not None and options.get(k, v) is not False
@@ -97,6 +104,7 @@ def fit_extended(model, data: pd.DataFrame, *, subject: str, time: str, state: s
     model.n_subjects_, model.n_observations_ = design.n_subjects, n_obs
     model.n_intervals_, model.n_groups_, model.n_iter_ = n_intervals, lik.n_groups, n_iter
     model.qmatrix_ = spec.frame(spec.build(lik.rates(params, np.zeros((1, len(terms))))[0]))
+    model._pmap = pmap
     model._full_params = pd.Series(params, index=index)
     model._full_vcov = pd.DataFrame(vcov, index=index, columns=index)
     model.pci_ = list(cuts) if pci is not None else None

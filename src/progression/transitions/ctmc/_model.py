@@ -15,7 +15,7 @@ from progression.exceptions import NotFittedError, ParameterError
 from . import _extract
 from ._bootstrap import BootstrapMethods
 from ._data import Panel, QSpec, prepare_panel, qspec_from
-from ._extended import fit_extended, wanted
+from ._extended import fit_extended, reset_extensions, wanted
 from ._goodness import GoodnessMethods
 from ._hmm import HiddenMethods
 from ._passage import PassageMethods
@@ -200,10 +200,11 @@ class MultiStateModel(HiddenMethods, PiecewiseMethods, GoodnessMethods, PassageM
                           fixedpars=fixedpars)
         self._fit_call = dict(subject=subject, time=time, state=state, qmatrix=qmatrix, death_states=death_states,
                               covariates=covariates, **extensions)
+        self._fit_data = data
+        reset_extensions(self)
         if wanted(extensions):
             return fit_extended(self, data, subject=subject, time=time, state=state, qmatrix=qmatrix,
                                 death_states=death_states, covariates=covariates, **extensions)
-        self.pci_ = self.ematrix_ = self.initprobs_ = None
         self._check_settings()
         spec = qspec_from(qmatrix, death_states)
         panel = prepare_panel(data, subject=subject, time=time, state=state, spec=spec, covariates=covariates)
