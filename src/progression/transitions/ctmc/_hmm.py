@@ -39,7 +39,7 @@ Statistical Software, 38(8), 1-29.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -82,12 +82,16 @@ class MiscSpec:
         row by row like msm.
     init : ndarray of float
         Their initial values.
+    sure_rows, sure_cols : ndarray of int
+        True states always recorded as another one (an entry of 1: a hidden state seen as ``sure_cols``).
     """
 
     n_states: int
     rows: np.ndarray
     cols: np.ndarray
     init: np.ndarray
+    sure_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    sure_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
     @property
     def n_params(self) -> int:
@@ -112,6 +116,8 @@ class MiscSpec:
         else:
             e[self.rows, self.cols] = probabilities
             e[np.arange(k), np.arange(k)] = 1.0 - e.sum(axis=1)
+        e[self.sure_rows] = 0.0
+        e[self.sure_rows, self.sure_cols] = 1.0
         return e
 
     def chain(self, e: np.ndarray, grad_e: np.ndarray) -> np.ndarray:
@@ -136,16 +142,23 @@ def miscspec_from(ematrix, states: pd.Index) -> MiscSpec:
     if values.shape != (k, k):
         raise ParameterError(f"ematrix must have the shape of qmatrix {(k, k)}; found {values.shape}")
     off = ~np.eye(k, dtype=bool)
-    if not np.isfinite(values).all() or ((values < 0) & off).any() or ((values >= 1) & off).any():
-        raise ParameterError("ematrix: off-diagonal entries must be probabilities in [0, 1)")
-    sums = np.where(off, values, 0.0).sum(axis=1)
+    if not np.isfinite(values).all() or ((values < 0) & off).any() or ((values > 1) & off).any():
+        raise ParameterError("ematrix: off-diagonal entries must be probabilities in [0, 1]")
+    sure = (values == 1) & off
+    sure_rows, sure_cols = np.nonzero(sure)
+    sums = np.where(off & ~sure, values, 0.0).sum(axis=1)
+    crowded = sure.any(axis=1) & ((sums > 0) | (sure.sum(axis=1) > 1))
+    if crowded.any():
+        bad = [states[i] for i in np.flatnonzero(crowded)]
+        raise ParameterError(f"ematrix: true states {bad} have an entry of 1 (always recorded as another state) "
+                             "and other misclassifications; an entry of 1 must be alone in its row")
     if (sums >= 1).any():
         bad = [states[i] for i in np.flatnonzero(sums >= 1)]
         raise ParameterError(f"ematrix: the misclassification probabilities of true states {bad} add up to 1 or more")
-    rows, cols = np.nonzero((values > 0) & off)
-    if len(rows) == 0:
+    rows, cols = np.nonzero((values > 0) & off & ~sure)
+    if len(rows) == 0 and len(sure_rows) == 0:
         raise ParameterError("ematrix allows no misclassification: every off-diagonal entry is zero")
-    return MiscSpec(k, rows, cols, values[rows, cols])
+    return MiscSpec(k, rows, cols, values[rows, cols], sure_rows, sure_cols)
 
 
 # ----------------------------------------------------------------------- initial state probabilities
@@ -722,16 +735,24 @@ class Transitions:
             m = weights[lo:hi].reshape(-1, k * k) @ basis
             dt = self.dt[lo:hi, None, None]
             x = dt * (lam[:, None] - lam[None, :])
-            small = np.abs(x) < 1e-8
-            with np.errstate(all="ignore"):
-                h = np.where(small, 1.0 + x / 2.0, np.expm1(x) / np.where(small, 1.0, x))
-            phi = (dt * e[:, None, :] * h).reshape(-1, k * k)
+            phi = (dt * _divided_exp(x, e)).reshape(-1, k * k)
             summed = (phi * m).sum(axis=0).reshape(k, k)
             out[c] += (u_inv.T @ summed @ u.T).real
         bad = ~self.good
         if bad.any():
             np.add.at(out, self.pattern[bad], self.dt[bad, None, None] * expm_frechet_adjoint(self.a, weights[bad]))
         return out
+
+
+def _divided_exp(x: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """``(e_i - e_j) / x_ij`` for ``x_ij = dt (l_i - l_j)`` and ``e = exp(dt l)``, without overflow:
+    ``e_j expm1(x) / x`` where ``Re x <= 0``, ``e_i expm1(-x) / (-x)`` where ``Re x > 0``."""
+    up = np.real(x) > 0
+    y = np.where(up, -x, x)
+    small = np.abs(y) < 1e-8
+    with np.errstate(all="ignore"):
+        g = np.where(small, 1.0 + y / 2.0, np.expm1(y) / np.where(small, 1.0, y))
+    return np.where(up, e[:, :, None], e[:, None, :]) * g
 
 
 def _group_sum(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
