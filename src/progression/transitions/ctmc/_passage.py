@@ -130,7 +130,7 @@ def efpt(qmatrix, tostate) -> pd.DataFrame:
     >>> import numpy as np
     >>> q = np.array([[-0.2, 0.2, 0.0], [0.1, -0.3, 0.2], [0.0, 0.0, 0.0]])
     >>> efpt(q, 3)["estimate"].round(2).tolist()
-    [15.0, 10.0, 0.0]
+    [12.5, 7.5, 0.0]
     """
     states, q = as_generator(qmatrix)
     return pd.DataFrame({"estimate": efpt_array(q, _target_mask(states, tostate))}, index=states)
