@@ -95,9 +95,9 @@ def test_period_effect_in_the_reorganised_municipalities(observations, params, t
 
 def test_goodness_of_fit_tables(sel82_model, observations, qmatrix):
     basic = ctmc.fit(observations, subject="person_id", time="time", state="state", qmatrix=qmatrix)
-    prevalence = mm.prevalence_table(basic, times=np.arange(2015.0, 2025.0))
+    prevalence = mm.prevalence_table(basic, times=np.arange(0.0, 10.0))
     shown = _passes(prevalence, "transitions_gof_prevalence")
-    first = shown[shown["time"] == 2015.0]
+    first = shown[shown["time"] == 0.0]
     np.testing.assert_allclose(first["expected_percent"], first["observed_percent"], atol=1e-9)
     cells, test = mm.pearson_tables(basic, timegroups=2)
     _passes(cells, "transitions_gof_pearson_cells")
@@ -115,7 +115,7 @@ def test_vum_levels_with_rater_misclassification(truth):
     assert share["estimate"] == pytest.approx(share["truth"], abs=0.05)
     _passes(table, "progression_vum_hmm_truth")
     _passes(mm.misclassification_table(model, obs), "progression_vum_hmm_misclassification")
-    prevalence = mm.prevalence_table(model, times=np.arange(2015.0, 2025.0))
+    prevalence = mm.prevalence_table(model, times=np.arange(0.0, 6.0, 0.5))
     _passes(prevalence, "progression_vum_hmm_prevalence")
 
 

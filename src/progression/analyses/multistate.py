@@ -314,8 +314,12 @@ def period_effect_table(model: ctmc.MultiStateModel, observations: pd.DataFrame,
 
 
 def prevalence_table(model: ctmc.MultiStateModel, *, times: Sequence[float] | None = None,
-                     covariates="population") -> pd.DataFrame:
+                     covariates="population", origin: str = "entry") -> pd.DataFrame:
     """Observed against expected numbers and percentages in each state over time (msm ``prevalence.msm``).
+
+    Citizens enter the register (and the assessments) at different dates, so time runs from each one's
+    first observation (``origin="entry"``); the forecast starts from the states at entry. Use
+    ``origin="time"`` for a model whose intensities change with calendar time (``pci``).
 
     Returns
     -------
@@ -324,7 +328,7 @@ def prevalence_table(model: ctmc.MultiStateModel, *, times: Sequence[float] | No
         ``expected_percent``; declared (the expected numbers and percentages rest on the citizens under
         observation, the observed percentages also on those in the state; ``time`` is a label).
     """
-    table = model.prevalence(times=times, covariates=covariates)
+    table = model.prevalence(times=times, covariates=covariates, origin=origin)
     return declare(table, counts=["n_observed", "n_at_risk"], labels="time",
                    stats={"expected": "n_at_risk", "expected_percent": "n_at_risk",
                           "observed_percent": ["n_observed", "n_at_risk"]},

@@ -34,6 +34,7 @@ Imhof, J. P. (1961). Computing the distribution of quadratic forms in normal var
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
@@ -137,11 +138,21 @@ def _histories(seqs: Sequences, columns: list[str]):
 
 
 def prevalence_table(model, times=None, *, timezero=None, initstates=None, covariates="population",
-                     interp: str = "start", censtime=np.inf) -> pd.DataFrame:
+                     interp: str = "start", censtime=np.inf, origin: str = "time") -> pd.DataFrame:
     """Observed and expected numbers in each state over time (msm ``prevalence.msm``)."""
     if interp not in ("start", "midpoint"):
         raise ParameterError(f"interp must be 'start' or 'midpoint'; found {interp!r}")
+    if origin not in ("time", "entry"):
+        raise ParameterError(f"origin must be 'time' or 'entry'; found {origin!r}")
     seqs = observations(model)
+    if origin == "entry":
+        if getattr(model, "pci_", None):
+            raise ParameterError("origin='entry' needs time-homogeneous intensities; a pci model changes at "
+                                 "calendar times")
+        rows = seqs.rows.copy()
+        rows["_time"] = rows["_time"] - rows.groupby("_subject")["_time"].transform("min")
+        seqs = dataclasses.replace(seqs, rows=rows)
+        timezero = 0.0 if timezero is None else timezero
     spec = model._spec
     k = spec.n_states
     observed_t = seqs.rows.loc[~seqs.rows["inserted"], "_time"].to_numpy()
@@ -172,10 +183,17 @@ def prevalence_table(model, times=None, *, timezero=None, initstates=None, covar
     expected = np.zeros((len(times), k))
     later = times >= timezero
     if population:
+        cache: dict = {}
+        q_cache: dict = {}
         for h, (pieces, change) in enumerate(examples):
-            qs = [_q_at(model, piece) for piece in pieces]
-            for j in np.flatnonzero(later):
-                expected[j] += risk[j, h] * (f @ piecewise_pmatrix(qs, change, timezero, times[j]) @ e)
+            if not risk[:, h].any():
+                continue
+            keys = [tuple(sorted((k, str(v)) for k, v in piece.items())) for piece in pieces]
+            for key, piece in zip(keys, pieces):
+                if key not in q_cache:
+                    q_cache[key] = _q_at(model, piece)
+            occupancy = _propagate(f, [q_cache[k] for k in keys], keys, change, timezero, times, later, cache)
+            expected += risk[:, h, None] * (occupancy @ e)
     else:
         qs = _period_qs(model, covariates)
         cuts = model.pci_ or []
@@ -196,6 +214,29 @@ def prevalence_table(model, times=None, *, timezero=None, initstates=None, covar
         "observed_percent": obs_pct.ravel(),
         "expected_percent": exp_pct.ravel(),
     })
+
+
+def _propagate(f, qs, keys, change, t0, times, later, cache) -> np.ndarray:
+    """``f' P(t0, t_j)`` for every time (zero before ``t0``), walking once through the change times and the
+    times with the period's generator; exponentials are cached by (generator, length)."""
+    out = np.zeros((len(times), len(f)))
+    change = np.asarray(change, dtype=float)
+    order = np.argsort(times)
+    v, now = np.asarray(f, dtype=float), t0
+    for j in order:
+        if not later[j]:
+            continue
+        stops = np.r_[change[(change > now) & (change < times[j])], times[j]]
+        for stop in stops:
+            if stop > now:
+                piece = int(np.searchsorted(change, now, side="right"))
+                key = (keys[piece], round(stop - now, 12))
+                if key not in cache:
+                    cache[key] = scipy.linalg.expm((stop - now) * qs[piece])
+                v = v @ cache[key]
+                now = stop
+        out[j] = v
+    return out
 
 
 def _q_at(model, values: dict) -> np.ndarray:
@@ -518,7 +559,7 @@ class GoodnessMethods:
     """Goodness-of-fit methods of a fitted model."""
 
     def prevalence(self, times=None, *, timezero=None, initstates=None, covariates="population",
-                   interp: str = "start", censtime=np.inf) -> pd.DataFrame:
+                   interp: str = "start", censtime=np.inf, origin: str = "time") -> pd.DataFrame:
         """Observed and expected numbers and percentages in each state over time (msm ``prevalence.msm``).
 
         Parameters
@@ -538,6 +579,11 @@ class GoodnessMethods:
             (``"midpoint"``).
         censtime : float or array_like, default=inf
             Per citizen, the end of potential follow-up: after death a citizen counts as dead only up to it.
+        origin : {"time", "entry"}, default="time"
+            ``"time"``: the data's time scale, everyone forecast from ``timezero`` (msm's, right when the
+            process starts at a common time, as at a transplant). ``"entry"``: time since each citizen's
+            first observation, for citizens who enter a register at different dates (time-homogeneous
+            models only).
 
         Returns
         -------
@@ -552,7 +598,7 @@ class GoodnessMethods:
         """
         self._fitted()
         return prevalence_table(self, times, timezero=timezero, initstates=initstates, covariates=covariates,
-                                interp=interp, censtime=censtime)
+                                interp=interp, censtime=censtime, origin=origin)
 
     def pearson(self, *, transitions=None, timegroups: int = 3, intervalgroups: int = 3, covgroups: int = 3,
                 groups=None, with_p: bool = True) -> PearsonTest:
