@@ -36,7 +36,7 @@ RESAMPLE = ("citizen", "transition")
 def default_statistic(model) -> pd.Series:
     """Intensities and hazard ratios (the ``estimate`` column of ``summary``), then the misclassification
     probabilities."""
-    table = model.summary
+    table = model.summary() if callable(model.summary) else model.summary  # a property or a method
     out = pd.Series(table["estimate"].to_numpy(),
                     index=[f"{t}:{a}->{b}" for t, a, b in zip(table["term"], table["from_state"], table["to_state"])])
     if getattr(model, "ematrix_", None) is not None:

@@ -158,7 +158,7 @@ class MultiStateModel(HiddenMethods, PiecewiseMethods, GoodnessMethods, PassageM
             Misclassification: a hidden Markov model in which true state r is recorded as s with
             probability ``e_rs`` (rows true, columns observed states; nonzero off-diagonal entries are
             the misclassifications allowed and their initial values; msm ``ematrix``). See
-            ``HiddenMethods`` for ``ematrix()``, ``viterbi()`` and ``posterior()``.
+            ``ematrix()`` and ``viterbi()``.
         obstrue : str, optional
             Column flagging (1/True) observations whose state is known to be true (msm ``obstrue``).
         initprobs : array_like or dict, optional
@@ -174,7 +174,8 @@ class MultiStateModel(HiddenMethods, PiecewiseMethods, GoodnessMethods, PassageM
         constraint : dict {term: sequence of int}, optional
             Per covariate term, one label per allowed transition: equal labels, equal effects.
         econstraint : sequence of int, optional
-            One label per misclassification probability: equal labels, equal probabilities.
+            One label per misclassification probability: equal labels, equal logits (against the
+            probability of a correct classification).
         fixedpars : True or sequence, optional
             Parameters held at their initial values: ``True`` (all: evaluate the likelihood at the
             initial values), positions in the parameter vector (0-based: intensities, covariate
