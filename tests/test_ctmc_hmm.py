@@ -445,3 +445,14 @@ def test_plot_prevalence_draws_observed_and_expected(hidden_model):
     with pytest.raises(ValueError, match="frame lacks columns"):
         plot_prevalence(table.drop(columns="expected_percent"), ax=ax)
     plt.close(fig)
+
+
+def test_misclassification_constraint_ties_logits(hidden_panel):
+    model = ctmc.fit(hidden_panel, **COLS, qmatrix=Q3, ematrix=np.where(E3 > 0, 0.2, 0.0), death_states=[3],
+                     obstrue="first", econstraint=[1, 1])
+    e = model.ematrix(ci="none")
+    assert e.loc[1, 2] == pytest.approx(e.loc[2, 1], rel=1e-10)
+    assert model.n_free_params_ == 3 + 1
+    free = ctmc.fit(hidden_panel, **COLS, qmatrix=Q3, ematrix=np.where(E3 > 0, 0.2, 0.0), death_states=[3],
+                    obstrue="first")
+    assert ctmc.lrtest(model, free).loc[0, "df"] == 1
