@@ -233,7 +233,8 @@ def test_pearson_test_matches_msm(cav):
 # ------------------------------------------------------------------ constraints and likelihood ratios
 def test_constraints_match_msm(cav):
     sex = ctmc.fit(cav, **CAV, qmatrix=Q, death_states=[4], covariates=["sex"])
-    sexc = ctmc.fit(cav, **CAV, qmatrix=Q, death_states=[4], covariates=["sex"], constraint={"sex": [1, 1, 2, 2, 2, 3, 3]})
+    sexc = ctmc.fit(cav, **CAV, qmatrix=Q, death_states=[4], covariates=["sex"],
+                    constraint={"sex": [1, 1, 2, 2, 2, 3, 3]})
     qcon = ctmc.fit(cav, **CAV, qmatrix=Q, death_states=[4], qconstraint=[1, 2, 3, 4, 2, 5, 6])
     fix = ctmc.fit(cav, **CAV, qmatrix=Q, death_states=[4], fixedpars=[4])
     for model, m2ll, est, se in [(sexc, REF.SEXC_MINUS2LOGLIK, REF.SEXC_ESTIMATES, REF.SEXC_SE),

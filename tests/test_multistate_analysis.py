@@ -2,7 +2,6 @@
 its generating truth; each table carries its disclosure declaration and passes disclosure control."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from progression.analyses import multistate as mm

@@ -429,10 +429,6 @@ def fit_vum_levels(observations: pd.DataFrame, *, levels: Sequence[str] = VUM_LE
 # =====================================================================================================
 # Against the synthetic truth (to be gathered into progression/analyses/truth.py)
 # =====================================================================================================
-def _truth_row(**values) -> dict:
-    return values
-
-
 def sel82_truth_comparison(model: ctmc.MultiStateModel, truth: Mapping, observations: pd.DataFrame, *,
                            under: str = "SEL82", recorded_as: str | None = None, left_for_good: str = "out",
                            staircase=None, subject: str = "person_id") -> pd.DataFrame:
@@ -467,8 +463,10 @@ def sel82_truth_comparison(model: ctmc.MultiStateModel, truth: Mapping, observat
     if left_for_good in model.states_:
         q = model.qmatrix()
         leave = q[(q["from_state"] == recorded_as) & (q["to_state"] == left_for_good)].iloc[0]
-        generating = truth.get("process", {}).get("baseline_q_per_year", {}).get(recorded_as, {}).get(left_for_good, np.nan)
-        rows.append({"quantity": f"intensity {recorded_as} -> {left_for_good} (per year)", "estimate": leave["estimate"],
+        baseline = truth.get("process", {}).get("baseline_q_per_year", {})
+        generating = baseline.get(recorded_as, {}).get(left_for_good, np.nan)
+        rows.append({"quantity": f"intensity {recorded_as} -> {left_for_good} (per year)",
+                     "estimate": leave["estimate"],
                      "conf_low": leave["conf_low"], "conf_high": leave["conf_high"], "truth": float(generating),
                      "truth_realised": np.nan, "n_persons": int(persons.get(recorded_as, 0))})
     table = pd.DataFrame(rows)
@@ -502,7 +500,8 @@ def period_truth_comparison(model: ctmc.MultiStateModel, truth: Mapping, observa
     """
     table = period_effect_table(model, observations, subject=subject)
     process = truth["process"]
-    table["truth"] = [np.exp(_true_period_log_hr(process, r, s)) for r, s in zip(table["from_state"], table["to_state"])]
+    table["truth"] = [np.exp(_true_period_log_hr(process, r, s))
+                      for r, s in zip(table["from_state"], table["to_state"])]
     table["covered"] = (table["conf_low"] <= table["truth"]) & (table["truth"] <= table["conf_high"])
     return declare(table, safe="truth", add=True)
 

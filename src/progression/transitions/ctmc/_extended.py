@@ -48,7 +48,8 @@ def fit_extended(model, data: pd.DataFrame, *, subject: str, time: str, state: s
     covariates = [] if covariates is None else ([covariates] if isinstance(covariates, str) else list(covariates))
     hidden = ematrix is not None
     if not hidden and (obstrue is not None or initprobs is not None or est_initprobs):
-        raise ParameterError("obstrue, initprobs and est_initprobs belong to a misclassification model: give an ematrix")
+        raise ParameterError("obstrue, initprobs and est_initprobs belong to a misclassification model: "
+                             "give an ematrix")
     cuts = check_cuts(pci, data[time]) if pci is not None else np.zeros(0)
     forward = hidden or len(cuts) > 0
     if forward:

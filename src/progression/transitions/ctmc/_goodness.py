@@ -372,8 +372,9 @@ def pearson_test(model, *, transitions=None, timegroups: int = 3, intervalgroups
     allowed = interval_transitions(model)
     use = np.arange(len(allowed)) if transitions is None else np.asarray(transitions)
     if len(use) != len(allowed):
+        names = [f"{spec.states[r]}-{spec.states[s]}" for r, s in allowed]
         raise ParameterError(f"transitions: {len(use)} group labels given, expected one per allowed interval "
-                             f"transition ({len(allowed)}: {[f'{spec.states[r]}-{spec.states[s]}' for r, s in allowed]})")
+                             f"transition ({len(allowed)}: {names})")
     labels_all = [f"{spec.states[r]}-{spec.states[s]}" for r, s in allowed]
     group_ids = list(dict.fromkeys(use.tolist()))
     if model.ematrix_ is None:
@@ -435,7 +436,8 @@ def pearson_test(model, *, transitions=None, timegroups: int = 3, intervalgroups
 
 
 def _break_labels(breaks: np.ndarray, n: int) -> list[str]:
-    return [f"[{breaks[i]:.2f},{breaks[i + 1]:.2f}{']' if i == len(breaks) - 2 else ')'}" for i in range(len(breaks) - 1)]
+    last = len(breaks) - 2
+    return [f"[{breaks[i]:.2f},{breaks[i + 1]:.2f}{']' if i == last else ')'}" for i in range(len(breaks) - 1)]
 
 
 def _misclassified_probabilities(model, p, prev_state, state, subject, first, end):

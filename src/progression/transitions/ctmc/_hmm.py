@@ -38,7 +38,7 @@ Statistical Software, 38(8), 1-29.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -767,12 +767,6 @@ def _divided_exp(x: np.ndarray, e: np.ndarray) -> np.ndarray:
         return direct
     taylor = e[:, None, :] * (1.0 + x / 2.0 + x * x / 6.0)
     return np.where(close, taylor, direct)
-
-
-def _group_sum(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
-    """Sum the rows of ``values`` within groups (column by column, through bincount)."""
-    return np.column_stack([np.bincount(group, weights=values[:, j], minlength=n_groups)
-                            for j in range(values.shape[1])])
 
 
 # ----------------------------------------------------------------------- methods of a fitted model
