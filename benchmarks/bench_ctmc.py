@@ -1,6 +1,12 @@
 """Benchmark progression.transitions.ctmc against R's msm on a national-scale yearly staircase panel.
 
     .venv/bin/python benchmarks/bench_ctmc.py [--subjects 70000] [--visits 8] [--no-r]
+    .venv/bin/python benchmarks/bench_ctmc.py --model misc,pci [--subjects 10000] [--no-r]
+
+``--model basic`` (the default) is the record below.  ``--model misc,pci`` times the misclassification
+(hidden Markov) model and the piecewise-constant model, each on msm's `cav` data (the manual's model 5
+and ``pci = 5``, extracted from the installed R package at run time) and on a simulated panel of
+``--subjects`` citizens, ours and msm's side by side in one run (``tests/results/ctmc/fit_hmm_msm.R``).
 
 The panel is simulated with known intensities: six states (1 no service, 2 preventive support,
 3 home support, 4 temporary residential care, 5 long-term residential care, 6 dead), moves one step up
@@ -93,7 +99,13 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-r", action="store_true", help="time progression.transitions.ctmc only")
+    parser.add_argument("--model", default="basic", help="basic, or a comma-separated list of misc and pci")
     args = parser.parse_args()
+    if args.model != "basic":
+        from bench_ctmc_hmm import main as hidden_main
+
+        hidden_main(args)
+        return
 
     data = simulate(args.subjects, args.visits, args.seed)
     inits = ctmc.crude_inits(data, subject="subject", time="time", state="state", qmatrix=staircase_qmatrix())

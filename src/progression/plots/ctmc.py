@@ -23,6 +23,7 @@ __all__ = [
     "plot_hazard_ratios",
     "plot_hazard_ratio_panels",
     "plot_estimates_vs_truth",
+    "plot_prevalence",
 ]
 
 _NICE = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
@@ -242,4 +243,57 @@ def plot_estimates_vs_truth(comparison: pd.DataFrame, *, ax=None):
     _plain_log_axis(ax.xaxis, low, high)
     _plain_log_axis(ax.yaxis, low, high)
     ax.legend(frameon=False)
+    return ax
+
+
+@draws
+def plot_prevalence(frame: pd.DataFrame, *, states=None, ax=None):
+    """Observed (solid) against expected (dashed) percentage in each state over time (msm
+    ``plot.prevalence.msm``), all states on one Axes in one colour each.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Columns ``time``, ``state``, ``observed_percent``, ``expected_percent``, as returned by
+        ``MultiStateModel.prevalence()`` (after disclosure control: a suppressed observed percentage is
+        marked with a grey dot on the time axis).
+    states : sequence, optional
+        States to draw; default all.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> table = pd.DataFrame({"time": [0, 1, 0, 1], "state": ["a", "a", "b", "b"],
+    ...                       "observed_percent": [100.0, 60.0, 0.0, 40.0],
+    ...                       "expected_percent": [100.0, 55.0, 0.0, 45.0]})
+    >>> ax = plot_prevalence(table)
+    >>> len(ax.get_lines())
+    4
+    """
+    _require(frame, ["time", "state", "observed_percent", "expected_percent"])
+    ax = new_axes(ax)
+    chosen = list(dict.fromkeys(frame["state"])) if states is None else list(states)
+    hidden_shown = False
+    for i, state in enumerate(chosen):
+        rows = frame[frame["state"] == state].sort_values("time")
+        if rows.empty:
+            raise ValueError(f"state {state!r} not in frame; states are {list(dict.fromkeys(frame['state']))}")
+        colour = step_colours([str(state)])[str(state)]  # a step keeps its colour of every figure
+        ax.plot(rows["time"], rows["observed_percent"], color=colour, label=f"{state}: observed")
+        ax.plot(rows["time"], rows["expected_percent"], color=colour, linestyle="--", label=f"{state}: expected")
+        hidden = rows["observed_percent"].isna()
+        if hidden.any():
+            ax.plot(rows.loc[hidden, "time"], [0.0] * int(hidden.sum()), linestyle="none", marker="o", markersize=3,
+                    color="grey", label=None if hidden_shown else "suppressed")
+            hidden_shown = True
+    ax.set_xlabel("time")
+    ax.set_ylabel("percentage in state")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize="small", ncol=2)
     return ax

@@ -250,6 +250,31 @@ def change_truth(scores: pd.DataFrame) -> dict:
     return out
 
 
+#: Functioning levels from the mean VUM item score over the relevant domains: [0, 1) light, [1, 2)
+#: moderate, [2, 4] severe limitation (the observed level from the rated items, the true level from the
+#: expected score given the latent functioning, i.e. the level a rater without error would give).
+VUM_LEVEL_CUTS = (1.0, 2.0)
+VUM_LEVELS = ("light", "moderate", "severe")
+
+
+def vum_level_truth(scores: pd.DataFrame) -> dict:
+    """How raters misclassify VUM functioning levels: the share of occasions of each true level rated at
+    each level (rows true, columns rated), the shares of the true and rated levels, and the share of
+    occasions rated at another level than the true one."""
+    s = scores[scores["instrument"] == "VUM"]
+    true = np.searchsorted(VUM_LEVEL_CUTS, s["true_score"].to_numpy(), side="right")
+    rated = np.searchsorted(VUM_LEVEL_CUTS, s["observed_score"].to_numpy(), side="right")
+    k = len(VUM_LEVELS)
+    counts = np.zeros((k, k))
+    np.add.at(counts, (true, rated), 1.0)
+    rows = counts.sum(axis=1, keepdims=True)
+    return {"cuts": list(VUM_LEVEL_CUTS), "levels": list(VUM_LEVELS), "n_occasions": int(len(s)),
+            "misclassification": (counts / np.where(rows > 0, rows, 1.0)).tolist(),
+            "true_shares": (counts.sum(axis=1) / max(len(s), 1)).tolist(),
+            "rated_shares": (counts.sum(axis=0) / max(len(s), 1)).tolist(),
+            "share_misclassified": float(1.0 - np.trace(counts) / max(len(s), 1))}
+
+
 def _describe(x: pd.Series) -> dict:
     q = x.quantile([0.1, 0.5, 0.9]).to_numpy() if len(x) else [np.nan] * 3
     return {"mean": float(x.mean()), "sd": float(x.std()), "p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])}

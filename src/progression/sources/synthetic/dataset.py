@@ -204,7 +204,8 @@ def generate(params, staircase, *, seed: int) -> SyntheticData:
         "persons": persons.truth(params),
         "process": process.truth(params, staircase, ctx),
         "spells": {**spells.truth(params), "realised": quirks},
-        "assessments": {**assessments.truth(), "realised": assessments.change_truth(scores)},
+        "assessments": {**assessments.truth(), "realised": assessments.change_truth(scores),
+                        "vum_levels": assessments.vum_level_truth(scores)},
         "outcomes": outcomes.truth(),
         "interventions": {**interventions.truth(), "offers": {
             spec.code: {str(c): int(y) for c, y in zip(muni.codes, offers[:, k]) if np.isfinite(y)}

@@ -7,9 +7,13 @@ intensity matrix Q gives the probability of each observed move over an interval 
 likelihood, as R's msm package does (Jackson 2011), and derives the quantities an analyst reads off
 a fitted model.
 
-Fitting: ``fit`` / ``MultiStateModel``, ``crude_inits``, ``statetable``, ``minus2loglik``.
-Scenarios on a bare intensity matrix: ``pmatrix``, ``sojourn``, ``pnext``, ``totlos``,
-``transition_probabilities``.  Known truth: ``simulate_panel``.
+Fitting: ``fit`` / ``MultiStateModel``, ``crude_inits``, ``statetable``, ``minus2loglik``; with
+misclassification (``ematrix``, ``obstrue``: a hidden Markov model with ``ematrix()``, ``viterbi()``),
+piecewise-constant intensities (``pci``) and constrained or fixed parameters (``qconstraint``,
+``constraint``, ``econstraint``, ``fixedpars``).  Does it fit: ``MultiStateModel.prevalence``,
+``MultiStateModel.pearson``, ``lrtest``; uncertainty by resampling citizens: ``MultiStateModel.bootstrap``.
+Scenarios on a bare intensity matrix: ``pmatrix``, ``sojourn``, ``pnext``, ``totlos``, ``efpt``,
+``envisits``, ``ppass``, ``transition_probabilities``.  Known truth: ``simulate_panel``.
 
 References
 ----------
@@ -22,16 +26,24 @@ Statistical Software, 38(8), 1-29.
 
 from ._describe import crude_inits, statetable
 from ._extract import pmatrix, pnext, sojourn, totlos, transition_probabilities
+from ._goodness import PearsonTest, interval_transitions, lrtest_table as lrtest
 from ._model import MultiStateModel, fit, minus2loglik
+from ._passage import efpt, envisits, ppass
 from ._simulate import simulate_panel
 
 __all__ = [
     "MultiStateModel",
+    "PearsonTest",
     "crude_inits",
+    "efpt",
+    "envisits",
     "fit",
+    "interval_transitions",
+    "lrtest",
     "minus2loglik",
     "pmatrix",
     "pnext",
+    "ppass",
     "simulate_panel",
     "sojourn",
     "statetable",

@@ -15,7 +15,13 @@ from progression._validation import check_level
 from progression.exceptions import NotFittedError, ParameterError
 
 from . import _extract
+from ._bootstrap import BootstrapMethods
 from ._data import Panel, QSpec, prepare_panel, qspec_from
+from ._extended import fit_extended, reset_extensions, wanted
+from ._goodness import GoodnessMethods
+from ._hmm import HiddenMethods
+from ._passage import PassageMethods
+from ._piecewise import PiecewiseMethods
 from ._likelihood import PanelLikelihood
 from ._optimise import maximise
 
@@ -23,7 +29,7 @@ _SUMMARY_COLUMNS = ["from_state", "to_state", "term", *RESULT_COLUMNS]
 _CI_CHOICES = ("delta", "none")
 
 
-class MultiStateModel:
+class MultiStateModel(HiddenMethods, PiecewiseMethods, GoodnessMethods, PassageMethods, BootstrapMethods):
     """Continuous-time multi-state Markov model for panel data, fitted by maximum likelihood (msm-style).
 
     Parameters
@@ -121,6 +127,15 @@ class MultiStateModel:
         qmatrix,
         death_states: Sequence[Hashable] = (),
         covariates: Sequence[str] | None = None,
+        ematrix=None,
+        obstrue: str | None = None,
+        initprobs=None,
+        est_initprobs: bool = False,
+        pci: Sequence[float] | None = None,
+        qconstraint: Sequence[int] | None = None,
+        constraint: dict[str, Sequence[int]] | None = None,
+        econstraint: Sequence[int] | None = None,
+        fixedpars=None,
     ) -> MultiStateModel:
         """Fit the model to panel data.
 
@@ -139,6 +154,32 @@ class MultiStateModel:
         covariates : sequence of str, optional
             Covariate columns; each acts on every transition (one log hazard ratio per transition).
             Values at the start of an interval apply to it.
+        ematrix : pandas.DataFrame or array_like of shape (K, K), optional
+            Misclassification: a hidden Markov model in which true state r is recorded as s with
+            probability ``e_rs`` (rows true, columns observed states; nonzero off-diagonal entries are
+            the misclassifications allowed and their initial values; msm ``ematrix``). See
+            ``ematrix()`` and ``viterbi()``.
+        obstrue : str, optional
+            Column flagging (1/True) observations whose state is known to be true (msm ``obstrue``).
+        initprobs : array_like or dict, optional
+            Distribution of the true state at a subject's first observation; default msm's: all in
+            the first state.
+        est_initprobs : bool, default=False
+            Estimate ``initprobs`` (from its values as starting point).
+        pci : sequence of float, optional
+            Cut times of piecewise-constant intensities: a factor ``timeperiod`` with levels
+            ``[-Inf,t1)``, ``[t1,t2)``, ... acts on every transition (msm ``pci``).
+        qconstraint : sequence of int, optional
+            One label per allowed transition (row by row): equal labels, equal baseline intensities.
+        constraint : dict {term: sequence of int}, optional
+            Per covariate term, one label per allowed transition: equal labels, equal effects.
+        econstraint : sequence of int, optional
+            One label per misclassification probability: equal labels, equal logits (against the
+            probability of a correct classification).
+        fixedpars : True or sequence, optional
+            Parameters held at their initial values: ``True`` (all: evaluate the likelihood at the
+            initial values), positions in the parameter vector (0-based: intensities, covariate
+            effects term by term, misclassification probabilities) or labels ``(term, from, to)``.
 
         Returns
         -------
@@ -155,6 +196,16 @@ class MultiStateModel:
         ConvergenceError
             The optimiser did not reach a maximum.
         """
+        extensions = dict(ematrix=ematrix, obstrue=obstrue, initprobs=initprobs, est_initprobs=est_initprobs,
+                          pci=pci, qconstraint=qconstraint, constraint=constraint, econstraint=econstraint,
+                          fixedpars=fixedpars)
+        self._fit_call = dict(subject=subject, time=time, state=state, qmatrix=qmatrix, death_states=death_states,
+                              covariates=covariates, **extensions)
+        self._fit_data = data
+        reset_extensions(self)
+        if wanted(extensions):
+            return fit_extended(self, data, subject=subject, time=time, state=state, qmatrix=qmatrix,
+                                death_states=death_states, covariates=covariates, **extensions)
         self._check_settings()
         spec = qspec_from(qmatrix, death_states)
         panel = prepare_panel(data, subject=subject, time=time, state=state, spec=spec, covariates=covariates)
@@ -470,6 +521,7 @@ def fit(
     cl: float = 0.95,
     max_iter: int = 500,
     tol: float = 1e-6,
+    **extensions,
 ) -> MultiStateModel:
     """Fit a continuous-time multi-state Markov model to panel data (msm's ``msm()``).
 
@@ -490,6 +542,10 @@ def fit(
         Covariate columns acting log-linearly on every transition.
     center, cl, max_iter, tol
         Settings of ``MultiStateModel``.
+    **extensions
+        ``ematrix``, ``obstrue``, ``initprobs``, ``est_initprobs`` (misclassification), ``pci``
+        (piecewise-constant intensities), ``qconstraint``, ``constraint``, ``econstraint``,
+        ``fixedpars``: see ``MultiStateModel.fit``.
 
     Returns
     -------
@@ -509,7 +565,7 @@ def fit(
     model = MultiStateModel(center=center, cl=cl, max_iter=max_iter, tol=tol)
     return model.fit(
         data, subject=subject, time=time, state=state, qmatrix=qmatrix,
-        death_states=death_states, covariates=covariates,
+        death_states=death_states, covariates=covariates, **extensions,
     )
 
 
