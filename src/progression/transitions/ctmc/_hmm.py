@@ -44,14 +44,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from progression._validation import check_columns, check_no_missing
 from progression.exceptions import DataContractError, ParameterError
 
 from ._data import (
     Covariate,
     QSpec,
-    _check_columns,
     _check_counts,
-    _check_missing,
     _check_moves,
     _check_order,
     _covariate,
@@ -299,8 +298,8 @@ def prepare_sequences(
     """
     covariates = list(covariates)
     columns = [subject, time, state, *covariates, *([obstrue] if obstrue else [])]
-    _check_columns(data, columns)
-    _check_missing(data, columns)
+    check_columns(data, columns)
+    check_no_missing(data, columns)
     codes = spec.states.get_indexer(data[state])
     if (codes < 0).any():
         bad = pd.unique(data.loc[codes < 0, state])
