@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     out = Path(args.out or tempfile.mkdtemp(prefix="bench_chain_"))
+    out.mkdir(parents=True, exist_ok=True)
     serial_params, parallel_params = out / "serial.yaml", out / "parallel.yaml"
     serial_params.write_text(f"extends: {Path(args.params).resolve()}\nrun: {{max_parallel: 1}}\n")
     parallel_params.write_text(f"extends: {Path(args.params).resolve()}\nrun: {{max_parallel: 2}}\n")

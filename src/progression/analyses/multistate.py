@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,7 @@ from progression.staircase import as_staircase
 from progression.transitions import ctmc
 
 __all__ = [
+    "Sel82Models", "sel82_models", "period_model",
     "PERIODS_PER_YEAR",
     "VUM_LEVEL_CUTS",
     "VUM_LEVELS",
@@ -220,6 +222,55 @@ def fit_sel82_misclassification(observations: pd.DataFrame, qmatrix: pd.DataFram
         return ctmc.fit(observations, subject=subject, time="time", state="state", qmatrix=q, ematrix=e,
                         initprobs=_first_state_shares(observations, states, subject), est_initprobs=True,
                         covariates=list(covariates) or None)
+
+
+@dataclass
+class Sel82Models:
+    """The register taken at face value and the hidden Markov model of §82 under-registration, on one panel."""
+
+    observations: pd.DataFrame
+    qmatrix: pd.DataFrame
+    register: ctmc.MultiStateModel
+    hidden: ctmc.MultiStateModel
+
+
+def sel82_models(snapshots: pd.DataFrame, persons: pd.DataFrame, *, start_year: int, end_year: int,
+                 period: str = "year", case_municipalities: Sequence[int] = (), min_moves: int = 20,
+                 under: str = "SEL82", staircase=None) -> Sel82Models:
+    """Both models of the §82 section: the observations at the end of each period, the allowed transitions,
+    the Markov model of the register as recorded, and the hidden Markov model in which a period on
+    ``under`` may be recorded as no service (:func:`fit_sel82_misclassification`).
+
+    Examples
+    --------
+    ``mm.sel82_models(snapshots, persons, start_year=2014, end_year=2024)`` on notebook 20's end-of-year panel.
+    """
+    stairs = as_staircase(staircase)
+    observations = snapshot_observations(snapshots, persons, start_year=start_year, end_year=end_year,
+                                         period=period, case_municipalities=case_municipalities)
+    qmatrix = allowed_qmatrix(observations, min_moves=min_moves, staircase=stairs)
+    with _quiet():
+        register = ctmc.fit(observations, subject="person_id", time="time", state="state", qmatrix=qmatrix)
+    hidden = fit_sel82_misclassification(observations, qmatrix, under=under, staircase=stairs)
+    return Sel82Models(observations=observations, qmatrix=qmatrix, register=register, hidden=hidden)
+
+
+def period_model(observations: pd.DataFrame, *, cut: float, min_moves: int = 20,
+                 covariates: Sequence[str] = ("severity", "target_group"), staircase=None
+                 ) -> tuple[ctmc.MultiStateModel, pd.DataFrame]:
+    """The period effect at the reorganisation year ``cut``, in the municipalities that reorganised then.
+
+    The citizens observed only in the case municipalities (column ``case`` of :func:`snapshot_observations`)
+    are fitted with piecewise-constant intensities changing at ``cut`` (:func:`fit_period_effect`).
+
+    Returns
+    -------
+    (MultiStateModel, DataFrame)
+        The model and the observations it was fitted to.
+    """
+    case = observations[observations.groupby("person_id")["case"].transform("all")]
+    qmatrix = allowed_qmatrix(case, min_moves=min_moves, staircase=staircase)
+    return fit_period_effect(case, qmatrix, cut=float(cut), covariates=covariates), case
 
 
 def _persons_in(observations: pd.DataFrame, subject: str = "person_id") -> pd.Series:

@@ -57,6 +57,9 @@ class TransitionsParams(Section):
     projection_base_years: int = Field(3, ge=1, le=30, description="last years whose transitions and entrants "
                                                                    "drive the projection")
     stepdown_scenario: float = Field(1.2, gt=0, description="multiplier on step-down intensities in the scenario")
+    reorganisation_year: int = Field(2019, ge=2000, le=2100, description="the year the case municipalities began "
+                                     "the recovery-oriented reorganisation (Borgeren ved roret): the cut of the "
+                                     "multi-state model's period effect")
 
     _years_ordered = not_before("end_year", "start_year")
     _pairs_ordered = ordered_pairs("flow_years")
