@@ -256,12 +256,14 @@ def sel82_models(snapshots: pd.DataFrame, persons: pd.DataFrame, *, start_year: 
 
 
 def period_model(observations: pd.DataFrame, *, cut: float, min_moves: int = 20,
-                 covariates: Sequence[str] = ("severity", "target_group"), staircase=None
+                 covariates: Sequence[str] = ("severity",), staircase=None
                  ) -> tuple[ctmc.MultiStateModel, pd.DataFrame]:
     """The period effect at the reorganisation year ``cut``, in the municipalities that reorganised then.
 
     The citizens observed only in the case municipalities (column ``case`` of :func:`snapshot_observations`)
-    are fitted with piecewise-constant intensities changing at ``cut`` (:func:`fit_period_effect`).
+    are fitted with piecewise-constant intensities changing at ``cut`` (:func:`fit_period_effect`). Severity
+    is the default covariate: in four municipalities the target groups are too unevenly spread for their
+    contrasts on every transition to be estimable at small scales.
 
     Returns
     -------
