@@ -105,4 +105,4 @@ def test_panels_draw_one_panel_per_intervention_and_outcome_and_record_their_tab
     assert sources["plot_effect_panels"] == "fund_effects" and set(sources.values()) == {"fund_effects"}
     events = effects.assign(event_time=1)
     fig = plot_event_panels(events, truth=effects)
-    assert len(fig.axes) == 4 and fig.axes[0].get_title() == "a: x"
+    assert len(fig.axes) == 4 and fig.axes[0].get_title() == "a:\nx"
