@@ -50,7 +50,7 @@ from progression.recovery import (
     vum_domain_moves,
     vum_ordinal_trend,
 )
-from progression.texts import text
+from progression.texts import format_text, text
 
 __all__ = [
     "GROUPINGS",
@@ -716,7 +716,7 @@ def _format_rows(rows: pd.DataFrame, key: str, language: str, sep: str) -> str:
     template = text("texts", key, language=language)
     fields = [f for _, f, _, _ in string.Formatter().parse(template) if f]
     rows = rows.dropna(subset=[f for f in fields if pd.api.types.is_numeric_dtype(rows[f])])
-    return sep.join(template.format(**r) for r in rows[fields].to_dict("records"))
+    return sep.join(format_text(template, language=language, **r) for r in rows[fields].to_dict("records"))
 
 
 def overall_phrases(shares: pd.DataFrame, pairing: pd.DataFrame, *, language: str = "en") -> str:
