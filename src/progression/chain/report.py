@@ -238,7 +238,8 @@ def build_report(run_dir: str | Path, *, title: str | None = None, language: str
                             "id": _anchor("num", i.get("name"))} for i in key_number_items]
             sections.append({
                 "id": anchor, "name": section, "title": frame["title"], "question": frame.get("question"),
-                "answer": by_section.get(section, []), "paragraphs": paragraphs,
+                # the notebook's own paragraphs answer; the summary's sentences stand in where it wrote none
+                "answer": [] if paragraphs else by_section.get(section, []), "paragraphs": paragraphs,
                 "figures": [render_figure(i) for i in key_figures],
                 "tables": [render_table(i) for i in key_tables], "numbers": key_numbers,
                 "more_figures": [render_figure(i) for i in figures if i not in key_figures],

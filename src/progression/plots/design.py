@@ -21,6 +21,19 @@ def _design(design: str) -> str:
     return code_label(design, "design")
 
 
+def _wrapped(words: str, width: int = 30) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(words, width)) or words
+
+
+def _legend_below(fig, axes) -> None:
+    """One legend under the panels, out of the way of the lines."""
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+
+
 def _panels(n: int, width: float = 4.4, height: float = 3.4):
     import matplotlib.pyplot as plt
 
@@ -48,11 +61,10 @@ def plot_mde_grid(grid: pd.DataFrame):
         for design, part in rows.groupby("design", sort=False):
             ax.plot(part["n_municipalities"], 100 * part["mde_relative"], marker="o", label=_design(design))
         ax.set_xlabel(word("plot_municipalities_in_pilot"))
-        ax.set_ylabel(word("plot_mde_axis"))
         ax.set_title(code_label(outcome, "outcome"), fontsize=9.5)
         ax.set_ylim(bottom=0)
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
+    axes[0].set_ylabel(_wrapped(word("plot_mde_axis"), 36))
+    _legend_below(fig, axes)
     return fig
 
 
@@ -79,11 +91,10 @@ def plot_power_curves(curves: pd.DataFrame, *, target: float = 0.8):
             ax.plot(100 * part["relative_effect"], part["power"], label=_design(design))
         ax.axhline(target, color="grey", ls="--", lw=0.8)
         ax.set_xlabel(word("plot_true_effect_axis"))
-        ax.set_ylabel(word("plot_power"))
         ax.set_ylim(0, 1)
         ax.set_title(code_label(outcome, "outcome"), fontsize=9.5)
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
+    axes[0].set_ylabel(word("plot_power"))
+    _legend_below(fig, axes)
     return fig
 
 
@@ -139,18 +150,22 @@ def plot_payment_rules(rules: pd.DataFrame):
     effect = rules[rules["scenario"] == "effect"].set_index("rule")
     labels = list(effect.index)
     y = np.arange(len(labels))
-    fig, axes = plt.subplots(1, 3, figsize=(PAGE_WIDTH, 0.32 * len(labels) + 1.6), sharey=True,
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axes = plt.subplots(1, 3, figsize=(PAGE_WIDTH, 0.32 * len(labels) + 1.9), sharey=True,
                              layout="constrained")
+    fig.get_layout_engine().set(w_pad=0.12)
     axes[0].barh(y, null.loc[labels, "mean_payment_dkk"] / 1e6, color="#D55E00")
-    axes[0].set_xlabel(word("plot_mean_payment_null"), wrap=True)
+    axes[0].set_xlabel(_wrapped(word("plot_mean_payment_null"), 26))
     axes[1].barh(y, effect.loc[labels, "p_budget_neutral"], color="#009E73")
-    axes[1].set_xlabel(word("plot_p_neutral_effect"), wrap=True)
+    axes[1].set_xlabel(_wrapped(word("plot_p_neutral_effect"), 26))
     axes[1].set_xlim(0, 1)
     axes[2].barh(y, effect.loc[labels, "sd_payment_dkk"] / 1e6, color="#0072B2")
-    axes[2].set_xlabel(word("plot_sd_payments"), wrap=True)
+    axes[2].set_xlabel(_wrapped(word("plot_sd_payments"), 26))
     axes[0].set_yticks(y, [code_label(r, "rule") for r in labels], fontsize=8)
     for ax in axes:
         ax.xaxis.label.set_fontsize(8)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
     return fig
 
 

@@ -45,6 +45,12 @@ def _mark_suppressed(ax, x, y, *, label: bool = True) -> None:
                    zorder=3)
 
 
+def _wrapped(title: str, width: int = 34) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(title, width)) or title
+
+
 def _figure(n_rows: int, n_cols: int, width: float, height: float):
     import matplotlib.pyplot as plt
 
@@ -220,7 +226,7 @@ def plot_effect_panels(effects: pd.DataFrame, outcomes: Sequence[str]):
     """
     _require(effects, ["intervention", "design", *_INTERVAL], "effects")
     names = sorted(effects["intervention"].unique())
-    fig, axes = _figure(len(names), len(outcomes), 5, 2.6)
+    fig, axes = _figure(len(names), len(outcomes), 3.0, 2.3)
     for i, k in enumerate(names):
         for j, o in enumerate(outcomes):
             rows = effects[(effects["intervention"] == k) & (effects["outcome"] == o)]
@@ -228,10 +234,15 @@ def plot_effect_panels(effects: pd.DataFrame, outcomes: Sequence[str]):
             if rows.empty:
                 ax.axis("off")
                 continue
-            plot_effects(rows.assign(method=rows["method"] + " (" + rows["design"].map(
-                lambda d: code_label(d, "design")) + ")"), truth=_truth_of(rows, k, o), ax=ax)
-            ax.set_title(f"{code_label(k, 'intervention')}: {code_label(o, 'outcome')}", fontsize=8.5)
-            ax.tick_params(axis="y", labelsize=7)
+            plot_effects(rows.assign(method=rows["method"].map(lambda m: code_label(m, "method_short"))),
+                         truth=_truth_of(rows, k, o), ax=ax)
+            ax.set_title(_wrapped(f"{code_label(k, 'intervention')}: {code_label(o, 'outcome')}"), fontsize=8)
+            ax.tick_params(axis="both", labelsize=7)
+            ax.xaxis.label.set_fontsize(7.5)
+            if ax.get_legend() and (i, j) != (0, 0):  # the truth and the suppressed mark: one legend
+                ax.get_legend().remove()
+            elif ax.get_legend():
+                ax.legend(fontsize=6.5, frameon=False, loc="best")
     fig.tight_layout()
     return fig
 
@@ -287,6 +298,12 @@ def plot_event_panels(events: pd.DataFrame, *, truth: pd.DataFrame | None = None
             rows = events[(events["intervention"] == k) & (events["outcome"] == o)]
             true = _truth_of(truth, k, o)
             plot_event_study(rows, truth=None if true is None else {at: true}, ax=axes[i, j])
-            axes[i, j].set_title(f"{code_label(k, 'intervention')}:\n{code_label(o, 'outcome')}", fontsize=8)
+            axes[i, j].set_title(_wrapped(f"{code_label(k, 'intervention')}: {code_label(o, 'outcome')}", 24),
+                                 fontsize=7.5)
+            axes[i, j].tick_params(labelsize=7)
+            axes[i, j].xaxis.label.set_fontsize(7.5)
+            axes[i, j].yaxis.label.set_fontsize(7.5)
+            if axes[i, j].get_legend() and (i, j) != (0, 0):
+                axes[i, j].get_legend().remove()
     fig.tight_layout()
     return fig

@@ -111,8 +111,12 @@ def fund_balance_distribution(draws: pd.DataFrame, *, column: str = "state_balan
     if column not in draws.columns:
         raise ValueError(f"draws: no column '{column}'; columns present: {list(draws.columns)}")
     values = draws.groupby("draw")[column].sum() if "intervention" in draws.columns else draws[column]
+    from matplotlib.ticker import MaxNLocator
+
     ax = new_axes(ax, figsize=_FIGSIZE)
-    ax.hist(values / 1e6, bins=bins, color="#8ab17d", edgecolor="white")
+    ax.hist(values / 1e6, bins=min(bins, max(10, len(values) // 8)), color="#009E73", edgecolor="white",
+            linewidth=0.3)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
     ax.axvline(0, color="black", linestyle="--", label=word("plot_budget_neutral"))
     ax.axvline(values.mean() / 1e6, color=_NET_COLOUR, label=word("plot_mean"))
     share = float((values >= 0).mean())

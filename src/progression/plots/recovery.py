@@ -258,7 +258,8 @@ def plot_share_panels(shares: pd.DataFrame, *, groupings: Sequence[str] = ("all"
     shown = shown.assign(_rank=shown["grouping"].map({g: i for i, g in enumerate(groupings)}))
     shown = shown.sort_values(["instrument", "_rank"], kind="stable")
     label = [word("plot_all_citizens") if grouping == "all" else
-             f"{code_label(grouping, 'grouping')}: {code_label(group, 'group')}"
+             f"{code_label(grouping, 'grouping')}: "
+             f"{code_label(group, 'step_short' if grouping == 'step' else 'group')}"
              for grouping, group in zip(shown["grouping"], shown["group"].astype(str))]
     return _per_instrument(shown.assign(label=label), lambda d, ax: plot_shares_by_group(
         d, group_col="label", legend=False, ax=ax), size=(4.5, 4.0))

@@ -135,9 +135,14 @@ def code_names(vocabulary: str, codes: Sequence | None = None, *, extra: dict | 
 
 
 _NUMBER = re.compile(r"^[\s\u2212+\-−]*[\d.,]+\s*%?$")
+_WHOLE = re.compile(r"^([\u2212\-−]?)(\d{5,})$")
 
 
 def _localised(formatted: str, language: str) -> str:
+    """A tick label the way of ``language``: thousands separated (10,000), Danish separators swapped."""
+    whole = _WHOLE.match(formatted)
+    if whole:
+        formatted = f"{whole.group(1)}{int(whole.group(2)):,}"
     if language == "en" or not _NUMBER.match(formatted):
         return formatted
     return localise_number(formatted, language)
@@ -146,12 +151,11 @@ def _localised(formatted: str, language: str) -> str:
 def localise_ticks(fig, language: str | None = None) -> None:
     """Write the numbers on a figure's axes the way of ``language`` (default: the current one).
 
-    Danish tick labels read ``0,5`` and ``1.000``; words on the axes are left alone. Called by
+    Whole numbers of five digits and more get thousands separators (``120,000``); Danish tick labels read
+    ``0,5`` and ``120.000``; words on the axes are left alone. Called by
     :meth:`~progression.chain.run_context.RunContext.save_figure` before a figure is saved.
     """
     language = language or current_language()
-    if language == "en":
-        return
     from matplotlib.ticker import Formatter
 
     class _Localised(Formatter):

@@ -98,7 +98,7 @@ def _size_column(frame: pd.DataFrame, fallback: str = "n") -> str:
 def plot_transition_heatmap(summary: pd.DataFrame, *, where: Mapping | None = None, value: str = "prob",
                             from_col: str = "from_step", to_col: str = "to_step", min_cell: int = 5,
                             labels: Mapping[str, str] | None = None, colorbar: bool = True, staircase=None,
-                            ax=None):
+                            short_columns: bool = False, ax=None):
     """Annotated heatmap of a transition matrix (rows = from step, columns = destination).
 
     Parameters
@@ -118,6 +118,8 @@ def plot_transition_heatmap(summary: pd.DataFrame, *, where: Mapping | None = No
         Draw the colour bar.
     staircase : Staircase or StaircaseParams, optional
         The order of the rows and columns (for tables read back from CSV files).
+    short_columns : bool, default=False
+        Name the columns by their short names (``§85``), for narrow panels.
 
     Returns
     -------
@@ -160,9 +162,14 @@ def plot_transition_heatmap(summary: pd.DataFrame, *, where: Mapping | None = No
         ax.text(j + 0.5, i + 0.5, mark, ha="center", va="center", color="#555555",
                 fontsize="x-large" if mark == SUPPRESSED_MARK else "small", fontweight="bold")
     names = _names(labels)
+    column_names = _names(None, "step_short") if short_columns else names
     ax.set_yticks(np.arange(len(wide.index)) + 0.5, [names.get(str(t), str(t)) for t in wide.index], rotation=0)
-    ax.set_xticks(np.arange(len(wide.columns)) + 0.5, [names.get(str(t), str(t)) for t in wide.columns],
-                  rotation=45, ha="right")
+    if short_columns:
+        ax.set_xticks(np.arange(len(wide.columns)) + 0.5, [column_names.get(str(t), str(t)) for t in wide.columns],
+                      rotation=0, fontsize="small")
+    else:
+        ax.set_xticks(np.arange(len(wide.columns)) + 0.5, [column_names.get(str(t), str(t)) for t in wide.columns],
+                      rotation=45, ha="right")
     ax.set_ylabel(word("plot_from_step"))
     ax.set_xlabel(word("plot_to_step_or_exit"))
     return ax
@@ -205,11 +212,11 @@ def plot_matrix_panels(table: pd.DataFrame, *, by: str, values: Sequence, titles
     import matplotlib.pyplot as plt
 
     values = list(values)
-    fig, axes = plt.subplots(1, len(values), figsize=figure_size(len(values), panel=(4.4, 4.4)), sharey=True,
+    fig, axes = plt.subplots(1, len(values), figsize=figure_size(len(values), panel=(4.4, 3.6)), sharey=True,
                              layout="constrained", squeeze=False)
     for k, (ax, group) in enumerate(zip(axes[0], values)):
         plot_transition_heatmap(table, where={by: group}, value=value, min_cell=min_cell, labels=labels,
-                                colorbar=False, ax=ax)
+                                colorbar=False, short_columns=True, ax=ax)
         ax.set_title(str(titles[k]) if titles else code_label(group, by), fontsize=10)
         if k:
             ax.set_ylabel("")
@@ -528,10 +535,12 @@ def plot_projection_panels(projection: pd.DataFrame, *, states: Sequence[str] | 
     scenarios = list(pd.unique(projection[scenario_col]))
     fig, axes = plt.subplots(1, len(scenarios), figsize=figure_size(len(scenarios), panel=(3.4, 3.8)), sharey=True,
                              layout="constrained", squeeze=False)
-    for ax, name in zip(axes[0], scenarios):
+    for k, (ax, name) in enumerate(zip(axes[0], scenarios)):
         plot_projection(projection[projection[scenario_col] == name], states=states, kind=None, labels=labels,
                         legend=False, ax=ax)
         ax.set_title(code_label(name, "scenario"), fontsize=9.5)
+        if k:
+            ax.set_ylabel("")
     handles, names = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, names, loc="outside lower center", ncol=min(len(names), 3), frameon=False, fontsize="small")
     return fig

@@ -220,12 +220,27 @@ def plot_shapley_panels(shapley: pd.DataFrame, *, models: Sequence[str] = ("seed
 
 
 # -- expected against actual -----------------------------------------------------------------------------
-def _annotate(ax, frame: pd.DataFrame, x, y: str, id_col: str, labels: Mapping | None) -> None:
+def _annotate(ax, frame: pd.DataFrame, x, y: str, id_col: str, labels: Mapping | None, *, log_x: bool = False) -> None:
+    """Name a few municipalities at their points; names that would run into each other are stacked above one
+    another, each joined to its point by a thin line."""
+    hits = []
     for key, name in (labels or {}).items():
         hit = np.flatnonzero(frame[id_col].to_numpy() == key)
         if len(hit):
-            ax.annotate(str(name), (x[hit[0]], frame[y].iloc[hit[0]]), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
+            hits.append((float(x[hit[0]]), float(frame[y].iloc[hit[0]]), str(name)))
+    if not hits:
+        return
+    xs = np.log10(np.asarray(x, dtype=float)) if log_x else np.asarray(x, dtype=float)
+    span = float(np.nanmax(xs) - np.nanmin(xs)) or 1.0
+    placed: list[tuple[float, int]] = []
+    for px, py, name in sorted(hits):
+        position = (np.log10(px) if log_x else px) / span
+        level = 0
+        while any(abs(position - q) < 0.09 and level == lv for q, lv in placed):
+            level += 1
+        placed.append((position, level))
+        ax.annotate(name, (px, py), fontsize=7, xytext=(4, 4 + 10 * level), textcoords="offset points",
+                    arrowprops={"arrowstyle": "-", "color": "#777777", "linewidth": 0.5} if level else None)
 
 
 def _draw_caterpillar(ax, benchmark: pd.DataFrame, id_col: str, labels: Mapping | None) -> None:
@@ -274,11 +289,11 @@ def _draw_funnel(ax, funnel: pd.DataFrame, id_col: str, labels: Mapping | None) 
         part = part.sort_values("size")
         style = styles[i % len(styles)]
         ax.plot(part["size"], part["limit_high"], style, color="#555555", linewidth=1,
-                label=word("plot_limits", level=_number(level, ".1%")))
+                label=word("plot_limits", level=_number(100 * level, "g") + "%"))
         ax.plot(part["size"], part["limit_low"], style, color="#555555", linewidth=1)
     points = funnel.drop_duplicates(id_col).reset_index(drop=True)
     ax.scatter(points["size"], points["deviation"], s=14, color="#0072B2", zorder=3)
-    _annotate(ax, points, points["size"].to_numpy(), "deviation", id_col, labels)
+    _annotate(ax, points, points["size"].to_numpy(), "deviation", id_col, labels, log_x=True)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xscale("log")
     ax.set_xlabel(word("plot_population_log"))

@@ -375,6 +375,11 @@ def readable(table: pd.DataFrame, *, name: str | None = None, language: str | No
             cells.append(format_value(value, cell_kind, decimals=cell_decimals, language=language, column=column))
             formatted += kind not in ("label", "bool")
         out[column] = cells
+    for column in [c for c in ("label", "name") if c in out]:  # a label column repeating a named code column
+        if any(other != column and out[other] == out[column] for other in out):
+            del out[column]
+            kinds.pop(column)
+    frame = frame[list(out)]
     shown = pd.DataFrame(out, columns=list(frame.columns))
     shown.columns = [label(c, language=language) for c in frame.columns]
     numeric = [kinds[c] not in ("text",) for c in frame.columns]
