@@ -271,3 +271,35 @@ def test_the_ci_report_in_a_real_browser(ci_reports, language):
     assert measured["widest_image"] <= 1280
     assert measured["anchors"] >= 10 and not measured["broken_anchors"]
     assert not measured["scientific"]
+
+
+def numbers_of(run_dir: Path) -> dict[str, pd.DataFrame | dict]:
+    """Every results file of a run, numbers only (words in a table, such as labels, follow the language)."""
+    out = {}
+    for path in sorted((run_dir / "results").iterdir()):
+        if path.suffix == ".csv":
+            frame = pd.read_csv(path)
+            out[path.name] = frame.select_dtypes("number")
+        elif path.suffix == ".json":
+            out[path.name] = {k: v for k, v in json.loads(path.read_text()).items()
+                              if isinstance(v, (int, float)) or v is None}
+    return out
+
+
+@pytest.mark.notebooks
+@pytest.mark.slow
+def test_a_danish_run_writes_the_same_numbers(ci_run, tmp_path):
+    from progression.chain.runner import run_chain
+
+    root = Path(__file__).resolve().parents[1]
+    params = tmp_path / "da.yaml"
+    params.write_text(f"extends: {root / 'params' / 'ci.yaml'}\nrun:\n  output_dir: {tmp_path}\nreport:\n  language: da\n")
+    danish = run_chain(params, progress=False).run_dir
+    english, theirs = numbers_of(ci_run), numbers_of(danish)
+    assert english.keys() == theirs.keys()
+    for name, numbers in english.items():
+        if isinstance(numbers, pd.DataFrame):
+            pd.testing.assert_frame_equal(numbers, theirs[name], obj=name)
+        else:
+            assert numbers == theirs[name], name
+    assert "Sammenfatning" in (danish / "report.html").read_text()

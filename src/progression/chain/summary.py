@@ -3,7 +3,8 @@
 Each answer is a sentence template of the texts registry (section ``report``, keys ``summary_*``) filled with
 numbers read from the run's results files and written the way of the report's language
 (:func:`progression.texts.tables.format_value`). A number that disclosure control suppressed reads
-``[suppressed]``, so the sentence says so. An answer whose results are not in the run is left out.
+``[suppressed]``, so the sentence says so. An answer whose results are not in the run (or not in the
+shape this module reads) is left out, with a warning.
 
 Examples
 --------
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -218,7 +220,12 @@ def summarise(run_dir: str | Path, params: Mapping, *, language: str) -> list[di
     results = _Results(Path(run_dir))
     out = []
     for key, section, answer in QUESTIONS:
-        sentences = answer(results, params, language)
+        try:
+            sentences = answer(results, params, language)
+        except (KeyError, ValueError, TypeError, IndexError) as err:  # results of another shape: no answer
+            warnings.warn(f"summary: no answer to {key} from this run's results ({type(err).__name__}: {err})",
+                          stacklevel=2)
+            continue
         if sentences:
             out.append({"question": text("report", key, language=language), "section": section,
                         "sentences": sentences})

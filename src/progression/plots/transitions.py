@@ -44,6 +44,16 @@ def _names(labels: Mapping[str, str] | None, vocabulary: str = "step") -> dict[s
     return {**code_names(vocabulary), **{str(k): v for k, v in (labels or {}).items()}}
 
 
+def _scenario(name) -> str:
+    """A projection scenario's name in the current language ("step-down x 1.2" -> "trin ned × 1,2")."""
+    import re
+
+    found = re.fullmatch(r"step-down x ([\d.]+)", str(name))
+    if found:
+        return word("plot_stepdown_scenario", factor=localise_number(found.group(1), _language()))
+    return code_label(name, "scenario")
+
+
 def _language() -> str:
     from progression.texts import current_language
 
@@ -166,7 +176,7 @@ def plot_transition_heatmap(summary: pd.DataFrame, *, where: Mapping | None = No
     ax.set_yticks(np.arange(len(wide.index)) + 0.5, [names.get(str(t), str(t)) for t in wide.index], rotation=0)
     if short_columns:
         ax.set_xticks(np.arange(len(wide.columns)) + 0.5, [column_names.get(str(t), str(t)) for t in wide.columns],
-                      rotation=0, fontsize="small")
+                      rotation=90, fontsize="small")
     else:
         ax.set_xticks(np.arange(len(wide.columns)) + 0.5, [column_names.get(str(t), str(t)) for t in wide.columns],
                       rotation=45, ha="right")
@@ -538,7 +548,7 @@ def plot_projection_panels(projection: pd.DataFrame, *, states: Sequence[str] | 
     for k, (ax, name) in enumerate(zip(axes[0], scenarios)):
         plot_projection(projection[projection[scenario_col] == name], states=states, kind=None, labels=labels,
                         legend=False, ax=ax)
-        ax.set_title(code_label(name, "scenario"), fontsize=9.5)
+        ax.set_title(_scenario(name), fontsize=9.5)
         if k:
             ax.set_ylabel("")
     handles, names = axes[0][0].get_legend_handles_labels()

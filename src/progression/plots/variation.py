@@ -20,6 +20,12 @@ from progression.plots.style import PAGE_WIDTH, word
 from progression.texts import code_label, current_language, label, localise_number
 
 
+def _wrapped(title: str, width: int = 46) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(title, width)) or title
+
+
 def _number(value: float, spec: str) -> str:
     return localise_number(format(value, spec), current_language())
 
@@ -345,8 +351,8 @@ def plot_benchmark_panels(benchmark: pd.DataFrame, funnel: pd.DataFrame, *, labe
         _draw_caterpillar(left, _rows(benchmark, area=area), "municipality", labels)
         _draw_funnel(right, _rows(funnel, area=area), "municipality", labels)
         name = code_label(area, "area")
-        left.set_title(word("plot_caterpillar_title", area=name), fontsize=8.5)
-        right.set_title(word("plot_funnel_title", area=name), fontsize=8.5)
+        left.set_title(_wrapped(word("plot_caterpillar_title", area=name)), fontsize=8.5)
+        right.set_title(_wrapped(word("plot_funnel_title", area=name)), fontsize=8.5)
     fig.tight_layout()
     return fig
 

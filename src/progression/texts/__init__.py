@@ -275,9 +275,9 @@ def code_label(value, column: str | None = None, *, language: str | None = None)
     vocabulary = _vocabulary_of(column, language)
     if vocabulary is not None:
         return codes(vocabulary, language=language).get(key, key)
-    if isinstance(value, str):
-        for items in texts(language)["codes"].values():
-            if key in items:
+    if isinstance(value, str):  # the full names: short forms and titles only when asked for by name
+        for name, items in texts(language)["codes"].items():
+            if key in items and not name.endswith(("_short", "_title")):
                 return items[key]
     return key
 
