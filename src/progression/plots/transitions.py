@@ -303,7 +303,8 @@ def plot_flow_bars(flow: pd.DataFrame, *, group_col: str | None = None, referenc
             if width >= 0.04:
                 colour = "white" if category in ("none", "none_or_lower", "died", "emigrated", "higher") else "black"
                 ax.text(left + width / 2, i, _percent(width), ha="center", va="center", fontsize="small",
-                        color=colour)
+                        color=colour, bbox={"boxstyle": "round,pad=0.15", "facecolor": _CATEGORY_COLOURS.get(
+                            category, "#cccccc"), "edgecolor": "none"} if is_reference else None)
             left += width
         if left < 1 - 1e-9 and any(pd.isna(v) for v in values.values()):
             ax.barh(i, 1 - left, left=left, color=_SUPPRESSED_COLOUR, edgecolor="white")
