@@ -117,6 +117,7 @@ def fund_balance_distribution(draws: pd.DataFrame, *, column: str = "state_balan
     ax.hist(values / 1e6, bins=min(bins, max(10, len(values) // 8)), color="#009E73", edgecolor="white",
             linewidth=0.3)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.axvline(0, color="black", linestyle="--", label=word("plot_budget_neutral"))
     ax.axvline(values.mean() / 1e6, color=_NET_COLOUR, label=word("plot_mean"))
     share = float((values >= 0).mean())
@@ -287,5 +288,9 @@ def plot_fund_balances(draws: pd.DataFrame, *, panels=(("effects", "state_balanc
         fund_balance_distribution(draws[draws["design"] == design], column=column, ax=ax)
         if design != first:
             ax.set_title(f"{ax.get_title()}\n({code_label(design, 'design')})", fontsize=9)
-    fig.tight_layout()
+    handles, names = axes[0].get_legend_handles_labels()
+    for ax in axes:  # one legend under the panels, off the bars
+        ax.get_legend().remove()
+    fig.legend(handles, names, loc="lower center", ncol=len(names), frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
