@@ -59,10 +59,15 @@ def test_every_english_word_has_its_danish_with_the_same_placeholders():
                     assert set(value) <= set(theirs[key]), (name, key, set(value) - set(theirs[key]))
 
 
+#: The topics whose labels were gathered into labels.yaml (a new topic's labels belong there too).
+GATHERED = {"data.yaml", "design.yaml", "fund.yaml", "progression.yaml", "steering.yaml", "transitions.yaml",
+            "variation.yaml", "report.yaml"}
+
+
 def test_labels_live_in_one_registry():
     for language in ("en", "da"):
         for name, sections in _files(language).items():
-            if name != "labels.yaml":
+            if name in GATHERED:
                 assert "labels" not in sections and "codes" not in sections, (
                     f"texts/{language}/{name}: labels and codes belong in labels.yaml")
 
