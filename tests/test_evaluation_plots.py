@@ -100,7 +100,7 @@ def test_panels_draw_one_panel_per_intervention_and_outcome_and_record_their_tab
     effects.attrs["progression.disclosed"] = "fund_effects"
     fig = plot_effect_panels(effects, ["x", "y", "z"])
     assert len(fig.axes) == 6 and not fig.axes[2].axison          # no estimate of z: an empty panel
-    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["IPW (levels)", "AIPW (levels)"]
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["IPW", "AIPW"]  # short names; design in table
     sources = dict(fig._progression_sources)                        # each panel, and the figure, record the table
     assert sources["plot_effect_panels"] == "fund_effects" and set(sources.values()) == {"fund_effects"}
     events = effects.assign(event_time=1)

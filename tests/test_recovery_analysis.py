@@ -190,7 +190,7 @@ def test_report_phrases_take_disclosed_tables_only(step_tables):
         an.phrases(step_tables["reliability"], "progression_alpha_item")
     disclosed = mark_disclosed(suppress(step_tables["reliability"], table_name="r", min_cell_size=5)[0], "r")
     text = an.phrases(disclosed, "progression_alpha_item", instrument=["WHO5", "INSPIRE_O"])
-    assert text.startswith("WHO5 α = 0.") and "; INSPIRE_O α = 0." in text
+    assert text.startswith("WHO-5 α = 0.") and "; Brief INSPIRE-O α = 0." in text  # instruments by their names
 
 
 def test_bootstrap_estimator_is_tidy(data, changes):

@@ -42,7 +42,7 @@ def test_rci_histogram_hides_small_bins_and_draws_bands():
     assert len(hatched(ax)) == table["n"].isna().sum() >= 2  # ... but hatched, with a second bin (the margin)
     assert len(ax.lines) == 2
     fig = plot_rci_panels(mark_disclosed(table, "rci"))
-    assert fig.axes[0].get_title(loc="left") == "WHO5 (higher is better)"
+    assert fig.axes[0].get_title(loc="left") == "WHO-5 (higher is better)"
     assert ("plot_rci_panels", "rci") in fig._progression_sources  # the figure knows it shows a disclosed table
 
 

@@ -23,7 +23,7 @@ def test_estimates_vs_truth_draws_one_row_per_estimate_and_skips_missing():
                                "conf_high": [0.15, 0.3, np.nan], "truth": [0.12, 0.5, 0.3]})
     ax = plot_estimates_vs_truth(comparison, label_cols=["instrument", "change_class"])
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["WHO5 · progression", "VUM"]
+    assert labels == ["WHO-5 · progression", "VUM 2.0"]
     crosses = ax.collections[-1].get_offsets()
     np.testing.assert_allclose(sorted(crosses[:, 0]), [0.12, 0.5])
 

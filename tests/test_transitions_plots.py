@@ -48,17 +48,17 @@ def test_heatmap_annotates_percentages_and_hides_small_cells(panel):
     assert "<20" in texts
     row = summary[(summary.municipality_set == "case") & (summary.from_step == "SEL85") & (summary.to_step == "SEL85")]
     assert f"{100 * row.prob.item():.0f}%" in texts
-    assert [t.get_text() for t in ax.get_yticklabels()][0] == "none"
+    assert [t.get_text() for t in ax.get_yticklabels()][0] == "no service"  # steps by their names (label registry)
 
 
 def test_flow_bars_put_the_panel_next_to_seed_002(panel):
     flow = CohortFlow(start=2015, stop=2017, n_boot=0).fit(panel, groups=["municipality_set"])
     ax = plot_flow_bars(flow.summary(), group_col="municipality_set", reference=PUBLISHED_FLOW_FROM_SEL85)
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels[0].startswith("case (n=") and labels[-1] == "published: national"
+    assert labels[0].startswith("case municipalities (n = ") and labels[-1] == "published: all municipalities"
     assert len(labels) == 4
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "none_or_lower" in legend and "lower" not in legend
+    assert "no service or a lower step" in legend and "a lower step" not in legend
     # the reference bars are hatched and their widths are the published shares
     hatched = [p for p in ax.patches if p.get_hatch()]
     assert sorted(round(p.get_width(), 2) for p in hatched) == sorted(PUBLISHED_FLOW_FROM_SEL85.share.round(2))
@@ -78,7 +78,8 @@ def test_alluvial_bands_add_up(panel):
 def test_km_and_projection_figures(panel):
     km = time_on_step(panel, steps=["SEL85", "SEL108"])
     ax = plot_km(km)
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["SEL85", "SEL108"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["home support (§85)",
+                                                                   "long-term residential care (§108)"]
     tm = TransitionMatrix(n_boot=100, seed=1).fit(panel)
     proj = project_occupancy(current_stock(panel), tm.matrix(), years=4, replicates=tm.replicates())
     ax = plot_projection(proj, states=["SEL85", "SEL108"])
@@ -92,7 +93,8 @@ def test_matrix_panels_share_their_rows_and_one_colour_bar(panel):
     shown, _ = suppress(table, table_name="m", min_cell_size=20)
     fig = plot_matrix_panels(shown, by="municipality_set", values=["case", "rest"], min_cell=20)
     left, right, colour_bar = fig.axes
-    assert [t.get_text() for t in left.get_yticklabels()][0] == "none"
+    assert [t.get_text() for t in left.get_yticklabels()][0] == "no service"
+    assert [ax.get_title() for ax in (left, right)] == ["case municipalities", "the rest"]
     assert not any(t.get_visible() and t.get_text() for t in right.get_yticklabels())  # no labels to run into
     assert colour_bar.get_ylabel() == "share of the row"
     marks = [t.get_text() for ax in (left, right) for t in ax.texts]
@@ -108,8 +110,9 @@ def test_each_step_has_one_colour_in_every_figure(panel):
     proj = project_occupancy(current_stock(panel), tm.matrix(), years=2)
     ax = plot_projection(proj, states=["SEL85", "SEL108"])
     drawn = {line.get_label(): line.get_color() for line in ax.get_lines()}
-    for step in ("SEL85", "SEL108"):
-        assert matplotlib.colors.to_hex(lines[step]) == matplotlib.colors.to_hex(drawn[step]) == colours[step].lower()
+    names = {"SEL85": "home support (§85)", "SEL108": "long-term residential care (§108)"}
+    for step, name in names.items():
+        assert matplotlib.colors.to_hex(lines[name]) == matplotlib.colors.to_hex(drawn[name]) == colours[step].lower()
 
 
 def test_hazard_ratio_axes_read_as_plain_numbers():
@@ -124,12 +127,14 @@ def test_hazard_ratio_axes_read_as_plain_numbers():
         fig.canvas.draw()
         ticks = [t.get_text() for t in ax.get_xticklabels()]
         assert ticks and all("10" not in t or t == "10" for t in ticks) and "1" in ticks, ticks
-    assert [ax.get_title() for ax in fig.axes] == ["severity", "recovery_oriented"]
+    assert [ax.get_title() for ax in fig.axes] == ["severity (one step)", "recovery-oriented municipality"]
 
 
 def test_a_matrix_read_back_from_csv_is_drawn_in_the_staircase_order(panel, tmp_path):
     table = TransitionMatrix(n_boot=0).fit(panel).summary()
     table.to_csv(tmp_path / "m.csv", index=False)
     ax = plot_transition_heatmap(pd.read_csv(tmp_path / "m.csv"), min_cell=0)
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["none", "SEL82", "SEL85", "SEL107", "ABL105", "SEL108"]
-    assert [t.get_text() for t in ax.get_xticklabels()][-3:] == ["died", "emigrated", "moved"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "no service", "preventive support (§82)", "home support (§85)", "temporary residential care (§107)",
+        "residential-like housing (§105/§85)", "long-term residential care (§108)"]
+    assert [t.get_text() for t in ax.get_xticklabels()][-3:] == ["died", "emigrated", "moved away"]

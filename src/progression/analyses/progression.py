@@ -50,7 +50,7 @@ from progression.recovery import (
     vum_domain_moves,
     vum_ordinal_trend,
 )
-from progression.texts import text
+from progression.texts import code_label, format_text, text
 
 __all__ = [
     "GROUPINGS",
@@ -703,7 +703,7 @@ def phrases(table: pd.DataFrame, key: str, *, language: str = "en", sep: str = "
     >>> from progression.disclosure import mark_disclosed, suppress
     >>> table, _ = suppress(reliability(assessments, ["WHO5"]), table_name="reliability", min_cell_size=5)
     >>> phrases(mark_disclosed(table, "reliability"), "progression_alpha_item")
-    'WHO5 α = 0.85 (0.84–0.87)'
+    'WHO-5 α = 0.85 (0.84–0.87)'
     """
     _check_disclosed(table, "phrases")
     rows = table
@@ -716,7 +716,9 @@ def _format_rows(rows: pd.DataFrame, key: str, language: str, sep: str) -> str:
     template = text("texts", key, language=language)
     fields = [f for _, f, _, _ in string.Formatter().parse(template) if f]
     rows = rows.dropna(subset=[f for f in fields if pd.api.types.is_numeric_dtype(rows[f])])
-    return sep.join(template.format(**r) for r in rows[fields].to_dict("records"))
+    return sep.join(format_text(template, language=language, **{
+        k: code_label(v, k, language=language) if isinstance(v, str) else v for k, v in r.items()})
+        for r in rows[fields].to_dict("records"))
 
 
 def overall_phrases(shares: pd.DataFrame, pairing: pd.DataFrame, *, language: str = "en") -> str:
@@ -735,7 +737,7 @@ def overall_phrases(shares: pd.DataFrame, pairing: pd.DataFrame, *, language: st
     >>> shares, _ = suppress(shares_by(changes, []), table_name="shares", min_cell_size=5)
     >>> paired, _ = suppress(pairing(change), table_name="pairing", min_cell_size=5)
     >>> overall_phrases(mark_disclosed(shares, "shares"), mark_disclosed(paired, "pairing"))
-    'QPR15: 11% progressed and 19% degressed (n = 70)'
+    'QPR-15: 11% progressed and 19% degressed (n = 70)'
     """
     _check_disclosed(shares, "overall_phrases")
     _check_disclosed(pairing, "overall_phrases")

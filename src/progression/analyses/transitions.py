@@ -50,6 +50,7 @@ from progression.disclosure import declaration_of, declare
 from progression.exceptions import DataContractError, ParameterError, StatisticalWarning
 from progression.panel import PERIODS, PERIODS_PER_YEAR, data_panel
 from progression.staircase import as_staircase
+from progression.texts import text
 from progression.transitions import (
     CohortFlow,
     TransitionMatrix,
@@ -268,12 +269,13 @@ def stay_phrase(matrix: pd.DataFrame, *, labels: Mapping[str, str], staircase=No
     --------
     >>> table = pd.DataFrame({"from_step": ["SEL85", "SEL85"], "to_step": ["SEL85", "none"], "prob": [0.8, 0.2]})
     >>> stay_phrase(table, labels={"SEL85": "§85"})
-    '80 % on §85'
+    '80% on §85'
     """
     stairs = as_staircase(staircase)
     stay = matrix[matrix["from_step"].astype(str) == matrix["to_step"].astype(str)]
     stay = stay.set_index(stay["from_step"].astype(str))["prob"].dropna()
-    return ", ".join(f"{100 * v:.0f} % on {labels.get(s, s)}" for s, v in stay.items() if s != stairs.none_step)
+    return ", ".join(text("texts", "transitions_stay_item", share=v, step=labels.get(s, s)) for s, v in stay.items()
+                     if s != stairs.none_step)
 
 
 def case_vs_rest(tm: TransitionMatrix, table: pd.DataFrame, shown: pd.DataFrame, *, by: str = "municipality_set",

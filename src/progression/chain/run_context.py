@@ -55,19 +55,23 @@ from progression.disclosure import (
     suppress_numbers,
 )
 from progression.exceptions import DisclosureError
-from progression.texts import has_text, text
+from progression.texts import SUPPRESSED_MARK, code_label, has_text, set_language, text
 
 __all__ = ["RunContext", "Disclosed", "reset_section", "write_csv", "collect_report_items", "collect_disclosure",
-           "section_log", "LOG_DIR"]
+           "collect_suppressed", "section_log", "suppressed_cells", "LOG_DIR", "SUPPRESSED_MARK", "SUPPRESSED_ATTR"]
 
 LOG_DIR = "log"
 DISCLOSURE_LOG = "disclosure.json"
 REPORT_ITEMS = "report_items.json"
 READS_LOG = "reads.json"
 PARAMS_LOG = "params.json"
+#: Which cells of each results table disclosure control suppressed (column -> row positions).
+SUPPRESSED_LOG = "suppressed.json"
+#: ``DataFrame.attrs`` key of the suppressed cells of a written table (column -> row positions).
+SUPPRESSED_ATTR = "progression.suppressed"
+#: Resolution of saved figures: a figure 9 inches wide fills the report's column (990 px).
+FIGURE_DPI = 110
 _REFUSED = "_refused"
-#: How a suppressed number reads in report text.
-SUPPRESSED_MARK = "·"
 
 
 def _read_json(path: Path, default):
@@ -104,6 +108,33 @@ def _sections(run_dir: Path) -> list[Path]:
 def collect_report_items(run_dir: str | Path) -> list[dict]:
     """Every section's report items, sections in name (chain) order."""
     return [item for folder in _sections(Path(run_dir)) for item in _read_json(folder / REPORT_ITEMS, [])]
+
+
+def collect_suppressed(run_dir: str | Path) -> dict[str, dict[str, list[int]]] | None:
+    """Per results name, the cells disclosure control suppressed: column -> row positions.
+
+    None when the run's sections logged none (a run folder written before the cells were logged): then
+    every missing number of a table is read as suppressed.
+    """
+    out: dict = {}
+    logged = False
+    for folder in _sections(Path(run_dir)):
+        if (folder / SUPPRESSED_LOG).exists():
+            logged = True
+            out.update(_read_json(folder / SUPPRESSED_LOG, {}))
+    return out if logged else None
+
+
+def suppressed_cells(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, list[int]]:
+    """Column -> row positions of the cells missing in ``after`` (the disclosed table) but not in ``before``."""
+    out = {}
+    for column in after.columns:
+        if column not in before.columns or len(before) != len(after):
+            continue
+        hidden = after[column].isna().to_numpy() & before[column].notna().to_numpy()
+        if hidden.any():
+            out[str(column)] = [int(i) for i in np.flatnonzero(hidden)]
+    return out
 
 
 def collect_disclosure(run_dir: str | Path) -> dict:
@@ -190,6 +221,35 @@ def _disclosed_numbers(data: Mapping, name: str) -> Numbers:
     return out
 
 
+def _speak(language: str) -> None:
+    """The run's language for texts, figures and table displays; the shared figure style; readable tables."""
+    set_language(language)
+    from progression.plots.style import use_style
+    from progression.texts.tables import install_notebook_display
+
+    use_style()
+    install_notebook_display()
+
+
+def _json_safe(values: Mapping | None) -> dict:
+    """Caption or text values as JSON (numbers and strings; other values as their text)."""
+    out = {}
+    for key, value in (values or {}).items():
+        if isinstance(value, bool) or value is None:
+            out[key] = value
+        elif isinstance(value, (int, np.integer)):
+            out[key] = int(value)
+        elif isinstance(value, (float, np.floating)):
+            out[key] = None if math.isnan(float(value)) else float(value)
+        elif isinstance(value, str):
+            out[key] = value
+        elif isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, float)) for v in value):
+            out[key] = [float(v) if isinstance(v, float) else v for v in value]
+        else:
+            out[key] = str(value)
+    return out
+
+
 def _figure_sources(fig) -> list:
     return list(getattr(fig, "_progression_sources", []))
 
@@ -253,6 +313,11 @@ class RunContext:
         an item again under the same name replaces it. The chain's runner clears a notebook's section
         before it reruns that notebook.
 
+        Opening also sets the language of the report (``report.language``) as the one that texts, figure
+        labels and table displays use (:func:`progression.texts.set_language`), gives figures the shared
+        style (:func:`progression.plots.style.use_style`) and, inside a notebook, shows every table the
+        way the report does (:func:`progression.texts.tables.install_notebook_display`).
+
         Parameters
         ----------
         params_path : path
@@ -265,7 +330,9 @@ class RunContext:
         run_dir = Path(run_dir).resolve()
         for sub in ("data", "results", "figures"):
             (run_dir / sub).mkdir(parents=True, exist_ok=True)
-        return cls(params=load_params(params_path), run_dir=run_dir, section=section)
+        ctx = cls(params=load_params(params_path), run_dir=run_dir, section=section)
+        _speak(ctx.params._params.report.language)
+        return ctx
 
     @property
     def language(self) -> str:
@@ -372,11 +439,16 @@ class RunContext:
         data[name] = report.to_dict()
         _write_json(log, data)
 
+    def _words(self, values: Mapping | None) -> dict:
+        """Values for a text: a word that is a code of the registry (a step, a period, a role) in the run's language."""
+        return {k: code_label(v, None, language=self.language) if isinstance(v, str) else v
+                for k, v in (values or {}).items()}
+
     def _caption(self, kind: str, name: str, caption: str | None, values: Mapping | None) -> str | None:
         if caption is not None:
             return caption.format(**values) if values else caption
         if has_text(kind, name, language=self.language):
-            return text(kind, name, language=self.language, **(values or {}))
+            return text(kind, name, language=self.language, **self._words(values))
         return None
 
     def write_result(
@@ -429,12 +501,16 @@ class RunContext:
         except DisclosureError as err:
             self._refuse(name, "table", err)
         self._log(name, rep)
+        hidden = suppressed_cells(table, out)
+        out.attrs[SUPPRESSED_ATTR] = hidden
         if not write:
             return mark_disclosed(out, name)
         write_csv(out, self.run_dir / "results" / f"{name}.csv")
+        self._log_suppressed(name, hidden)
+        key = name if caption is None and has_text("captions", name, language=self.language) else None
         caption = self._caption("captions", name, caption, caption_values)
         if report and caption:
-            self._add_report_item("table", f"results/{name}.csv", caption, name=name)
+            self._add_report_item("table", f"results/{name}.csv", caption, name=name, key=key, values=caption_values)
         return mark_disclosed(out, name)
 
     def write_json(self, name: str, data: Mapping, *, counts: Sequence[str] | None = None,
@@ -455,9 +531,10 @@ class RunContext:
         path = self.run_dir / "results" / f"{name}.json"
         path.write_text(json.dumps(out, indent=2, sort_keys=True, ensure_ascii=False))
         self._log(name, rep)
+        key = name if caption is None and has_text("captions", name, language=self.language) else None
         caption = self._caption("captions", name, caption, caption_values)
         if caption:
-            self._add_report_item("numbers", f"results/{name}.json", caption, name=name)
+            self._add_report_item("numbers", f"results/{name}.json", caption, name=name, key=key, values=caption_values)
         return _disclosed_numbers(out, name)
 
     def save_figure(self, fig, name: str, *, caption: str | None = None, caption_values: Mapping | None = None,
@@ -488,9 +565,14 @@ class RunContext:
         except DisclosureError as err:
             self._refuse(name, "figure", err)
         path = self.run_dir / "figures" / f"{name}.png"
-        fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+        from progression.plots.style import localise_ticks
+
+        localise_ticks(fig, self.language)
+        fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight", metadata={"Software": None})
+        key = name if caption is None and has_text("figures", name, language=self.language) else None
         caption = self._caption("figures", name, caption, caption_values)
-        self._add_report_item("figure", f"figures/{name}.png", caption or name, name=name)
+        self._add_report_item("figure", f"figures/{name}.png", caption or name, name=name, key=key,
+                              values=caption_values)
         return path
 
     def add_text(self, template: str, *, values: Mapping | None = None, safe: Mapping | None = None,
@@ -517,20 +599,33 @@ class RunContext:
         except DisclosureError as err:
             self._refuse(name or template[:40], "text", err)
         key = template if has_text("texts", template, language=self.language) else None
-        fields = {**safe, **values}
+        fields = {**self._words(safe), **self._words(values)}
         paragraph = text("texts", key, language=self.language, **fields) if key else (
             template.format(**fields) if fields else template)
-        self._add_report_item("text", "", paragraph, name=name or key)
+        self._add_report_item("text", "", paragraph, name=name or key, key=key, values=fields)
         return paragraph
 
     def _report_items(self) -> list[dict]:
         return _read_json(self._logs / REPORT_ITEMS, [])
 
-    def _add_report_item(self, kind: str, path: str, caption: str, *, name: str | None = None) -> None:
+    def _log_suppressed(self, name: str, hidden: Mapping[str, list[int]]) -> None:
+        log = self._logs / SUPPRESSED_LOG
+        data = _read_json(log, {})
+        data[name] = dict(hidden)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        _write_json(log, data)
+
+    def _add_report_item(self, kind: str, path: str, caption: str, *, name: str | None = None,
+                         key: str | None = None, values: Mapping | None = None) -> None:
+        """List an item in the report. ``key`` and ``values`` let the report write the caption again in
+        another language (the registered text ``key`` formatted with ``values``)."""
         items = self._report_items()
         item = {"section": self.section, "kind": kind, "path": path, "caption": caption}
         if name:
             item["name"] = name
+        if key:
+            item["key"] = key
+            item["values"] = _json_safe(values)
         same = [i for i, old in enumerate(items) if old["section"] == self.section and name
                 and old.get("name") == name and old["kind"] == kind]
         if same:

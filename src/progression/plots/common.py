@@ -1,4 +1,4 @@
-"""Figures any analysis can use: bars and lines over a tidy, disclosed table.
+"""Figures any analysis can use: bars and lines over a tidy, disclosed table (axis words from the label registry).
 
 Examples
 --------
@@ -16,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from progression.plots._base import draws, new_axes
+from progression.texts import label
 
 __all__ = ["plot_bars", "plot_lines"]
 
@@ -43,8 +44,8 @@ def plot_bars(table: pd.DataFrame, *, x: str, y: str, hue: str | None = None, ax
                 bar.set_facecolor("none")
                 bar.set_edgecolor("grey")
     ax.set_xticks(range(len(categories)), [str(c) for c in categories])
-    ax.set_xlabel(x.replace("_", " "))
-    ax.set_ylabel(y.replace("_", " "))
+    ax.set_xlabel(label(x))
+    ax.set_ylabel(label(y))
     if hue is not None:
         ax.legend(frameon=False, fontsize="small")
     return ax
@@ -62,8 +63,8 @@ def plot_lines(table: pd.DataFrame, *, x: str, y: str, hue: str | None = None, a
     groups = [(None, table)] if hue is None else list(table.groupby(hue, sort=False, observed=True))
     for name, rows in groups:
         ax.plot(rows[x], rows[y].astype(float), marker="o", label=None if name is None else str(name))
-    ax.set_xlabel(x.replace("_", " "))
-    ax.set_ylabel(y.replace("_", " "))
+    ax.set_xlabel(label(x))
+    ax.set_ylabel(label(y))
     if hue is not None:
         ax.legend(frameon=False, fontsize="small")
     return ax

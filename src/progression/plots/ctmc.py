@@ -3,7 +3,8 @@
 Free functions over tidy tables: each takes ``ax=None``, imports matplotlib inside, and returns the
 Axes (or the Figure, for the multi-panel figures); none calls ``show()``. States take the colours of
 :func:`progression.plots.transitions.step_colours`, and ratios on log axes read as plain numbers
-(0.5, 1, 2).
+(0.5, 1, 2). Words come from the label registry in the report's language
+(:func:`progression.plots.style.word`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ import numpy as np
 import pandas as pd
 
 from progression.plots._base import draws, new_axes
-from progression.plots.transitions import step_colours
+from progression.plots.style import code_names, figure_size, step_colours, word
+from progression.texts import code_label
+
+
+def _names(labels: Mapping[str, str] | None) -> dict[str, str]:
+    return {**code_names("step"), **{str(k): v for k, v in (labels or {}).items()}}
 
 __all__ = [
     "plot_transition_probabilities",
@@ -83,15 +89,15 @@ def plot_transition_probabilities(frame: pd.DataFrame, *, from_state: Hashable |
     rows = frame[frame["from_state"] == start]
     if rows.empty:
         raise ValueError(f"from_state {start!r} not in frame; states are {sorted(frame['from_state'].unique())}")
-    names = labels or {}
+    names = _names(labels)
     colours = step_colours([str(s) for s in rows["to_state"].unique()])
     for target, curve in rows.groupby("to_state", sort=False):
         ax.plot(curve["time"], curve["probability"], label=names.get(str(target), str(target)),
                 color=colours[str(target)])
-    ax.set_xlabel("time")
-    ax.set_ylabel(f"probability of being in state, starting in {names.get(str(start), start)}")
+    ax.set_xlabel(word("plot_time"))
+    ax.set_ylabel(word("plot_probability_from", state=names.get(str(start), str(start))))
     ax.set_ylim(0, 1)
-    ax.legend(title="state", frameon=False, fontsize="small")
+    ax.legend(title=word("plot_state"), frameon=False, fontsize="small")
     return ax
 
 
@@ -110,7 +116,7 @@ def plot_sojourn(sojourn: pd.DataFrame, *, labels: Mapping[str, str] | None = No
     """
     _require(sojourn, ["state", "estimate", "conf_low", "conf_high"])
     ax = new_axes(ax)
-    names = labels or {}
+    names = _names(labels)
     states = [str(s) for s in sojourn["state"]]
     colours = step_colours(states)
     y = np.arange(len(sojourn))
@@ -119,7 +125,7 @@ def plot_sojourn(sojourn: pd.DataFrame, *, labels: Mapping[str, str] | None = No
     ax.scatter(sojourn["estimate"], y, c=[colours[s] for s in states], zorder=3)
     ax.set_yticks(y, [names.get(s, s) for s in states])
     ax.invert_yaxis()
-    ax.set_xlabel("mean sojourn time (years)")
+    ax.set_xlabel(word("plot_mean_sojourn"))
     return ax
 
 
@@ -134,10 +140,12 @@ def plot_sojourn_panels(sojourn: pd.DataFrame, curves: pd.DataFrame, *, from_sta
     """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=figure_size(2, panel=(4.5, 3.8)), layout="constrained",
+                             gridspec_kw={"width_ratios": [1, 1.1]})
     plot_sojourn(sojourn, labels=labels, ax=axes[0])
     plot_transition_probabilities(curves, from_state=from_state, labels=labels, ax=axes[1])
-    axes[1].set_xlabel("years")
+    axes[1].set_xlabel(word("plot_years"))
+    axes[1].legend(title=word("plot_state"), frameon=False, fontsize="x-small")
     return fig
 
 
@@ -163,11 +171,11 @@ def plot_hazard_ratios(frame: pd.DataFrame, *, labels: Mapping[str, str] | None 
     """
     _require(frame, ["from_state", "to_state", "term", "estimate", "conf_low", "conf_high"])
     ax = new_axes(ax)
-    names = labels or {}
+    names = _names(labels)
     rows = [f"{names.get(str(a), a)} \u2192 {names.get(str(b), b)}" for a, b in zip(frame["from_state"],
                                                                                    frame["to_state"])]
     if show_term:
-        rows = [f"{t}: {r}" for t, r in zip(frame["term"], rows)]
+        rows = [f"{code_label(t, 'term')}: {r}" for t, r in zip(frame["term"], rows)]
     y = np.arange(len(frame))[::-1]
     colours = step_colours([str(s) for s in frame["from_state"]])
     errors = [frame["estimate"] - frame["conf_low"], frame["conf_high"] - frame["estimate"]]
@@ -179,7 +187,7 @@ def plot_hazard_ratios(frame: pd.DataFrame, *, labels: Mapping[str, str] | None 
     if len(finite):
         _plain_log_axis(ax.xaxis, float(finite.min()), float(finite.max()))
     ax.set_yticks(list(y), rows)
-    ax.set_xlabel("hazard ratio")
+    ax.set_xlabel(word("plot_hazard_ratio"))
     return ax
 
 
@@ -205,11 +213,13 @@ def plot_hazard_ratio_panels(frame: pd.DataFrame, *, terms: Sequence[str], label
     if not shown:
         raise ValueError(f"no terms {list(terms)} in the table; terms are {list(pd.unique(frame['term']))}")
     n_rows = int((frame["term"] == shown[0]).sum())
-    fig, axes = plt.subplots(1, len(shown), figsize=(5.5 * len(shown) + 1.5, 0.3 * n_rows + 1.5), squeeze=False,
+    size = figure_size(len(shown), panel=(3.2, 0.26 * n_rows + 1.4))
+    fig, axes = plt.subplots(1, len(shown), figsize=(min(size[0] + 2.6, 9.0), size[1]), squeeze=False,
                              sharey=True, layout="constrained")
     for ax, term in zip(axes[0], shown):
         plot_hazard_ratios(frame[frame["term"] == term], labels=labels, show_term=False, ax=ax)
-        ax.set_title(str(term), fontsize=10)
+        ax.set_title(code_label(term, "term"), fontsize=9.5)
+        ax.tick_params(axis="y", labelsize=7.5)
     return fig
 
 
@@ -228,16 +238,16 @@ def plot_estimates_vs_truth(comparison: pd.DataFrame, *, ax=None):
     matplotlib.axes.Axes
     """
     _require(comparison, ["term", "estimate", "conf_low", "conf_high", "truth", "comparable"])
-    ax = new_axes(ax, figsize=(5.5, 5))
+    ax = new_axes(ax, figsize=(5.0, 4.6))
     base = comparison[(comparison["term"] == "baseline") & comparison["estimate"].notna() & (comparison["truth"] > 0)]
     for ok, marker, colour in ((True, "o", "#0072B2"), (False, "x", "#D55E00")):
         rows = base[base["comparable"].astype(bool) == ok]
         ax.errorbar(rows["truth"], rows["estimate"], fmt=marker, capsize=2, color=colour,
                     yerr=[rows["estimate"] - rows["conf_low"], rows["conf_high"] - rows["estimate"]],
-                    label="comparable" if ok else "not comparable")
+                    label=word("plot_comparable") if ok else word("plot_not_comparable"))
     lims = [base["truth"].min() / 2, base["truth"].max() * 2]
     ax.plot(lims, lims, color="grey", linewidth=1)
-    ax.set(xscale="log", yscale="log", xlabel="generating intensity per year", ylabel="estimated (95% interval)")
+    ax.set(xscale="log", yscale="log", xlabel=word("plot_generating_intensity"), ylabel=word("plot_estimated_interval"))
     low = min(lims[0], float(base["conf_low"].min()))
     high = max(lims[1], float(base["conf_high"].max()))
     _plain_log_axis(ax.xaxis, low, high)

@@ -1,4 +1,9 @@
-"""Figures of notebook 45_pilot_design, each drawn from a disclosed table."""
+"""Figures of notebook 45_pilot_design, each drawn from a disclosed table.
+
+Words, designs and outcomes are named by the label registry in the report's language
+(:func:`progression.plots.style.word`); colours are colour-blind safe (Okabe-Ito) and the figures fit
+the report's column.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,33 @@ import numpy as np
 import pandas as pd
 
 from progression.plots._base import draws, new_axes
+from progression.plots.style import PAGE_WIDTH, word
+from progression.texts import code_label
 
 __all__ = ["plot_mde_grid", "plot_power_curves", "plot_simulation_check", "plot_payment_rules",
            "plot_resource_shift"]
 
-_DESIGN_LABELS = {"parallel": "parallel cluster trial", "stepped_wedge": "stepped wedge",
-                  "staggered_twfe": "staggered adoption (TWFE)"}
+def _design(design: str) -> str:
+    return code_label(design, "design")
 
 
-def _panels(n: int, width: float = 4.6, height: float = 3.6):
+def _wrapped(words: str, width: int = 30) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(words, width)) or words
+
+
+def _legend_below(fig, axes) -> None:
+    """One legend under the panels, out of the way of the lines."""
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+
+
+def _panels(n: int, width: float = 4.4, height: float = 3.4):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(min(width * n, PAGE_WIDTH), height), squeeze=False)
     return fig, axes[0]
 
 
@@ -39,14 +59,12 @@ def plot_mde_grid(grid: pd.DataFrame):
     for ax, outcome in zip(axes, outcomes):
         rows = grid[grid["outcome"] == outcome]
         for design, part in rows.groupby("design", sort=False):
-            ax.plot(part["n_municipalities"], 100 * part["mde_relative"], marker="o",
-                    label=_DESIGN_LABELS.get(design, design))
-        ax.set_xlabel("municipalities in the pilot")
-        ax.set_ylabel("minimum detectable effect (% of the baseline rate)")
-        ax.set_title(outcome, fontsize=10)
+            ax.plot(part["n_municipalities"], 100 * part["mde_relative"], marker="o", label=_design(design))
+        ax.set_xlabel(word("plot_municipalities_in_pilot"))
+        ax.set_title(code_label(outcome, "outcome"), fontsize=9.5)
         ax.set_ylim(bottom=0)
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
+    axes[0].set_ylabel(_wrapped(word("plot_mde_axis"), 36))
+    _legend_below(fig, axes)
     return fig
 
 
@@ -70,14 +88,13 @@ def plot_power_curves(curves: pd.DataFrame, *, target: float = 0.8):
     for ax, outcome in zip(axes, outcomes):
         rows = curves[curves["outcome"] == outcome]
         for design, part in rows.groupby("design", sort=False):
-            ax.plot(100 * part["relative_effect"], part["power"], label=_DESIGN_LABELS.get(design, design))
+            ax.plot(100 * part["relative_effect"], part["power"], label=_design(design))
         ax.axhline(target, color="grey", ls="--", lw=0.8)
-        ax.set_xlabel("true effect (% of the baseline rate)")
-        ax.set_ylabel("power")
+        ax.set_xlabel(word("plot_true_effect_axis"))
         ax.set_ylim(0, 1)
-        ax.set_title(outcome, fontsize=10)
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
+        ax.set_title(code_label(outcome, "outcome"), fontsize=9.5)
+    axes[0].set_ylabel(word("plot_power"))
+    _legend_below(fig, axes)
     return fig
 
 
@@ -103,9 +120,9 @@ def plot_simulation_check(checks: pd.DataFrame, ax=None):
         open_marker = not np.isfinite(x)
         x = 0.98 if open_marker else x
         ax.errorbar(x, row["power"], yerr=2 * row["power_mc_se"], fmt="o", mfc="white" if open_marker else None,
-                    capsize=3, label=f"{estimator}: {scenario}")
-    ax.set_xlabel("power, closed form (open marker: none)")
-    ax.set_ylabel("power, simulated")
+                    capsize=3, label=f"{code_label(estimator, 'estimator')}: {code_label(scenario, 'scenario')}")
+    ax.set_xlabel(word("plot_power_closed_form"))
+    ax.set_ylabel(word("plot_power_simulated"))
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.legend(fontsize=6, loc="upper left")
@@ -127,22 +144,28 @@ def plot_payment_rules(rules: pd.DataFrame):
     -------
     matplotlib.figure.Figure
     """
-    fig, axes = _panels(3, width=4.2)
+    import matplotlib.pyplot as plt
+
     null = rules[rules["scenario"] == "no_effect"].set_index("rule")
     effect = rules[rules["scenario"] == "effect"].set_index("rule")
     labels = list(effect.index)
     y = np.arange(len(labels))
-    axes[0].barh(y, null.loc[labels, "mean_payment_dkk"] / 1e6, color="tab:red")
-    axes[0].set_xlabel("mean payment with no true effect (mio. kr.)")
-    axes[1].barh(y, effect.loc[labels, "p_budget_neutral"], color="tab:green")
-    axes[1].set_xlabel("P(budget neutral) with the target effect")
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axes = plt.subplots(1, 3, figsize=(PAGE_WIDTH, 0.32 * len(labels) + 1.9), sharey=True,
+                             layout="constrained")
+    fig.get_layout_engine().set(w_pad=0.12)
+    axes[0].barh(y, null.loc[labels, "mean_payment_dkk"] / 1e6, color="#D55E00")
+    axes[0].set_xlabel(_wrapped(word("plot_mean_payment_null"), 26))
+    axes[1].barh(y, effect.loc[labels, "p_budget_neutral"], color="#009E73")
+    axes[1].set_xlabel(_wrapped(word("plot_p_neutral_effect"), 26))
     axes[1].set_xlim(0, 1)
-    axes[2].barh(y, effect.loc[labels, "sd_payment_dkk"] / 1e6, color="tab:blue")
-    axes[2].set_xlabel("SD of payments with the target effect (mio. kr.)")
+    axes[2].barh(y, effect.loc[labels, "sd_payment_dkk"] / 1e6, color="#0072B2")
+    axes[2].set_xlabel(_wrapped(word("plot_sd_payments"), 26))
+    axes[0].set_yticks(y, [code_label(r, "rule") for r in labels], fontsize=8)
     for ax in axes:
-        ax.set_yticks(y)
-        ax.set_yticklabels(labels if ax is axes[0] else [""] * len(labels), fontsize=8)
-    fig.tight_layout()
+        ax.xaxis.label.set_fontsize(8)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
     return fig
 
 
@@ -164,17 +187,17 @@ def plot_resource_shift(shift: pd.DataFrame, ax=None):
     ax = new_axes(ax, figsize=(6, 3.8))
     periods = sorted(shift["period"].unique())
     x = np.arange(len(periods))
-    for offset, (group, color) in zip((-0.2, 0.2), (("running", "tab:green"), ("not_running", "tab:grey"))):
+    for offset, (group, color) in zip((-0.2, 0.2), (("running", "#009E73"), ("not_running", "#999999"))):
         rows = shift[shift["group"] == group].set_index("period").reindex(periods)
         values = rows["net_dkk_per_inhabitant"].to_numpy(dtype=float)
         hidden = np.isnan(values) & (rows["n_municipalities"].fillna(0).to_numpy() > 0)
-        ax.bar(x + offset, np.nan_to_num(values), width=0.4, color=color, label=group.replace("_", " "))
+        ax.bar(x + offset, np.nan_to_num(values), width=0.4, color=color, label=code_label(group, "group"))
         if hidden.any():
             ax.bar((x + offset)[hidden], 0.0, width=0.4, hatch="//", edgecolor="black", fill=False)
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(x)
     ax.set_xticklabels([str(p) for p in periods])
-    ax.set_xlabel("pilot year")
-    ax.set_ylabel("net transfer (kr. per inhabitant 18–66)")
+    ax.set_xlabel(word("plot_pilot_year"))
+    ax.set_ylabel(word("plot_net_transfer"))
     ax.legend(fontsize=8)
     return ax

@@ -4,7 +4,8 @@ Each function takes a tidy (disclosed) frame from :mod:`progression.evaluation` 
 draws on ``ax`` (or new axes) and returns the Axes; the ``*_panels`` functions draw one panel per
 intervention (and outcome) and return the Figure. A suppressed estimate (missing after disclosure
 control) is drawn as a grey "·" with the label "suppressed", never left out silently. Matplotlib is
-imported inside the functions.
+imported inside the functions. Words, interventions and outcomes are named by the label registry in the
+report's language (:func:`progression.plots.style.word`); panel figures fit the report's column.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import pandas as pd
 
 from progression.exceptions import DataContractError
 from progression.plots._base import draws, new_axes
+from progression.plots.style import PAGE_WIDTH, word
+from progression.texts import code_label
 
 __all__ = ["plot_effects", "plot_event_study", "plot_love", "plot_effect_panels", "plot_balance_panels",
            "plot_event_panels", "SUPPRESSED_COLOUR"]
@@ -38,13 +41,20 @@ def _require(frame: pd.DataFrame, columns: list[str], name: str) -> None:
 def _mark_suppressed(ax, x, y, *, label: bool = True) -> None:
     """Grey dots with the word "suppressed" where estimates were suppressed."""
     if len(x):
-        ax.scatter(x, y, marker="o", s=12, color=SUPPRESSED_COLOUR, label="suppressed" if label else None, zorder=3)
+        ax.scatter(x, y, marker="o", s=12, color=SUPPRESSED_COLOUR, label=word("plot_suppressed") if label else None,
+                   zorder=3)
+
+
+def _wrapped(title: str, width: int = 34) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(title, width)) or title
 
 
 def _figure(n_rows: int, n_cols: int, width: float, height: float):
     import matplotlib.pyplot as plt
 
-    return plt.subplots(n_rows, n_cols, figsize=(width * n_cols, height * n_rows), squeeze=False)
+    return plt.subplots(n_rows, n_cols, figsize=(min(width * n_cols, PAGE_WIDTH), height * n_rows), squeeze=False)
 
 
 @draws
@@ -94,11 +104,11 @@ def plot_effects(
         values = truth if isinstance(truth, Mapping) else {o: truth for o in results["outcome"].unique()}
         for outcome, value in values.items():
             ax.axvline(value, color="C3", linestyle="--", linewidth=1,
-                       label="truth" if not several else f"truth ({outcome})")
+                       label=word("truth") if not several else f"{word('truth')} ({code_label(outcome, 'outcome')})")
     if truth is not None or not shown.all():
         ax.legend(loc="best", frameon=False)
     ax.set_yticks(y, labels)
-    ax.set_xlabel("effect estimate (interval)")
+    ax.set_xlabel(word("plot_effect_interval"))
     return ax
 
 
@@ -142,12 +152,12 @@ def plot_event_study(
         _mark_suppressed(ax, x[~shown], np.zeros((~shown).sum()), label=k == 0)
     if truth is not None:
         truth = pd.Series(truth).sort_index()
-        ax.plot(truth.index, truth.to_numpy(), "--", color="black", linewidth=1, label="truth")
+        ax.plot(truth.index, truth.to_numpy(), "--", color="black", linewidth=1, label=word("truth"))
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.axvline(reference + 0.5, color="grey", linestyle=":", linewidth=0.8)
-    ax.set_xlabel("years since start")
-    ax.set_ylabel("effect estimate")
-    ax.legend(loc="best", frameon=False)
+    ax.set_xlabel(word("plot_years_since_start_event"))
+    ax.set_ylabel(word("plot_effect_estimate"))
+    ax.legend(loc="best", frameon=False, fontsize=7)
     return ax
 
 
@@ -177,15 +187,15 @@ def plot_love(balance: pd.DataFrame, *, threshold: float = 0.1, absolute: bool =
     transform = np.abs if absolute else (lambda v: v)
     before = transform(order["smd_unweighted"].to_numpy(float))
     after = transform(order["smd_weighted"].to_numpy(float))
-    ax.scatter(before, y, marker="o", facecolors="none", edgecolors="C3", label="unweighted")
-    ax.scatter(after, y, marker="o", color="C0", label="weighted")
+    ax.scatter(before, y, marker="o", facecolors="none", edgecolors="C3", label=word("plot_unweighted"))
+    ax.scatter(after, y, marker="o", color="C0", label=word("plot_weighted"))
     hidden = np.isnan(before) | np.isnan(after)
     _mark_suppressed(ax, np.zeros(hidden.sum()), y[hidden])
     for x in ([threshold] if absolute else [-threshold, threshold]):
         ax.axvline(x, color="grey", linestyle="--", linewidth=0.8)
     ax.axvline(0, color="grey", linewidth=0.8)
     ax.set_yticks(y, order["covariate"].astype(str).tolist())
-    ax.set_xlabel("absolute standardised mean difference" if absolute else "standardised mean difference")
+    ax.set_xlabel(word("plot_abs_smd") if absolute else word("plot_smd"))
     ax.legend(loc="best", frameon=False)
     return ax
 
@@ -216,7 +226,7 @@ def plot_effect_panels(effects: pd.DataFrame, outcomes: Sequence[str]):
     """
     _require(effects, ["intervention", "design", *_INTERVAL], "effects")
     names = sorted(effects["intervention"].unique())
-    fig, axes = _figure(len(names), len(outcomes), 5, 2.6)
+    fig, axes = _figure(len(names), len(outcomes), 3.0, 2.3)
     for i, k in enumerate(names):
         for j, o in enumerate(outcomes):
             rows = effects[(effects["intervention"] == k) & (effects["outcome"] == o)]
@@ -224,9 +234,15 @@ def plot_effect_panels(effects: pd.DataFrame, outcomes: Sequence[str]):
             if rows.empty:
                 ax.axis("off")
                 continue
-            plot_effects(rows.assign(method=rows["method"] + " (" + rows["design"] + ")"), truth=_truth_of(rows, k, o),
-                         ax=ax)
-            ax.set_title(f"{k}: {o}", fontsize=9)
+            plot_effects(rows.assign(method=rows["method"].map(lambda m: code_label(m, "method_short"))),
+                         truth=_truth_of(rows, k, o), ax=ax)
+            ax.set_title(_wrapped(f"{code_label(k, 'intervention')}: {code_label(o, 'outcome')}"), fontsize=8)
+            ax.tick_params(axis="both", labelsize=7)
+            ax.xaxis.label.set_fontsize(7.5)
+            if ax.get_legend() and (i, j) != (0, 0):  # the truth and the suppressed mark: one legend
+                ax.get_legend().remove()
+            elif ax.get_legend():
+                ax.legend(fontsize=6.5, frameon=False, loc="best")
     fig.tight_layout()
     return fig
 
@@ -241,10 +257,16 @@ def plot_balance_panels(balance: pd.DataFrame, *, threshold: float = 0.1):
     """
     _require(balance, ["intervention", "covariate", "smd_unweighted", "smd_weighted"], "balance")
     names = sorted(balance["intervention"].unique())
-    fig, axes = _figure(1, len(names), 4.5, 6)
-    for ax, k in zip(axes[0], names):
+    cols = min(len(names), 2)
+    rows = -(-len(names) // cols)
+    fig, grid = _figure(rows, cols, 4.5, 5.5)
+    axes = grid.flat
+    for ax, k in zip(axes, names):
         plot_love(balance[balance["intervention"] == k], threshold=threshold, ax=ax)
-        ax.set_title(k)
+        ax.set_title(code_label(k, "intervention"), fontsize=9.5)
+        ax.tick_params(axis="y", labelsize=6.5)
+    for ax in list(grid.flat)[len(names):]:
+        ax.set_visible(False)
     fig.tight_layout()
     return fig
 
@@ -276,6 +298,12 @@ def plot_event_panels(events: pd.DataFrame, *, truth: pd.DataFrame | None = None
             rows = events[(events["intervention"] == k) & (events["outcome"] == o)]
             true = _truth_of(truth, k, o)
             plot_event_study(rows, truth=None if true is None else {at: true}, ax=axes[i, j])
-            axes[i, j].set_title(f"{k}: {o}", fontsize=9)
+            axes[i, j].set_title(_wrapped(f"{code_label(k, 'intervention')}: {code_label(o, 'outcome')}", 24),
+                                 fontsize=7.5)
+            axes[i, j].tick_params(labelsize=7)
+            axes[i, j].xaxis.label.set_fontsize(7.5)
+            axes[i, j].yaxis.label.set_fontsize(7.5)
+            if axes[i, j].get_legend() and (i, j) != (0, 0):
+                axes[i, j].get_legend().remove()
     fig.tight_layout()
     return fig

@@ -4,7 +4,9 @@ Free functions over tidy (disclosed) frames: :func:`cashflow_waterfall` (who pay
 :func:`fund_balance_distribution` (simulated balance with the neutrality line), :func:`potential_bars`
 (a SØM potential by year and area) and :func:`rate_card_table`. Each takes ``ax=None``, imports
 matplotlib inside and returns the Axes; the ``plot_*_panels`` functions draw one panel per intervention
-(or potential, or balance) and return the Figure. Suppressed cells are marked, never left out silently.
+(or potential, or balance) and return the Figure, sized for the report's column. Suppressed cells are
+marked, never left out silently. Words, payers and areas are named by the label registry in the report's
+language (:func:`progression.plots.style.word`).
 """
 
 from __future__ import annotations
@@ -15,17 +17,20 @@ import pandas as pd
 from progression.economics.discounting import discount_factors
 from progression.plots._base import draws, new_axes
 from progression.plots.evaluation import SUPPRESSED_COLOUR
+from progression.plots.style import PAGE_WIDTH, word
+from progression.texts import code_label, current_language, localise_number
 
 __all__ = ["cashflow_waterfall", "fund_balance_distribution", "potential_bars", "rate_card_table",
            "plot_cashflow_panels", "plot_potential_panels", "plot_fund_balances"]
 
-_GAIN_COLOUR, _COST_COLOUR, _NET_COLOUR = "#2a9d8f", "#e76f51", "#264653"
+#: Gains, costs and the net (bluish green, vermillion, dark blue: Okabe-Ito).
+_GAIN_COLOUR, _COST_COLOUR, _NET_COLOUR = "#009E73", "#D55E00", "#0b3d60"
 _FIGSIZE = (7, 4)
 
 
 def _suppressed_note(ax, what: str) -> None:
     """Say on the axes that some of what it would show was suppressed."""
-    ax.text(0.01, 0.98, f"· {what} suppressed (too few persons)", transform=ax.transAxes, va="top", fontsize=7,
+    ax.text(0.01, 0.98, word("plot_flows_suppressed", what=what), transform=ax.transAxes, va="top", fontsize=7,
             color=SUPPRESSED_COLOUR)
 
 
@@ -36,8 +41,10 @@ def _waterfall_steps(flows: pd.DataFrame, by: str, rates, discounted: bool) -> p
     cost = pv["_pv"].clip(upper=0).groupby(pv[by]).sum()
     gain = pv["_pv"].clip(lower=0).groupby(pv[by]).sum()
     steps = pd.concat([
-        pd.DataFrame({"label": [f"{g}: cost" for g in cost.index], "amount": cost.to_numpy()}),
-        pd.DataFrame({"label": [f"{g}: gain" for g in gain.index], "amount": gain.to_numpy()}),
+        pd.DataFrame({"label": [f"{code_label(g, by)}: {word('plot_cost')}" for g in cost.index],
+                      "amount": cost.to_numpy()}),
+        pd.DataFrame({"label": [f"{code_label(g, by)}: {word('plot_gain')}" for g in gain.index],
+                      "amount": gain.to_numpy()}),
     ], ignore_index=True)
     return steps[steps["amount"] != 0].reset_index(drop=True)
 
@@ -73,11 +80,13 @@ def cashflow_waterfall(flows: pd.DataFrame, *, by: str = "payer", rates=None, di
     colours = np.where(steps["amount"] < 0, _COST_COLOUR, _GAIN_COLOUR)
     ax.bar(steps["label"], steps["amount"], bottom=start, color=colours)
     net = float(steps["amount"].sum())
-    ax.bar(["net"], [net], color=_NET_COLOUR)
+    ax.bar([word("plot_net")], [net], color=_NET_COLOUR)
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_ylabel("present value, DKK" if discounted else "DKK (undiscounted)")
-    ax.set_title(f"Costs and gains by {by}")
-    ax.tick_params(axis="x", labelrotation=30)
+    ax.set_ylabel(word("plot_present_value_dkk") if discounted else word("plot_dkk_undiscounted"))
+    ax.set_title(word("plot_costs_and_gains_by", by=word(by)))
+    ax.tick_params(axis="x", labelrotation=35, labelsize=7.5)
+    for tick in ax.get_xticklabels():
+        tick.set_horizontalalignment("right")
     return ax
 
 
@@ -102,15 +111,21 @@ def fund_balance_distribution(draws: pd.DataFrame, *, column: str = "state_balan
     if column not in draws.columns:
         raise ValueError(f"draws: no column '{column}'; columns present: {list(draws.columns)}")
     values = draws.groupby("draw")[column].sum() if "intervention" in draws.columns else draws[column]
+    from matplotlib.ticker import MaxNLocator
+
     ax = new_axes(ax, figsize=_FIGSIZE)
-    ax.hist(values / 1e6, bins=bins, color="#8ab17d", edgecolor="white")
-    ax.axvline(0, color="black", linestyle="--", label="budget-neutral")
-    ax.axvline(values.mean() / 1e6, color=_NET_COLOUR, label="mean")
+    ax.hist(values / 1e6, bins=min(bins, max(10, len(values) // 8)), color="#009E73", edgecolor="white",
+            linewidth=0.3)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.axvline(0, color="black", linestyle="--", label=word("plot_budget_neutral"))
+    ax.axvline(values.mean() / 1e6, color=_NET_COLOUR, label=word("plot_mean"))
     share = float((values >= 0).mean())
-    ax.set_xlabel(f"{column.removesuffix('_dkk').replace('_', ' ')}, million DKK (present value)")
-    ax.set_ylabel("draws")
-    ax.set_title(f"P(balance ≥ 0) = {share:.2f}")
-    ax.legend()
+    what = code_label(column, "quantity").removesuffix(" (kr.)")
+    ax.set_xlabel(word("plot_balance_axis", what=what), fontsize=8)
+    ax.set_ylabel(word("plot_draws"))
+    ax.set_title(word("plot_p_balance", share=localise_number(f"{share:.2f}", current_language())), fontsize=9)
+    ax.legend(fontsize=7)
     return ax
 
 
@@ -142,13 +157,14 @@ def potential_bars(table: pd.DataFrame, *, ax=None):
     for k, area in enumerate(wide.columns):
         v = wide[area].to_numpy()
         bottom = np.where(v >= 0, up, down)
-        ax.bar(x, v, bottom=bottom, color=f"C{k}", label=area)
+        ax.bar(x, v, bottom=bottom, color=f"C{k}", label=code_label(area, "area"))
         up, down = up + np.clip(v, 0, None), down + np.clip(v, None, 0)
-    ax.plot(x, wide.sum(axis=1).to_numpy(), "o", color="black", label="net")
+    ax.plot(x, wide.sum(axis=1).to_numpy(), "o", color="black", label=word("plot_net"))
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xticks(x, [f"year {int(y) + 1}" for y in wide.index])
-    ax.set_ylabel("DKK per citizen")
-    ax.set_title(f"Potential over {len(wide)} years: {wide.to_numpy().sum():,.0f} DKK")
+    ax.set_xticks(x, [word("plot_year_n", n=int(y) + 1) for y in wide.index])
+    ax.set_ylabel(word("plot_dkk_per_citizen"))
+    total = localise_number(f"{wide.to_numpy().sum():,.0f}", current_language())
+    ax.set_title(word("plot_potential_over", n=len(wide), total=total), fontsize=9)
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
 
@@ -186,11 +202,16 @@ def rate_card_table(rate_card: pd.DataFrame, *, ax=None):
     return ax
 
 
-def _panels(n: int, width: float, height: float):
+def _panels(n: int, width: float, height: float, *, max_cols: int = 3):
+    """``n`` panels in rows of at most ``max_cols``, the figure within the report's column."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False)
-    return fig, axes[0]
+    cols = max(1, min(n, max_cols))
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(min(width * cols, PAGE_WIDTH), height * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
 
 
 @draws
@@ -209,10 +230,10 @@ def plot_cashflow_panels(cashflows: pd.DataFrame, *, by: str = "payer", rates=No
     matplotlib Figure
     """
     names = sorted(cashflows["intervention"].unique())
-    fig, axes = _panels(len(names), 4.2, 4)
+    fig, axes = _panels(len(names), 4.5, 3.9, max_cols=2)
     for ax, k in zip(axes, names):
         cashflow_waterfall(cashflows[cashflows["intervention"] == k], by=by, rates=rates, ax=ax)
-        ax.set_title(k)
+        ax.set_title(code_label(k, "intervention"), fontsize=9.5)
     fig.tight_layout()
     return fig
 
@@ -236,10 +257,10 @@ def plot_potential_panels(table: pd.DataFrame):
     matplotlib Figure
     """
     kinds = list(dict.fromkeys(table["potential"]))
-    fig, axes = _panels(len(kinds), 7, 4)
+    fig, axes = _panels(len(kinds), 6.5, 3.4, max_cols=1)
     for ax, kind in zip(axes, kinds):
         potential_bars(table[table["potential"] == kind], ax=ax)
-        ax.set_title(POTENTIAL_TITLES.get(kind, kind), fontsize=9)
+        ax.set_title(code_label(kind, "potential_title"), fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -261,11 +282,15 @@ def plot_fund_balances(draws: pd.DataFrame, *, panels=(("effects", "state_balanc
     -------
     matplotlib Figure
     """
-    fig, axes = _panels(len(panels), 5, 4)
+    fig, axes = _panels(len(panels), 3.0, 3.3)
     first = panels[0][0]
     for ax, (design, column) in zip(axes, panels):
         fund_balance_distribution(draws[draws["design"] == design], column=column, ax=ax)
         if design != first:
-            ax.set_title(f"{ax.get_title()} ({design})")
-    fig.tight_layout()
+            ax.set_title(f"{ax.get_title()}\n({code_label(design, 'design')})", fontsize=9)
+    handles, names = axes[0].get_legend_handles_labels()
+    for ax in axes:  # one legend under the panels, off the bars
+        ax.get_legend().remove()
+    fig.legend(handles, names, loc="lower center", ncol=len(names), frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig

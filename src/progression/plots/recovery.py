@@ -4,7 +4,9 @@
 Each single-panel function takes a tidy table and ``ax=None``, imports matplotlib inside and returns the
 Axes; the ``*_panels`` functions draw one panel per instrument (or target group) and return the Figure.
 A suppressed cell (missing after disclosure control) is never silently left out: hidden bins, bars,
-heatmap cells and municipalities are drawn hatched or grey and say so in the legend.
+heatmap cells and municipalities are drawn hatched or grey and say so in the legend. Words, instruments,
+classes and groups are named by the label registry in the report's language
+(:func:`progression.plots.style.word`); change classes keep :data:`CLASS_COLOURS` in every figure.
 
 Examples
 --------
@@ -26,7 +28,9 @@ import pandas as pd
 
 from progression.constants import TARGET_GROUPS
 from progression.plots._base import draws, new_axes
+from progression.plots.style import CLASS_COLOURS, HIDDEN_STYLE, PAGE_WIDTH, word
 from progression.recovery.instruments import get_instrument
+from progression.texts import code_label, current_language, localise_number
 
 __all__ = [
     "CLASS_COLOURS",
@@ -44,11 +48,16 @@ __all__ = [
     "plot_truth_panels",
 ]
 
-#: One colour per change class, shared by every figure (colour-blind safe: Okabe-Ito).
-CLASS_COLOURS = {"progression": "#009E73", "maintenance": "#BBBBBB", "degression": "#D55E00"}
-_HIDDEN = {"facecolor": "none", "edgecolor": "#7f7f7f", "hatch": "///", "linewidth": 0.6}
-_HIDDEN_LABEL = "hidden (too few citizens)"
+_HIDDEN = HIDDEN_STYLE
 _MOVES = ("down", "same", "up")
+
+
+def _hidden_label() -> str:
+    return word("plot_hidden")
+
+
+def _percent(value: float) -> str:
+    return localise_number(f"{100 * value:.0f}%", current_language())
 
 
 def _panels(n: int, *, ncols: int = 2, size=(5.0, 3.6), sharey: bool = False):
@@ -56,8 +65,8 @@ def _panels(n: int, *, ncols: int = 2, size=(5.0, 3.6), sharey: bool = False):
 
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False,
-                             sharey=sharey, constrained_layout=True)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(min(size[0] * ncols, PAGE_WIDTH), size[1] * nrows),
+                             squeeze=False, sharey=sharey, constrained_layout=True)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:n])
@@ -78,7 +87,8 @@ def _figure_legend(fig, axes, *, ncol: int = 5) -> None:
 def _better(instrument: str) -> str:
     """``instrument (lower is better)``, the title of an instrument's panel."""
     direction = get_instrument(instrument).direction
-    return f"{instrument} ({'lower' if direction == 'lower_better' else 'higher'} is better)"
+    key = "plot_lower_is_better" if direction == "lower_better" else "plot_higher_is_better"
+    return word(key, instrument=code_label(instrument, "instrument"))
 
 
 def _per_instrument(table: pd.DataFrame, draw, *, title=_better, legend: bool = True, **panels):
@@ -125,16 +135,18 @@ def plot_rci_distribution(histogram: pd.DataFrame, *, critical: float = 1.96, le
     n = histogram["n"].to_numpy(float)
     shown = ~np.isnan(n)
     ax.bar(histogram["bin_low"][shown], n[shown], width=width[shown], align="edge", color="#56B4E9",
-           edgecolor="white", label="citizens")
+           edgecolor="white", label=word("plot_citizens"))
     if (~shown).any():
         foot = 0.04 * max(np.nanmax(n) if shown.any() else 1.0, 1.0)
-        ax.bar(histogram["bin_low"][~shown], foot, width=width[~shown], align="edge", label=_HIDDEN_LABEL,
+        ax.bar(histogram["bin_low"][~shown], foot, width=width[~shown], align="edge", label=_hidden_label(),
                **_HIDDEN)
-    ax.axvspan(-critical, critical, color="grey", alpha=0.15, label=f"|RC| ≤ {critical:g}: no reliable change")
+    critical_text = localise_number(f"{critical:g}", current_language())
+    ax.axvspan(-critical, critical, color="grey", alpha=0.15, label=word("plot_no_reliable_change",
+                                                                          critical=critical_text))
     for v in (-critical, critical):
         ax.axvline(v, color="black", linestyle="--", linewidth=1)
-    ax.set_xlabel("Reliable change index (positive = score increased)")
-    ax.set_ylabel("Citizens")
+    ax.set_xlabel(word("plot_rci_axis"))
+    ax.set_ylabel(word("plot_citizens"))
     if legend:
         ax.legend(frameon=False, fontsize="small")
     return ax
@@ -155,7 +167,7 @@ def plot_rci_panels(histogram: pd.DataFrame, *, critical: float = 1.96):
     ...                           "bin_high": [0.0, 1.0, 2.0], "n": [12, np.nan, 30]})
     >>> fig = plot_rci_panels(histogram)
     >>> fig.axes[0].get_title(loc="left")
-    'WHO5 (higher is better)'
+    'WHO-5 (higher is better)'
     """
     return _per_instrument(histogram, lambda d, ax: plot_rci_distribution(d, critical=critical, legend=False, ax=ax))
 
@@ -190,7 +202,7 @@ def plot_shares_by_group(shares: pd.DataFrame, *, group_col: str, class_col: str
     ...                        "share": [0.2, 0.7, 0.1, np.nan, 0.8, np.nan]})
     >>> ax = plot_shares_by_group(shares, group_col="group")
     >>> [t.get_text() for t in ax.get_yticklabels()]
-    ['all', 'begge']
+    ['all', 'both']
     """
     ax = new_axes(ax)
     order = list(dict.fromkeys(shares[group_col].astype(str)))
@@ -201,15 +213,15 @@ def plot_shares_by_group(shares: pd.DataFrame, *, group_col: str, class_col: str
     left = np.zeros(len(order))
     for c in classes:
         vals = wide[c].fillna(0).to_numpy(float)
-        ax.barh(y, vals, left=left, color=CLASS_COLOURS.get(c), label=str(c))
+        ax.barh(y, vals, left=left, color=CLASS_COLOURS.get(c), label=code_label(c, "change_class"))
         left += vals
     hidden = wide[classes].isna().any(axis=1).to_numpy()
     if hidden.any():
-        ax.barh(y[hidden], 1 - left[hidden], left=left[hidden], label=_HIDDEN_LABEL, **_HIDDEN)
+        ax.barh(y[hidden], 1 - left[hidden], left=left[hidden], label=_hidden_label(), **_HIDDEN)
     ax.set_yticks(y)
-    ax.set_yticklabels(order)
+    ax.set_yticklabels([code_label(g, group_col) for g in order])
     ax.set_xlim(0, 1)
-    ax.set_xlabel("Share of citizens")
+    ax.set_xlabel(word("plot_share_of_citizens"))
     if legend:
         ax.legend(frameon=False, fontsize="small", ncol=len(classes) + int(hidden.any()), loc="lower center",
                   bbox_to_anchor=(0.5, 1.0))
@@ -240,19 +252,21 @@ def plot_share_panels(shares: pd.DataFrame, *, groupings: Sequence[str] = ("all"
     ...                        "share": [0.2, 0.7, 0.1, np.nan, 0.8, np.nan]})
     >>> fig = plot_share_panels(shares)
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    ['all citizens', 'target group: begge']
+    ['all citizens', 'target group: both']
     """
     shown = shares[shares["grouping"].isin(groupings)]
     shown = shown.assign(_rank=shown["grouping"].map({g: i for i, g in enumerate(groupings)}))
     shown = shown.sort_values(["instrument", "_rank"], kind="stable")
-    label = np.where(shown["grouping"] == "all", "all citizens",
-                     shown["grouping"].str.replace("_", " ") + ": " + shown["group"].astype(str).str.replace("_", " "))
+    label = [word("plot_all_citizens") if grouping == "all" else
+             f"{code_label(grouping, 'grouping')}: "
+             f"{code_label(group, 'step_short' if grouping == 'step' else 'group')}"
+             for grouping, group in zip(shown["grouping"], shown["group"].astype(str))]
     return _per_instrument(shown.assign(label=label), lambda d, ax: plot_shares_by_group(
-        d, group_col="label", legend=False, ax=ax), size=(6.0, 4.5))
+        d, group_col="label", legend=False, ax=ax), size=(4.5, 4.0))
 
 
 @draws
-def plot_trajectory(means: pd.DataFrame, *, observed: pd.DataFrame | None = None, label: str = "model mean",
+def plot_trajectory(means: pd.DataFrame, *, observed: pd.DataFrame | None = None, label: str | None = None,
                     legend: bool = True, ax=None):
     """Mean trajectory with its confidence band, and observed means per year.
 
@@ -262,7 +276,8 @@ def plot_trajectory(means: pd.DataFrame, *, observed: pd.DataFrame | None = None
         ``time``, ``estimate``, ``conf_low``, ``conf_high`` (``trajectory_means`` of one instrument).
     observed : DataFrame, optional
         ``time`` and ``estimate`` (``trajectory_observed``); a hidden year is marked on the time axis.
-    label : str, default "model mean"
+    label : str, optional
+        The model line's legend entry (default "model mean" in the current language).
     legend : bool, default True
     ax : matplotlib Axes, optional
 
@@ -283,16 +298,16 @@ def plot_trajectory(means: pd.DataFrame, *, observed: pd.DataFrame | None = None
     ax = new_axes(ax)
     t = means["time"].to_numpy(float)
     ax.fill_between(t, means["conf_low"], means["conf_high"], alpha=0.25, color="#0072B2", linewidth=0)
-    ax.plot(t, means["estimate"], color="#0072B2", label=label)
+    ax.plot(t, means["estimate"], color="#0072B2", label=label or word("plot_model_mean"))
     if observed is not None:
         seen = observed["estimate"].notna()
         ax.plot(observed["time"][seen], observed["estimate"][seen], "o", color="black", markersize=4,
-                label="observed mean")
+                label=word("plot_observed_mean"))
         if (~seen).any():
             ax.plot(observed["time"][~seen], np.zeros((~seen).sum()), "|", color="#7f7f7f", markersize=10,
-                    transform=ax.get_xaxis_transform(), label=f"year {_HIDDEN_LABEL}")
-    ax.set_xlabel("Years since service start")
-    ax.set_ylabel("Score")
+                    transform=ax.get_xaxis_transform(), label=word("plot_year_hidden"))
+    ax.set_xlabel(word("plot_years_since_start"))
+    ax.set_ylabel(word("plot_score"))
     if legend:
         ax.legend(frameon=False, fontsize="small")
     return ax
@@ -314,7 +329,7 @@ def plot_trajectory_panels(means: pd.DataFrame, observed: pd.DataFrame):
     >>> observed = pd.DataFrame({"instrument": "WHO5", "time": [0.5, 1.5], "estimate": [48.5, np.nan]})
     >>> fig = plot_trajectory_panels(means, observed)
     >>> fig.axes[0].get_title(loc="left")
-    'WHO5 (higher is better)'
+    'WHO-5 (higher is better)'
     """
     def draw(rows, ax):
         instrument = rows["instrument"].iloc[0]
@@ -361,13 +376,13 @@ def plot_move_change_heatmap(table: pd.DataFrame, *, ax=None):
                                    hatch="///", linewidth=0))
             ax.text(j, i, "·", ha="center", va="center", fontsize="xx-large", fontweight="bold", color="#555555")
         else:
-            ax.text(j, i, f"{value:.0%}", ha="center", va="center", color="white" if value > 0.6 else "black")
+            ax.text(j, i, _percent(value), ha="center", va="center", color="white" if value > 0.6 else "black")
     ax.set_xticks(range(len(classes)))
-    ax.set_xticklabels(classes)
+    ax.set_xticklabels([code_label(c, "change_class") for c in classes], rotation=20, ha="right")
     ax.set_yticks(range(len(_MOVES)))
-    ax.set_yticklabels(_MOVES)
-    ax.set_xlabel("Change in functioning / recovery")
-    ax.set_ylabel("Move on the staircase")
+    ax.set_yticklabels([code_label(m, "move") for m in _MOVES])
+    ax.set_xlabel(word("plot_change_in_functioning"))
+    ax.set_ylabel(word("plot_move_on_staircase"))
     return ax
 
 
@@ -387,10 +402,11 @@ def plot_move_change_panels(move_classes: pd.DataFrame):
     ...                       "share": [np.nan, 0.8, np.nan, 0.1, 0.8, 0.1, 0.0, 0.8, 0.2]})
     >>> fig = plot_move_change_panels(table)
     >>> fig.axes[0].get_title(loc="left")
-    'VUM'
+    'VUM 2.0'
     """
-    fig = _per_instrument(move_classes, lambda d, ax: plot_move_change_heatmap(d, ax=ax), title=str, legend=False,
-                          ncols=move_classes["instrument"].nunique(), size=(3.6, 3.0))
+    fig = _per_instrument(move_classes, lambda d, ax: plot_move_change_heatmap(d, ax=ax),
+                          title=lambda i: code_label(i, "instrument"), legend=False,
+                          ncols=min(move_classes["instrument"].nunique(), 2), size=(4.5, 3.0))
     for ax in fig.axes[1:]:
         ax.set_ylabel("")
     return fig
@@ -437,22 +453,24 @@ def plot_funnel(funnel: pd.DataFrame, *, levels: Sequence[float] = (0.95, 0.998)
         curves = funnel_limits(target, grid, levels=levels)
         for level, style in zip(levels, ["--", ":", "-."]):
             label = f"{100 * level:g}"
-            ax.plot(grid, curves[f"lower_{label}"], style, color="grey", label=f"{label}% limits")
+            shown_level = localise_number(f"{100 * level:g}%", current_language())
+            ax.plot(grid, curves[f"lower_{label}"], style, color="grey", label=word("plot_limits", level=shown_level))
             ax.plot(grid, curves[f"upper_{label}"], style, color="grey")
-        ax.axhline(target, color="black", linewidth=1, label="national share of the group")
+        ax.axhline(target, color="black", linewidth=1, label=word("plot_national_share"))
     shown = funnel["share"].notna()
-    ax.scatter(funnel["n"][shown], funnel["share"][shown], s=20, color="#D55E00", zorder=3, label="municipality")
+    ax.scatter(funnel["n"][shown], funnel["share"][shown], s=20, color="#D55E00", zorder=3,
+               label=word("plot_municipality"))
     placeable = ~shown & funnel["n"].notna()
     if placeable.any():  # a rug along the top edge, away from the shares
         ax.plot(funnel["n"][placeable], np.full(placeable.sum(), 0.97), "|", color="#7f7f7f", markersize=9,
-                transform=ax.get_xaxis_transform(), label="share hidden (size shown)")
+                transform=ax.get_xaxis_transform(), label=word("plot_share_hidden_size_shown"))
     ax.set_xscale("log")
     ax.set_xlim(4, n_max * 1.1)
     ticks = [t for t in (5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000) if t <= n_max * 1.1]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.xaxis.set_minor_formatter("")
-    ax.set_xlabel("Citizens in the municipality (log scale)")
-    ax.set_ylabel("Share")
+    ax.set_xlabel(word("plot_citizens_log"))
+    ax.set_ylabel(word("share"))
     if legend:
         ax.legend(frameon=False, fontsize="small")
     return ax
@@ -487,12 +505,12 @@ def plot_funnel_panels(municipalities: pd.DataFrame, *, instrument: str, within:
     ...                        "n": [60.0, 25.0, 8.0, np.nan], "share": [0.15, 0.08, np.nan, np.nan], "target": 0.12})
     >>> fig = plot_funnel_panels(funnel, instrument="VUM")
     >>> print(fig.axes[0].get_title(loc="left"))
-    sindslidelse: 2 of 4 municipalities shown
+    mental illness: 2 of 4 municipalities shown
     1 with the share hidden, 1 with the size hidden too
     """
     data = municipalities[municipalities["instrument"] == instrument]
     present = [g for g in groups if g in set(data[within])] + sorted(set(data[within]) - set(groups))
-    fig, axes = _panels(len(present), ncols=len(present), size=(4.6, 3.8), sharey=True)
+    fig, axes = _panels(len(present), ncols=min(len(present), 2), size=(4.5, 3.6), sharey=True)
     top = max(0.5, 1.2 * float(data["share"].max(skipna=True)) if data["share"].notna().any() else 0.5)
     for ax, group in zip(axes, present):
         d = data[data[within] == group]
@@ -500,12 +518,12 @@ def plot_funnel_panels(municipalities: pd.DataFrame, *, instrument: str, within:
         ax.set_ylim(0, min(1.0, top))
         shown = int(d["share"].notna().sum())
         size_only = int((d["share"].isna() & d["n"].notna()).sum())
-        ax.set_title(f"{group.replace('_', ' ')}: {shown} of {len(d)} municipalities shown\n"
-                     f"{size_only} with the share hidden, {len(d) - shown - size_only} with the size hidden too",
-                     loc="left", fontsize="medium")
-    _figure_legend(fig, axes)
-    fig.suptitle(f"Share {change_class.replace('_', ' ')} ({instrument}) per municipality, within target groups",
-                 fontsize="medium")
+        ax.set_title(word("plot_funnel_panel_title", group=code_label(group, "target_group"), shown=shown,
+                          total=len(d), size_only=size_only, hidden=len(d) - shown - size_only),
+                     loc="left", fontsize="small")
+    _figure_legend(fig, axes, ncol=3)
+    fig.suptitle(word("plot_funnel_suptitle", change_class=code_label(change_class, "change_class"),
+                      instrument=code_label(instrument, "instrument")), fontsize="medium")
     return fig
 
 
@@ -537,16 +555,17 @@ def plot_estimates_vs_truth(comparison: pd.DataFrame, *, label_cols: Sequence[st
     ...                            "conf_high": [0.15, 0.12, 2.9], "truth": [0.12, 0.07, 0.8]})
     >>> ax = plot_estimates_vs_truth(comparison, label_cols=["instrument", "quantity"])
     >>> [t.get_text() for t in ax.get_yticklabels()]
-    ['WHO5 · rci_share', 'WHO5 · latent_share', 'WHO5 · mean_change']
+    ['WHO-5 · share with reliable change', 'WHO-5 · share with true change', 'WHO-5 · mean change']
     """
     ax = new_axes(ax)
     data = comparison.dropna(subset=["estimate"]).reset_index(drop=True)
-    labels = data[list(label_cols)].apply(lambda r: " · ".join(str(v) for v in r if pd.notna(v)), axis=1)
+    labels = data[list(label_cols)].apply(
+        lambda r: " · ".join(code_label(v, c) for c, v in r.items() if pd.notna(v)), axis=1)
     y = np.arange(len(data))[::-1]
     err = np.vstack([data["estimate"] - data["conf_low"], data["conf_high"] - data["estimate"]]).clip(min=0)
     ax.errorbar(data["estimate"], y, xerr=err, fmt="o", color="#0072B2", markersize=4, capsize=2,
-                label="estimate (95% CI)")
-    ax.scatter(data["truth"], y, marker="x", color="#D55E00", zorder=3, label="truth")
+                label=word("plot_estimate_ci"))
+    ax.scatter(data["truth"], y, marker="x", color="#D55E00", zorder=3, label=word("truth"))
     ax.set_yticks(y)
     ax.set_yticklabels(labels, fontsize="small")
     ax.legend(frameon=False, fontsize="small")
@@ -583,10 +602,10 @@ def plot_truth_panels(comparison: pd.DataFrame, pairing: pd.DataFrame, *, group:
     is_mean = shown["quantity"] == "mean_change"
     cols = ["estimate", "conf_low", "conf_high", "truth"]
     shown.loc[is_mean, cols] = shown.loc[is_mean, cols].div(sd_pre[is_mean], axis=0)
-    titles = {"rci_share": "share with reliable change", "latent_share": "share with true change beyond the threshold",
-              "mean_change": "mean change / baseline SD"}
-    fig, axes = _panels(len(titles), ncols=3, size=(5.0, 4.5))
+    titles = {"rci_share": word("plot_truth_rci"), "latent_share": word("plot_truth_latent"),
+              "mean_change": word("plot_truth_mean")}
+    fig, axes = _panels(len(titles), ncols=3, size=(3.0, 4.5))
     for ax, (quantity, title) in zip(axes, titles.items()):
         plot_estimates_vs_truth(shown[shown["quantity"] == quantity], label_cols=["instrument", "change_class"], ax=ax)
-        ax.set_title(title, loc="left")
+        ax.set_title(title, loc="left", fontsize="small", wrap=True)
     return fig

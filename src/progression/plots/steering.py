@@ -19,18 +19,19 @@ from progression.texts import has_text, text
 
 __all__ = ["plot_reproduction", "plot_decomposition", "plot_per_capita", "plot_followup"]
 
-_PART_COLOURS = {"demography": "#7570b3", "per_capita": "#1b9e77", "coverage": "#66a61e", "unit_cost": "#d95f02",
-                 "volume": "#1b9e77", "price": "#d95f02", "deviation_volume": "#1b9e77", "deviation_price": "#d95f02"}
+#: Parts of a change (Okabe-Ito: told apart with colour-vision deficiencies).
+_PART_COLOURS = {"demography": "#CC79A7", "per_capita": "#009E73", "coverage": "#56B4E9", "unit_cost": "#E69F00",
+                 "volume": "#0072B2", "price": "#E69F00", "deviation_volume": "#0072B2", "deviation_price": "#E69F00"}
 _SUPPRESSED = "·"
 
 
-def _label(key: str, language: str) -> str:
+def _label(key: str, language: str | None = None) -> str:
     name = f"steering_{key}"
     return text("labels", name, language=language) if has_text("labels", name, language=language) else key
 
 
 @draws
-def plot_reproduction(growth: pd.DataFrame, *, language: str = "en", figsize=(11, 6.5)):
+def plot_reproduction(growth: pd.DataFrame, *, language: str | None = None, figsize=(9, 6.5)):
     """Published growth beside growth recomputed from the tables' own levels (two panels: bn kr. and percent).
 
     Each row is one line of a table: the published value (black bar) with the tolerance around it
@@ -40,7 +41,8 @@ def plot_reproduction(growth: pd.DataFrame, *, language: str = "en", figsize=(11
     ----------
     growth : DataFrame
         :func:`progression.analyses.steering.seed004_growth` (as written).
-    language : {"en", "da"}
+    language : {"en", "da"}, optional
+        Default: the current language (:func:`progression.texts.set_language`).
 
     Returns
     -------
@@ -65,8 +67,8 @@ def plot_reproduction(growth: pd.DataFrame, *, language: str = "en", figsize=(11
         y = np.arange(len(part))[::-1]
         ax.barh(y, 2 * part["tolerance"], left=part["published"] - part["tolerance"], height=0.7, color="#e0e0e0",
                 label=_label("tolerance", language))
-        ax.hlines(y, part["bound_low"], part["bound_high"], color="#1b9e77", lw=2, label=_label("rounding_bounds", language))
-        ax.plot(part["recomputed"], y, "o", color="#1b9e77", ms=5, label=_label("recomputed", language))
+        ax.hlines(y, part["bound_low"], part["bound_high"], color="#009E73", lw=2, label=_label("rounding_bounds", language))
+        ax.plot(part["recomputed"], y, "o", color="#009E73", ms=5, label=_label("recomputed", language))
         ax.plot(part["published"], y, "|", color="black", ms=12, mew=2, label=_label("published", language))
         ax.set_yticks(y, [f"{t} · {lab}" for t, lab in zip(part["table"], part["label"])], fontsize=7)
         ax.set_xlabel(_label(measure, language), fontsize=8)
@@ -80,7 +82,7 @@ def plot_reproduction(growth: pd.DataFrame, *, language: str = "en", figsize=(11
 
 @draws
 def plot_decomposition(table: pd.DataFrame, *, parts: Sequence[str], label_col: str = "label", scale: float = 1.0,
-                       unit: str = "", language: str = "en", ax=None, figsize=(8, 3.5)):
+                       unit: str = "", language: str | None = None, ax=None, figsize=(8, 3.5)):
     """Horizontal stacked bars of the parts of a change, one bar per row, with the total change marked.
 
     Positive parts stack to the right of zero, negative ones to the left; the black tick is the
@@ -144,7 +146,7 @@ def plot_decomposition(table: pd.DataFrame, *, parts: Sequence[str], label_col: 
 
 
 @draws
-def plot_per_capita(series: pd.DataFrame, *, reference: Mapping[str, float] | None = None, language: str = "en",
+def plot_per_capita(series: pd.DataFrame, *, reference: Mapping[str, float] | None = None, language: str | None = None,
                     ax=None, figsize=(7, 3.5)):
     """Spending per inhabitant of the age group by year, one line per spending area.
 
@@ -185,7 +187,7 @@ def plot_per_capita(series: pd.DataFrame, *, reference: Mapping[str, float] | No
 
 
 @draws
-def plot_followup(path: pd.DataFrame, *, scale: float = 1e6, language: str = "en", axes=None, figsize=(9, 5.5)):
+def plot_followup(path: pd.DataFrame, *, scale: float = 1e6, language: str | None = None, axes=None, figsize=(9, 5.5)):
     """The year's forecast at the end of each month against the budget and the actual year (top), and the
     deviation from the budget split into volume and price (bottom).
 
@@ -218,9 +220,9 @@ def plot_followup(path: pd.DataFrame, *, scale: float = 1e6, language: str = "en
         fig, axes = plt.subplots(2, 1, figsize=figsize, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     top, bottom = axes
     month = path["month"].to_numpy()
-    top.plot(month, path["spending"] / scale, "o-", color="#1b9e77", label=_label("forecast", language))
+    top.plot(month, path["spending"] / scale, "o-", color="#0072B2", label=_label("forecast", language))
     top.axhline(path["budget"].iloc[0] / scale, ls="--", color="black", lw=1, label=_label("budget", language))
-    top.axhline(path["actual_spending"].iloc[0] / scale, ls=":", color="#d95f02", lw=1.5, label=_label("actual", language))
+    top.axhline(path["actual_spending"].iloc[0] / scale, ls=":", color="#D55E00", lw=1.5, label=_label("actual", language))
     for m in month[path["spending"].isna().to_numpy()]:
         top.annotate(_SUPPRESSED, (m, 0.5), xycoords=("data", "axes fraction"), ha="center", color="grey", fontsize=14)
     top.set_ylabel(_label("mdkk", language), fontsize=8)

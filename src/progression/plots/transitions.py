@@ -3,9 +3,11 @@
 
 Each function takes a (disclosed) table and ``ax=None``, imports matplotlib inside, and returns the
 Axes (or the Figure, for the multi-panel figures). Each step has one colour in every figure
-(:func:`step_colours`, from the Okabe-Ito palette, which readers with colour-vision deficiencies tell
-apart). Cells that disclosure control suppressed are drawn as such (grey, "·"), never silently left
-out; tables that did not pass disclosure control are hidden below ``min_cell`` persons as well.
+(:func:`progression.plots.style.step_colours`, from the Okabe-Ito palette, which readers with
+colour-vision deficiencies tell apart; re-exported here). Cells that disclosure control suppressed are
+drawn as such (grey, "·"), never silently left out; tables that did not pass disclosure control are
+hidden below ``min_cell`` persons as well. Words come from the label registry in the report's language
+(:func:`progression.plots.style.word`); steps and states are named by ``labels`` or the registry.
 
 References
 ----------
@@ -15,17 +17,55 @@ that are friendly to colorblind people*. J*Fly.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from progression.plots._base import draws, new_axes
+from progression.plots.style import (
+    EXIT_COLOURS,
+    NONE_COLOUR,
+    STEP_PALETTE,
+    SUPPRESSED_COLOUR,
+    SUPPRESSED_MARK,
+    figure_size,
+    step_colours,
+    word,
+)
 from progression.staircase import EXIT_STATUSES, as_staircase
+from progression.texts import code_label, localise_number
+
+
+def _names(labels: Mapping[str, str] | None, vocabulary: str = "step") -> dict[str, str]:
+    """Display names of states: ``labels`` first, then the registry's (in the current language)."""
+    from progression.plots.style import code_names
+
+    return {**code_names(vocabulary), **{str(k): v for k, v in (labels or {}).items()}}
+
+
+def _scenario(name) -> str:
+    """A projection scenario's name in the current language ("step-down x 1.2" -> "trin ned × 1,2")."""
+    import re
+
+    found = re.fullmatch(r"step-down x ([\d.]+)", str(name))
+    if found:
+        return word("plot_stepdown_scenario", factor=localise_number(found.group(1), _language()))
+    return code_label(name, "scenario")
+
+
+def _language() -> str:
+    from progression.texts import current_language
+
+    return current_language()
+
+
+def _percent(value: float) -> str:
+    return localise_number(f"{100 * value:.0f}%", _language())
 
 __all__ = [
     "STEP_PALETTE",
+    "NONE_COLOUR",
     "EXIT_COLOURS",
     "SUPPRESSED_MARK",
     "step_colours",
@@ -39,54 +79,12 @@ __all__ = [
     "plot_projection_panels",
 ]
 
-#: Colours of the steps above "no service", from the lowest to the highest (Okabe & Ito 2008).
-STEP_PALETTE = ("#56B4E9", "#009E73", "#E69F00", "#0072B2", "#D55E00", "#CC79A7", "#F0E442")
-#: The no-service step.
-NONE_COLOUR = "#999999"
-#: Exits: death, emigration, a move out of the municipality.
-EXIT_COLOURS = {"died": "#000000", "emigrated": "#5F5F5F", "moved": "#B9B9B9"}
-#: How a suppressed cell reads in a figure.
-SUPPRESSED_MARK = "·"
-_SUPPRESSED_COLOUR = "#E6E6E6"
 #: Destinations relative to the start step (Tol's high-contrast scheme, apart from the step colours).
 _CATEGORY_COLOURS = {
     "none": "#004488", "lower": "#6699CC", "none_or_lower": "#004488", "same": "#DDAA33", "higher": "#BB5566",
     **EXIT_COLOURS,
 }
-
-
-def step_colours(states: Sequence[str] | None = None, *, staircase=None) -> dict[str, str]:
-    """One colour per step (and exit), the same in every figure.
-
-    The no-service step is grey, the steps above it take :data:`STEP_PALETTE` in the staircase's
-    order, the exits :data:`EXIT_COLOURS`; another state (a step of another staircase, a group) gets
-    one of the remaining colours, chosen by its name, so it too has the same colour in every figure.
-
-    Parameters
-    ----------
-    states : sequence of str, optional
-        States to colour besides the staircase's steps and exits.
-    staircase : Staircase or StaircaseParams, optional
-
-    Returns
-    -------
-    dict of str to str
-        State -> hex colour.
-
-    Examples
-    --------
-    >>> colours = step_colours()
-    >>> colours["none"], colours["SEL85"], colours["died"]
-    ('#999999', '#009E73', '#000000')
-    """
-    stairs = as_staircase(staircase)
-    out = {stairs.none_step: NONE_COLOUR,
-           **{s: STEP_PALETTE[i % len(STEP_PALETTE)] for i, s in enumerate(stairs.service_steps)},
-           **EXIT_COLOURS}
-    spare = [c for c in STEP_PALETTE if c not in out.values()] or list(STEP_PALETTE)
-    # a state the staircase does not know keeps its colour from figure to figure: it follows from its name
-    out.update({str(s): spare[zlib.crc32(str(s).encode()) % len(spare)] for s in (states or ()) if str(s) not in out})
-    return out
+_SUPPRESSED_COLOUR = SUPPRESSED_COLOUR
 
 
 def _select(frame: pd.DataFrame, where: Mapping | None) -> pd.DataFrame:
@@ -110,7 +108,7 @@ def _size_column(frame: pd.DataFrame, fallback: str = "n") -> str:
 def plot_transition_heatmap(summary: pd.DataFrame, *, where: Mapping | None = None, value: str = "prob",
                             from_col: str = "from_step", to_col: str = "to_step", min_cell: int = 5,
                             labels: Mapping[str, str] | None = None, colorbar: bool = True, staircase=None,
-                            ax=None):
+                            short_columns: bool = False, ax=None):
     """Annotated heatmap of a transition matrix (rows = from step, columns = destination).
 
     Parameters
@@ -130,6 +128,8 @@ def plot_transition_heatmap(summary: pd.DataFrame, *, where: Mapping | None = No
         Draw the colour bar.
     staircase : Staircase or StaircaseParams, optional
         The order of the rows and columns (for tables read back from CSV files).
+    short_columns : bool, default=False
+        Name the columns by their short names (``§85``), for narrow panels.
 
     Returns
     -------
@@ -141,11 +141,11 @@ def plot_transition_heatmap(summary: pd.DataFrame, *, where: Mapping | None = No
     >>> from progression.transitions import TransitionMatrix
     >>> ax = plot_transition_heatmap(TransitionMatrix(n_boot=0).fit(load_example("panel_year")).summary())
     >>> ax.get_ylabel()
-    'From step'
+    'from step'
     """
     import seaborn as sns
 
-    ax = new_axes(ax, figsize=(7, 5))
+    ax = new_axes(ax, figsize=(6.4, 4.6))
     frame = _select(summary, where)
     wide = frame.pivot_table(index=from_col, columns=to_col, values=value, observed=False, aggfunc="first",
                              dropna=False)
@@ -159,8 +159,8 @@ def plot_transition_heatmap(summary: pd.DataFrame, *, where: Mapping | None = No
     suppressed = wide.isna() & sizes.isna()
     shown = wide.mask(small)
     is_prob = value in ("prob", "share", "conf_low", "conf_high")
-    annot = shown.map(lambda v: "" if pd.isna(v) else (f"{100 * v:.0f}%" if is_prob else f"{v:,.0f}"))
-    cbar_kws = {"label": "share of the row" if is_prob else value, "shrink": 0.8}
+    annot = shown.map(lambda v: "" if pd.isna(v) else (_percent(v) if is_prob else f"{v:,.0f}"))
+    cbar_kws = {"label": word("plot_share_of_row") if is_prob else value, "shrink": 0.8}
     sns.heatmap(shown, ax=ax, annot=annot.to_numpy(), fmt="", cmap="Blues", cbar=colorbar, linewidths=0.5,
                 vmin=0, vmax=1 if is_prob else None, cbar_kws=cbar_kws if colorbar else None,
                 annot_kws={"fontsize": "small"})
@@ -170,13 +170,18 @@ def plot_transition_heatmap(summary: pd.DataFrame, *, where: Mapping | None = No
 
         ax.add_patch(Rectangle((j, i), 1, 1, facecolor=_SUPPRESSED_COLOUR, edgecolor="white", linewidth=0.5))
         ax.text(j + 0.5, i + 0.5, mark, ha="center", va="center", color="#555555",
-                fontsize="large" if mark == SUPPRESSED_MARK else "small", fontweight="bold")
-    names = labels or {}
+                fontsize="x-large" if mark == SUPPRESSED_MARK else "small", fontweight="bold")
+    names = _names(labels)
+    column_names = _names(None, "step_short") if short_columns else names
     ax.set_yticks(np.arange(len(wide.index)) + 0.5, [names.get(str(t), str(t)) for t in wide.index], rotation=0)
-    ax.set_xticks(np.arange(len(wide.columns)) + 0.5, [names.get(str(t), str(t)) for t in wide.columns],
-                  rotation=45, ha="right")
-    ax.set_ylabel("From step")
-    ax.set_xlabel("To step or exit")
+    if short_columns:
+        ax.set_xticks(np.arange(len(wide.columns)) + 0.5, [column_names.get(str(t), str(t)) for t in wide.columns],
+                      rotation=90, fontsize="small")
+    else:
+        ax.set_xticks(np.arange(len(wide.columns)) + 0.5, [column_names.get(str(t), str(t)) for t in wide.columns],
+                      rotation=45, ha="right")
+    ax.set_ylabel(word("plot_from_step"))
+    ax.set_xlabel(word("plot_to_step_or_exit"))
     return ax
 
 
@@ -197,7 +202,7 @@ def plot_matrix_panels(table: pd.DataFrame, *, by: str, values: Sequence, titles
     values : sequence
         The values of ``by`` to draw, left to right.
     titles : sequence of str, optional
-        Panel titles (default: the values).
+        Panel titles (default: the values' names in the registry, e.g. "case municipalities").
 
     Returns
     -------
@@ -217,23 +222,23 @@ def plot_matrix_panels(table: pd.DataFrame, *, by: str, values: Sequence, titles
     import matplotlib.pyplot as plt
 
     values = list(values)
-    fig, axes = plt.subplots(1, len(values), figsize=(5.2 * len(values) + 1.2, 5), sharey=True,
+    fig, axes = plt.subplots(1, len(values), figsize=figure_size(len(values), panel=(4.4, 3.6)), sharey=True,
                              layout="constrained", squeeze=False)
     for k, (ax, group) in enumerate(zip(axes[0], values)):
         plot_transition_heatmap(table, where={by: group}, value=value, min_cell=min_cell, labels=labels,
-                                colorbar=False, ax=ax)
-        ax.set_title(str((titles or values)[k]), fontsize=10)
+                                colorbar=False, short_columns=True, ax=ax)
+        ax.set_title(str(titles[k]) if titles else code_label(group, by), fontsize=10)
         if k:
             ax.set_ylabel("")
             ax.tick_params(axis="y", left=False, labelleft=False)
     mappable = axes[0][0].collections[0]
-    fig.colorbar(mappable, ax=axes[0].tolist(), shrink=0.8, label="share of the row")
+    fig.colorbar(mappable, ax=axes[0].tolist(), shrink=0.8, label=word("plot_share_of_row"))
     return fig
 
 
 @draws
 def plot_flow_bars(flow: pd.DataFrame, *, group_col: str | None = None, reference: pd.DataFrame | None = None,
-                   reference_label: str = "published", reference_col: str = "share", combine_down: bool = True,
+                   reference_label: str | None = None, reference_col: str = "share", combine_down: bool = True,
                    category_col: str = "category", share_col: str = "share", min_cell: int = 5, ax=None):
     """Stacked bars of a cohort flow per group, next to published figures.
 
@@ -246,9 +251,10 @@ def plot_flow_bars(flow: pd.DataFrame, *, group_col: str | None = None, referenc
     reference : DataFrame, optional
         Columns ``group``, ``category`` and ``reference_col`` (e.g.
         :data:`progression.transitions.published.PUBLISHED_FLOW_FROM_SEL85`), drawn as hatched bars.
-    reference_label : str, default="published"
+    reference_label : str, optional
         What the reference bars are, e.g. ``"calibration target"`` when the synthetic data were
-        generated to match them (:func:`progression.transitions.published.reference_role`).
+        generated to match them (:func:`progression.transitions.published.reference_role`); written in
+        the current language. Default: "published".
     combine_down : bool, default=True
         Show ``none`` and ``lower`` together as ``none_or_lower`` (the report's grouping).
     min_cell : int, default=5
@@ -258,7 +264,7 @@ def plot_flow_bars(flow: pd.DataFrame, *, group_col: str | None = None, referenc
     -------
     matplotlib.axes.Axes
     """
-    ax = new_axes(ax, figsize=(8, 4))
+    ax = new_axes(ax, figsize=(7.5, 3.6))
     data = flow.copy()
     data[category_col] = data[category_col].astype(str)
     if combine_down:
@@ -272,11 +278,14 @@ def plot_flow_bars(flow: pd.DataFrame, *, group_col: str | None = None, referenc
         n = cohort.loc[key] if keys else cohort.iloc[0]
         if not n >= min_cell:  # hidden (NaN) or small cohorts are not drawn
             continue
-        label = f"{key} (n={int(n):,})" if keys else f"this panel (n={int(n):,})"
+        n_text = localise_number(f"{int(n):,}", _language())
+        label = f"{code_label(key, 'group')} (n = {n_text})" if keys else f"{word('plot_this_panel')} (n = {n_text})"
         bars.append((label, dict(zip(rows[category_col], rows[share_col])), False))
     if reference is not None:
+        what = code_label(reference_label, "role") if reference_label else word("published")
         for group, rows in reference.groupby("group", sort=False):
-            bars.append((f"{reference_label}: {group}", dict(zip(rows["category"], rows[reference_col])), True))
+            bars.append((f"{what}: {code_label(group, 'group')}", dict(zip(rows["category"], rows[reference_col])),
+                         True))
     order = list(dict.fromkeys(c for c in _CATEGORY_COLOURS if any(c in b[1] for b in bars)))
     order += [c for b in bars for c in b[1] if c not in order]
     for i, (label, values, is_reference) in enumerate(bars):
@@ -287,13 +296,15 @@ def plot_flow_bars(flow: pd.DataFrame, *, group_col: str | None = None, referenc
                 continue
             if not width:
                 continue
+            name = code_label(category, "destination")
             ax.barh(i, width, left=left, color=_CATEGORY_COLOURS.get(category, "#cccccc"),
                     hatch="//" if is_reference else None, edgecolor="white",
-                    label=category if category not in ax.get_legend_handles_labels()[1] else None)
+                    label=name if name not in ax.get_legend_handles_labels()[1] else None)
             if width >= 0.04:
                 colour = "white" if category in ("none", "none_or_lower", "died", "emigrated", "higher") else "black"
-                ax.text(left + width / 2, i, f"{100 * width:.0f}%", ha="center", va="center", fontsize="small",
-                        color=colour)
+                ax.text(left + width / 2, i, _percent(width), ha="center", va="center", fontsize="small",
+                        color=colour, bbox={"boxstyle": "round,pad=0.15", "facecolor": _CATEGORY_COLOURS.get(
+                            category, "#cccccc"), "edgecolor": "none"} if is_reference else None)
             left += width
         if left < 1 - 1e-9 and any(pd.isna(v) for v in values.values()):
             ax.barh(i, 1 - left, left=left, color=_SUPPRESSED_COLOUR, edgecolor="white")
@@ -301,9 +312,9 @@ def plot_flow_bars(flow: pd.DataFrame, *, group_col: str | None = None, referenc
     ax.set_yticks(range(len(bars)), [b[0] for b in bars])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel("Share of the cohort")
-    ax.legend(frameon=False, fontsize="small", ncol=min(len(order), 4), loc="upper center",
-              bbox_to_anchor=(0.5, -0.15))
+    ax.set_xlabel(word("plot_share_of_cohort"))
+    ax.legend(frameon=False, fontsize="small", ncol=min(len(order), 3), loc="upper center",
+              bbox_to_anchor=(0.5, -0.18))
     return ax
 
 
@@ -311,7 +322,7 @@ def plot_flow_bars(flow: pd.DataFrame, *, group_col: str | None = None, referenc
 def plot_alluvial(counts: pd.DataFrame, *, where: Mapping | None = None, from_col: str = "from_step",
                   to_col: str = "to_step", n_col: str = "n", min_cell: int = 5,
                   from_states: Sequence[str] | None = None, labels: Mapping[str, str] | None = None,
-                  left_title: str = "from", right_title: str = "to", staircase=None, ax=None):
+                  left_title: str | None = None, right_title: str | None = None, staircase=None, ax=None):
     """Alluvial (two-column Sankey) figure of flows between states, band widths proportional to counts.
 
     Parameters
@@ -334,7 +345,7 @@ def plot_alluvial(counts: pd.DataFrame, *, where: Mapping | None = None, from_co
     from matplotlib.patches import PathPatch, Rectangle
     from matplotlib.path import Path
 
-    ax = new_axes(ax, figsize=(7, 6))
+    ax = new_axes(ax, figsize=(7.5, 5.5))
     frame = _select(counts, where)
     if from_states is not None:
         frame = frame[frame[from_col].astype(str).isin([str(s) for s in from_states])]
@@ -343,7 +354,7 @@ def plot_alluvial(counts: pd.DataFrame, *, where: Mapping | None = None, from_co
     total = frame[n_col].sum()
     if total == 0:
         raise ValueError("no flows to draw (all empty or below min_cell)")
-    names = labels or {}
+    names = _names(labels)
     left_order = [c for c in _categories(counts[from_col], staircase) if c in set(frame[from_col].astype(str))]
     right_order = [c for c in _categories(counts[to_col], staircase) if c in set(frame[to_col].astype(str))]
     gap = 0.02
@@ -374,10 +385,10 @@ def plot_alluvial(counts: pd.DataFrame, *, where: Mapping | None = None, from_co
             ax.add_patch(Rectangle((x if side == "left" else x - w, bottom), w, height,
                                    facecolor=colours.get(state, "#737373"), edgecolor="none"))
             ax.text(x - 0.01 if side == "left" else x + 0.01, bottom + height / 2,
-                    f"{names.get(state, state)} ({100 * height / (left_scale if side == 'left' else right_scale):.0f}%)",
+                    f"{names.get(state, state)} ({_percent(height / (left_scale if side == 'left' else right_scale))})",
                     ha=align, va="center", fontsize="small")
-    ax.text(x0 + w / 2, 1.04, left_title, ha="center", fontweight="bold")
-    ax.text(x1 - w / 2, 1.04, right_title, ha="center", fontweight="bold")
+    ax.text(x0 + w / 2, 1.04, left_title or word("plot_from"), ha="center", fontweight="bold")
+    ax.text(x1 - w / 2, 1.04, right_title or word("plot_to"), ha="center", fontweight="bold")
     ax.set_xlim(-0.25, 1.25)
     ax.set_ylim(1.08, -0.02)
     ax.axis("off")
@@ -408,7 +419,7 @@ def _stack(shares: pd.Series, gap: float) -> tuple[dict[str, tuple[float, float]
 
 @draws
 def plot_km(km: pd.DataFrame, *, by: str | None = "step", x: str = "years", ci: bool = True,
-            labels: Mapping[str, str] | None = None, ylabel: str = "Share still on the step", ax=None):
+            labels: Mapping[str, str] | None = None, ylabel: str | None = None, ax=None):
     """Kaplan-Meier step curves with pointwise intervals, one line per value of ``by``.
 
     Parameters
@@ -431,7 +442,7 @@ def plot_km(km: pd.DataFrame, *, by: str | None = "step", x: str = "years", ci: 
     ax = new_axes(ax)
     groups = km.groupby(km[by].astype(str), observed=True, sort=False) if by else [(None, km)]
     colours = step_colours(km[by].astype(str).unique() if by else ())
-    names = labels or {}
+    names = _names(labels)
     for key, curve in groups:
         curve = curve.sort_values(x)
         xs = np.r_[0.0, curve[x].to_numpy()]
@@ -442,8 +453,8 @@ def plot_km(km: pd.DataFrame, *, by: str | None = "step", x: str = "years", ci: 
             ax.fill_between(xs, np.r_[1.0, curve["conf_low"]], np.r_[1.0, curve["conf_high"]], step="post",
                             color=line.get_color(), alpha=0.2, linewidth=0)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("Years" if x == "years" else "Periods")
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(word("plot_years") if x == "years" else word("plot_periods"))
+    ax.set_ylabel(ylabel or word("plot_share_on_step"))
     if by:
         ax.legend(frameon=False, fontsize="small")
     return ax
@@ -466,12 +477,12 @@ def plot_km_panels(on_step: pd.DataFrame, reentry: pd.DataFrame, *, labels: Mapp
     """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=figure_size(2, panel=(4.5, 3.8)), layout="constrained")
     overall = on_step[on_step["grouping"] == "all"] if "grouping" in on_step else on_step
     plot_km(overall, by="step", labels=labels, ax=axes[0])
-    axes[0].set_title("Time on the step", fontsize=10)
-    plot_km(reentry, by="left_step", labels=labels, ylabel="Share still without services", ax=axes[1])
-    axes[1].set_title("Time to re-entry after leaving all services, by the step left", fontsize=10)
+    axes[0].set_title(word("plot_time_on_step"), fontsize=9.5)
+    plot_km(reentry, by="left_step", labels=labels, ylabel=word("plot_share_without_services"), ax=axes[1])
+    axes[1].set_title(word("plot_time_to_reentry"), fontsize=9.5, wrap=True)
     return fig
 
 
@@ -495,7 +506,7 @@ def plot_projection(projection: pd.DataFrame, *, states: Sequence[str] | None = 
     """
     ax = new_axes(ax)
     frame = projection if kind is None or "kind" not in projection else projection[projection["kind"] == kind]
-    names = labels or {}
+    names = _names(labels)
     wanted = list(states) if states is not None else _categories(frame["state"], staircase)
     colours = step_colours(wanted, staircase=staircase)
     for state in wanted:
@@ -507,8 +518,8 @@ def plot_projection(projection: pd.DataFrame, *, states: Sequence[str] | None = 
         if {"conf_low", "conf_high"} <= set(rows.columns):
             ax.fill_between(rows["year"], rows["conf_low"], rows["conf_high"], color=line.get_color(), alpha=0.2,
                             linewidth=0)
-    ax.set_xlabel("Year")
-    ax.set_ylabel("Citizens")
+    ax.set_xlabel(word("plot_year"))
+    ax.set_ylabel(word("plot_citizens"))
     if legend:
         ax.legend(frameon=False, fontsize="small", ncol=2)
     return ax
@@ -533,12 +544,14 @@ def plot_projection_panels(projection: pd.DataFrame, *, states: Sequence[str] | 
     import matplotlib.pyplot as plt
 
     scenarios = list(pd.unique(projection[scenario_col]))
-    fig, axes = plt.subplots(1, len(scenarios), figsize=(4.6 * len(scenarios), 4.5), sharey=True,
+    fig, axes = plt.subplots(1, len(scenarios), figsize=figure_size(len(scenarios), panel=(3.4, 3.8)), sharey=True,
                              layout="constrained", squeeze=False)
-    for ax, name in zip(axes[0], scenarios):
+    for k, (ax, name) in enumerate(zip(axes[0], scenarios)):
         plot_projection(projection[projection[scenario_col] == name], states=states, kind=None, labels=labels,
                         legend=False, ax=ax)
-        ax.set_title(str(name), fontsize=10)
+        ax.set_title(_scenario(name), fontsize=9.5)
+        if k:
+            ax.set_ylabel("")
     handles, names = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="outside lower center", ncol=len(names), frameon=False, fontsize="small")
+    fig.legend(handles, names, loc="outside lower center", ncol=min(len(names), 3), frameon=False, fontsize="small")
     return fig

@@ -4,7 +4,8 @@ caterpillar and funnel plots, and the split of spending into coverage and unit c
 Each function takes disclosed tidy tables (the tables :mod:`progression.analyses.variation` returns, after
 ``ctx.write_result``) and ``ax=None``, imports matplotlib only through :func:`progression.plots._base.new_axes`
 (or inside the function), draws and returns the Axes (or the Figure of a multi-panel function). Nothing is
-estimated here. Suppressed cells are drawn as such, never silently left out.
+estimated here. Suppressed cells are drawn as such, never silently left out. Words, areas and criteria are
+named by the label registry in the report's language (:func:`progression.plots.style.word`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,18 @@ import numpy as np
 import pandas as pd
 
 from progression.plots._base import draws, new_axes
+from progression.plots.style import PAGE_WIDTH, word
+from progression.texts import code_label, current_language, label, localise_number
+
+
+def _wrapped(title: str, width: int = 46) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(title, width)) or title
+
+
+def _number(value: float, spec: str) -> str:
+    return localise_number(format(value, spec), current_language())
 
 __all__ = [
     "plot_spending_by_municipality",
@@ -27,8 +40,9 @@ __all__ = [
     "plot_unit_cost_split",
 ]
 
-_POSITION_COLOURS = {"above": "#b2182b", "below": "#2166ac", "within": "#7f7f7f"}
-_SUPPRESSED = "#bdbdbd"
+#: Above, below and within an interval (vermillion, blue, grey: Okabe-Ito).
+_POSITION_COLOURS = {"above": "#D55E00", "below": "#0072B2", "within": "#8c8c8c"}
+_SUPPRESSED = "#9e9e9e"
 #: The age group each area's spending is divided by (for titles).
 _AGE_GROUPS = {"adults": "18–66", "children": "0–22"}
 
@@ -36,7 +50,7 @@ _AGE_GROUPS = {"adults": "18–66", "children": "0–22"}
 def _subplots(n_rows: int, n_cols: int, figsize):
     import matplotlib.pyplot as plt
 
-    return plt.subplots(n_rows, n_cols, figsize=figsize, squeeze=False)
+    return plt.subplots(n_rows, n_cols, figsize=(min(figsize[0], PAGE_WIDTH), figsize[1]), squeeze=False)
 
 
 def _rows(table: pd.DataFrame, **where) -> pd.DataFrame:
@@ -55,14 +69,14 @@ def _draw_spending(ax, values: np.ndarray, mean, low, high) -> None:
         colours[values > high] = _POSITION_COLOURS["above"]
     ax.bar(np.arange(len(values)), values, width=0.85, color=list(colours))
     if mean is not None:
-        ax.axhline(mean, color="black", linewidth=1, label=f"mean {mean:,.0f}")
+        ax.axhline(mean, color="black", linewidth=1, label=word("plot_mean_value", value=_number(mean, ",.0f")))
         ax.legend(fontsize=7)
     for threshold in (low, high):
         if threshold is not None:
             ax.axhline(threshold, color="black", linestyle=":", linewidth=1)
     ax.set_xticks([])
-    ax.set_xlabel(f"{len(values)} municipalities, sorted")
-    ax.set_ylabel("spending per inhabitant")
+    ax.set_xlabel(word("plot_municipalities_sorted", n=len(values)))
+    ax.set_ylabel(word("plot_spending_per_inhabitant"))
 
 
 @draws
@@ -119,15 +133,16 @@ def plot_spending_panels(spending: pd.DataFrame, summary: pd.DataFrame):
     matplotlib.figure.Figure
     """
     areas = list(dict.fromkeys(summary["area"]))
-    fig, axes = _subplots(1, len(areas), figsize=(5.5 * len(areas), 3.6))
+    fig, axes = _subplots(1, len(areas), figsize=(4.5 * len(areas), 3.4))
     for ax, area in zip(axes[0], areas):
         row = _rows(summary, area=area).iloc[0]
         part = _rows(spending, area=area)
         _draw_spending(ax, part["spend_per_capita"].to_numpy(dtype=float), row["weighted_mean"], row["low"],
                        row["high"])
         age = _AGE_GROUPS.get(area)
-        ax.set_title(f"{area}: kr. per inhabitant" + (f" aged {age}" if age else "")
-                     + f", {int(part['year'].iloc[0])}", fontsize=9)
+        name, year = code_label(area, "area"), int(part["year"].iloc[0])
+        ax.set_title(word("plot_area_title", area=name, age=age, year=year) if age else
+                     word("plot_area_title_no_age", area=name, year=year), fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -139,16 +154,17 @@ def _draw_shapley(ax, table: pd.DataFrame, share: bool, labels: Mapping[str, str
     total = float(total_row["estimate"].iloc[0]) if len(total_row) else float(frame["estimate"].sum())
     column = "share" if share else "estimate"
     frame = frame.sort_values(column)
-    names = [labels.get(t, t) if labels else t for t in frame["term"]]
+    names = [labels.get(t, t) if labels and t in labels else label(t, default=code_label(t, "term"))
+             for t in frame["term"]]
     values = frame[column].to_numpy(dtype=float)
     low, high = ("share_conf_low", "share_conf_high") if share else ("conf_low", "conf_high")
     errors = None
     if low in frame.columns:
         errors = np.vstack([values - frame[low].to_numpy(dtype=float), frame[high].to_numpy(dtype=float) - values])
         errors = np.nan_to_num(errors.clip(min=0))
-    ax.barh(names, values, xerr=errors, color="#4c72b0", ecolor="#333333", capsize=3)
-    ax.set_xlabel("share of explained variance" if share else "part of R²")
-    ax.set_title(f"Shapley decomposition of R² = {total:.2f}")
+    ax.barh(names, values, xerr=errors, color="#0072B2", ecolor="#333333", capsize=3)
+    ax.set_xlabel(word("plot_share_explained") if share else word("plot_part_of_r2"))
+    ax.set_title(word("plot_shapley_title", total=_number(total, ".2f")))
     ax.axvline(0, color="black", linewidth=0.8)
     return total
 
@@ -198,22 +214,39 @@ def plot_shapley_panels(shapley: pd.DataFrame, *, models: Sequence[str] = ("seed
     matplotlib.figure.Figure
     """
     areas = list(dict.fromkeys(shapley["area"]))
-    fig, axes = _subplots(len(areas), len(models), figsize=(5.5 * len(models), 3 * len(areas)))
+    fig, axes = _subplots(len(areas), len(models), figsize=(4.5 * len(models), 2.9 * len(areas)))
     for row, area in zip(axes, areas):
         for ax, model in zip(row, models):
             total = _draw_shapley(ax, _rows(shapley, area=area, model=model), False, labels)
-            ax.set_title(f"{area}, {model}: R² = {total:.2f}", fontsize=9)
+            ax.set_title(word("plot_area_model_title", area=code_label(area, "area"), model=code_label(model, "model"),
+                              total=_number(total, ".2f")), fontsize=8.5)
+            ax.tick_params(axis="y", labelsize=7.5)
     fig.tight_layout()
     return fig
 
 
 # -- expected against actual -----------------------------------------------------------------------------
-def _annotate(ax, frame: pd.DataFrame, x, y: str, id_col: str, labels: Mapping | None) -> None:
+def _annotate(ax, frame: pd.DataFrame, x, y: str, id_col: str, labels: Mapping | None, *, log_x: bool = False) -> None:
+    """Name a few municipalities at their points; names that would run into each other are stacked above one
+    another, each joined to its point by a thin line."""
+    hits = []
     for key, name in (labels or {}).items():
         hit = np.flatnonzero(frame[id_col].to_numpy() == key)
         if len(hit):
-            ax.annotate(str(name), (x[hit[0]], frame[y].iloc[hit[0]]), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
+            hits.append((float(x[hit[0]]), float(frame[y].iloc[hit[0]]), str(name)))
+    if not hits:
+        return
+    xs = np.log10(np.asarray(x, dtype=float)) if log_x else np.asarray(x, dtype=float)
+    span = float(np.nanmax(xs) - np.nanmin(xs)) or 1.0
+    placed: list[tuple[float, int]] = []
+    for px, py, name in sorted(hits):
+        position = (np.log10(px) if log_x else px) / span
+        level = 0
+        while any(abs(position - q) < 0.09 and level == lv for q, lv in placed):
+            level += 1
+        placed.append((position, level))
+        ax.annotate(name, (px, py), fontsize=7, xytext=(4, 4 + 10 * level), textcoords="offset points",
+                    arrowprops={"arrowstyle": "-", "color": "#777777", "linewidth": 0.5} if level else None)
 
 
 def _draw_caterpillar(ax, benchmark: pd.DataFrame, id_col: str, labels: Mapping | None) -> None:
@@ -223,12 +256,13 @@ def _draw_caterpillar(ax, benchmark: pd.DataFrame, id_col: str, labels: Mapping 
               linewidth=2)
     for position, colour in _POSITION_COLOURS.items():
         part = (frame["position"] == position).to_numpy()
-        ax.scatter(x[part], frame.loc[part, "residual"], s=14, color=colour, label=position, zorder=3)
+        ax.scatter(x[part], frame.loc[part, "residual"], s=14, color=colour, label=code_label(position, "position"),
+                   zorder=3)
     _annotate(ax, frame, x, "residual", id_col, labels)
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("municipalities, sorted by actual − expected")
-    ax.set_ylabel("actual − expected spending per inhabitant")
-    ax.legend(title="vs. prediction interval", fontsize=7, title_fontsize=7)
+    ax.set_xlabel(word("plot_sorted_by_residual"))
+    ax.set_ylabel(word("plot_actual_minus_expected"))
+    ax.legend(title=word("plot_vs_prediction_interval"), fontsize=7, title_fontsize=7)
 
 
 @draws
@@ -260,15 +294,16 @@ def _draw_funnel(ax, funnel: pd.DataFrame, id_col: str, labels: Mapping | None) 
     for i, (level, part) in enumerate(funnel.groupby("level", sort=True)):
         part = part.sort_values("size")
         style = styles[i % len(styles)]
-        ax.plot(part["size"], part["limit_high"], style, color="#555555", linewidth=1, label=f"{level:.1%} limits")
+        ax.plot(part["size"], part["limit_high"], style, color="#555555", linewidth=1,
+                label=word("plot_limits", level=_number(100 * level, "g") + "%"))
         ax.plot(part["size"], part["limit_low"], style, color="#555555", linewidth=1)
     points = funnel.drop_duplicates(id_col).reset_index(drop=True)
-    ax.scatter(points["size"], points["deviation"], s=14, color="#4c72b0", zorder=3)
-    _annotate(ax, points, points["size"].to_numpy(), "deviation", id_col, labels)
+    ax.scatter(points["size"], points["deviation"], s=14, color="#0072B2", zorder=3)
+    _annotate(ax, points, points["size"].to_numpy(), "deviation", id_col, labels, log_x=True)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xscale("log")
-    ax.set_xlabel("population (log scale)")
-    ax.set_ylabel("actual − expected spending per inhabitant")
+    ax.set_xlabel(word("plot_population_log"))
+    ax.set_ylabel(word("plot_actual_minus_expected"))
     ax.legend(fontsize=7)
 
 
@@ -311,12 +346,13 @@ def plot_benchmark_panels(benchmark: pd.DataFrame, funnel: pd.DataFrame, *, labe
     matplotlib.figure.Figure
     """
     areas = list(dict.fromkeys(benchmark["area"]))
-    fig, axes = _subplots(len(areas), 2, figsize=(11, 3.5 * len(areas)))
+    fig, axes = _subplots(len(areas), 2, figsize=(PAGE_WIDTH, 3.4 * len(areas)))
     for (left, right), area in zip(axes, areas):
         _draw_caterpillar(left, _rows(benchmark, area=area), "municipality", labels)
         _draw_funnel(right, _rows(funnel, area=area), "municipality", labels)
-        left.set_title(f"{area}: actual − expected with 95 % prediction intervals", fontsize=9)
-        right.set_title(f"{area}: deviation against population", fontsize=9)
+        name = code_label(area, "area")
+        left.set_title(_wrapped(word("plot_caterpillar_title", area=name)), fontsize=8.5)
+        right.set_title(_wrapped(word("plot_funnel_title", area=name)), fontsize=8.5)
     fig.tight_layout()
     return fig
 
@@ -353,7 +389,7 @@ def plot_unit_cost_split(decomposition: pd.DataFrame, *, ax=None):
     coverage, cost = decomposition["log_diff_coverage"], decomposition["log_diff_unit_cost"]
     both = coverage.notna() & cost.notna()
     x, y = coverage[both].to_numpy(dtype=float), cost[both].to_numpy(dtype=float)
-    ax.scatter(x, y, s=14, color="#4c72b0", zorder=3)
+    ax.scatter(x, y, s=14, color="#0072B2", zorder=3)
     reach = max(np.abs(np.r_[x, y]).max(initial=0.1) * 1.1, 0.1)
     grid = np.array([-reach, reach])
     for level, style in ((0.0, "-"), (np.log(1.25), ":"), (-np.log(1.25), ":")):
@@ -361,16 +397,16 @@ def plot_unit_cost_split(decomposition: pd.DataFrame, *, ax=None):
     partly = coverage.notna() & cost.isna()
     if partly.any():
         ax.plot(coverage[partly], np.full(int(partly.sum()), -reach), "|", color=_SUPPRESSED, markersize=12,
-                label=f"{int(partly.sum())} with cost per recipient suppressed")
+                label=word("plot_with_cost_suppressed", n=int(partly.sum())))
         ax.legend(fontsize=7, loc="upper right")
     hidden = int((coverage.isna() & cost.isna()).sum())
     if hidden:
-        noun = "municipality" if hidden == 1 else "municipalities"
-        ax.text(0.02, 0.98, f"· {hidden} {noun} suppressed (too few recipients to show)",
-                transform=ax.transAxes, fontsize=7, va="top", color="#555555")
+        note = word("plot_municipality_suppressed") if hidden == 1 else word("plot_municipalities_suppressed",
+                                                                            n=hidden)
+        ax.text(0.02, 0.98, note, transform=ax.transAxes, fontsize=7, va="top", color="#555555")
     ax.set_xlim(-reach, reach)
     ax.set_ylim(-reach, reach)
-    ax.set_xlabel("log(recipients per inhabitant / national)")
-    ax.set_ylabel("log(cost per recipient / national)")
-    ax.set_title("equal spending per inhabitant along the diagonals", fontsize=9)
+    ax.set_xlabel(word("plot_log_coverage"))
+    ax.set_ylabel(word("plot_log_unit_cost"))
+    ax.set_title(word("plot_equal_spending"), fontsize=9)
     return ax

@@ -443,8 +443,10 @@ class MultiStateModel(HiddenMethods, PiecewiseMethods, GoodnessMethods, PassageM
     def _repr_html_(self) -> str:
         if not hasattr(self, "params_"):
             return f"<pre>{html.escape(repr(self))}</pre>"
+        from progression.texts.tables import readable  # the tables of the report and the notebooks read one way
+
         header = "<br>".join(html.escape(line) for line in self._header_lines())
-        return f"<p>{header}</p>" + self.summary().to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        return f"<p>{header}</p>" + readable(self.summary())._repr_html_()
 
     def __repr__(self) -> str:
         settings = f"center={self.center}, cl={self.cl}"
