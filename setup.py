@@ -26,8 +26,11 @@ def _git(*args):
 
 class BuildWithNotebooks(build_py):
     def run(self):
-        super().run()
+        # setuptools reuses build/lib between builds, so a file removed from src/ would live on in the
+        # next wheel (an old texts/*.yaml defines its labels twice); start each build from nothing.
         package = Path(self.build_lib) / "progression"
+        shutil.rmtree(package, ignore_errors=True)
+        super().run()
         target = package / "notebooks"
         target.mkdir(parents=True, exist_ok=True)
         for path in [*sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")), ROOT / "notebooks" / "chain.yaml"]:

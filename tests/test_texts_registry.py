@@ -106,7 +106,8 @@ def test_the_language_is_set_once_and_restored():
 
 
 def test_a_section_without_an_entry_still_has_a_title():
-    assert section_frame("50_payment_models", language="en")["title"] == "Payment models"
+    assert section_frame("60_new_analysis", language="en")["title"] == "New analysis"
+    assert section_frame("50_payment_models", language="da")["title"] == "Afregningsmodeller for botilbud"
     frame = section_frame("20_transitions", language="da")
     assert frame["title"] == "Bevægelser på indsatstrappen" and frame["key_figures"]  # Danish falls back for keys
 
