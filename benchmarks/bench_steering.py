@@ -1,6 +1,6 @@
 """Timing of the steering tools: commitments, volume × unit cost, the monthly follow-up, the price/volume split.
 
-Run (ci-sized example data, and a run folder's register, e.g. the national seed004 run):
+Run (ci-sized example data, and a run folder's register, e.g. the national run of ``params/seed004.yaml``):
 
     .venv/bin/python benchmarks/bench_steering.py
     .venv/bin/python benchmarks/bench_steering.py --run-dir /path/to/run   # reads data/spells.parquet, unit_costs

@@ -27,8 +27,16 @@ from progression.texts import (
 
 ROOT = Path(__file__).resolve().parents[1]
 #: A citation by internal file number ("seed 002", "seed004") or by line ("L752") that no reader can resolve.
-INTERNAL_REFERENCE = re.compile(r"\bseed[ -]0\d\d\b|(?<![\w/`_])seed0\d\d(?![\w.`])|\bL\d{2,5}(?:-\d+)?\b",
+#: Names that carry the number (``params/seed004.yaml``, ``variation_seed004``, ``progression.steering.seed004``)
+#: are not citations; a line is a capital L (``l11`` is a matrix entry).
+INTERNAL_REFERENCE = re.compile(r"\bseed[ -]0\d\d\b|(?<![\w/`_.])seed0\d\d(?![\w.`])|(?-i:\bL\d{2,5}(?:-\d+)?\b)",
                                 re.IGNORECASE)
+#: In code and parameter files the number also opens data values and keys: a string literal or a YAML value
+#: that starts with it (``"seed004"``, ``"seed004 criteria"``, ``name: seed004``) names, it does not cite.
+NAMED_VALUE = re.compile(r"""(?<=["'])seed0\d\d\b|(?<=: )seed0\d\d[ \t]*$""", re.MULTILINE)
+#: The code, parameter files, benchmarks and tools whose docstrings, comments and strings cite the reports.
+SOURCE_FILES = ("src/progression/**/*.py", "params/*.yaml", "benchmarks/*.md", "benchmarks/*.py", "tools/*",
+                "data/README.md")
 #: Sections whose words are the same in every language (kept in English only).
 LANGUAGE_FREE = {"formats", "vocabulary", "published", "references"}
 
@@ -129,9 +137,13 @@ def _markdown_of(notebook: Path) -> str:
     return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
 
 
-@pytest.mark.parametrize("where", ["notebooks", "docs", "texts", "readme"])
+@pytest.mark.parametrize("where", ["notebooks", "docs", "texts", "readme", "source"])
 def test_sources_are_cited_by_author_and_year_not_by_file_or_line_number(where):
-    if where == "notebooks":
+    if where == "source":
+        paths = sorted({p for pattern in SOURCE_FILES for p in ROOT.glob(pattern) if p.is_file()})
+        assert any(p.suffix == ".py" for p in paths) and any(p.suffix == ".yaml" for p in paths)
+        found = {str(p.relative_to(ROOT)): NAMED_VALUE.sub("", p.read_text(encoding="utf-8")) for p in paths}
+    elif where == "notebooks":
         found = {p.name: _markdown_of(p) for p in sorted((ROOT / "notebooks").glob("*.ipynb"))}
     elif where == "docs":
         found = {p.name: p.read_text() for p in sorted((ROOT / "docs").glob("*.md"))}
@@ -150,8 +162,18 @@ def test_sources_are_cited_by_author_and_year_not_by_file_or_line_number(where):
 
 
 def test_the_grep_finds_what_it_should():
-    for text_ in ("seed 002, L752", "(seed 004 Table 2.8)", "see L1608-1611", "the seed004 criteria"):
+    for text_ in ("seed 002, L752", "(seed 004 Table 2.8)", "see L1608-1611", "the seed004 criteria",
+                  "Seed 000 (VIVE 2024)", "the whole seed-004 adult total", "(000 L1460)", "seed 002's"):
         assert INTERNAL_REFERENCE.search(text_), text_
     for text_ in ("params/seed004.yaml", "variation_seed004", "`seed004`", "Finansministeriet (2009), Table 2.8",
-                  "seed 20240101"):
+                  "seed 20240101", "from progression.steering.seed004 import", "(l11, l21, l22)"):
         assert not INTERNAL_REFERENCE.search(text_), text_
+
+
+def test_the_source_scan_lets_names_through_but_not_citations():
+    for code in ('criteria_set == "seed004"', '("seed004 criteria", own)', "  name: seed004\n",
+                 "load_seed004_tables()", '"shapley.seed004"'):
+        assert not INTERNAL_REFERENCE.search(NAMED_VALUE.sub("", code)), code
+    for code in ('description="R2 (seed 004)"', '"source": "seed 002 L245-247"', "# see seed 000 L657",
+                 'description="the seed004 criteria"', "# the seed004 run\n"):
+        assert INTERNAL_REFERENCE.search(NAMED_VALUE.sub("", code)), code

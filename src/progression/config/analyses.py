@@ -208,14 +208,15 @@ class DesignParams(Section):
     n_municipalities: list[int] = Field(default_factory=lambda: [12, 24, 48, 98], min_length=1,
                                         description="pilot sizes (municipalities) of the MDE grid")
     curve_municipalities: int = Field(24, ge=4, le=98, description="municipalities of the power curves")
-    n_models: int = Field(3, ge=2, le=3, description="payment models of the pilot (seed 000: 2–3)")
-    n_projects: int = Field(6, ge=2, le=12, description="projects of the pilot (seed 000: 5–6)")
+    n_models: int = Field(3, ge=2, le=3, description="payment models of the pilot (VIVE 2024, Styringsgennemgang "
+                          "af socialpsykiatrien, section 3.3.2: 2–3)")
+    n_projects: int = Field(6, ge=2, le=12, description="projects of the pilot (VIVE 2024, section 3.3.2: 5–6)")
     relative_effect: float = Field(0.2, gt=0, lt=1, description="target effect as a share of the baseline rate")
     power: float = Field(0.8, gt=0, lt=1)
     never_share: float = Field(1 / 3, ge=0, lt=1, description="share never treated in the staggered pilot")
     n_sims: int = Field(300, ge=20, le=100_000, description="simulated pilots per scenario")
-    pilot_budget_dkk: float = Field(1.25e9, gt=0, description="yearly budget of the pilot (seed 000: 5 bn kr. "
-                                    "for a large-scale trial; here spread over four years)")
+    pilot_budget_dkk: float = Field(1.25e9, gt=0, description="yearly budget of the pilot (VIVE 2024, "
+                                    "section 3.3.2: 5 bn kr. for a large-scale trial; here spread over four years)")
     price_per_outcome_dkk: float = Field(100_000, gt=0, description="rate-card price per outcome above the "
                                          "counterfactual in the payment-rule comparison")
     gain_per_outcome_dkk: float = Field(100_000, gt=0, description="public gain per caused outcome")
@@ -224,9 +225,10 @@ class DesignParams(Section):
                                       "expected payment with the true effect")
     n_rule_draws: int = Field(2000, ge=100, le=1_000_000)
     bonus_rate_per_1000: float = Field(10.0, gt=0, description="preventable admissions per 1,000 citizens and "
-                                       "year [check: no Danish figure in the seeds]")
+                                       "year [check: no Danish figure in the source reports]")
     bonus_price_dkk: float = Field(30_000, gt=0, description="bonus per avoided admission [check]")
-    bonus_cap_dkk: float = Field(1e9, gt=0, description="yearly cap of the bonus (seed 000: up to 1 bn kr.)")
+    bonus_cap_dkk: float = Field(1e9, gt=0, description="yearly cap of the bonus (VIVE 2024, section 3.3.2: "
+                                "up to 1 bn kr.)")
     bonus_true_change: float = Field(-0.03, gt=-1, lt=1, description="true yearly relative change of the rate in "
                                      "the 'effect' scenario of the bonus")
 

@@ -34,13 +34,19 @@ class SyntheticParams(Section):
     scale: float = Field(1.0, gt=0, le=20, description="1.0 = national size (~72,000 adults in 2022)")
     start_year: int = Field(2010, ge=2000, le=2030)
     end_year: int = Field(2024, ge=2000, le=2030, validate_default=True)
-    adult_explained_share: float = Field(0.40, gt=0, lt=1, description="R2 of adult spending on criteria (seed 004)")
-    child_explained_share: float = Field(0.48, gt=0, lt=1, description="R2 of children's spending on criteria (seed 004)")
-    adult_mean_dkk: float = Field(7776.0, gt=0, description="adult spending per 18-66-year-old in 2008 (seed 004 L507)")
-    child_mean_dkk: float = Field(9105.0, gt=0, description="children's spending per 0-22-year-old in 2008 (seed 004 L397)")
+    adult_explained_share: float = Field(0.40, gt=0, lt=1, description="R2 of adult spending on criteria "
+                                         "(Finansministeriet 2009, Det specialiserede socialområde – redskaber til "
+                                         "styring og prioritering, section 2.2)")
+    child_explained_share: float = Field(0.48, gt=0, lt=1, description="R2 of children's spending on criteria "
+                                         "(Finansministeriet 2009, section 2.1)")
+    adult_mean_dkk: float = Field(7776.0, gt=0, description="adult spending per 18-66-year-old in 2008 "
+                                  "(Finansministeriet 2009, Tabel 2.8 and Figur 2.2)")
+    child_mean_dkk: float = Field(9105.0, gt=0, description="children's spending per 0-22-year-old in 2008 "
+                                  "(Finansministeriet 2009, Tabel 2.4 and Figur 2.1)")
     adult_spread_ratio: float = Field(2.0, gt=1, le=5, description="95th/5th percentile of adult spending per capita")
     child_spread_ratio: float = Field(2.4, gt=1, le=5, description="95th/5th percentile of children's spending per capita")
-    spending_price_year: int = Field(2009, ge=1990, le=2100, description="price year of the accounts (seed 004 tables)")
+    spending_price_year: int = Field(2009, ge=1990, le=2100, description="price year of the accounts "
+                                     "(Finansministeriet 2009, the tables of section 2)")
     spending_real_growth: float = Field(0.01, ge=-0.1, le=0.1, description="real growth per year of spending per capita")
     cost_price_year: int = Field(2024, ge=1990, le=2100, description="price year of unit costs and person-year costs")
     case_recovery_start_year: int = Field(2019, ge=2000, le=2030, description="recovery start in the four case municipalities")

@@ -1,7 +1,7 @@
 """Payment rules for small volumes, and the bonus for fewer preventable admissions.
 
-Seed 000 (VIVE 2024, *Styringsgennemgang af socialpsykiatrien*) warns that the target groups are too
-small to pay against an average expected result: with 10 citizens in a contract, chance alone moves
+VIVE (2024), *Styringsgennemgang af socialpsykiatrien*, section 2.3.1, warns that the target groups are
+too small to pay against an average expected result: with 10 citizens in a contract, chance alone moves
 the outcome rate by ±10 percentage points. A rate-card fund then pays for noise. The rules here act on
 simulated outcomes per contract (one municipality, one cohort) and can be stacked:
 
@@ -22,8 +22,8 @@ of each intervention and outcome) can take any of them. :func:`evaluate_rules` s
 under a true effect and under no effect and reports, per rule, the variance of payments, the
 probability of budget neutrality and the probability of paying when the true effect is zero.
 
-:func:`admissions_bonus` simulates seed 000's proposal of a bonus of up to 1 bn kr. a year to
-municipalities whose preventable admissions per 1,000 citizens fall.
+:func:`admissions_bonus` simulates the proposal VIVE (2024), section 3.3.2, cites: a bonus of up to 1 bn kr. a
+year to municipalities whose preventable admissions per 1,000 citizens fall.
 
 References
 ----------
@@ -355,7 +355,7 @@ def admissions_bonus(population, *, rate_per_1000: float, price_per_admission: f
     true_change)^t. A municipality whose rate per 1,000 falls from the year before receives
     ``price_per_admission`` × the admissions avoided, (rate_{t−1} − rate_t)·pop/1000, when the fall
     exceeds ``min_fall_z`` standard errors of the difference (0: any fall); the year's total is
-    scaled down pro rata to ``yearly_cap`` (seed 000: up to 1 bn kr. a year).
+    scaled down pro rata to ``yearly_cap`` (VIVE 2024, section 3.3.2: up to 1 bn kr. a year).
 
     Parameters
     ----------

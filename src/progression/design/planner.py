@@ -1,6 +1,6 @@
 """A planner for the pilot: 2–3 payment models × 5–6 projects across the 98 municipalities.
 
-Seed 000 (VIVE 2024, section 3.3, *Styringsgennemgang af socialpsykiatrien*) cites a proposal for a
+VIVE (2024), *Styringsgennemgang af socialpsykiatrien*, section 3.3.2, cites a proposal for a
 large-scale trial of 2–3 quite different models in 5–6 projects with a scientific evaluation, and warns
 that such trials shift resources between municipalities while they run. The planner answers, for each
 of the fund's outcomes with the baseline rate, ICC and municipality sizes the data show:
@@ -282,8 +282,8 @@ def resource_shift(population: pd.Series, citizens: pd.Series, treatment: np.nda
     """What a pilot moves between municipalities while it runs, period by period.
 
     The pilot's yearly budget is financed by all municipalities in proportion to their population
-    (as the redistribution seed 000 proposes to take from the municipal co-financing, KMF) and spent in
-    the municipalities running it, in proportion to their citizens in the target group.
+    (as the proposal cited in VIVE 2024, section 3.3.2, takes it from the municipal co-financing, KMF)
+    and spent in the municipalities running it, in proportion to their citizens in the target group.
 
     Parameters
     ----------

@@ -70,7 +70,8 @@ class StateSpace:
     @classmethod
     def from_staircase(cls, staircase=None, *, n_levels: int = 3,
                        botilbud: Sequence[str] = ("SEL107", "ABL105", "SEL108")) -> "StateSpace":
-        """The state space of a staircase (default: seed 002's) with ``n_levels`` support levels."""
+        """The state space of a staircase (default: the staircase of Social- og Boligstyrelsen 2024,
+        *Kommunernes omlægning til Borgeren ved roret*) with ``n_levels`` support levels."""
         stairs = as_staircase(staircase)
         check_positive_int(n_levels, name="n_levels")
         botilbud = tuple(botilbud)

@@ -584,7 +584,8 @@ def add_context(
     persons, spells : DataFrame
         The persons (``target_group``, ``municipality``) and their service spells.
     staircase : Staircase or StaircaseParams, optional
-        Defaults to the seed-002 staircase.
+        Defaults to the staircase of Social- og Boligstyrelsen (2024), *Kommunernes omlægning til
+        Borgeren ved roret*.
 
     Returns
     -------

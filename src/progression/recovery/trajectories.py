@@ -757,7 +757,8 @@ def trajectory_frame(
     instrument : str
         A registered instrument.
     staircase : Staircase or StaircaseParams, optional
-        Defaults to the seed-002 staircase.
+        Defaults to the staircase of Social- og Boligstyrelsen (2024), *Kommunernes omlægning til
+        Borgeren ved roret*.
     max_years : float, default 10
     max_persons : int, optional
     seed : int, default 0

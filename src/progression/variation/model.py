@@ -151,7 +151,8 @@ class SpendingVariationModel:
         id_col : str, default="municipality"
             Municipality code column (must be unique).
         exclude : iterable, optional
-            Ids to leave out (e.g. ``[825]`` for Læsø, as seed 003 Fig. 2.5 does).
+            Ids to leave out (e.g. ``[825]`` for Læsø, as Figur 2.5 of Ekspertudvalget på socialområdet
+            (2024), *Anbefalinger til en bæredygtig faglig og økonomisk udvikling på socialområdet*, does).
 
         Returns
         -------

@@ -17,7 +17,9 @@ threshold ``1.96 * sqrt(2) * sd_pre * sqrt(1 - r)`` (domain.md section 3).
 
 Schedules: VUM at Poisson times (rate 0.6 a year) while on a step from 2014; the surveys at Poisson
 times (1 a year) for persons in a measurement programme, in recovery-oriented municipalities from
-``max(2018, recovery_start_year)`` and elsewhere (0.2 a year) from 2021 (seed 002 L1596-1626).
+``max(2018, recovery_start_year)`` and elsewhere (0.2 a year) from 2021 (Social- og Boligstyrelsen 2024,
+*Kommunernes omlægning til Borgeren ved roret*, chapter «Styringsredskaber»: «Kvaliteten i den faglige
+omlægning» and «Resultater for borgerne»).
 """
 
 from __future__ import annotations

@@ -58,11 +58,14 @@ class InterventionSpec:
 #: Uptake log hazard ratios (per severity step, per 10 years of age, per sd of employability).
 UPTAKE = {"severity": -0.5, "age10": -0.3, "employability": 0.6}
 
+# Sources: Ekspertudvalget på socialområdet (2024), *Anbefalinger til en bæredygtig faglig og økonomisk udvikling
+# på socialområdet*; VIVE (2024), *Styringsgennemgang af socialpsykiatrien*.
 INTERVENTIONS: tuple[InterventionSpec, ...] = (
     InterventionSpec(
         code="ips", name="Individual Placement and Support (IPS)", target_group="sindslidelse",
         description="Individual job support for citizens with mental illness on §82 or §85 "
-                    "(seed 003 L1611: SØM about 50,000 kr. saved per participant)",
+                    "(Ekspertudvalget på socialområdet 2024, section 6.1, note 1: SØM about 50,000 kr. "
+                    "saved per participant)",
         eligible_states=("SEL82", "SEL85"), min_age=18, max_age=60, enrol_rate=0.06, cost_dkk=60_000,
         duration_years=1.5, n_municipalities=20, offer_years=(2014, 2020),
         escalation_log_hr=-0.10, escalation_log_hr_per_severity=0.0,
@@ -70,7 +73,7 @@ INTERVENTIONS: tuple[InterventionSpec, ...] = (
         psych_log_rr=-0.05, psych_log_rr_per_severity=0.0),
     InterventionSpec(
         code="sel82_group", name="Forebyggende gruppeforløb (§82a)", target_group="alle",
-        description="A time-limited preventive group course under §82a (seed 000 L1037: no evidence "
+        description="A time-limited preventive group course under §82a (VIVE 2024, section 2.6: no evidence "
                     "yet that §82 reduces psychiatric admissions)",
         eligible_states=("SEL82", "SEL85"), min_age=18, max_age=70, enrol_rate=0.08, cost_dkk=15_000,
         duration_years=0.5, n_municipalities=30, offer_years=(2016, 2022),

@@ -13,7 +13,8 @@ The model (all draws from the stream ``"municipalities"``):
   ``y_my = M_y * (1 + x_my' b + r_my)``. The residual ``r`` (practice plus yearly noise) is made
   orthogonal to ``[1, X_y]`` and scaled so that, in every year, the OLS R^2 of ``y`` on the
   generating criteria over the 98 municipalities equals the target exactly (the 98 municipalities
-  are the whole population, so this is the population R^2). Seed 004 L403, L512.
+  are the whole population, so this is the population R^2). Finansministeriet (2009), *Det specialiserede
+  socialområde – redskaber til styring og prioritering*, sections 2.1 and 2.2.
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ POPULATION = {
 #: Split of an area's total over its functions: municipal Dirichlet shares and a yearly jitter.
 FUNCTION_SPLIT = {"dirichlet_concentration": 60.0, "yearly_log_sd": 0.05}
 
-CASE_MUNICIPALITIES = (265, 169, 657, 751)  # Roskilde, Høje-Taastrup, Herning, Aarhus (seed 002 L26-27)
+#: Roskilde, Høje-Taastrup, Herning, Aarhus: the case municipalities of Social- og Boligstyrelsen (2024),
+#: *Kommunernes omlægning til Borgeren ved roret* (foreword).
+CASE_MUNICIPALITIES = (265, 169, 657, 751)
 REFERENCE_YEAR = 2022
 PRACTICE_PERSISTENCE = 0.85  # share of the residual variance that is persistent practice
 CHILD_ADULT_PRACTICE_CORR = 0.5
@@ -71,22 +74,25 @@ class SpendingArea:
     seed_reference: str
 
 
-#: Adults: hovedfunktion 5.38 (seed 004 L516 names the three criteria); the four functions carry the
-#: whole seed-004 adult total, split like seed 002 Fig. 5 (13/39/22/25 %, L300-317).
+#: Adults: hovedfunktion 5.38 (Finansministeriet 2009, section 2.2, note 3, names the three criteria); the four
+#: functions carry the whole adult total of Finansministeriet (2009), split like Social- og Boligstyrelsen (2024),
+#: Figur 5 (13/39/22/25 %).
 ADULTS = SpendingArea(
     name="adults",
     criteria=("share_no_vocational_25_49", "share_handicap_diagnoses", "share_psychiatric_patients"),
     denominator="pop_18_66",
     functions={"53838": 0.13, "53851": 0.39, "53852": 0.22, "53850": 0.26},
-    seed_reference="seed 004 L507 (mean), L510 (spread), L512/L516 (R^2, criteria)",
+    seed_reference="Finansministeriet (2009), Tabel 2.8 and Figur 2.2 (mean), section 2.2 (spread, R^2) "
+                   "and its note 3 (criteria)",
 )
-#: Children: hovedfunktion 5.28 as one total (seed 004 L421 names the two criteria).
+#: Children: hovedfunktion 5.28 as one total (Finansministeriet 2009, section 2.1, note 2, names the two criteria).
 CHILDREN = SpendingArea(
     name="children",
     criteria=("share_children_low_education", "share_non_western_immigrants"),
     denominator="pop_0_22",
     functions={"52800": 1.0},
-    seed_reference="seed 004 L397 (mean), L401 (spread), L403/L421 (R^2, criteria)",
+    seed_reference="Finansministeriet (2009), Tabel 2.4 and Figur 2.1 (mean), section 2.1 (spread, R^2) "
+                   "and its note 2 (criteria)",
 )
 
 
@@ -278,7 +284,7 @@ def municipal_accounts(model: MunicipalityModel, years_df: pd.DataFrame, params,
     """The ``municipal_accounts`` table (adults 5.38.x, children 5.28) and the truth of the spending model.
 
     Amounts are net operating expenditure in ``params.spending_price_year`` prices (default 2009, the
-    prices of seed 004 Tables 2.4 and 2.8).
+    prices of Finansministeriet (2009), Tabel 2.4 and 2.8).
     """
     rng = generator(seed, "municipal_accounts")
     frames, truth = [], {}

@@ -15,9 +15,9 @@ same random numbers as their observed outcomes.
 * ``education_weeks``, ``employment_measure_hours``, ``somatic_inpatient_days``,
   ``outpatient_contacts``, ``justice_contact``: simple logistic, lognormal and Poisson models.
 
-Levels are calibrated to seed 002 Fig. 13/14 (L982-986): employment about 3 weeks, employment
-measures about 50 hours, disability pension 33 (cognitive) and 26 (mental) weeks, psychiatric
-inpatient days about 7 (mental) and 2 (cognitive).
+Levels are calibrated to Social- og Boligstyrelsen (2024), *Kommunernes omlægning til Borgeren ved roret*,
+Figur 13 and 14: employment about 3 weeks, employment measures about 50 hours, disability pension 33
+(cognitive) and 26 (mental) weeks, psychiatric inpatient days about 7 (mental) and 2 (cognitive).
 
 Costs are unit costs (an illustrative table in ``cost_price_year`` prices) times exposure. Service
 costs are paid by the municipality, except the state's refusion of very expensive cases
@@ -61,8 +61,9 @@ UNIT_COSTS: dict[str, list[tuple[str, str, float, str]]] = {
     "education": [("stat", "week", 1_600, "illustrative assumption: SU and education places")],
     "justice": [("stat", "case", 25_000, "illustrative assumption: police, courts and prison service")],
 }
-#: SEL §176 refusion at 2024 rates: (threshold DKK, state share above it). 910,000 kr. is seed 000 L657;
-#: the two upper thresholds are the 2022 values 1.68 and 2.12 million scaled by 910/860 [check].
+#: SEL §176 refusion at 2024 rates: (threshold DKK, state share above it). 910,000 kr. is VIVE (2024),
+#: *Styringsgennemgang af socialpsykiatrien*, section 2.2.1; the two upper thresholds are the 2022 values 1.68 and
+#: 2.12 million scaled by 910/860 [check].
 REFUSION_2024 = ((910_000, 0.25), (1_777_674, 0.50), (2_243_488, 0.75))
 REFUSION_MAX_AGE = 67
 PENSION_AGE = 67

@@ -11,8 +11,9 @@ Every person gets, once and for all (stream ``"persons"``):
   (Poisson process; destinations weighted by population, half within the region).
 
 Death, emigration and moves do not depend on the step a person is on: they are censoring events.
-Entrants at 18 come from the children's area (seed 002 L353); at scale 1 the entry counts give about
-72,000 adults in services in 2022 (seed 002 L245-247).
+Entrants at 18 come from the children's area (Social- og Boligstyrelsen 2024, *Kommunernes omlægning til
+Borgeren ved roret*, «Kontakter på tværs af velfærdsområder»); at scale 1 the entry counts give about
+72,000 adults in services in 2022 (Social- og Boligstyrelsen 2024, «Målgruppens omfang»).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ GROUPS = ("kognitivt_handicap", "sindslidelse", "begge")
 STATES = ("none", "SEL82", "SEL85", "SEL107", "ABL105", "SEL108", "out")
 SERVICE_STATES = (1, 2, 3, 4, 5)
 
-#: New persons per year at scale 1, by target group (tuned so 2022 matches seed 002 L245-247).
+#: New persons per year at scale 1, by target group (tuned so 2022 matches Social- og Boligstyrelsen
+#: 2024, «Målgruppens omfang»).
 ENTRANTS_PER_YEAR = {"kognitivt_handicap": 3330.0, "sindslidelse": 3220.0, "begge": 450.0}
 #: Persons in services at the start of the burn-in, at scale 1.
 INITIAL_STOCK = {"kognitivt_handicap": 35000.0, "sindslidelse": 21000.0, "begge": 5300.0}
@@ -37,7 +39,8 @@ SHARE_ENTERING_AT_18 = {"kognitivt_handicap": 0.45, "sindslidelse": 0.12, "begge
 SEVERITY_PROBS = {"kognitivt_handicap": (0.30, 0.45, 0.25), "sindslidelse": (0.35, 0.45, 0.20),
                   "begge": (0.20, 0.45, 0.35)}
 MALE_SHARE = {"kognitivt_handicap": 0.60, "sindslidelse": 0.48, "begge": 0.58}
-#: P(childhood services): entering at 18 / entering at 19-24 / entering at 25+ (seed 002 L350-351).
+#: P(childhood services): entering at 18 / entering at 19-24 / entering at 25+ (Social- og Boligstyrelsen 2024,
+#: «Kontakter på tværs af velfærdsområder»).
 CHILDHOOD_PROBS = {"kognitivt_handicap": (0.50, 0.18, 0.05), "sindslidelse": (0.60, 0.30, 0.06),
                    "begge": (0.65, 0.30, 0.08)}
 #: Entry step probabilities over (SEL82, SEL85, SEL107, ABL105, SEL108): at 18 / later.

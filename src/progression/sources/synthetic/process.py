@@ -40,7 +40,9 @@ from .interventions import INTERVENTIONS, UPTAKE
 from .persons import GROUPS, STATES
 
 #: Baseline intensities per year for the reference person (kognitivt_handicap, severity 2, age 40,
-#: practice 0, no recovery orientation). Tuned so that 2022 matches seed 002 (L300-317, L716-719).
+#: practice 0, no recovery orientation). Tuned so that 2022 matches Social- og Boligstyrelsen (2024), *Kommunernes
+#: omlægning til Borgeren ved roret*: Figur 4 (the service shares) and the text beside Figur 11 and 12 (the moves
+#: from §85).
 BASELINE_Q: dict[str, dict[str, float]] = {
     "none": {"SEL82": 0.09, "SEL85": 0.12, "SEL107": 0.01, "ABL105": 0.004, "SEL108": 0.001, "out": 0.25},
     "SEL82": {"none": 1.0, "SEL85": 0.10, "SEL107": 0.015, "ABL105": 0.01},
@@ -62,7 +64,7 @@ DESTINATION_GROUP_EFFECTS: dict[str, dict[str, float]] = {
     "begge": {"ABL105": 0.10, "SEL108": 0.20},
 }
 #: Log multipliers of the intensities into a destination from the municipality's recovery start on
-#: (recovery-oriented municipalities use more preventive §82 support, seed 002 L641-643).
+#: (recovery-oriented municipalities use more preventive §82 support, Social- og Boligstyrelsen 2024, Figur 10).
 RECOVERY_DESTINATION_EFFECTS: dict[str, float] = {"SEL82": 0.4}
 CLASSES = ("up", "down", "entry", "other")
 OUT = STATES.index("out")

@@ -3,12 +3,15 @@
 *True* service episodes are the path segments on a step (one paragraph per step; §82 is §82a or §82b),
 plus
 
-* concurrent §82 episodes during §85 (a citizen can hold several services, seed 002 L319-322),
-* side services §103, §104 and §97 over part of a person's service career (seed 002 L356-365, L383).
+* concurrent §82 episodes during §85 (a citizen can hold several services, Social- og Boligstyrelsen 2024,
+  *Kommunernes omlægning til Borgeren ved roret*, note to Figur 4 and 5),
+* side services §103, §104 and §97 over part of a person's service career (Social- og Boligstyrelsen 2024,
+  «Kontakter på tværs af velfærdsområder», and Figur 6 and 7).
 
 The *recorded* spells add the quirks of real register data:
 
-* §82 under-registration: a share of §82 spells is missing (seed 002 L742-750: §82 is poorly registered);
+* §82 under-registration: a share of §82 spells is missing (Social- og Boligstyrelsen 2024, «Registrering og
+  opgørelse af data for aktiviteter og udgifter»: §82 is poorly registered);
 * same-day paragraph changes: at a change, the old spell ends on the day the new one starts;
 * late closures: the old spell is closed 1-90 days after the new one started (overlapping spells);
 * open spells: ``end_date`` is missing for spells ongoing at the extract date.

@@ -17,37 +17,59 @@ SERVICE_GROUPS = {"SEL82": ("SEL82a", "SEL82b", "SEL82c", "SEL82d"), "SEL85": ("
 TARGET_GROUP_PARAGRAPHS = tuple(p for ps in SERVICE_GROUPS.values() for p in ps)
 BOTILBUD = ("SEL107", "ABL105", "SEL108")
 
-#: Calibration targets with the seed line they come from (notes in shared/docs/seed-notes/).
+#: Calibration targets with the published figure they come from: Social- og Boligstyrelsen (2024), *Kommunernes
+#: omlægning til Borgeren ved roret*; Finansministeriet, Indenrigs- og Socialministeriet & KL (2009), *Det
+#: specialiserede socialområde – redskaber til styring og prioritering*; Ekspertudvalget på socialområdet (2024),
+#: *Anbefalinger til en bæredygtig faglig og økonomisk udvikling på socialområdet*.
 TARGETS = {
-    "target_group_2022": {"value": 72_000, "source": "seed 002 L245-247", "scales_with": "scale"},
-    "cognitive_2022": {"value": 44_000, "source": "seed 002 L245-247 (kognitivt_handicap + begge)",
+    "target_group_2022": {"value": 72_000, "source": "Social- og Boligstyrelsen (2024), «Målgruppens omfang»",
+                          "scales_with": "scale"},
+    "cognitive_2022": {"value": 44_000, "source": "Social- og Boligstyrelsen (2024), «Målgruppens omfang» "
+                                                  "(kognitivt_handicap + begge)",
                        "scales_with": "scale"},
-    "mental_2022": {"value": 34_000, "source": "seed 002 L245-247 (sindslidelse + begge)", "scales_with": "scale"},
-    "overlap_2022": {"value": 6_000, "source": "seed 002 L247-248 (derived: 44,000 + 34,000 - 72,000)",
+    "mental_2022": {"value": 34_000, "source": "Social- og Boligstyrelsen (2024), «Målgruppens omfang» "
+                                               "(sindslidelse + begge)",
+                    "scales_with": "scale"},
+    "overlap_2022": {"value": 6_000, "source": "Social- og Boligstyrelsen (2024), «Målgruppens omfang» "
+                                               "(derived: 44,000 + 34,000 - 72,000)",
                      "scales_with": "scale"},
     "service_shares_2022": {"value": {"SEL85": 0.59, "ABL105": 0.19, "SEL107": 0.11, "SEL108": 0.07, "SEL82": 0.09},
-                            "source": "seed 002 Fig. 4, L300-317"},
-    "flow_sel85_2020_2022_national": {"value": {"none_or_lower": 0.26, "higher": 0.05}, "source": "seed 002 L716-719"},
-    "flow_sel85_2020_2022_case": {"value": {"none_or_lower": 0.30, "higher": 0.04}, "source": "seed 002 L716-719"},
-    "botilbud_share_of_persons": {"value": 0.35, "source": "seed 002 L327-329"},
-    "botilbud_share_of_service_spending": {"value": 0.90, "source": "seed 002 L327-329 ('knap 90 pct.')"},
+                            "source": "Social- og Boligstyrelsen (2024), Figur 4"},
+    "flow_sel85_2020_2022_national": {"value": {"none_or_lower": 0.26, "higher": 0.05},
+                                      "source": "Social- og Boligstyrelsen (2024), text beside Figur 12"},
+    "flow_sel85_2020_2022_case": {"value": {"none_or_lower": 0.30, "higher": 0.04},
+                                  "source": "Social- og Boligstyrelsen (2024), text beside Figur 11"},
+    "botilbud_share_of_persons": {"value": 0.35,
+                                  "source": "Social- og Boligstyrelsen (2024), text after Figur 4 and 5"},
+    "botilbud_share_of_service_spending": {"value": 0.90,
+                                           "source": "Social- og Boligstyrelsen (2024), text after Figur 4 and 5 "
+                                                     "('knap 90 pct.')"},
     "botilbud_share_by_group": {"value": {"kognitivt_handicap": 0.40, "sindslidelse": 0.25},
-                                "source": "seed 002 L346-347"},
+                                "source": "Social- og Boligstyrelsen (2024), «Kontakter på tværs af "
+                                          "velfærdsområder»"},
     "childhood_services_by_group": {"value": {"kognitivt_handicap": 0.25, "sindslidelse": 0.15},
-                                    "source": "seed 002 L350-351"},
-    "employment_weeks": {"value": {"kognitivt_handicap": 3, "sindslidelse": 3}, "source": "seed 002 Fig. 13/14, L982"},
+                                    "source": "Social- og Boligstyrelsen (2024), «Kontakter på tværs af "
+                                              "velfærdsområder»"},
+    "employment_weeks": {"value": {"kognitivt_handicap": 3, "sindslidelse": 3},
+                         "source": "Social- og Boligstyrelsen (2024), Figur 13 and 14"},
     "employment_measure_hours": {"value": {"kognitivt_handicap": 54, "sindslidelse": 48},
-                                 "source": "seed 002 Fig. 13/14, L982"},
+                                 "source": "Social- og Boligstyrelsen (2024), Figur 13 and 14"},
     "disability_pension_weeks": {"value": {"kognitivt_handicap": 33, "sindslidelse": 26},
-                                 "source": "seed 002 Fig. 13/14, L982"},
-    "psych_inpatient_days": {"value": {"kognitivt_handicap": 2, "sindslidelse": 7}, "source": "seed 002 L972, L986"},
+                                 "source": "Social- og Boligstyrelsen (2024), Figur 13 and 14"},
+    "psych_inpatient_days": {"value": {"kognitivt_handicap": 2, "sindslidelse": 7},
+                             "source": "Social- og Boligstyrelsen (2024), Figur 13 and 14 and the text before them"},
     "per_10000_inhabitants": {"value": {"SEL82": {"case": 25, "national": 18}, "SEL108": {"case": 11, "national": 14}},
-                              "source": "seed 002 L641-644 (orientation only: the report's denominator is unclear)"},
-    "adult_spending_mean_2008": {"value": 7776, "source": "seed 004 Table 2.8, L507 (2009 prices)"},
-    "child_spending_mean_2008": {"value": 9105, "source": "seed 004 Table 2.4, L397 (2009 prices)"},
-    "adult_r2": {"value": 0.40, "source": "seed 004 L512 ('ca. 40 pct.')"},
-    "child_r2": {"value": 0.48, "source": "seed 004 L403 ('knap halvdelen')"},
-    "adult_spread_p95_p5": {"value": 2.0, "source": "seed 003 L288 (factor 2); seed 004 L510 counts imply about 1.6"},
+                              "source": "Social- og Boligstyrelsen (2024), text beside Figur 10 (orientation only: "
+                                        "the report's denominator is unclear)"},
+    "adult_spending_mean_2008": {"value": 7776,
+                                 "source": "Finansministeriet (2009), Tabel 2.8 and Figur 2.2 (2009 prices)"},
+    "child_spending_mean_2008": {"value": 9105,
+                                 "source": "Finansministeriet (2009), Tabel 2.4 and Figur 2.1 (2009 prices)"},
+    "adult_r2": {"value": 0.40, "source": "Finansministeriet (2009), section 2.2 ('ca. 40 pct.')"},
+    "child_r2": {"value": 0.48, "source": "Finansministeriet (2009), section 2.1 ('knap halvdelen')"},
+    "adult_spread_p95_p5": {"value": 2.0, "source": "Ekspertudvalget på socialområdet (2024), Tabel 1.1, "
+                                                   "recommendation 6 (factor 2); the counts of Finansministeriet "
+                                                   "(2009), section 2.2, imply about 1.6"},
 }
 
 
@@ -184,10 +206,11 @@ def realised(tables: dict[str, pd.DataFrame], staircase, spending_truth: dict, y
 
 
 def _per_10000(spells: pd.DataFrame, years: pd.DataFrame, case_codes, year: int) -> dict:
-    """Recipients of §82 and §108 per 10,000 inhabitants, case municipalities and nationally (seed 002 L641-644).
+    """Recipients of §82 and §108 per 10,000 inhabitants, case municipalities and nationally.
 
-    The numerator is persons with a recorded spell in the year acted by the municipalities; the
-    denominator all inhabitants. The report's own definition is not stated, so this is for orientation.
+    As in Social- og Boligstyrelsen (2024), text beside Figur 10. The numerator is persons with a recorded
+    spell in the year acted by the municipalities; the denominator all inhabitants. The report's own
+    definition is not stated, so this is for orientation.
     """
     s = overlapping(spells, year)
     pop = years[years["year"] == year].set_index("municipality")["pop_total"]
