@@ -95,6 +95,27 @@ def test_credibility_pays_z_times_the_excess_outcome_by_outcome():
         Credibility(0.0).pay(y, terms)
 
 
+def test_estimated_credibility_is_buhlmann_straub_within_each_payment_year():
+    terms = contract_terms(payment_year=np.array([1, 1, 2]))
+    y = np.array([[[3, 6, 9]], [[6, 10, 20]]])                   # draw 0: every contract at its counterfactual
+    paid = Credibility("estimate").pay(y, terms)
+    assert (paid[0] == 0).all()
+    # draw 1, year 1: contracts of 10 and 20 with 6 and 10 against 3 and 6 expected
+    n, r = np.array([10.0, 20.0]), 0.3
+    tau2 = max(0.0, ((6 - 3) ** 2 / 10 + (10 - 6) ** 2 / 20 - 2 * r * (1 - r)) / 30)
+    z = n * tau2 / (n * tau2 + r * (1 - r))
+    np.testing.assert_allclose(paid[1, :2], 1000 * z * np.array([3.0, 4.0]))
+    # year 2 has one contract: 20 of 30 against 9, its own scatter
+    tau2 = max(0.0, ((20 - 9) ** 2 / 30 - r * (1 - r)) / 30)
+    np.testing.assert_allclose(paid[1, 2], 1000 * 11 * 30 * tau2 / (30 * tau2 + r * (1 - r)))
+    # as a callable: the same weights over all the contracts of a draw
+    one_year = Credibility("estimate").pay(y, contract_terms())[1]
+    np.testing.assert_allclose(Credibility("estimate")(y[:, 0], terms.participants, price=1000,
+                                                       counterfactual_rate=0.3)[1], one_year)
+    with pytest.raises(ParameterError, match="'estimate'"):
+        Credibility("estimated").pay(y, terms)
+
+
 def test_a_minimum_above_every_contract_pays_nothing():
     held = run(MinimumVolume(max(SIZES) + 1))
     assert (held.draws["payments_dkk"] == 0).all()
@@ -154,7 +175,8 @@ def test_a_cap_bounds_each_payment_year():
 
 def test_proportional_rules_scale_and_the_rest_redraw_for_neutral_prices():
     terms = contract_terms()
-    for rule in (RateCardRule(), MinimumVolume(5), Pooled(), Credibility(0.01), Pooled(Credibility(0.01))):
+    for rule in (RateCardRule(), MinimumVolume(5), Pooled(), Credibility(0.01), Pooled(Credibility(0.01)),
+                 Credibility("estimate")):
         assert rule.proportional(terms)
         assert not rule.proportional(contract_terms(caps=np.array([1.0, np.inf, np.inf])))
     held = run(MinimumVolume(8))
@@ -181,7 +203,8 @@ def test_a_non_default_rule_gives_the_same_numbers_for_any_n_jobs_and_backend():
 # --------------------------------------------------------------------------------------------
 
 RULES = {"rate card": RateCardRule(), "credibility": Credibility(0.005), "minimum 10": MinimumVolume(10),
-         "pooled by region": Pooled(by="region"), "capped": Capped(150_000.0)}
+         "pooled by region": Pooled(by="region"), "capped": Capped(150_000.0),
+         "empirical Bayes": Credibility("estimate")}
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +227,7 @@ def test_the_default_rule_reproduces_the_simulation_exactly(compared):
 
 def test_without_an_effect_nothing_is_gained_and_neutral_means_paying_nothing(compared):
     null = compared[compared["scenario"] == "no_effect"].set_index("rule")
-    assert (null["prob_neutral_state"] == 1 - null["prob_paying"]).all()
+    np.testing.assert_allclose(null["prob_neutral_state"], 1 - null["prob_paying"])
     assert (null["prob_neutral_public"] == null["prob_neutral_state"]).all()
     np.testing.assert_allclose(null["mean_public_balance_dkk"], -null["mean_payment_dkk"])
     assert (null["prob_paying_above"] <= null["prob_paying"]).all()
@@ -218,7 +241,8 @@ def test_the_rules_trade_paying_for_noise_against_paying_for_effects(compared):
     # shrinking keeps the sign of each contract's excess: it pays as often, but less
     assert null.loc["rate card", "prob_paying"] == null.loc["credibility", "prob_paying"]
     assert null.loc["rate card", "prob_paying_above"] >= null.loc["credibility", "prob_paying_above"]
-    for rule in ("credibility", "minimum 10", "pooled by region", "capped"):
+    assert null.loc["rate card", "prob_paying_above"] >= null.loc["empirical Bayes", "prob_paying_above"]
+    for rule in ("credibility", "minimum 10", "pooled by region", "capped", "empirical Bayes"):
         assert null.loc[rule, "mean_payment_dkk"] < null.loc["rate card", "mean_payment_dkk"]
         assert effect.loc[rule, "mean_payment_dkk"] < effect.loc["rate card", "mean_payment_dkk"]
         assert effect.loc[rule, "prob_neutral_state"] >= effect.loc["rate card", "prob_neutral_state"]

@@ -290,15 +290,17 @@ class Pooled(PaymentRule):
 class Credibility(PaymentRule):
     """Shrink each contract's rate towards the counterfactual, Z = n/(n + k), k = r(1 − r)/τ², then pay.
 
-    ``between_variance`` is τ², the variance of the contracts' true rates (an empirical-Bayes estimate:
-    the municipal variance of the outcome, plus the spread of effects one expects).
+    ``between_variance`` is τ², the variance of the contracts' true rates around the counterfactual:
+    given (the municipal variance of the outcome, plus the spread of effects one expects), or
+    ``"estimate"``, estimated from the contracts paid together (empirical Bayes, Bühlmann–Straub).
 
     Parameters
     ----------
-    between_variance : float or mapping
+    between_variance : float, mapping or "estimate"
         τ² (> 0; inf = no shrinkage, the rate card). In the fund simulator also a mapping from an
-        outcome, or an (intervention, outcome) pair, to its τ² (the pair first); outcomes without a
-        price need none.
+        outcome, or an (intervention, outcome) pair, to its τ² (the pair first; outcomes without a
+        price need none). ``"estimate"``: in each draw, τ² of each outcome estimated from the contracts
+        of the same payment year (as a callable: from all the contracts of the draw), see Notes.
     base : PaymentRule, default=RateCardRule()
         The rule paying the shrunk outcomes.
     label : str, default="credibility"
@@ -306,8 +308,8 @@ class Credibility(PaymentRule):
     Raises
     ------
     ParameterError
-        When called with ``between_variance`` not above 0, or (fund simulator) a priced outcome has
-        no τ² in the mapping.
+        When called with ``between_variance`` not above 0 or an unknown word, or (fund simulator) a
+        priced outcome has no τ² in the mapping.
 
     Notes
     -----
@@ -315,6 +317,12 @@ class Credibility(PaymentRule):
     n · (Z y/n + (1 − Z) r), Z = n/(n + k), k = r(1 − r)/τ² (Bühlmann & Gisler 2005, ch. 3): with the
     rate card's max(0, ·) that is Z times the contract's excess over the counterfactual, outcome by
     outcome. A contract of n = k citizens keeps half its excess.
+
+    With ``"estimate"`` the collective mean is the contracted r (known), and over the C contracts paid
+    together E[Σ_c n_c (y_c/n_c − r)²] = τ² Σ_c n_c + C r(1 − r), so
+    τ̂² = max(0, (Σ_c n_c (y_c/n_c − r)² − C r(1 − r)) / Σ_c n_c) (Bühlmann & Gisler 2005, ch. 4, with
+    the collective mean given). When the contracts scatter no more than chance allows, τ̂² = 0 and
+    nothing is paid; a common true effect shows as scatter around r and is paid in part.
 
     References
     ----------
@@ -329,22 +337,39 @@ class Credibility(PaymentRule):
     array([[ 645., 1463.]])
     >>> Credibility({"employed": 0.01}).pay(np.array([[[5, 9]]]), _example_contracts()).round(0)
     array([[ 645., 1463.]])
+
+    Estimated from the two contracts: 4 of 10 and 7 of 20 scatter no more than chance around 0.3, so
+    nothing is paid; 8 of 10 and 15 of 20 do, and keep most of their excess:
+
+    >>> Credibility("estimate")([[4, 7], [8, 15]], [10, 20], price=1000, counterfactual_rate=0.3).round(0)
+    array([[   0.,    0.],
+           [4534., 8560.]])
     """
 
-    between_variance: float | Mapping
+    between_variance: float | Mapping | str
     base: PaymentRule = RateCardRule()
     label: str = "credibility"
 
+    @property
+    def _estimated(self) -> bool:
+        v = self.between_variance
+        if isinstance(v, str) and v != "estimate":
+            raise ParameterError(f"between_variance: expected a τ² > 0, a mapping or 'estimate'; got {v!r}")
+        return isinstance(v, str)
+
     def __call__(self, outcomes, participants, *, price, counterfactual_rate, groups=None):
         y, n = _arrays(outcomes, participants)
-        if isinstance(self.between_variance, Mapping):
-            raise ParameterError("between_variance: a mapping by outcome works in the fund simulator only; "
-                                 "give one τ² here")
-        if not self.between_variance > 0:
-            raise ParameterError(f"between_variance must be > 0; got {self.between_variance!r}")
         r = counterfactual_rate
-        k = r * (1 - r) / self.between_variance
-        z = n / (n + k)
+        if self._estimated:
+            z = _estimated_weights(y[:, None, :], n, np.array([[r]]), np.zeros(len(n), dtype=np.int64), 1)[:, 0]
+        else:
+            if isinstance(self.between_variance, Mapping):
+                raise ParameterError("between_variance: a mapping by outcome works in the fund simulator only; "
+                                     "give one τ² here")
+            if not self.between_variance > 0:
+                raise ParameterError(f"between_variance must be > 0; got {self.between_variance!r}")
+            k = r * (1 - r) / self.between_variance
+            z = n / (n + k)
         shrunk = z * y / n + (1 - z) * r
         return self.base(shrunk * n, n, price=price, counterfactual_rate=r, groups=groups)
 
@@ -369,16 +394,39 @@ class Credibility(PaymentRule):
 
     def pay(self, outcomes, contracts):
         """Payments (draws, C): ``base`` on the outcomes shrunk, outcome by outcome, towards the counterfactual."""
+        y = np.asarray(outcomes, dtype=float)
         r = np.asarray(contracts.counterfactual_rates, dtype=float)[:, None]      # (K, 1)
-        k = r * (1 - r) / self._variances(contracts)[:, None]
-        n = np.asarray(contracts.participants, dtype=float)[None, :]           # (1, C)
-        z = n / (n + k)                                                         # (K, C)
-        shrunk = z * np.asarray(outcomes, dtype=float) + (1 - z) * (r * n)
+        n = np.asarray(contracts.participants, dtype=float)                    # (C,)
+        if self._estimated:
+            year = np.unique(contracts.payment_year, return_inverse=True)[1].reshape(-1)
+            z = _estimated_weights(y, n, r, year, int(year.max()) + 1 if len(year) else 0)   # (B, K, C)
+        else:
+            k = r * (1 - r) / self._variances(contracts)[:, None]
+            z = n[None, :] / (n[None, :] + k)                                 # (K, C)
+        shrunk = z * y + (1 - z) * (r * n)
         return self.base.pay(shrunk, contracts)
 
     def proportional(self, contracts):
         """As ``base``: the weights do not depend on the prices."""
         return self.base.proportional(contracts)
+
+
+def _estimated_weights(y: np.ndarray, n: np.ndarray, r: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Credibility weights Z (draws, K, C) with τ² estimated per draw, outcome and group of contracts.
+
+    ``y`` (draws, K, C) outcomes, ``n`` (C,) participants, ``r`` (K, 1) counterfactual rates; see
+    :class:`Credibility` (Notes). Z = n τ̂² / (n τ̂² + r(1 − r)), 1 where both are 0 (an outcome without
+    chance: r is 0 or 1).
+    """
+    n = np.asarray(n, dtype=float)
+    sigma2 = r * (1 - r)                                                         # (K, 1)
+    scatter = _sum_within((y - r * n) ** 2 / n, groups, n_groups)               # (B, K, G)
+    count = _sum_within(np.ones(len(n)), groups, n_groups)                      # (G,)
+    total = _sum_within(n, groups, n_groups)                                    # (G,)
+    tau2 = np.maximum(0.0, (scatter - count * sigma2) / total)
+    signal = tau2[..., groups] * n                                              # (B, K, C)
+    noise = signal + sigma2
+    return np.divide(signal, noise, out=np.ones_like(signal), where=noise > 0)
 
 
 @dataclass(frozen=True)
