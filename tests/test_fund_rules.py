@@ -249,9 +249,27 @@ def test_the_rules_trade_paying_for_noise_against_paying_for_effects(compared):
     assert effect.loc["capped", "sd_payment_dkk"] < effect.loc["rate card", "sd_payment_dkk"]
 
 
+def test_chance_only_sets_the_counterfactual_right_and_leaves_deadweight_out(compared):
+    t = compared.set_index(["scenario", "rule"]).drop(columns="paying_threshold_dkk")
+    # the card's counterfactual rates are the baseline rates here: nothing to tell apart
+    pd.testing.assert_frame_equal(t.loc["chance_only"], t.loc["no_effect"])
+    deadweight = effects().assign(baseline_rate=[0.30, 0.75])   # participants reach more without the intervention
+    rules = {"rate card": RateCardRule(), "pooled nationally": Pooled(by="year")}
+    out = fund.compare_rules(deadweight, card(), contracts(), rules, scenarios=("no_effect", "chance_only"), **COMMON)
+    out = out.set_index(["scenario", "rule"])
+    for rule in rules:
+        assert out.loc[("no_effect", rule), "mean_payment_dkk"] > 2 * out.loc[("chance_only", rule), "mean_payment_dkk"]
+    # pooling removes much of the chance but none of the deadweight
+    assert out.loc[("chance_only", "pooled nationally"), "mean_payment_dkk"] < 0.6 * out.loc[
+        ("chance_only", "rate card"), "mean_payment_dkk"]
+    assert out.loc[("no_effect", "pooled nationally"), "prob_paying"] == 1.0
+
+
 def test_compare_rules_refuses_what_it_cannot_run():
     with pytest.raises(ParameterError, match="rules"):
         fund.compare_rules(effects(), card(), contracts(), {}, **COMMON)
+    with pytest.raises(ParameterError, match="scenarios"):
+        fund.compare_rules(effects(), card(), contracts(), RULES, scenarios=("effects",), **COMMON)
     with pytest.raises(ParameterError, match="paying_threshold"):
         fund.compare_rules(effects(), card(), contracts(), RULES, paying_threshold=-1.0, **COMMON)
     with pytest.raises(ParameterError, match="payment_rule"):

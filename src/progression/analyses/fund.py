@@ -774,12 +774,15 @@ RULE_TEXT_VALUES = {
     "threshold": ("paying_threshold_dkk", "rate card", "no_effect"),
     "p_null_card": ("prob_paying_above", "rate card", "no_effect"),
     "pay_null_card": ("mean_payment_dkk", "rate card", "no_effect"),
-    "p_null_eb": ("prob_paying_above", "empirical Bayes", "no_effect"),
-    "pay_null_eb": ("mean_payment_dkk", "empirical Bayes", "no_effect"),
-    "p_neutral_card": ("prob_neutral_state", "rate card", "estimated_effects"),
-    "p_neutral_eb": ("prob_neutral_state", "empirical Bayes", "estimated_effects"),
-    "p_neutral_pooled": ("prob_neutral_state", "pooled by region", "estimated_effects"),
-    "p_null_pooled": ("prob_paying_above", "pooled by region", "no_effect"),
+    "p_chance_card": ("prob_paying_above", "rate card", "chance_only"),
+    "pay_chance_card": ("mean_payment_dkk", "rate card", "chance_only"),
+    "p_chance_eb": ("prob_paying_above", "empirical Bayes", "chance_only"),
+    "pay_chance_eb": ("mean_payment_dkk", "empirical Bayes", "chance_only"),
+    "p_chance_pooled": ("prob_paying_above", "pooled by region", "chance_only"),
+    "pay_chance_pooled": ("mean_payment_dkk", "pooled by region", "chance_only"),
+    "p_neutral_card": ("prob_neutral_public", "rate card", "estimated_effects"),
+    "p_neutral_eb": ("prob_neutral_public", "empirical Bayes", "estimated_effects"),
+    "p_neutral_pooled": ("prob_neutral_public", "pooled by region", "estimated_effects"),
 }
 
 
@@ -824,8 +827,8 @@ def payment_rules(run: FundRun, params) -> dict:
 
 
 def payment_rule_table(study: FundStudy, run: FundRun) -> pd.DataFrame:
-    """The fund under each payment rule, with the headline effects and with no true effect
-    (:func:`~progression.fund.compare_rules`).
+    """The fund under each payment rule: with the headline effects, with no true effect, and with no true
+    effect and the contracted counterfactual right (chance alone) (:func:`~progression.fund.compare_rules`).
 
     ``fund.rule_draws`` draws per rule and scenario on the simulation's own random stream
     (``fund.simulation``): the rules pay for the same outcomes as the fund of ``fund_summary`` (common
@@ -836,7 +839,8 @@ def payment_rule_table(study: FundStudy, run: FundRun) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per rule (:data:`RULE_NAMES`) and scenario: the present values' mean and sd of payments,
+        One row per scenario (:data:`~progression.fund.SCENARIOS`) and rule (:data:`RULE_NAMES`): the
+        present values' mean and sd of payments,
         the expected balances, P(budget neutral) for the state and the public sector, P(paying),
         P(paying above the threshold), the threshold and ``n_participants``.
     """

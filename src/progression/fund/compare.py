@@ -5,9 +5,10 @@ against an average expected result: a fund paying each contract by the rate card
 for small volumes (a minimum number of citizens before paying, pooling across municipalities,
 credibility-weighted outcome rates, caps; :mod:`progression.design.payment_rules`) pay less for noise
 and less for true effects. :func:`compare_rules` runs :func:`~progression.fund.simulate` under each rule
-twice on the same random draws: with the estimated effects (their sampling uncertainty included) and
-with no true effect, and sets side by side the spread of the fund's payments, the probability of budget
-neutrality for the state and the public sector, and the probability of paying when nothing works.
+on the same random draws in three worlds: with the estimated effects (their sampling uncertainty
+included), with no true effect, and with no true effect and the contracted counterfactual right (chance
+alone), and sets side by side the spread of the fund's payments, the probability of budget neutrality
+for the state and the public sector, and the probability of paying when nothing works.
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ from progression.fund.simulate import simulate
 
 __all__ = ["SCENARIOS", "compare_rules"]
 
-#: The two worlds each rule is run in: the estimated effects, and no true effect on any outcome.
-SCENARIOS = ("estimated_effects", "no_effect")
+#: The worlds each rule is run in: the estimated effects; no true effect on any outcome; no true effect and
+#: every priced outcome's baseline rate at the card's counterfactual rate (what is paid, is paid for chance).
+SCENARIOS = ("estimated_effects", "no_effect", "chance_only")
 
 
 def compare_rules(interventions: pd.DataFrame, rate_card: RateCard | pd.DataFrame, municipalities: pd.DataFrame,
                   rules: Mapping[str, PaymentRule], *, years: int, n_draws: int, seed, n_jobs: int = 1,
-                  rates=None, chunk_size: int = 500, paying_threshold: float = 0.0) -> pd.DataFrame:
+                  rates=None, chunk_size: int = 500, paying_threshold: float = 0.0,
+                  scenarios=SCENARIOS) -> pd.DataFrame:
     """Simulate the fund under each payment rule, with the estimated effects and with no true effect.
 
     Parameters
@@ -45,23 +48,29 @@ def compare_rules(interventions: pd.DataFrame, rate_card: RateCard | pd.DataFram
         rules pay for the same outcomes (common random numbers) and their differences are the rules'.
     paying_threshold : float, default=0
         Present value (DKK) above which the fund counts as paying in ``prob_paying_above``.
+    scenarios : sequence of str, default=SCENARIOS
+        The worlds to run (a subset of :data:`SCENARIOS`).
 
     Returns
     -------
     DataFrame
-        One row per rule and scenario (:data:`SCENARIOS`: ``estimated_effects``, the true effects drawn
-        from the estimates' sampling distributions; ``no_effect``, every effect 0 without uncertainty),
-        over the present values of the whole fund: ``mean_payment_dkk``, ``sd_payment_dkk`` (the spread of
+        One row per scenario and rule (:data:`SCENARIOS`: ``estimated_effects``, the true effects drawn
+        from the estimates' sampling distributions; ``no_effect``, every effect 0 without uncertainty;
+        ``chance_only``, no effect and the baseline rate of every priced outcome at the card's
+        counterfactual rate, so that nothing is paid for deadweight), over the present values of the
+        whole fund: ``mean_payment_dkk``, ``sd_payment_dkk`` (the spread of
         payments over the draws), ``mean_state_balance_dkk``, ``mean_public_balance_dkk``,
         ``prob_neutral_state`` and ``prob_neutral_public`` (P(balance ≥ 0)), ``prob_paying`` (P(payments
         > 0)), ``prob_paying_above`` (P(payments > ``paying_threshold``)) and ``paying_threshold_dkk``.
-        Under ``no_effect`` the gains are 0: neutrality means paying nothing, and every krone paid is
-        paid for chance or for deadweight.
+        Without an effect the gains are 0: neutrality means paying nothing, and every krone paid is
+        paid for chance or (``no_effect``, where the contracted counterfactual is below the baseline rate)
+        for deadweight.
 
     Raises
     ------
     ParameterError
-        When ``rules`` is empty, ``paying_threshold`` is negative, or as :func:`~progression.fund.simulate`.
+        When ``rules`` is empty, ``paying_threshold`` is negative, a scenario is unknown, or as
+        :func:`~progression.fund.simulate`.
 
     Examples
     --------
@@ -79,7 +88,8 @@ def compare_rules(interventions: pd.DataFrame, rate_card: RateCard | pd.DataFram
     >>> contracts = pd.DataFrame({"municipality": [101, 147, 151, 153, 155, 157, 159, 161, 163, 165],
     ...                           "intervention": "ips", "participants": [6, 6, 8, 8, 10, 10, 12, 30, 40, 60]})
     >>> rules = {"rate card": RateCardRule(), "at least 20": MinimumVolume(20)}
-    >>> out = compare_rules(effects, card, contracts, rules, years=1, n_draws=1000, seed=1)
+    >>> out = compare_rules(effects, card, contracts, rules, years=1, n_draws=1000, seed=1,
+    ...                     scenarios=("estimated_effects", "no_effect"))
     >>> out[["rule", "scenario", "prob_neutral_state", "prob_paying"]].round(2)
               rule           scenario  prob_neutral_state  prob_paying
     0    rate card  estimated_effects                0.87         1.00
@@ -91,12 +101,18 @@ def compare_rules(interventions: pd.DataFrame, rate_card: RateCard | pd.DataFram
         raise ParameterError("rules: name at least one payment rule")
     if not paying_threshold >= 0:
         raise ParameterError(f"paying_threshold: expected a present value ≥ 0; got {paying_threshold!r}")
+    unknown = sorted(set(scenarios) - set(SCENARIOS))
+    if unknown or not len(scenarios):
+        raise ParameterError(f"scenarios: expected some of {list(SCENARIOS)}; got {list(scenarios)}")
     if not isinstance(rate_card, RateCard):
         rate_card = RateCard(rate_card)
-    worlds = {"estimated_effects": interventions,
-              "no_effect": interventions.assign(effect=0.0, effect_std_error=0.0)}
+    null = interventions.assign(effect=0.0, effect_std_error=0.0)
+    contracted = null.merge(rate_card.table[["intervention", "outcome", "counterfactual_rate"]],
+                            on=["intervention", "outcome"], how="left")["counterfactual_rate"]
+    worlds = {"estimated_effects": interventions, "no_effect": null,
+              "chance_only": null.assign(baseline_rate=contracted.fillna(null["baseline_rate"]).to_numpy())}
     rows = []
-    for scenario in SCENARIOS:
+    for scenario in scenarios:
         for name, rule in rules.items():
             sim = simulate(worlds[scenario], rate_card, municipalities, years=years, n_draws=n_draws, seed=seed,
                            n_jobs=n_jobs, rates=rates, chunk_size=chunk_size, payment_rule=rule)
