@@ -60,6 +60,7 @@ from progression.evaluation.trial_effects import (
     varying_columns,
 )
 from progression.exceptions import StatisticalWarning
+from progression.schemas import municipalities_reference
 from progression.staircase import Staircase, as_staircase
 
 __all__ = [
@@ -72,7 +73,7 @@ __all__ = [
 
 #: The contract tables notebook 40 reads.
 TABLES = ("persons", "spells", "person_years", "person_year_costs", "unit_costs", "interventions",
-          "participations", "rate_card", "municipalities")
+          "participations", "rate_card")
 #: Columns of an estimate and its test, statistics on the persons they rest on.
 _ESTIMATE_COLUMNS = ("estimate", "std_error", "conf_low", "conf_high", "p_value")
 #: The random purposes of the analysis, each its own named stream ``fund.<purpose>`` of the run seed.
@@ -674,7 +675,8 @@ class FundRun:
         ``fund_expected_flows``, ``fund_rate_card`` and the simulated balances per draw (figure data).
     interventions, contracts : DataFrame
         What :attr:`simulation` ran on: the headline effects with baselines and gains, and the contracts
-        (participants per municipality and cohort year) with the municipality's region.
+        (participants per municipality and cohort year) with the municipality's region (DST's, from
+        :func:`~progression.schemas.municipalities_reference`).
     """
 
     simulation: fund_lib.FundSimulation = field(repr=False)
@@ -758,7 +760,8 @@ def fund_simulation(study: FundStudy, effects: pd.DataFrame, gains: pd.DataFrame
                           labels=["price_year"]),
         draws=declare(draws, labels=["draw"], safe=simulated),
         interventions=headline_inputs,
-        contracts=contracts.merge(t["municipalities"][["municipality", "region"]], on="municipality", how="left"))
+        contracts=contracts.merge(municipalities_reference()[["municipality", "region"]], on="municipality",
+                                  how="left"))
 
 
 # ---------------------------------------------------------------------------------------------
