@@ -8,9 +8,10 @@ so outcomes that would have happened anyway (deadweight) are never paid (:func:`
 
 A payment rule is a pluggable piece of the simulation (:mod:`progression.fund.simulate`): any object
 with the two methods of :class:`PaymentRule`, applied to the simulated outcomes of one intervention's
-contracts (:class:`Contracts`). :class:`RateCardPayment` is the rate card's own rule; rules for small
-volumes (a minimum number of citizens, pooling across municipalities, credibility-weighted outcome
-rates, caps) are further classes with the same two methods.
+contracts (:class:`Contracts`). :class:`RateCardPayment` is the rate card's own rule; the rules for
+small volumes (a minimum number of citizens, pooling across municipalities, credibility-weighted outcome
+rates, caps) are the classes of :mod:`progression.design.payment_rules`, which have the same two methods,
+and :func:`progression.fund.compare_rules` runs the fund under several of them.
 """
 
 from __future__ import annotations
