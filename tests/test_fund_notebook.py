@@ -15,7 +15,7 @@ pytestmark = pytest.mark.notebooks
 
 TABLES = ("trials", "effects", "balance", "overlap", "event_study", "staggered", "cashflows", "budget", "cost_effects",
           "som_potential_table", "som_potentials", "som_survival", "gains_per_outcome", "inputs", "summary", "ranking",
-          "neutral_prices", "expected_flows", "rate_card")
+          "neutral_prices", "expected_flows", "rate_card", "payment_rules")
 FIGURES = ("effects_forest", "balance", "event_study", "cashflow_waterfall", "som_potentials",
            "balance_distribution", "rate_card")
 #: A 95 % interval narrower than this (on a probability) says something about the truth at CI scale.
@@ -87,6 +87,26 @@ def test_neutrality_probabilities_are_probabilities_that_match_the_summary(ci_ru
     ranking = result(ci_run, "ranking")
     assert ranking["prob_loss"].between(0, 1).all()
     assert ranking["expected_public_net_dkk"].is_monotonic_decreasing
+
+
+def test_payment_rules_reproduce_the_fund_and_pay_less_for_chance(ci_run):
+    rules = result(ci_run, "payment_rules").set_index(["scenario", "rule"])
+    params = load_params(ci_run / "params.yaml").fund
+    assert set(rules.index.get_level_values("scenario")) == {"estimated_effects", "no_effect", "chance_only"}
+    if params.rule_draws == params.n_draws:  # the same stream and draws: the rate card's row is the fund's
+        summary = result(ci_run, "summary").set_index(["design", "quantity"]).loc["effects"]
+        card = rules.loc[("estimated_effects", "rate card")]
+        assert card["mean_payment_dkk"] == pytest.approx(summary.loc["payments_dkk", "mean"], rel=1e-9)
+        assert card["sd_payment_dkk"] == pytest.approx(summary.loc["payments_dkk", "std"], rel=1e-9)
+        for perspective in ("state", "public"):
+            assert card[f"prob_neutral_{perspective}"] == pytest.approx(
+                summary.loc[f"{perspective}_balance_dkk", "prob_nonnegative"])
+    for scenario in ("no_effect", "chance_only"):
+        null = rules.loc[scenario]
+        np.testing.assert_allclose(null["mean_public_balance_dkk"], -null["mean_payment_dkk"])
+        assert (null["mean_payment_dkk"] <= null.loc["rate card", "mean_payment_dkk"] * (1 + 1e-12)).all()
+    for column in ("prob_neutral_state", "prob_neutral_public", "prob_paying", "prob_paying_above"):
+        assert rules[column].between(0, 1).all()
 
 
 def test_present_values_use_finansministeriets_profile(ci_run, key):

@@ -8,7 +8,8 @@ each later step returns tidy tables that carry their disclosure declaration
 1. effects: :func:`trial_counts`, :func:`effect_estimates`, :func:`balance_and_overlap`,
    :func:`event_studies`, :func:`staggered_adoption`;
 2. budget consequences: :func:`budget_tables`, :func:`som_potentials`, :func:`som_survival`;
-3. the fund: :func:`gains_per_outcome`, :func:`fund_simulation`; INDIGO's contracts as reference
+3. the fund: :func:`gains_per_outcome`, :func:`fund_simulation`; the fund under payment rules for small
+   volumes (:func:`payment_rules`, :func:`payment_rule_table`); INDIGO's contracts as reference
    (:func:`indigo_folder`, :func:`indigo_tables`); :func:`key_numbers`.
 
 The comparisons with the synthetic truth are in the last section (:func:`true_att`,
@@ -35,6 +36,7 @@ import pandas as pd
 from progression import economics, evaluation
 from progression._tidy import stream_seed
 from progression import fund as fund_lib
+from progression.design import Capped, Credibility, MinimumVolume, Pooled, RateCardRule
 from progression.disclosure import declare, declaration_of
 from progression.economics import (
     BudgetConsequences,
@@ -58,12 +60,14 @@ from progression.evaluation.trial_effects import (
     varying_columns,
 )
 from progression.exceptions import StatisticalWarning
+from progression.schemas import municipalities_reference
 from progression.staircase import Staircase, as_staircase
 
 __all__ = [
     "TABLES", "RANDOM_STREAMS", "FundStudy", "emulate_trials", "trial_counts", "effect_estimates", "balance_and_overlap",
     "event_studies", "staggered_adoption", "FundBudgets", "budget_tables", "SomPotentials", "som_potentials",
-    "som_survival", "gains_per_outcome", "FundRun", "fund_simulation", "indigo_folder", "indigo_absent",
+    "som_survival", "gains_per_outcome", "FundRun", "fund_simulation", "RULE_NAMES", "RULE_TEXT_VALUES",
+    "payment_rules", "payment_rule_table", "indigo_folder", "indigo_absent",
     "indigo_tables", "key_numbers", "summary_values", "truth_values", "headline", "true_att", "truth_numbers",
 ]
 
@@ -669,6 +673,10 @@ class FundRun:
     inputs, summary, ranking, neutral_prices, expected_flows, rate_card, draws : DataFrame
         ``fund_inputs``, ``fund_summary``, ``fund_ranking``, ``fund_neutral_prices``,
         ``fund_expected_flows``, ``fund_rate_card`` and the simulated balances per draw (figure data).
+    interventions, contracts : DataFrame
+        What :attr:`simulation` ran on: the headline effects with baselines and gains, and the contracts
+        (participants per municipality and cohort year) with the municipality's region (DST's, from
+        :func:`~progression.schemas.municipalities_reference`).
     """
 
     simulation: fund_lib.FundSimulation = field(repr=False)
@@ -680,6 +688,8 @@ class FundRun:
     expected_flows: pd.DataFrame
     rate_card: pd.DataFrame
     draws: pd.DataFrame
+    interventions: pd.DataFrame = field(default=None, repr=False)
+    contracts: pd.DataFrame = field(default=None, repr=False)
 
 
 #: Columns of the simulation's summaries: model output on aggregates (effect estimates, gains), no person.
@@ -748,7 +758,105 @@ def fund_simulation(study: FundStudy, effects: pd.DataFrame, gains: pd.DataFrame
         expected_flows=declare(flows, counts=["n_participants"], labels=["year"], safe=["payments_dkk", *gain_columns]),
         rate_card=declare(t["rate_card"], safe=["price_dkk", "cap_dkk", "counterfactual_rate", "window_months"],
                           labels=["price_year"]),
-        draws=declare(draws, labels=["draw"], safe=simulated))
+        draws=declare(draws, labels=["draw"], safe=simulated),
+        interventions=headline_inputs,
+        contracts=contracts.merge(municipalities_reference()[["municipality", "region"]], on="municipality",
+                                  how="left"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Payment rules for small volumes
+# ---------------------------------------------------------------------------------------------
+
+#: The payment rules the fund is run under (:func:`payment_rules`), in the order of ``fund_payment_rules``.
+RULE_NAMES = ("rate card", "minimum volume", "pooled by region", "pooled nationally", "credibility-weighted",
+              "empirical Bayes", "capped at expected payment")
+#: The numbers of the report's paragraph on the rules (text ``fund_rules``): field → (column, rule, scenario)
+#: of ``fund_payment_rules``, for ``ctx.value``.
+RULE_TEXT_VALUES = {
+    "threshold": ("paying_threshold_dkk", "rate card", "no_effect"),
+    "p_null_card": ("prob_paying_above", "rate card", "no_effect"),
+    "pay_null_card": ("mean_payment_dkk", "rate card", "no_effect"),
+    "p_chance_card": ("prob_paying_above", "rate card", "chance_only"),
+    "pay_chance_card": ("mean_payment_dkk", "rate card", "chance_only"),
+    "p_chance_eb": ("prob_paying_above", "empirical Bayes", "chance_only"),
+    "pay_chance_eb": ("mean_payment_dkk", "empirical Bayes", "chance_only"),
+    "p_chance_pooled": ("prob_paying_above", "pooled by region", "chance_only"),
+    "pay_chance_pooled": ("mean_payment_dkk", "pooled by region", "chance_only"),
+    "p_neutral_card": ("prob_neutral_public", "rate card", "estimated_effects"),
+    "p_neutral_eb": ("prob_neutral_public", "empirical Bayes", "estimated_effects"),
+    "p_neutral_pooled": ("prob_neutral_public", "pooled by region", "estimated_effects"),
+}
+
+
+def payment_rules(run: FundRun, params) -> dict:
+    """The payment rules for small volumes the fund is compared under, by name (:data:`RULE_NAMES`).
+
+    * *rate card*: each contract by the card (the fund's own rule);
+    * *minimum volume*: nothing for contracts of fewer than ``fund.rule_min_participants`` citizens;
+    * *pooled by region* and *pooled nationally*: the contracts of a region (the municipality's region)
+      or of the whole country are paid together on their summed outcomes, year by year, and share the
+      payment by participants;
+    * *credibility-weighted*: each contract's excess over the counterfactual is weighted by
+      Z = n/(n + r(1 − r)/τ²), with τ² of an outcome the mean square of a contract's true rate around
+      the counterfactual r that the estimates imply, (p₀ + δ̂ − r)² + se(δ̂)²;
+    * *empirical Bayes*: the same weight with τ² estimated in each payment year from the scatter of the
+      contracts' rates around r (Bühlmann–Straub);
+    * *capped at expected payment*: each intervention's payments of a year scaled down to
+      ``fund.rule_cap_share`` × its expected yearly payment by the rate card with the estimated effects.
+
+    Parameters
+    ----------
+    run : FundRun
+        The fund simulated with the headline effects (its inputs, contracts and expected flows).
+    params : FundParams
+        The ``fund`` section of the parameters.
+
+    Returns
+    -------
+    dict of str to PaymentRule
+    """
+    card = run.rate_card.set_index(["intervention", "outcome"])
+    inputs = run.interventions.set_index(["intervention", "outcome"])
+    priced = inputs.index.intersection(card.index)
+    excess = inputs.loc[priced, "baseline_rate"] + inputs.loc[priced, "effect"] - card.loc[priced, "counterfactual_rate"]
+    # τ² = 0 (no expected excess, no uncertainty) shrinks the contract's excess away: a vanishing floor keeps k finite
+    tau2 = (excess ** 2 + inputs.loc[priced, "effect_std_error"] ** 2).clip(lower=1e-12)
+    yearly = run.expected_flows.groupby("intervention")["payments_dkk"].sum() / params.horizon_years
+    caps = {name: params.rule_cap_share * float(amount) for name, amount in yearly.items() if amount > 0}
+    credibility = Credibility({key: float(value) for key, value in tau2.items()})
+    return dict(zip(RULE_NAMES, (RateCardRule(), MinimumVolume(params.rule_min_participants), Pooled(by="region"),
+                                 Pooled(by="year"), credibility, Credibility("estimate"), Capped(caps))))
+
+
+def payment_rule_table(study: FundStudy, run: FundRun) -> pd.DataFrame:
+    """The fund under each payment rule: with the headline effects, with no true effect, and with no true
+    effect and the contracted counterfactual right (chance alone) (:func:`~progression.fund.compare_rules`).
+
+    ``fund.rule_draws`` draws per rule and scenario on the simulation's own random stream
+    (``fund.simulation``): the rules pay for the same outcomes as the fund of ``fund_summary`` (common
+    random numbers), and with ``rule_draws = n_draws`` the rate card's row is its row. The fund counts as
+    paying for chance in ``prob_paying_above`` when it pays more than ``fund.rule_paying_share`` × the
+    rate card's expected present value of payments with the estimated effects.
+
+    Returns
+    -------
+    DataFrame
+        One row per scenario (:data:`~progression.fund.SCENARIOS`) and rule (:data:`RULE_NAMES`): the
+        present values' mean and sd of payments,
+        the expected balances, P(budget neutral) for the state and the public sector, P(paying),
+        P(paying above the threshold), the threshold and ``n_participants``.
+    """
+    p = study.params
+    threshold = p.rule_paying_share * float(run.simulation.fund_draws()["payments_dkk"].mean())
+    table = fund_lib.compare_rules(run.interventions, fund_lib.RateCard(run.rate_card), run.contracts,
+                                   payment_rules(run, p), years=p.horizon_years, n_draws=p.rule_draws,
+                                   seed=study.seed_for("simulation"), n_jobs=study.n_jobs, rates=p.discount_profile,
+                                   paying_threshold=threshold)
+    table["n_participants"] = int(run.contracts["participants"].sum() * p.horizon_years)
+    # the simulation's output on aggregates (effect estimates, gains, the card, contract sizes): no person
+    return declare(table, counts=["n_participants"],
+                   safe=[c for c in table.columns if c not in ("rule", "scenario", "n_participants")])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -123,6 +123,16 @@ class FundParams(Section):
     price_year: int = Field(2024, ge=1990, le=2100)
     n_draws: int = Field(10_000, ge=10, le=1_000_000)
     neutrality_probability: float = Field(0.8, gt=0, lt=1, description="target probability of budget neutrality")
+    rule_draws: int = Field(2_000, ge=10, le=1_000_000, description="draws per payment rule and scenario in the "
+                            "comparison of payment rules for small volumes (fund_payment_rules)")
+    rule_min_participants: int = Field(20, ge=1, description="minimum-volume rule: citizens a contract (one "
+                                       "municipality, one cohort year) must have before it is paid")
+    rule_cap_share: float = Field(1.0, gt=0, description="capped rule: each intervention's yearly payments are "
+                                  "capped at this multiple of its expected yearly payment by the rate card with the "
+                                  "estimated effects")
+    rule_paying_share: float = Field(0.05, ge=0, lt=1, description="the fund counts as paying for chance when, with "
+                                     "no true effect, it pays more than this share of the rate card's expected "
+                                     "payments with the estimated effects (present values)")
     trial_years: tuple[int, int] | None = Field(
         None, description="first and last start year of the emulated trials (default: the data's years but the last)")
     eligible_steps: dict[str, list[str]] = Field(default_factory=lambda: {

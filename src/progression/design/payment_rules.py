@@ -6,7 +6,7 @@ the outcome rate by ±10 percentage points. A rate-card fund then pays for noise
 simulated outcomes per contract (one municipality, one cohort) and can be stacked:
 
 * :class:`RateCardRule` — price · max(0, y − r·n), capped per contract (the rule of
-  :func:`progression.fund.outcome_payment`, for one outcome);
+  :func:`progression.fund.outcome_payment`);
 * :class:`MinimumVolume` — no payment for contracts with fewer than ``min_participants`` citizens;
 * :class:`Pooled` — contracts of a pool (e.g. the municipalities of a project or region) are paid on
   their pooled result, shared by participants;
@@ -15,12 +15,21 @@ simulated outcomes per contract (one municipality, one cohort) and can be stacke
   contract rates around the counterfactual, before paying;
 * :class:`Capped` — the total payment of a year is scaled down pro rata to a budget cap.
 
-Every rule is a callable ``rule(outcomes, participants, *, price, counterfactual_rate, groups=None)``
-→ payments with the shape of ``outcomes`` (draws × contracts): **the seam** by which the fund
-simulator's payment step (``progression.fund``: the call of ``outcome_payment`` on the drawn outcomes
-of each intervention and outcome) can take any of them. :func:`evaluate_rules` simulates contracts
-under a true effect and under no effect and reports, per rule, the variance of payments, the
-probability of budget neutrality and the probability of paying when the true effect is zero.
+Every rule works through two seams:
+
+* as a callable ``rule(outcomes, participants, *, price, counterfactual_rate, groups=None)`` →
+  payments with the shape of ``outcomes`` (draws × contracts), one outcome at one price:
+  :func:`evaluate_rules` simulates stylised contracts under a true effect and under no effect and
+  reports, per rule, the variance of payments, the probability of budget neutrality and the
+  probability of paying when the true effect is zero;
+* as a payment rule of the fund simulator (:class:`progression.fund.PaymentRule`):
+  ``rule.pay(outcomes, contracts)`` pays the K outcomes of one intervention's contracts at the rate
+  card's prices, counterfactual rates and caps, so ``progression.fund.simulate(...,
+  payment_rule=Pooled(Credibility(0.01), by="region"))`` runs the fund under it, and
+  :func:`progression.fund.compare_rules` runs the fund under each of several rules, with the
+  estimated effects and with none.
+
+The rules are frozen dataclasses at module level: they pickle into the simulation's worker processes.
 
 :func:`admissions_bonus` simulates the proposal VIVE (2024), section 3.3.2, cites: a bonus of up to 1 bn kr. a
 year to municipalities whose preventable admissions per 1,000 citizens fall.
@@ -34,7 +43,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -43,6 +52,7 @@ from joblib import Parallel, delayed
 from progression import _validation as chk
 from progression._tidy import stream
 from progression.exceptions import ParameterError
+from progression.fund.ratecard import Contracts, outcome_payment
 
 __all__ = ["PaymentRule", "RateCardRule", "MinimumVolume", "Pooled", "Credibility", "Capped",
            "evaluate_rules", "admissions_bonus"]
@@ -56,14 +66,42 @@ def _arrays(outcomes, participants):
     return y, n
 
 
+def _sum_within(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum the last axis of ``values`` within ``groups`` (0 … n_groups−1), in a fixed order (no BLAS).
+
+    The sums must not depend on the process they run in: results are the same for any ``n_jobs``.
+    """
+    order = np.argsort(groups, kind="stable")
+    ordered = groups[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    out = np.zeros(values.shape[:-1] + (n_groups,), dtype=values.dtype)
+    out[..., ordered[starts]] = np.add.reduceat(values[..., order], starts, axis=-1)
+    return out
+
+
+def _example_contracts() -> Contracts:
+    """Two contracts of 10 and 20 citizens in two regions, one outcome at 1,000 kr. above a rate of 0.3."""
+    return Contracts(participants=np.array([10, 20]), municipality=np.array([0, 1]), cohort=np.array([0, 0]),
+                     payment_year=np.array([1, 1]), prices=np.array([1000.0]), counterfactual_rates=np.array([0.3]),
+                     caps=np.array([np.inf, np.inf]), region=np.array([0, 1]), intervention="ips",
+                     outcomes=("employed",))
+
+
 class PaymentRule:
-    """Base class: ``rule(outcomes, participants, *, price, counterfactual_rate, groups=None)``.
+    """Base class: ``rule(outcomes, participants, *, price, counterfactual_rate, groups=None)``, and
+    ``rule.pay(outcomes, contracts)`` / ``rule.proportional(contracts)`` in the fund simulator.
 
     ``outcomes`` is (draws, contracts) or (contracts,) counts of participants reaching the outcome;
     ``participants`` (contracts,); ``groups`` (contracts,) integer pool of each contract (used by
     :class:`Pooled`). Returns the payment per draw and contract (2-D).
 
-    Subclass it (a callable and a ``label``) to try a rule of one's own in :func:`evaluate_rules`.
+    In the fund simulator (:class:`progression.fund.PaymentRule`) ``pay`` takes the outcomes
+    (draws, K, C) of one intervention's C contracts and its :class:`~progression.fund.Contracts`
+    (participants, K prices and counterfactual rates, caps, payment years, regions) and returns
+    (draws, C); ``proportional`` says whether the payments scale with the prices.
+
+    Subclass it (a callable and a ``label``) to try a rule of one's own in :func:`evaluate_rules`, and
+    give it ``pay`` and ``proportional`` to run it in :func:`progression.fund.simulate`.
 
     Examples
     --------
@@ -81,10 +119,23 @@ class PaymentRule:
     def __call__(self, outcomes, participants, *, price: float, counterfactual_rate: float, groups=None):
         raise NotImplementedError
 
+    def pay(self, outcomes: np.ndarray, contracts: Contracts) -> np.ndarray:
+        """Payments (draws, C) of one intervention's contracts for outcomes (draws, K, C)."""
+        raise NotImplementedError(f"{type(self).__name__} has no pay(outcomes, contracts): it cannot run in "
+                                  "the fund simulation")
+
+    def proportional(self, contracts: Contracts) -> bool:
+        """Whether the payments are proportional to the prices (False: neutral prices re-draw)."""
+        return False
+
 
 @dataclass(frozen=True)
 class RateCardRule(PaymentRule):
     """price · max(0, y − r·n), at most ``cap_per_contract``.
+
+    In the fund simulator: :func:`~progression.fund.outcome_payment` over the intervention's outcomes
+    with the card's caps (and ``cap_per_contract`` where lower): the fund's default rule,
+    :class:`~progression.fund.RateCardPayment`, to the last bit.
 
     Parameters
     ----------
@@ -101,6 +152,11 @@ class RateCardRule(PaymentRule):
     array([[2000., 3000.]])
     >>> RateCardRule(cap_per_contract=2500)([5, 9], [10, 20], price=1000, counterfactual_rate=0.3)
     array([[2000., 2500.]])
+
+    The same in the fund simulator's terms (one draw, one outcome, two contracts):
+
+    >>> RateCardRule(cap_per_contract=2500).pay(np.array([[[5, 9]]]), _example_contracts())
+    array([[2000., 2500.]])
     """
 
     cap_per_contract: float = math.inf
@@ -109,6 +165,17 @@ class RateCardRule(PaymentRule):
     def __call__(self, outcomes, participants, *, price, counterfactual_rate, groups=None):
         y, n = _arrays(outcomes, participants)
         return np.minimum(self.cap_per_contract, price * np.maximum(0.0, y - counterfactual_rate * n))
+
+    def pay(self, outcomes, contracts):
+        """Payments (draws, C) for outcomes (draws, K, C): the rate card, contract by contract."""
+        caps = contracts.caps if math.isinf(self.cap_per_contract) else np.minimum(contracts.caps,
+                                                                                  self.cap_per_contract)
+        return outcome_payment(outcomes, contracts.participants, prices=contracts.prices,
+                               counterfactual_rates=contracts.counterfactual_rates, cap=caps, axis=1)
+
+    def proportional(self, contracts):
+        """Payments scale with the prices unless a cap can bind."""
+        return math.isinf(self.cap_per_contract) and not np.isfinite(contracts.caps).any()
 
 
 @dataclass(frozen=True)
@@ -127,6 +194,8 @@ class MinimumVolume(PaymentRule):
     --------
     >>> MinimumVolume(15)([5, 9], [10, 20], price=1000, counterfactual_rate=0.3)
     array([[   0., 3000.]])
+    >>> MinimumVolume(15).pay(np.array([[[5, 9]]]), _example_contracts())
+    array([[   0., 3000.]])
     """
 
     min_participants: int
@@ -138,6 +207,15 @@ class MinimumVolume(PaymentRule):
         paid = self.base(y, n, price=price, counterfactual_rate=counterfactual_rate, groups=groups)
         return np.where(n >= self.min_participants, paid, 0.0)
 
+    def pay(self, outcomes, contracts):
+        """Payments (draws, C): ``base`` for the contracts of at least ``min_participants``, 0 for the rest."""
+        paid = self.base.pay(outcomes, contracts)
+        return np.where(contracts.participants >= self.min_participants, paid, 0.0)
+
+    def proportional(self, contracts):
+        """As ``base``: holding back small contracts does not depend on the prices."""
+        return self.base.proportional(contracts)
+
 
 @dataclass(frozen=True)
 class Pooled(PaymentRule):
@@ -148,11 +226,17 @@ class Pooled(PaymentRule):
     base : PaymentRule, default=RateCardRule()
         The rule applied to each pool's outcomes and participants.
     label : str, default="pooled"
+    by : {"year", "region"}, default="year"
+        The pools in the fund simulator (:meth:`progression.fund.Contracts.pools`): every
+        municipality's contract of one payment year (``"year"``, a national pool), or those of one
+        region and payment year (``"region"``). A pool's cap is the sum of its contracts' caps. As a
+        callable the pools are the ``groups`` given.
 
     Raises
     ------
     ParameterError
-        When called without ``groups``.
+        When called without ``groups``; in the fund simulator, when ``by`` is ``"region"`` and the
+        contracts carry no region.
 
     Examples
     --------
@@ -160,10 +244,18 @@ class Pooled(PaymentRule):
 
     >>> Pooled()([5, 9], [10, 20], price=1000, counterfactual_rate=0.3, groups=[0, 0]).round(0)
     array([[1667., 3333.]])
+    >>> Pooled(by="year").pay(np.array([[[5, 9]]]), _example_contracts()).round(0)
+    array([[1667., 3333.]])
+
+    By region the two contracts (in two regions) are paid alone, as by the rate card:
+
+    >>> Pooled(by="region").pay(np.array([[[5, 9]]]), _example_contracts())
+    array([[2000., 3000.]])
     """
 
     base: PaymentRule = RateCardRule()
     label: str = "pooled"
+    by: str = "year"
 
     def __call__(self, outcomes, participants, *, price, counterfactual_rate, groups=None):
         y, n = _arrays(outcomes, participants)
@@ -175,18 +267,40 @@ class Pooled(PaymentRule):
         paid = self.base(pooled_y, pooled_n, price=price, counterfactual_rate=counterfactual_rate)
         return paid[:, g] * (n / pooled_n[g])
 
+    def pay(self, outcomes, contracts):
+        """Payments (draws, C): ``base`` on each pool's summed outcomes, shared by participants."""
+        g = contracts.pools(self.by)
+        n_pools = int(g.max()) + 1 if len(g) else 0
+        first = np.unique(g, return_index=True)[1]                  # the first contract of each pool
+        n = contracts.participants
+        pooled_n = _sum_within(np.asarray(n), g, n_pools)
+        pooled = replace(contracts, participants=pooled_n, municipality=contracts.municipality[first],
+                         cohort=contracts.cohort[first], payment_year=contracts.payment_year[first],
+                         caps=_sum_within(np.asarray(contracts.caps, dtype=float), g, n_pools),
+                         region=None if contracts.region is None else contracts.region[first])
+        paid = self.base.pay(_sum_within(np.asarray(outcomes), g, n_pools), pooled)
+        return paid[:, g] * (n / pooled_n[g])
+
+    def proportional(self, contracts):
+        """As ``base``: sharing a pool's payment does not depend on the prices."""
+        return self.base.proportional(contracts)
+
 
 @dataclass(frozen=True)
 class Credibility(PaymentRule):
     """Shrink each contract's rate towards the counterfactual, Z = n/(n + k), k = r(1 − r)/τ², then pay.
 
-    ``between_variance`` is τ², the variance of the contracts' true rates (an empirical-Bayes estimate:
-    the municipal variance of the outcome, plus the spread of effects one expects).
+    ``between_variance`` is τ², the variance of the contracts' true rates around the counterfactual:
+    given (the municipal variance of the outcome, plus the spread of effects one expects), or
+    ``"estimate"``, estimated from the contracts paid together (empirical Bayes, Bühlmann–Straub).
 
     Parameters
     ----------
-    between_variance : float
-        τ² (> 0).
+    between_variance : float, mapping or "estimate"
+        τ² (> 0; inf = no shrinkage, the rate card). In the fund simulator also a mapping from an
+        outcome, or an (intervention, outcome) pair, to its τ² (the pair first; outcomes without a
+        price need none). ``"estimate"``: in each draw, τ² of each outcome estimated from the contracts
+        of the same payment year (as a callable: from all the contracts of the draw), see Notes.
     base : PaymentRule, default=RateCardRule()
         The rule paying the shrunk outcomes.
     label : str, default="credibility"
@@ -194,12 +308,21 @@ class Credibility(PaymentRule):
     Raises
     ------
     ParameterError
-        When called with ``between_variance`` not above 0.
+        When called with ``between_variance`` not above 0 or an unknown word, or (fund simulator) a
+        priced outcome has no τ² in the mapping.
 
     Notes
     -----
     With r the counterfactual rate and y/n the contract's rate, the rule pays on
-    n · (Z y/n + (1 − Z) r), Z = n/(n + k), k = r(1 − r)/τ² (Bühlmann & Gisler 2005, ch. 3).
+    n · (Z y/n + (1 − Z) r), Z = n/(n + k), k = r(1 − r)/τ² (Bühlmann & Gisler 2005, ch. 3): with the
+    rate card's max(0, ·) that is Z times the contract's excess over the counterfactual, outcome by
+    outcome. A contract of n = k citizens keeps half its excess.
+
+    With ``"estimate"`` the collective mean is the contracted r (known), and over the C contracts paid
+    together E[Σ_c n_c (y_c/n_c − r)²] = τ² Σ_c n_c + C r(1 − r), so
+    τ̂² = max(0, (Σ_c n_c (y_c/n_c − r)² − C r(1 − r)) / Σ_c n_c) (Bühlmann & Gisler 2005, ch. 4, with
+    the collective mean given). When the contracts scatter no more than chance allows, τ̂² = 0 and
+    nothing is paid; a common true effect shows as scatter around r and is paid in part.
 
     References
     ----------
@@ -212,21 +335,98 @@ class Credibility(PaymentRule):
 
     >>> Credibility(between_variance=0.01)([5, 9], [10, 20], price=1000, counterfactual_rate=0.3).round(0)
     array([[ 645., 1463.]])
+    >>> Credibility({"employed": 0.01}).pay(np.array([[[5, 9]]]), _example_contracts()).round(0)
+    array([[ 645., 1463.]])
+
+    Estimated from the two contracts: 4 of 10 and 7 of 20 scatter no more than chance around 0.3, so
+    nothing is paid; 8 of 10 and 15 of 20 do, and keep most of their excess:
+
+    >>> Credibility("estimate")([[4, 7], [8, 15]], [10, 20], price=1000, counterfactual_rate=0.3).round(0)
+    array([[   0.,    0.],
+           [4534., 8560.]])
     """
 
-    between_variance: float
+    between_variance: float | Mapping | str
     base: PaymentRule = RateCardRule()
     label: str = "credibility"
 
+    @property
+    def _estimated(self) -> bool:
+        v = self.between_variance
+        if isinstance(v, str) and v != "estimate":
+            raise ParameterError(f"between_variance: expected a τ² > 0, a mapping or 'estimate'; got {v!r}")
+        return isinstance(v, str)
+
     def __call__(self, outcomes, participants, *, price, counterfactual_rate, groups=None):
         y, n = _arrays(outcomes, participants)
-        if not self.between_variance > 0:
-            raise ParameterError(f"between_variance must be > 0; got {self.between_variance!r}")
         r = counterfactual_rate
-        k = r * (1 - r) / self.between_variance
-        z = n / (n + k)
+        if self._estimated:
+            z = _estimated_weights(y[:, None, :], n, np.array([[r]]), np.zeros(len(n), dtype=np.int64), 1)[:, 0]
+        else:
+            if isinstance(self.between_variance, Mapping):
+                raise ParameterError("between_variance: a mapping by outcome works in the fund simulator only; "
+                                     "give one τ² here")
+            if not self.between_variance > 0:
+                raise ParameterError(f"between_variance must be > 0; got {self.between_variance!r}")
+            k = r * (1 - r) / self.between_variance
+            z = n / (n + k)
         shrunk = z * y / n + (1 - z) * r
         return self.base(shrunk * n, n, price=price, counterfactual_rate=r, groups=groups)
+
+    def _variances(self, contracts: Contracts) -> np.ndarray:
+        """τ² of each of the contracts' K outcomes."""
+        v = self.between_variance
+        if not isinstance(v, Mapping):
+            tau2 = np.full(len(contracts.prices), float(v))
+        else:
+            if len(contracts.outcomes) != len(contracts.prices):
+                raise ParameterError("between_variance: a mapping by outcome needs the contracts' outcome names")
+            found = []
+            for outcome, price in zip(contracts.outcomes, contracts.prices):
+                value = v.get((contracts.intervention, outcome), v.get(outcome))
+                if value is None and price > 0:
+                    raise ParameterError(f"between_variance: no τ² for {contracts.intervention!r}, {outcome!r}")
+                found.append(math.inf if value is None else float(value))
+            tau2 = np.array(found)
+        if not (tau2 > 0).all():
+            raise ParameterError(f"between_variance must be > 0; got {tau2.tolist()}")
+        return tau2
+
+    def pay(self, outcomes, contracts):
+        """Payments (draws, C): ``base`` on the outcomes shrunk, outcome by outcome, towards the counterfactual."""
+        y = np.asarray(outcomes, dtype=float)
+        r = np.asarray(contracts.counterfactual_rates, dtype=float)[:, None]      # (K, 1)
+        n = np.asarray(contracts.participants, dtype=float)                    # (C,)
+        if self._estimated:
+            year = np.unique(contracts.payment_year, return_inverse=True)[1].reshape(-1)
+            z = _estimated_weights(y, n, r, year, int(year.max()) + 1 if len(year) else 0)   # (B, K, C)
+        else:
+            k = r * (1 - r) / self._variances(contracts)[:, None]
+            z = n[None, :] / (n[None, :] + k)                                 # (K, C)
+        shrunk = z * y + (1 - z) * (r * n)
+        return self.base.pay(shrunk, contracts)
+
+    def proportional(self, contracts):
+        """As ``base``: the weights do not depend on the prices."""
+        return self.base.proportional(contracts)
+
+
+def _estimated_weights(y: np.ndarray, n: np.ndarray, r: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Credibility weights Z (draws, K, C) with τ² estimated per draw, outcome and group of contracts.
+
+    ``y`` (draws, K, C) outcomes, ``n`` (C,) participants, ``r`` (K, 1) counterfactual rates; see
+    :class:`Credibility` (Notes). Z = n τ̂² / (n τ̂² + r(1 − r)), 1 where both are 0 (an outcome without
+    chance: r is 0 or 1).
+    """
+    n = np.asarray(n, dtype=float)
+    sigma2 = r * (1 - r)                                                         # (K, 1)
+    scatter = _sum_within((y - r * n) ** 2 / n, groups, n_groups)               # (B, K, G)
+    count = _sum_within(np.ones(len(n)), groups, n_groups)                      # (G,)
+    total = _sum_within(n, groups, n_groups)                                    # (G,)
+    tau2 = np.maximum(0.0, (scatter - count * sigma2) / total)
+    signal = tau2[..., groups] * n                                              # (B, K, C)
+    noise = signal + sigma2
+    return np.divide(signal, noise, out=np.ones_like(signal), where=noise > 0)
 
 
 @dataclass(frozen=True)
@@ -235,8 +435,10 @@ class Capped(PaymentRule):
 
     Parameters
     ----------
-    cap_total : float
-        Most paid over all contracts of a draw (a year's budget).
+    cap_total : float or mapping
+        Most paid over all contracts of a draw (a year's budget). In the fund simulator: most paid
+        for one intervention's contracts of one payment year, or a mapping from the intervention to
+        that amount (an intervention not named is not capped).
     base : PaymentRule, default=RateCardRule()
     label : str, default="capped"
 
@@ -244,17 +446,46 @@ class Capped(PaymentRule):
     --------
     >>> Capped(cap_total=4000)([5, 9], [10, 20], price=1000, counterfactual_rate=0.3)
     array([[1600., 2400.]])
+    >>> Capped(cap_total={"ips": 4000}).pay(np.array([[[5, 9]]]), _example_contracts())
+    array([[1600., 2400.]])
     """
 
-    cap_total: float
+    cap_total: float | Mapping
     base: PaymentRule = RateCardRule()
     label: str = "capped"
 
     def __call__(self, outcomes, participants, *, price, counterfactual_rate, groups=None):
+        if isinstance(self.cap_total, Mapping):
+            raise ParameterError("cap_total: a mapping by intervention works in the fund simulator only")
         paid = self.base(outcomes, participants, price=price, counterfactual_rate=counterfactual_rate, groups=groups)
-        total = paid.sum(axis=-1, keepdims=True)
-        scale = np.where(total > self.cap_total, self.cap_total / np.where(total > 0, total, 1.0), 1.0)
-        return paid * scale
+        return paid * _cap_factor(paid.sum(axis=-1, keepdims=True), self.cap_total)
+
+    def _cap(self, contracts: Contracts) -> float:
+        cap = self.cap_total
+        if isinstance(cap, Mapping):
+            cap = cap.get(contracts.intervention, math.inf)
+        if not cap > 0:
+            raise ParameterError(f"cap_total must be > 0; got {cap!r}")
+        return float(cap)
+
+    def pay(self, outcomes, contracts):
+        """Payments (draws, C): ``base``, each payment year's total scaled down to the cap."""
+        paid = self.base.pay(outcomes, contracts)
+        cap = self._cap(contracts)
+        if math.isinf(cap):
+            return paid
+        g = np.unique(contracts.payment_year, return_inverse=True)[1].reshape(-1)
+        n_years = int(g.max()) + 1 if len(g) else 0
+        return paid * _cap_factor(_sum_within(paid, g, n_years), cap)[:, g]
+
+    def proportional(self, contracts):
+        """False when the cap can bind: payments then grow less than the prices."""
+        return math.isinf(self._cap(contracts)) and self.base.proportional(contracts)
+
+
+def _cap_factor(total: np.ndarray, cap: float) -> np.ndarray:
+    """The factor scaling each ``total`` down to at most ``cap`` (1 where it is below)."""
+    return np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
 
 
 def _rule_chunk(rules, participants, groups, *, baseline_rate, effect, between_variance, price, gain, seed, name,

@@ -10,6 +10,9 @@ must be budget-neutral for the public sector.
   :class:`Contracts`, :class:`RateCardPayment`);
 * :mod:`~progression.fund.simulate`: :func:`simulate` and its result :class:`FundSimulation` (balances,
   probability of budget neutrality, neutral prices, ranking);
+* :mod:`~progression.fund.compare`: :func:`compare_rules`, the fund under several payment rules, with the
+  estimated effects and with none (the rules for small volumes are in
+  :mod:`progression.design.payment_rules`);
 * :mod:`~progression.fund.inputs`: the tables the simulation takes (:func:`gains_per_outcome`,
   :func:`fund_interventions`, :func:`fund_contracts`).
 
@@ -28,11 +31,12 @@ from progression.fund.inputs import (
     gains_per_outcome,
     participant_means,
 )
+from progression.fund.compare import SCENARIOS, compare_rules
 from progression.fund.ratecard import Contracts, PaymentRule, RateCard, RateCardPayment, outcome_payment
 from progression.fund.simulate import FundSimulation, simulate
 
 __all__ = [
     "RateCard", "outcome_payment", "Contracts", "PaymentRule", "RateCardPayment",
-    "simulate", "FundSimulation",
+    "simulate", "FundSimulation", "compare_rules", "SCENARIOS",
     "GAIN_COLUMNS", "gains_per_outcome", "participant_means", "fund_interventions", "fund_contracts",
 ]

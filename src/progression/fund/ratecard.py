@@ -8,16 +8,17 @@ so outcomes that would have happened anyway (deadweight) are never paid (:func:`
 
 A payment rule is a pluggable piece of the simulation (:mod:`progression.fund.simulate`): any object
 with the two methods of :class:`PaymentRule`, applied to the simulated outcomes of one intervention's
-contracts (:class:`Contracts`). :class:`RateCardPayment` is the rate card's own rule; rules for small
-volumes (a minimum number of citizens, pooling across municipalities, credibility-weighted outcome
-rates, caps) are further classes with the same two methods.
+contracts (:class:`Contracts`). :class:`RateCardPayment` is the rate card's own rule; the rules for
+small volumes (a minimum number of citizens, pooling across municipalities, credibility-weighted outcome
+rates, caps) are the classes of :mod:`progression.design.payment_rules`, which have the same two methods,
+and :func:`progression.fund.compare_rules` runs the fund under several of them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -192,6 +193,13 @@ class Contracts:
         Contracted share of participants reaching each outcome anyway.
     caps : ndarray, shape (C,)
         Cap on each contract's payment (inf = none).
+    region : ndarray of int, shape (C,), optional
+        Index of each contract's region (into the simulation's sorted region names), when the
+        simulation's contracts table has a ``region`` column; None otherwise.
+    intervention : str, default=""
+        The intervention the contracts are for.
+    outcomes : tuple of str, default=()
+        The names of the K outcomes, in the order of ``prices``.
 
     Examples
     --------
@@ -202,6 +210,8 @@ class Contracts:
     ...                       caps=np.array([np.inf, np.inf]))
     >>> contracts.priced(0.5).prices
     array([30000., 10000.])
+    >>> contracts.pools("year").tolist(), contracts.region is None
+    ([0, 0], True)
     >>> RateCardPayment().pay(np.array([[[5, 1], [9, 7]]]), contracts)    # one draw, two outcomes, two contracts
     array([[260000.,      0.]])
     """
@@ -213,11 +223,41 @@ class Contracts:
     prices: np.ndarray
     counterfactual_rates: np.ndarray
     caps: np.ndarray
+    region: np.ndarray | None = None
+    intervention: str = ""
+    outcomes: tuple = ()
 
     def priced(self, scale: float) -> "Contracts":
         """The same contracts with every price multiplied by ``scale`` (caps unchanged)."""
-        return Contracts(self.participants, self.municipality, self.cohort, self.payment_year,
-                         self.prices * scale, self.counterfactual_rates, self.caps)
+        return replace(self, prices=self.prices * scale)
+
+    def pools(self, by: str) -> np.ndarray:
+        """Pool of each contract (integer codes 0 … G−1), shape (C,): the contracts paid together.
+
+        A pool never spans payment years: a payment cannot wait for later cohorts.
+
+        Parameters
+        ----------
+        by : {"year", "region"}
+            ``"year"``: every municipality's contract of the same payment year (a national pool);
+            ``"region"``: the contracts of one region and payment year.
+
+        Raises
+        ------
+        ParameterError
+            When ``by`` is unknown, or is ``"region"`` and the contracts carry no region.
+        """
+        if by == "year":
+            keys = self.payment_year
+        elif by == "region":
+            if self.region is None:
+                raise ParameterError("pooling by region needs the region of every contract: give the "
+                                     "simulation's contracts table a 'region' column")
+            keys = np.asarray(self.region, dtype=np.int64) * (int(self.payment_year.max(initial=0)) + 1) \
+                + self.payment_year
+        else:
+            raise ParameterError(f"by: expected 'year' or 'region'; got {by!r}")
+        return np.unique(np.asarray(keys, dtype=np.int64), return_inverse=True)[1].reshape(-1)
 
 
 @runtime_checkable

@@ -88,6 +88,7 @@ class _Plan:
     n_cash_years: int
     discount: np.ndarray          # (T,) discount factors by cash year
     rule: PaymentRule             # the payment rule applied to each intervention's contracts
+    regions: np.ndarray | None = None  # (R,) region names, when the contracts table has a region column
 
 
 def _check_columns(frame: pd.DataFrame, name: str, required) -> None:
@@ -151,7 +152,7 @@ def _check_keys(names: list[str], rate_card: RateCard, contracts: pd.DataFrame, 
 
 
 def _intervention_plan(name: str, effects: pd.DataFrame, rate_card: RateCard, contracts: pd.DataFrame,
-                       muni_index: Mapping) -> _InterventionPlan:
+                       muni_index: Mapping, region_index: Mapping | None = None) -> _InterventionPlan:
     eff = effects.reset_index(drop=True)
     card = rate_card.rows(name).set_index("outcome")
     # contracts sorted by size: neighbouring binomial draws then share n, which the sampler caches
@@ -168,6 +169,8 @@ def _intervention_plan(name: str, effects: pd.DataFrame, rate_card: RateCard, co
         counterfactual_rates=(eff["outcome"].map(card["counterfactual_rate"]).fillna(eff["baseline_rate"])
                               .to_numpy(dtype=float)),
         caps=np.minimum(rate_card.participant_cap(name) * n, rate_card.contract_cap(name)).astype(float),
+        region=None if region_index is None else rows["region"].map(region_index).to_numpy(dtype=np.int64),
+        intervention=name, outcomes=tuple(eff["outcome"]),
     )
     return _InterventionPlan(
         name=name, outcomes=eff["outcome"].tolist(),
@@ -189,12 +192,29 @@ def _build_plan(interventions: pd.DataFrame, rate_card: RateCard, municipalities
     _check_keys(names, rate_card, contracts, interventions)
     muni_codes = np.array(sorted(contracts["municipality"].unique()))
     muni_index = {m: i for i, m in enumerate(muni_codes)}
+    regions = _regions(contracts)
+    region_index = None if regions is None else {r: i for i, r in enumerate(regions)}
     plans = [_intervention_plan(name, interventions[interventions["intervention"] == name], rate_card,
-                                contracts[contracts["intervention"] == name], muni_index) for name in names]
+                                contracts[contracts["intervention"] == name], muni_index, region_index)
+             for name in names]
     n_cash_years = years + max((p.offset for p in plans), default=0)
     discount = discount_factors(np.arange(n_cash_years), rates=rates).to_numpy()
     return _Plan(interventions=plans, municipalities=muni_codes, years=years,
-                 n_cash_years=n_cash_years, discount=discount, rule=rule)
+                 n_cash_years=n_cash_years, discount=discount, rule=rule, regions=regions)
+
+
+def _regions(contracts: pd.DataFrame) -> np.ndarray | None:
+    """The sorted region names of the contracts' ``region`` column (None without one); one region per municipality."""
+    if "region" not in contracts:
+        return None
+    if contracts["region"].isna().any():
+        raise ParameterError("municipalities: 'region' is missing for municipalities "
+                             f"{sorted(contracts.loc[contracts['region'].isna(), 'municipality'].unique())[:5]}")
+    per_municipality = contracts.groupby("municipality")["region"].nunique()
+    if (per_municipality > 1).any():
+        raise ParameterError("municipalities: one region per municipality expected; several for "
+                             f"{per_municipality[per_municipality > 1].index.tolist()[:5]}")
+    return np.array(sorted(contracts["region"].unique()))
 
 
 def _draw_outcomes(ip: _InterventionPlan, rng: np.random.Generator, n_draws: int):
@@ -322,7 +342,8 @@ def simulate(interventions: pd.DataFrame, rate_card: RateCard | pd.DataFrame, mu
         Outcomes not on the card are not paid but their gains count.
     municipalities : DataFrame
         ``municipality``, ``intervention``, ``participants`` per cohort year, optionally ``year``
-        (cohort 0 … years−1; without it the same number every year).
+        (cohort 0 … years−1; without it the same number every year) and ``region`` (the
+        municipality's region, for payment rules that pool the contracts of a region).
     years : int
         Number of cohort years.
     n_draws : int
