@@ -173,6 +173,16 @@ def test_notebooks_are_committed_without_outputs_and_have_a_parameters_cell():
         assert "params_path" in tagged[0].source and "run_dir" in tagged[0].source
 
 
+def test_notebooks_read_as_a_methods_section_with_the_work_in_the_library():
+    """At most 120 non-blank, non-comment code lines per notebook (the parameters cell aside): the
+    computation lives in ``progression.analyses`` and the topic packages, where it is tested."""
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        lines = [line for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])
+                 for line in c.source.splitlines() if line.strip() and not line.strip().startswith("#")]
+        assert len(lines) <= 120, f"{path.name}: {len(lines)} code lines; move the work into the library"
+
+
 def test_full_ci_chain_runs_every_notebook_and_reruns_identically(ci_run):
     """params/ci.yaml through the whole chain twice: the same results and figures, byte for byte."""
     from progression.chain.runner import run_chain

@@ -168,7 +168,8 @@ def prevalence_table(model, times=None, *, timezero=None, initstates=None, covar
     population = isinstance(covariates, str) and covariates == "population"
     history, examples = _histories(seqs, columns if population else [])
     at_risk = states_at >= 0
-    risk = np.stack([at_risk[history == h].sum(axis=0) for h in range(len(examples))], axis=1)  # (T, H)
+    n_hist = len(examples)
+    risk = np.stack([np.bincount(history[at_risk[:, j]], minlength=n_hist) for j in range(len(times))])  # (T, H)
 
     if model.ematrix_ is not None:
         f = model.initprobs_.to_numpy()
@@ -330,14 +331,13 @@ def pearson_test(model, *, transitions=None, timegroups: int = 3, intervalgroups
     if columns:
         values = rows[columns].astype(object).to_numpy()
         text = np.array(["\x1f".join(map(str, v)) for v in values])
-        uniq, pattern_of_row = np.unique(text, return_inverse=True)
-        firsts = [int(np.flatnonzero(pattern_of_row == i)[0]) for i in range(len(uniq))]
+        _, firsts, pattern_of_row = np.unique(text, return_index=True, return_inverse=True)
         designs = [model._design_row(dict(zip(columns, values[r]))) for r in firsts]
         pattern = pattern_of_row[end]
     else:
         designs = [model._design_row("mean")]
         pattern = np.zeros(n, dtype=int)
-    qs = np.stack([model._q_at(model.params_.to_numpy(), x) for x in designs])
+    qs = model._q_many(model.params_.to_numpy(), np.vstack(designs))
     rates = np.einsum("cii->c", qs)[pattern]
 
     n_time = min(len(np.unique(time)), timegroups)
@@ -462,7 +462,6 @@ def _misclassified_probabilities(model, p, prev_state, state, subject, first, en
 def _titman_p(model, statistic, p, prev_state, cell, n_cells, expected, from_of, to_of, pattern, interval, designs):
     """p-value of Titman (2009): the statistic's null distribution is ``sum_i lambda_i chi2_1``."""
     k = model._spec.n_states
-    n = len(prev_state)
     # groups c: observed (category, from-state) combinations, category fastest
     combo = cell + n_cells * prev_state
     uniq, group = np.unique(combo, return_inverse=True)
@@ -475,21 +474,27 @@ def _titman_p(model, statistic, p, prev_state, cell, n_cells, expected, from_of,
             scale[c, to_of[j]] = 1.0 / np.sqrt(et) if et > 0 else np.inf
     if not np.isfinite(scale).all():
         return np.nan
-    pr = p[np.arange(n), prev_state]  # (n, K)
+    # Intervals with the same Q pattern, length, from-state and group contribute identical terms: sum them
+    # once with their count as weight (a national panel has ~10^6 intervals but ~10^4 distinct ones).
+    _, first_of, weight = np.unique(np.column_stack([pattern, interval, prev_state, group]), axis=0,
+                                           return_index=True, return_counts=True)
+    rows, w, grp = first_of, weight.astype(float), group[first_of]
+    pr = p[rows, prev_state[rows]]  # (m, K)
     sigma = np.zeros((n_groups, k, k))
-    np.add.at(sigma, group, -pr[:, :, None] * pr[:, None, :])
+    np.add.at(sigma, grp, -w[:, None, None] * pr[:, :, None] * pr[:, None, :])
     diag = np.zeros((n_groups, k))
-    np.add.at(diag, group, pr * (1 - pr))
+    np.add.at(diag, grp, w[:, None] * pr * (1 - pr))
     idx = np.arange(k)
     sigma[:, idx, idx] = diag
     big_p = scale.ravel()
     psigmapt = scipy.linalg.block_diag(*sigma) * big_p[:, None] * big_p[None, :]
-    dp = _dp_rows(model, prev_state, pattern, interval, designs)  # (n, K, n_params)
+    dp = _dp_rows(model, prev_state[rows], pattern[rows], interval[rows], designs)  # (m, K, n_params)
     psi_arr = np.zeros((n_groups, k, dp.shape[2]))
-    np.add.at(psi_arr, group, dp)
+    np.add.at(psi_arr, grp, w[:, None, None] * dp)
     psi = psi_arr.reshape(n_groups * k, -1).T  # (n_params, R*C), to-state fastest
-    with np.errstate(divide="ignore"):
-        info = np.einsum("nsa,nsb,ns->ab", dp, dp, np.where(pr > 0, 1.0 / np.where(pr > 0, pr, 1.0), 0.0))
+    root = np.sqrt(np.divide(w[:, None], pr, out=np.zeros_like(pr), where=pr > 0))
+    scaled = (dp * root[:, :, None]).reshape(-1, dp.shape[2])
+    info = scaled.T @ scaled  # sum over intervals and to-states of w dp dp' / p
     omega = np.block([[info, psi * big_p[None, :]], [(psi * big_p[None, :]).T, psigmapt]])
     b = -(psi_arr * scale[:, :, None]).reshape(n_groups * k, -1)
     a = np.hstack([b @ np.linalg.inv(info), np.eye(n_groups * k)])
@@ -509,7 +514,7 @@ def _dp_rows(model, prev_state, pattern, interval, designs, step: float = 1e-6):
     free = free[:, np.abs(free).sum(axis=0) > 0]
 
     def p_at(theta):
-        q = np.stack([model._q_at(theta, x) for x in designs])
+        q = model._q_many(theta, np.vstack(designs))
         return expm_stack(keys[:, 1, None, None] * q[patterns])
 
     out = np.empty((len(prev_state), len(model._spec.states), free.shape[1]))

@@ -459,7 +459,11 @@ class MultiStateModel(HiddenMethods, PiecewiseMethods, GoodnessMethods, PassageM
 
     # ----------------------------------------------------------------- helpers
     def _q_at(self, params: np.ndarray, x: np.ndarray) -> np.ndarray:
-        return self._spec.build(self._lik.rates(params, x[None, :])[0])
+        return self._q_many(params, x[None, :])[0]
+
+    def _q_many(self, params: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """Intensity matrices (n, K, K) at the design rows ``xs`` (n, n_terms), in one pass."""
+        return self._spec.build(self._lik.rates(params, xs))
 
     def _design_row(self, covariates) -> np.ndarray:
         """Centred design row for ``"mean"`` or a dict of covariate values."""
