@@ -977,7 +977,8 @@ def summary_values(key: Mapping) -> dict:
 
 def truth_values(key: Mapping) -> dict:
     """The key numbers the paragraph on the synthetic truth (text ``fund_truth``) takes."""
-    return {"covered": key["headline_intervals_covering_truth"], "naive_error": key["employment_mean_abs_error_naive"],
+    return {"covered": key["headline_intervals_covering_truth"], "compared": key["headline_intervals_compared"],
+            "naive_error": key["employment_mean_abs_error_naive"],
             "headline_error": key["employment_mean_abs_error_headline"]}
 
 
@@ -1014,7 +1015,8 @@ def truth_numbers(effects: pd.DataFrame, rate_card: pd.DataFrame) -> dict:
     Returns
     -------
     dict
-        ``headline_intervals_covering_truth`` ("k of n" rate-card outcomes) and the mean absolute error of
+        ``headline_intervals_covering_truth`` of ``headline_intervals_compared`` rate-card outcomes, and the
+        mean absolute error of
         the naive contrast and of the headline estimate on employment (from disclosed cells).
     """
     preferred = headline(effects)
@@ -1023,6 +1025,6 @@ def truth_numbers(effects: pd.DataFrame, rate_card: pd.DataFrame) -> dict:
     employed = effects[(effects["outcome"] == "employed") & effects["truth"].notna()]
     naive_error = (employed[employed["method"].str.startswith("naive")]["estimate"] - employed["truth"]).abs().mean()
     headline_error = (employed[employed["preferred"].astype(bool)]["estimate"] - employed["truth"]).abs().mean()
-    return {"headline_intervals_covering_truth": f"{int(covered.sum())} of {len(rated)}",
+    return {"headline_intervals_covering_truth": int(covered.sum()), "headline_intervals_compared": len(rated),
             "employment_mean_abs_error_naive": float(naive_error),
             "employment_mean_abs_error_headline": float(headline_error)}
