@@ -249,6 +249,41 @@ def test_the_ci_report_in_danish_has_the_same_numbers(ci_reports):
     assert "Sammenfatning" in danish.body and "Indhold" in danish.body
 
 
+def results_names(run_dir: Path) -> dict[str, str]:
+    """Every column of every results table and every key of every key-number file of a run, with the first
+    file it comes from."""
+    names: dict[str, str] = {}
+    for path in sorted((run_dir / "results").iterdir()):
+        if path.suffix == ".csv":
+            try:
+                found = list(pd.read_csv(path, nrows=0).columns)
+            except pd.errors.EmptyDataError:
+                found = []
+        elif path.suffix == ".json":
+            data = json.loads(path.read_text())
+            found = list(data) if isinstance(data, dict) else []
+        else:
+            continue
+        for name in found:
+            names.setdefault(str(name), path.name)
+    return names
+
+
+@pytest.mark.notebooks
+def test_every_results_column_and_key_number_has_a_label_in_both_languages(report_run):
+    """The report and the notebooks label columns and key numbers from texts/<language>/labels.yaml; a name
+    without a label reads as its snake-case words ('p neutral rate card'), in the Danish report too. (That
+    every English label has its Danish one in texts/da is tests/test_texts_registry.py's check.)"""
+    from progression.texts import texts
+
+    names = results_names(report_run)
+    assert len(names) > 200  # every notebook wrote its results
+    for language in ("en", "da"):
+        labels = texts(language)["labels"]
+        missing = sorted(f"{name} ({source})" for name, source in names.items() if name not in labels)
+        assert not missing, f"texts/{language}/labels.yaml has no label for {len(missing)} names: {missing}"
+
+
 chromium = pytest.mark.skipif(find_chromium() is None, reason="no Chromium installed (Debian: apt install chromium)")
 
 

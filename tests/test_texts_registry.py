@@ -92,6 +92,35 @@ def test_labels_and_codes_in_both_languages():
     assert "SEL108" in codes("step", language="da")
 
 
+def test_the_steering_key_numbers_have_labels():
+    """The key numbers of 35_steering, computed from the published tables and the example data and passed
+    through disclosure control as ctx.write_json writes them, each have a label in both languages (the
+    CI-run test in tests/test_report.py checks every results file of a whole run)."""
+    from progression.analyses import steering as st
+    from progression.datasets import load_example
+    from progression.disclosure import suppress_numbers
+
+    series = st.accounts_series(load_example("municipal_accounts"), load_example("municipality_years"),
+                                areas={"adults": ["5.38"]}, populations={"adults": "pop_18_66"})
+    priced = st.register_commitments(load_example("spells"), load_example("unit_costs"))
+    volume = st.register_volume(priced, years=(2023, 2024))
+    numbers = {
+        "steering_seed004_summary": st.seed004_summary(st.seed004_growth(), st.seed004_sums(),
+                                                       st.seed004_populations(), st.seed004_means()),
+        "steering_accounts_adults": st.accounts_key_numbers(st.accounts_growth(series),
+                                                            st.accounts_decomposition(series), area="adults"),
+        "steering_register_key_numbers": st.register_key_numbers(
+            st.register_price_volume(volume, load_example("municipality_years"), years=(2023, 2024))),
+        "steering_followup_key_numbers": st.followup_key_numbers(st.followup(priced, year=2024, month=6)),
+    }
+    for name, key in numbers.items():
+        written, _ = suppress_numbers(key, name=name, min_cell_size=1)
+        assert len(written) >= 6, name
+        for language in ("en", "da"):
+            missing = sorted(set(written) - set(texts(language)["labels"]))
+            assert not missing, f"{name}: no {language} label for {missing}"
+
+
 def test_numbers_in_words_follow_the_language():
     values = {"n": 12345.0, "share": 0.123, "r2": 0.4}
     template = "{n:,.0f} · {share:.1%} · {r2:.2f}"
