@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import scipy.optimize
 
-from progression.exceptions import ConvergenceError, ParameterError
+from progression.exceptions import ParameterError
 
 from ._constraints import ConstrainedLikelihood, ParameterMap, parameter_map
 from ._data import prepare_panel, qspec_from
 from ._hmm import ForwardLikelihood, initspec_from, miscspec_from, prepare_sequences
 from ._likelihood import PanelLikelihood
-from ._optimise import _checklist, _newton_step, _warn_weak, maximise
+from ._optimise import maximise, polish
 from ._piecewise import check_cuts
 
 #: Keyword arguments of ``fit`` that call for this path, with the values that do not.
@@ -126,28 +126,7 @@ def maximise_forward(lik, start: np.ndarray, max_iter: int, tol: float):
     """
     result = scipy.optimize.minimize(lik.minus2loglik_and_gradient, start, jac=True, method="BFGS",
                                      options={"gtol": 1e-4, "maxiter": max_iter})
-    params = result.x
-    value, grad = lik.minus2loglik_and_gradient(params)
-    if not np.isfinite(value) or not np.isfinite(grad).all():
-        raise ConvergenceError(_checklist("the likelihood is not finite at the optimiser's last point", max_iter))
-    hessian = lik.hessian(params)
-    for _ in range(20):
-        step = _newton_step(hessian, grad)
-        if step is None or grad @ step <= tol:
-            break
-        trial_value, trial_grad = lik.minus2loglik_and_gradient(params - step)
-        if not trial_value < value:
-            break
-        params, value, grad = params - step, trial_value, trial_grad
-    step = _newton_step(hessian, grad)
-    if step is None:
-        raise ConvergenceError(_checklist(
-            "the Hessian of the -2 log-likelihood is not positive definite at the optimiser's last point "
-            f"(BFGS: {result.message})", max_iter))
-    if grad @ step > tol:
-        raise ConvergenceError(_checklist(
-            f"the Newton decrement {grad @ step:.3g} is above tol={tol:g} (BFGS: {result.message})", max_iter))
-    _warn_weak(hessian)
+    params, hessian = polish(lik, result, max_iter, tol, refresh_hessian=False)
     return params, hessian, int(result.nit)
 
 

@@ -26,6 +26,18 @@ def maximise(lik: PanelLikelihood, start: np.ndarray, max_iter: int, tol: float)
         lik.minus2loglik_and_gradient, start, jac=True, method="BFGS",
         options={"gtol": 1e-4, "maxiter": max_iter, "hess_inv0": inverse},
     )
+    params, hessian = polish(lik, result, max_iter, tol)
+    return params, hessian, int(result.nit)
+
+
+def polish(lik, result, max_iter: int, tol: float, *, refresh_hessian: bool = True):
+    """Newton steps from the BFGS point ``result.x`` until the Newton decrement is below ``tol``.
+
+    Returns the parameters and the Hessian of -2 log L there (for the covariance matrix). With
+    ``refresh_hessian=False`` the Hessian of the BFGS point serves the steps and the result: a
+    forward-algorithm Hessian costs two gradients per parameter. Raises ConvergenceError when the
+    likelihood is not finite, the Hessian is not positive definite or the decrement stays above ``tol``.
+    """
     params = result.x
     value, grad = lik.minus2loglik_and_gradient(params)
     if not np.isfinite(value) or not np.isfinite(grad).all():
@@ -40,7 +52,7 @@ def maximise(lik: PanelLikelihood, start: np.ndarray, max_iter: int, tol: float)
         if not trial_value < value:
             break
         params, value, grad, moved = params - step, trial_value, trial_grad, True
-    if moved:
+    if moved and refresh_hessian:
         hessian = lik.hessian(params)
     step = _newton_step(hessian, grad)
     if step is None:
@@ -51,7 +63,7 @@ def maximise(lik: PanelLikelihood, start: np.ndarray, max_iter: int, tol: float)
         raise ConvergenceError(_checklist(
             f"the Newton decrement {grad @ step:.3g} is above tol={tol:g} (BFGS: {result.message})", max_iter))
     _warn_weak(hessian)
-    return params, hessian, int(result.nit)
+    return params, hessian
 
 
 def _inverse_if_positive(hessian: np.ndarray) -> np.ndarray | None:
